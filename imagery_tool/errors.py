@@ -1,0 +1,47 @@
+"""Exceptions and warnings raised by imagery-tool.
+
+Every error names the file or value at fault and says what to do about it, in one line, so that
+the command line can print ``str(error)`` as is.
+"""
+
+from __future__ import annotations
+
+
+class ImageryToolError(Exception):
+    """Root of every error imagery-tool raises on purpose."""
+
+
+class TileReadError(ImageryToolError, OSError):
+    """A file cannot be opened or read as a raster (missing, corrupt, truncated, not a raster)."""
+
+
+class NotGeoreferencedError(ImageryToolError, ValueError):
+    """An operation needs map coordinates but the raster has no georeference."""
+
+
+class NoOverlapError(ImageryToolError, ValueError):
+    """Two rasters do not cover any common ground."""
+
+
+class IncompatibleTilesError(ImageryToolError, ValueError):
+    """Two rasters cannot be compared (band count, georeference, or content)."""
+
+
+class AnnotationFormatError(ImageryToolError, ValueError):
+    """An annotation file is malformed or uses something imagery-tool cannot read."""
+
+
+class StoreError(ImageryToolError, OSError):
+    """An annotation store cannot be opened, is locked, or was written by a newer version."""
+
+
+class ImageryToolWarning(UserWarning):
+    """Root of imagery-tool's warnings."""
+
+
+class NotGeoreferencedWarning(ImageryToolWarning):
+    """A raster has no georeference; geographic features are unavailable for it."""
+
+
+class DataLossWarning(ImageryToolWarning):
+    """An export format cannot carry some of the data (rotation, attributes, ...)."""

@@ -1,0 +1,277 @@
+"""Georeference of a raster grid: pixel <-> map <-> lon/lat conversion and ground sample distance.
+
+Pixel coordinates are continuous ``(col, row)`` with ``(0, 0)`` at the top-left corner of the
+top-left pixel, as in GDAL and rasterio; the centre of pixel ``[r, c]`` is ``(c + 0.5, r + 0.5)``.
+Map points are ``(x, y)`` in the CRS's units and geographic points are ``(lon, lat)`` in degrees
+(WGS 84).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS as ProjCRS
+from pyproj import Geod, Transformer
+from rasterio.crs import CRS
+
+from imagery_tool.errors import NotGeoreferencedError
+
+__all__ = ["GeoRef", "lonlat_transformer"]
+
+_WGS84 = ProjCRS.from_epsg(4326)
+_GEOD = Geod(ellps="WGS84")
+
+
+def lonlat_transformer(crs: CRS, *, inverse: bool = False) -> Transformer:
+    """Return a transformer from ``crs`` to lon/lat (WGS 84), or back when ``inverse``.
+
+    Parameters
+    ----------
+    crs : rasterio.crs.CRS
+        The source (or, when ``inverse``, the target) coordinate reference system.
+    inverse : bool
+        Transform lon/lat to ``crs`` instead.
+
+    Returns
+    -------
+    pyproj.Transformer
+        A transformer with ``always_xy=True``: points are ``(x, y)`` and ``(lon, lat)``.
+    """
+    proj = ProjCRS.from_user_input(crs.to_wkt())
+    if inverse:
+        return Transformer.from_crs(_WGS84, proj, always_xy=True)
+    return Transformer.from_crs(proj, _WGS84, always_xy=True)
+
+
+@dataclass(frozen=True)
+class GeoRef:
+    """Shape, affine transform and CRS of a raster grid.
+
+    Parameters
+    ----------
+    height, width : int
+        Grid size in pixels (rows, columns).
+    transform : affine.Affine
+        Maps pixel ``(col, row)`` to map ``(x, y)``. Rotated and south-up transforms are allowed.
+    crs : rasterio.crs.CRS or None
+        The map's CRS; ``None`` for a raster without georeference (pixel mode).
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from rasterio.crs import CRS
+    >>> g = GeoRef(100, 200, Affine(0.5, 0, 700000, 0, -0.5, 3920000), CRS.from_epsg(32636))
+    >>> g.pixel_to_map(0, 0)
+    (700000.0, 3920000.0)
+    >>> g.gsd_m
+    (0.5, 0.5)
+    """
+
+    height: int
+    width: int
+    transform: Affine = Affine.identity()
+    crs: CRS | None = None
+
+    def __post_init__(self) -> None:
+        if self.height < 0 or self.width < 0:
+            raise ValueError(f"grid size must not be negative, got {self.height} x {self.width}")
+        if abs(self.transform.determinant) == 0:
+            raise ValueError(f"transform is not invertible: {tuple(self.transform)[:6]}")
+
+    # -- basic properties ------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in pixels."""
+        return (self.height, self.width)
+
+    @property
+    def is_georeferenced(self) -> bool:
+        """Whether the grid has a CRS (and so map and lon/lat coordinates)."""
+        return self.crs is not None
+
+    @property
+    def is_rotated(self) -> bool:
+        """Whether the transform has rotation or shear terms."""
+        return self.transform.b != 0 or self.transform.d != 0
+
+    @property
+    def is_south_up(self) -> bool:
+        """Whether rows run northwards (positive y pixel size, no rotation)."""
+        return not self.is_rotated and self.transform.e > 0
+
+    @property
+    def epsg(self) -> int | None:
+        """EPSG code of the CRS, or ``None`` when there is none or it has no code."""
+        return None if self.crs is None else self.crs.to_epsg()
+
+    @property
+    def pixel_size(self) -> tuple[float, float]:
+        """Length of one pixel step along columns and along rows, in map units."""
+        t = self.transform
+        return (math.hypot(t.a, t.d), math.hypot(t.b, t.e))
+
+    # -- conversions -----------------------------------------------------------------------
+
+    def pixel_to_map(self, col, row):
+        """Convert pixel ``(col, row)`` to map ``(x, y)``.
+
+        Parameters
+        ----------
+        col, row : float or array_like
+            Continuous pixel coordinates.
+
+        Returns
+        -------
+        x, y : float or ndarray
+            Map coordinates, scalars for scalar input.
+        """
+        t = self.transform
+        col, row = _as_float(col), _as_float(row)
+        return (t.a * col + t.b * row + t.c, t.d * col + t.e * row + t.f)
+
+    def map_to_pixel(self, x, y):
+        """Convert map ``(x, y)`` to continuous pixel ``(col, row)``."""
+        inv = ~self.transform
+        x, y = _as_float(x), _as_float(y)
+        return (inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f)
+
+    def map_to_lonlat(self, x, y):
+        """Convert map ``(x, y)`` to ``(lon, lat)`` in degrees (WGS 84)."""
+        return self._to_lonlat.transform(_as_float(x), _as_float(y))
+
+    def lonlat_to_map(self, lon, lat):
+        """Convert ``(lon, lat)`` in degrees (WGS 84) to map ``(x, y)``."""
+        return self._from_lonlat.transform(_as_float(lon), _as_float(lat))
+
+    def pixel_to_lonlat(self, col, row):
+        """Convert pixel ``(col, row)`` to ``(lon, lat)`` in degrees (WGS 84)."""
+        return self.map_to_lonlat(*self.pixel_to_map(col, row))
+
+    def lonlat_to_pixel(self, lon, lat):
+        """Convert ``(lon, lat)`` in degrees (WGS 84) to continuous pixel ``(col, row)``."""
+        return self.map_to_pixel(*self.lonlat_to_map(lon, lat))
+
+    @cached_property
+    def _to_lonlat(self) -> Transformer:
+        return lonlat_transformer(self._require_crs())
+
+    @cached_property
+    def _from_lonlat(self) -> Transformer:
+        return lonlat_transformer(self._require_crs(), inverse=True)
+
+    def _require_crs(self) -> CRS:
+        if self.crs is None:
+            raise NotGeoreferencedError(
+                "the raster has no georeference (CRS); geographic coordinates are unavailable"
+            )
+        return self.crs
+
+    # -- footprint ---------------------------------------------------------------------------
+
+    def corners_px(self) -> np.ndarray:
+        """Return the grid's four corners in pixels, clockwise from the top-left.
+
+        Returns
+        -------
+        (4, 2) float64 ndarray
+            ``(col, row)`` of the top-left, top-right, bottom-right and bottom-left corners.
+        """
+        w, h = float(self.width), float(self.height)
+        return np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]])
+
+    def corners_map(self) -> np.ndarray:
+        """Return the grid's four corners in map ``(x, y)``, in the order of `corners_px`."""
+        c = self.corners_px()
+        return np.column_stack(self.pixel_to_map(c[:, 0], c[:, 1]))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` of the footprint in map units (or pixels)."""
+        c = self.corners_map()
+        return (c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max())
+
+    def lonlat_bounds(self, *, densify: int = 21) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` of the footprint in degrees.
+
+        The edges are densified so that curved edges in lon/lat are bounded correctly.
+        """
+        t = np.linspace(0.0, 1.0, densify)
+        w, h = float(self.width), float(self.height)
+        cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])
+        rows = np.concatenate([np.zeros_like(t), t * h, np.full_like(t, h), (1 - t) * h])
+        lon, lat = self.pixel_to_lonlat(cols, rows)
+        return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+
+    @property
+    def center_lonlat(self) -> tuple[float, float]:
+        """``(lon, lat)`` of the grid's centre."""
+        lon, lat = self.pixel_to_lonlat(self.width / 2, self.height / 2)
+        return (float(lon), float(lat))
+
+    # -- ground sample distance --------------------------------------------------------------
+
+    @cached_property
+    def gsd_m(self) -> tuple[float, float] | None:
+        """Ground size of one pixel along columns and along rows, in metres, at the centre.
+
+        For projected CRSs the pixel size is scaled by the CRS's linear unit; for geographic
+        CRSs it is measured geodesically at the grid's centre. ``None`` without a CRS.
+        """
+        if self.crs is None:
+            return None
+        if self.crs.is_projected:
+            factor = _linear_unit_factor(self.crs)
+            sx, sy = self.pixel_size
+            return (sx * factor, sy * factor)
+        c0, r0 = self.width / 2, self.height / 2
+        lon0, lat0 = self.pixel_to_lonlat(c0, r0)
+        lon1, lat1 = self.pixel_to_lonlat(c0 + 1, r0)
+        lon2, lat2 = self.pixel_to_lonlat(c0, r0 + 1)
+        dx = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
+        dy = _GEOD.inv(lon0, lat0, lon2, lat2)[2]
+        return (float(dx), float(dy))
+
+    @property
+    def mean_gsd_m(self) -> float | None:
+        """The mean of the two `gsd_m` components, or ``None`` without a CRS."""
+        gsd = self.gsd_m
+        return None if gsd is None else (gsd[0] + gsd[1]) / 2
+
+    # -- derived grids -----------------------------------------------------------------------
+
+    def window(self, col_off: int, row_off: int, width: int, height: int) -> GeoRef:
+        """Return the georeference of a window of this grid (same CRS, shifted origin)."""
+        return GeoRef(
+            height, width, self.transform * Affine.translation(col_off, row_off), self.crs
+        )
+
+    def scaled(self, factor: float) -> GeoRef:
+        """Return the grid reduced by ``factor`` (e.g. 4 for an overview of a quarter size).
+
+        The new shape is ``ceil(shape / factor)``, as GDAL sizes overviews.
+        """
+        height = max(1, math.ceil(self.height / factor))
+        width = max(1, math.ceil(self.width / factor))
+        sx, sy = self.width / width, self.height / height
+        return GeoRef(height, width, self.transform * Affine.scale(sx, sy), self.crs)
+
+
+def _as_float(value):
+    """Return ``value`` as float64 (scalar stays a Python float, sequences become arrays)."""
+    if np.isscalar(value):
+        return float(value)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _linear_unit_factor(crs: CRS) -> float:
+    """Metres per unit of a projected CRS's first axis."""
+    proj = ProjCRS.from_user_input(crs.to_wkt())
+    for axis in proj.axis_info:
+        if axis.unit_conversion_factor:
+            return float(axis.unit_conversion_factor)
+    return 1.0

@@ -1,0 +1,456 @@
+"""Open dated raster tiles and read them lazily, by window or through their overviews."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
+from rasterio.errors import NotGeoreferencedWarning as RioNotGeoreferencedWarning
+from rasterio.errors import RasterioError
+from rasterio.windows import Window
+
+from imagery_tool.dates import AcquisitionDate, resolve_acquisition_date
+from imagery_tool.errors import TileReadError
+from imagery_tool.georef import GeoRef
+
+__all__ = ["MAX_READ_PIXELS", "Tile", "open_tile"]
+
+# A read larger than this many pixels per band is refused: ask for a window or a reduced shape.
+# 16384 x 16384 is about 800 MB for three uint8 bands in memory.
+MAX_READ_PIXELS = 16384 * 16384
+
+# Metadata domains searched for an acquisition date (IMD: Maxar-style metadata files).
+_DATE_DOMAINS = ("", "IMD", "IMAGE_STRUCTURE")
+
+# GDAL reports many oddities of real-world files (unknown tags, ...) as warnings; imagery-tool
+# reports what matters itself, so they are kept out of the user's terminal.
+logging.getLogger("rasterio").addHandler(logging.NullHandler())
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One raster file, usually one dated image of a site.
+
+    A `Tile` holds only the file's description; pixels are read on demand by `read` and
+    `read_valid`, by window and/or at a reduced size through the file's overviews. Create one
+    with `open_tile`.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    driver : str
+        GDAL driver name (``"GTiff"``, ``"PNG"``, ...).
+    georef : GeoRef
+        Grid, transform and CRS (``crs`` is ``None`` without georeference).
+    count : int
+        Number of bands in the file, alpha bands included.
+    dtype : str
+        NumPy name of the pixel type (``"uint8"``, ``"float32"``, ...).
+    nodata : float or None
+        The declared nodata value (may be NaN).
+    colorinterp : tuple of str
+        Colour interpretation per band (``"red"``, ``"alpha"``, ``"gray"``, ...).
+    descriptions : tuple of str
+        Band descriptions ('' where there is none).
+    overview_factors : tuple of int
+        Decimation factors of the internal/external overviews of band 1 (e.g. ``(2, 4, 8)``).
+    mask_kind : str
+        How invalid pixels are marked: ``"none"``, ``"nodata"``, ``"alpha"``,
+        ``"internal mask"``; float rasters also treat NaN as invalid.
+    gcp_count : int
+        Number of ground control points when the file is georeferenced only by GCPs.
+    acquired : AcquisitionDate
+        The acquisition date and where it was read.
+    compression : str or None
+        Compression named by the file (``"JPEG"``, ``"DEFLATE"``, ...).
+    block_shape : tuple of int
+        ``(rows, cols)`` of the file's internal blocks (tiles or strips).
+    """
+
+    path: Path
+    driver: str
+    georef: GeoRef
+    count: int
+    dtype: str
+    nodata: float | None
+    colorinterp: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    overview_factors: tuple[int, ...]
+    mask_kind: str
+    gcp_count: int
+    acquired: AcquisitionDate
+    compression: str | None = None
+    block_shape: tuple[int, int] = (0, 0)
+    tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- description ---------------------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        """Rows of the full-resolution grid."""
+        return self.georef.height
+
+    @property
+    def width(self) -> int:
+        """Columns of the full-resolution grid."""
+        return self.georef.width
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the full-resolution grid."""
+        return self.georef.shape
+
+    @property
+    def data_bands(self) -> tuple[int, ...]:
+        """1-based indexes of the bands that hold data (all but alpha bands)."""
+        return tuple(i + 1 for i, ci in enumerate(self.colorinterp) if ci != "alpha")
+
+    @property
+    def rgb_bands(self) -> tuple[int, ...]:
+        """Default bands for a colour view.
+
+        Red, green, blue when labelled so; else the first three data bands; else the first
+        data band (grey).
+        """
+        by_name = {ci: i + 1 for i, ci in enumerate(self.colorinterp)}
+        if all(c in by_name for c in ("red", "green", "blue")):
+            return (by_name["red"], by_name["green"], by_name["blue"])
+        data = self.data_bands
+        return data[:3] if len(data) >= 3 else data[:1]
+
+    @property
+    def is_float(self) -> bool:
+        """Whether pixels are floating point (NaN then marks invalid pixels too)."""
+        return np.dtype(self.dtype).kind == "f"
+
+    @property
+    def name(self) -> str:
+        """The file name."""
+        return self.path.name
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @contextmanager
+    def open(self) -> Iterator[rasterio.io.DatasetReader]:
+        """Open the file with rasterio for a batch of reads.
+
+        Yields
+        ------
+        rasterio.io.DatasetReader
+            The open dataset; closed when the block ends.
+
+        Raises
+        ------
+        TileReadError
+            When the file can no longer be opened.
+        """
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RioNotGeoreferencedWarning)
+                dataset = rasterio.open(self.path)
+        except (RasterioError, OSError) as exc:
+            raise TileReadError(f"{self.path}: cannot open ({_first_line(exc)})") from exc
+        with dataset:
+            yield dataset
+
+    def read(
+        self,
+        *,
+        window: Window | None = None,
+        bands: Sequence[int] | None = None,
+        out_shape: tuple[int, int] | None = None,
+        resampling: Resampling = Resampling.average,
+        dataset: rasterio.io.DatasetReader | None = None,
+    ) -> np.ndarray:
+        """Read pixels, by window and/or reduced to ``out_shape`` through the overviews.
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window, optional
+            The region on the full-resolution grid; the whole grid when omitted. Parts outside
+            the grid read as 0 (see `read_valid` for the validity mask).
+        bands : sequence of int, optional
+            1-based band indexes; all data bands (alpha excluded) by default.
+        out_shape : (int, int), optional
+            ``(rows, cols)`` to read the window at; GDAL uses the nearest finer overview.
+        resampling : rasterio.enums.Resampling
+            Resampling when ``out_shape`` differs from the window's size.
+        dataset : rasterio.io.DatasetReader, optional
+            An already open dataset of this tile (from `open`), to save reopening the file.
+
+        Returns
+        -------
+        (B, H, W) ndarray
+            Pixels in the file's own dtype; values are not scaled.
+
+        Raises
+        ------
+        ValueError
+            When the read would exceed `MAX_READ_PIXELS` pixels per band.
+        TileReadError
+            When the file cannot be read there (corrupt or truncated data).
+        """
+        window = window or Window(0, 0, self.width, self.height)
+        shape = out_shape or (int(round(window.height)), int(round(window.width)))
+        if shape[0] * shape[1] > MAX_READ_PIXELS:
+            raise ValueError(
+                f"{self.path}: reading {shape[1]} x {shape[0]} px at once is refused; "
+                "read a window or a reduced out_shape"
+            )
+        band_list = list(bands or self.data_bands)
+        with self._dataset(dataset) as ds:
+            try:
+                return ds.read(
+                    band_list,
+                    window=window,
+                    out_shape=(len(band_list), *shape),
+                    resampling=resampling,
+                    boundless=_outside(window, self.shape),
+                    fill_value=0,
+                )
+            except RasterioError as exc:
+                raise TileReadError(
+                    f"{self.path}: pixel data is unreadable ({_first_line(exc)}); "
+                    "the file may be truncated or corrupt"
+                ) from exc
+
+    def read_valid(
+        self,
+        *,
+        window: Window | None = None,
+        out_shape: tuple[int, int] | None = None,
+        pixels: np.ndarray | None = None,
+        dataset: rasterio.io.DatasetReader | None = None,
+    ) -> np.ndarray:
+        """Read where pixels hold data: not nodata, not transparent, not masked, not NaN.
+
+        Parameters
+        ----------
+        window, out_shape, dataset
+            As for `read`.
+        pixels : (B, H, W) ndarray, optional
+            The pixels already read for this window (NaN is checked on them).
+
+        Returns
+        -------
+        (H, W) bool ndarray
+            True where every data band is valid. Outside the grid is invalid.
+        """
+        window = window or Window(0, 0, self.width, self.height)
+        shape = out_shape or (int(round(window.height)), int(round(window.width)))
+        with self._dataset(dataset) as ds:
+            if self.mask_kind == "none":
+                valid = np.ones(shape, dtype=bool)
+                if _outside(window, self.shape):
+                    valid &= _inside_grid(window, shape, self.shape)
+            else:
+                try:
+                    masks = ds.read_masks(
+                        list(self.data_bands),
+                        window=window,
+                        out_shape=(len(self.data_bands), *shape),
+                        resampling=Resampling.nearest,
+                        boundless=_outside(window, self.shape),
+                    )
+                except RasterioError as exc:
+                    raise TileReadError(
+                        f"{self.path}: mask is unreadable ({_first_line(exc)}); "
+                        "the file may be truncated or corrupt"
+                    ) from exc
+                valid = np.all(masks > 0, axis=0)
+        if self.is_float:
+            if pixels is None:
+                pixels = self.read(window=window, out_shape=shape, dataset=dataset)
+            valid &= np.all(np.isfinite(pixels), axis=0)
+        return valid
+
+    def overview_shape(self, max_side: int) -> tuple[int, int]:
+        """``(rows, cols)`` of a whole-tile view whose longer side is at most ``max_side``."""
+        factor = max(1.0, max(self.height, self.width) / max_side)
+        return (max(1, math.ceil(self.height / factor)), max(1, math.ceil(self.width / factor)))
+
+    def read_overview(
+        self, max_side: int = 1024, *, bands: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, GeoRef]:
+        """Read the whole tile reduced so that its longer side is at most ``max_side``.
+
+        Returns
+        -------
+        pixels : (B, h, w) ndarray
+            In the file's dtype.
+        valid : (h, w) bool ndarray
+            Validity as in `read_valid`.
+        georef : GeoRef
+            The reduced grid's georeference.
+        """
+        shape = self.overview_shape(max_side)
+        with self.open() as ds:
+            pixels = self.read(bands=bands, out_shape=shape, dataset=ds)
+            valid = self.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
+        factor = self.height / shape[0]
+        return pixels, valid, self.georef.scaled(factor)
+
+    def check_readable(self) -> None:
+        """Read the first and last blocks of every level, to catch truncated files early.
+
+        Raises
+        ------
+        TileReadError
+            When any of those blocks cannot be decoded.
+        """
+        rows, cols = self.block_shape
+        rows, cols = max(1, rows), max(1, cols)
+        with self.open() as ds:
+            last = Window(
+                (self.width - 1) // cols * cols,
+                (self.height - 1) // rows * rows,
+                min(cols, self.width - (self.width - 1) // cols * cols),
+                min(rows, self.height - (self.height - 1) // rows * rows),
+            )
+            for window in (Window(0, 0, min(cols, self.width), min(rows, self.height)), last):
+                self.read(window=window, bands=[1], dataset=ds)
+                if self.count > 1:
+                    self.read(window=window, bands=[self.count], dataset=ds)
+            if self.overview_factors:
+                self.read(bands=[1], out_shape=self.overview_shape(256), dataset=ds)
+
+    @contextmanager
+    def _dataset(
+        self, dataset: rasterio.io.DatasetReader | None
+    ) -> Iterator[rasterio.io.DatasetReader]:
+        if dataset is not None:
+            yield dataset
+        else:
+            with self.open() as ds:
+                yield ds
+
+
+def open_tile(path: str | Path, *, check: bool = True) -> Tile:
+    """Open a raster file as a `Tile`: read its description, georeference and date.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoTIFF / Cloud-Optimized GeoTIFF or any raster GDAL reads (PNG, JPEG, ...).
+    check : bool
+        Also decode the first and last blocks, so that truncated files fail here rather than
+        halfway through a job.
+
+    Returns
+    -------
+    Tile
+
+    Raises
+    ------
+    TileReadError
+        When the file is missing, is a folder, is not a raster, or is corrupt or truncated.
+
+    Examples
+    --------
+    >>> tile = open_tile("sample_tiles/hmeimim_2024-12-13.tif")  # doctest: +SKIP
+    >>> tile.acquired.isoformat(), tile.georef.epsg  # doctest: +SKIP
+    ('2024-12-13T08:21:00Z', 32636)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TileReadError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise TileReadError(f"{path}: is a folder, not a raster file; name a tile inside it")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RioNotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                tile = _describe(path, ds)
+    except RasterioError as exc:
+        raise TileReadError(
+            f"{path}: not a raster imagery-tool can read ({_first_line(exc)}); "
+            "check it is a complete GeoTIFF, PNG or JPEG"
+        ) from exc
+    if tile.height == 0 or tile.width == 0:
+        raise TileReadError(f"{path}: the raster is empty (0 pixels)")
+    if check:
+        tile.check_readable()
+    return tile
+
+
+def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
+    gcps, _ = ds.gcps
+    crs = ds.crs or None
+    georef = GeoRef(ds.height, ds.width, ds.transform, crs)
+    colorinterp = tuple(_colorinterp_name(ci) for ci in ds.colorinterp)
+    tags = {"": ds.tags()}
+    for domain in _DATE_DOMAINS[1:]:
+        try:
+            tags[domain] = ds.tags(ns=domain)
+        except RasterioError:  # pragma: no cover - domain absent on some drivers
+            tags[domain] = {}
+    image_structure = tags.get("IMAGE_STRUCTURE", {})
+    nodata = ds.nodata
+    return Tile(
+        path=path,
+        driver=ds.driver,
+        georef=georef,
+        count=ds.count,
+        dtype=ds.dtypes[0],
+        nodata=None if nodata is None else float(nodata),
+        colorinterp=colorinterp,
+        descriptions=tuple(d or "" for d in ds.descriptions),
+        overview_factors=tuple(ds.overviews(1)),
+        mask_kind=_mask_kind(ds),
+        gcp_count=len(gcps) if crs is None else 0,
+        acquired=resolve_acquisition_date(path, tags),
+        compression=image_structure.get("COMPRESSION") or (ds.compression and ds.compression.name),
+        block_shape=tuple(ds.block_shapes[0]) if ds.block_shapes else (ds.height, ds.width),
+        tags=dict(tags[""]),
+    )
+
+
+def _colorinterp_name(ci: ColorInterp) -> str:
+    name = ci.name.lower()
+    return {"grey": "gray", "undefined": "undefined"}.get(name, name)
+
+
+def _mask_kind(ds: rasterio.io.DatasetReader) -> str:
+    """Name how the file marks invalid pixels, from GDAL's mask flags of its first data band."""
+    data_band = next((i for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha), 0)
+    flags = set(ds.mask_flag_enums[data_band])
+    if MaskFlags.all_valid in flags:
+        return "none"
+    if MaskFlags.alpha in flags:
+        return "alpha"
+    if MaskFlags.nodata in flags:
+        return "nodata"
+    return "internal mask"
+
+
+def _outside(window: Window, shape: tuple[int, int]) -> bool:
+    """Whether ``window`` reaches outside a grid of ``shape``."""
+    return (
+        window.col_off < 0
+        or window.row_off < 0
+        or window.col_off + window.width > shape[1]
+        or window.row_off + window.height > shape[0]
+    )
+
+
+def _inside_grid(window: Window, out_shape: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: which output pixels of a window read fall inside the grid."""
+    rows = window.row_off + (np.arange(out_shape[0]) + 0.5) * window.height / out_shape[0]
+    cols = window.col_off + (np.arange(out_shape[1]) + 0.5) * window.width / out_shape[1]
+    inside_rows = (rows >= 0) & (rows < shape[0])
+    inside_cols = (cols >= 0) & (cols < shape[1])
+    return inside_rows[:, None] & inside_cols[None, :]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
