@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 
 import click
 
-from imagery_tool.cli.info import info
+__all__ = ["COMMANDS", "cli", "main"]
 
-__all__ = ["cli", "main"]
+# Command name -> "module:attribute". Modules are imported only when their command runs, so
+# that ``imagery-tool info`` does not pay for the detection or rendering stack.
+COMMANDS = {
+    "info": "imagery_tool.cli.info:info",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group that imports each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: D102
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="imagery-tool")
 def cli() -> None:
     """Annotate and compare dated satellite tiles."""
-
-
-cli.add_command(info)
 
 
 def main(argv: list[str] | None = None) -> None:
