@@ -97,7 +97,7 @@ def parse_datetime(text: str) -> datetime | None:
     >>> parse_datetime("not a date") is None
     True
     """
-    text = text.strip().strip('"').strip(";").strip()
+    text = text.strip(' \t\r\n";')
     if not text:
         return None
     match = _TIFF_DATETIME.match(text)

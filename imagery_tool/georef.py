@@ -247,7 +247,7 @@ class GeoRef:
     def window(self, col_off: int, row_off: int, width: int, height: int) -> GeoRef:
         """Return the georeference of a window of this grid (same CRS, shifted origin)."""
         return GeoRef(
-            height, width, self.transform * Affine.translation(col_off, row_off), self.crs
+            height, width, self.transform @ Affine.translation(col_off, row_off), self.crs
         )
 
     def scaled(self, factor: float) -> GeoRef:
@@ -258,7 +258,7 @@ class GeoRef:
         height = max(1, math.ceil(self.height / factor))
         width = max(1, math.ceil(self.width / factor))
         sx, sy = self.width / width, self.height / height
-        return GeoRef(height, width, self.transform * Affine.scale(sx, sy), self.crs)
+        return GeoRef(height, width, self.transform @ Affine.scale(sx, sy), self.crs)
 
 
 def _as_float(value):

@@ -372,8 +372,8 @@ def open_tile(path: str | Path, *, check: bool = True) -> Tile:
                 tile = _describe(path, ds)
     except RasterioError as exc:
         raise TileReadError(
-            f"{path}: not a raster imagery-tool can read ({_first_line(exc)}); "
-            "check it is a complete GeoTIFF, PNG or JPEG"
+            f"{path}: cannot be read as a raster ({_first_line(exc)}); it may be truncated, "
+            "corrupt or not an image: check it is a complete GeoTIFF, PNG or JPEG"
         ) from exc
     if tile.height == 0 or tile.width == 0:
         raise TileReadError(f"{path}: the raster is empty (0 pixels)")

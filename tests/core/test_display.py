@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from affine import Affine
+
+from imagery_tool.display import composite, stretch_limits, stretch_to_uint8
+from imagery_tool.tile import open_tile
+from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
+
+
+def test_stretch_maps_percentiles_to_0_and_255():
+    band = np.arange(1000, dtype=np.uint16).reshape(1, 10, 100)
+    limits = stretch_limits(band, percentiles=(0, 100))
+    assert limits.tolist() == [[0.0, 999.0]]
+    rgba = stretch_to_uint8(band, limits)
+    assert rgba.shape == (10, 100, 4) and rgba.dtype == np.uint8
+    assert rgba[0, 0, :3].tolist() == [0, 0, 0]
+    assert rgba[-1, -1, :3].tolist() == [255, 255, 255]
+    assert (rgba[..., 3] == 255).all()
+
+
+def test_constant_band_does_not_divide_by_zero():
+    limits = stretch_limits(np.full((1, 4, 4), 7.0))
+    assert limits[0, 1] > limits[0, 0]
+
+
+def test_invalid_pixels_are_transparent_and_ignored_by_the_stretch():
+    band = np.full((1, 4, 4), 100.0)
+    band[0, 0, 0] = np.nan
+    band[0, 0, 1] = 10_000.0
+    valid = np.isfinite(band[0]) & (band[0] < 1000)
+    limits = stretch_limits(band, valid)
+    assert limits[0, 0] == 100.0
+    rgba = stretch_to_uint8(band, limits, valid)
+    assert rgba[0, 0, 3] == 0 and rgba[0, 1, 3] == 0 and rgba[1, 1, 3] == 255
+
+
+def test_input_is_not_modified():
+    band = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    copy = band.copy()
+    stretch_to_uint8(band, stretch_limits(band))
+    np.testing.assert_array_equal(band, copy)
+
+
+def test_composite_of_16bit_tile_with_nodata(tmp_path):
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(1000, 3000, size=(4, 64, 64), dtype=np.uint16)
+    pixels[:, :8] = 0
+    path = write_raster(
+        tmp_path / "ms.tif",
+        pixels,
+        crs=UTM36N,
+        nodata=0,
+        transform=Affine(0.5, 0, HMEIMIM_UTM[0], 0, -0.5, HMEIMIM_UTM[1]),
+    )
+    tile = open_tile(path)
+    rgba = composite(tile, bands=(3, 2, 1))
+    assert rgba.shape == (64, 64, 4)
+    assert (rgba[:8, :, 3] == 0).all() and (rgba[8:, :, 3] == 255).all()
+    # The 2..98 % stretch spreads valid pixels over the whole 8-bit range.
+    assert rgba[8:, :, 0].min() == 0 and rgba[8:, :, 0].max() == 255
+    grey = composite(tile, bands=(1,), out_shape=(16, 16))
+    assert grey.shape == (16, 16, 4)
+    assert (grey[..., 0] == grey[..., 1]).all()
+
+
+def test_composite_refuses_two_bands(utm_tile):
+    with pytest.raises(ValueError, match="1 or 3 bands"):
+        composite(open_tile(utm_tile), bands=(1, 2))
