@@ -1,0 +1,162 @@
+"""Read AFTER resampled onto a window of BEFORE's grid, through any affine pixel mapping."""
+
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+
+import cv2
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from imagery_tool.tile import Tile
+
+__all__ = ["index_matrix", "read_resampled", "warp_array"]
+
+
+def _translation(tx: float, ty: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, tx], [0.0, 1.0, ty], [0.0, 0.0, 1.0]])
+
+
+def index_matrix(
+    matrix: np.ndarray,
+    *,
+    dst_origin: tuple[float, float] = (0.0, 0.0),
+    dst_step: tuple[float, float] = (1.0, 1.0),
+    src_origin: tuple[float, float] = (0.0, 0.0),
+    src_step: tuple[float, float] = (1.0, 1.0),
+) -> np.ndarray:
+    """Turn a mapping of continuous pixels into one of array indexes, as OpenCV wants it.
+
+    Parameters
+    ----------
+    matrix : (3, 3) ndarray
+        Maps continuous ``(col, row)`` of the destination grid to those of the source grid.
+    dst_origin, src_origin : (float, float)
+        Continuous ``(col, row)`` of the top-left corner of each array.
+    dst_step, src_step : (float, float)
+        Size of one array pixel in grid pixels (2 for an array read at half resolution).
+
+    Returns
+    -------
+    (2, 3) float64 ndarray
+        Maps destination array index ``(x, y)`` (pixel centres) to source array index, for
+        ``cv2.warpAffine(..., flags=cv2.WARP_INVERSE_MAP)``.
+    """
+    dst = (
+        _translation(*dst_origin)
+        @ np.diag([dst_step[0], dst_step[1], 1.0])
+        @ _translation(0.5, 0.5)
+    )
+    src = (
+        _translation(*src_origin)
+        @ np.diag([src_step[0], src_step[1], 1.0])
+        @ _translation(0.5, 0.5)
+    )
+    return (np.linalg.inv(src) @ matrix @ dst)[:2]
+
+
+def warp_array(
+    array: np.ndarray, matrix: np.ndarray, shape: tuple[int, int], *, nearest: bool = False
+) -> np.ndarray:
+    """Warp a (H, W) or (B, H, W) array with an index mapping (see `index_matrix`).
+
+    Returns
+    -------
+    ndarray
+        ``shape`` (+ channels) in the input's dtype; outside the source is 0.
+    """
+    flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    dsize = (int(shape[1]), int(shape[0]))
+    m = np.asarray(matrix, dtype=np.float64)
+    if array.ndim == 3:
+        out = [cv2.warpAffine(band, m, dsize, flags=flags, borderValue=0) for band in array]
+        return np.stack(out)
+    return cv2.warpAffine(array, m, dsize, flags=flags, borderValue=0)
+
+
+def read_resampled(
+    tile: Tile,
+    matrix: np.ndarray,
+    window: Window,
+    out_shape: tuple[int, int] | None = None,
+    *,
+    dataset: rasterio.io.DatasetReader | None = None,
+    bands=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``tile`` resampled (bilinear) onto a window of another grid.
+
+    Parameters
+    ----------
+    tile : Tile
+        The tile to read (AFTER).
+    matrix : (3, 3) ndarray
+        Maps continuous pixels of the target grid (BEFORE) to continuous pixels of ``tile``.
+    window : rasterio.windows.Window
+        The region of the target grid to fill.
+    out_shape : (int, int), optional
+        ``(rows, cols)`` of the result; the window's size by default (less reads through the
+        file's overviews).
+    dataset : rasterio.io.DatasetReader, optional
+        ``tile`` already open.
+    bands : sequence of int, optional
+        1-based bands; the tile's data bands by default.
+
+    Returns
+    -------
+    pixels : (B, h, w) ndarray
+        In the tile's dtype; 0 where nothing was read.
+    valid : (h, w) bool ndarray
+        True where the pixel lies inside ``tile`` on valid data (one pixel of erosion, so that
+        bilinear interpolation never mixes in invalid pixels).
+    """
+    h, w = out_shape or (int(window.height), int(window.width))
+    step = (window.width / w, window.height / h)
+    dst_origin = (float(window.col_off), float(window.row_off))
+    # Where the output's corners land in the tile, to know what to read.
+    corners = np.array(
+        [
+            [dst_origin[0], dst_origin[1], 1.0],
+            [dst_origin[0] + window.width, dst_origin[1], 1.0],
+            [dst_origin[0], dst_origin[1] + window.height, 1.0],
+            [dst_origin[0] + window.width, dst_origin[1] + window.height, 1.0],
+        ]
+    )
+    mapped = corners @ np.asarray(matrix).T
+    linear = np.asarray(matrix)[:2, :2]
+    ratio = math.sqrt(abs(np.linalg.det(linear))) * max(step)  # tile px per output px
+    decimate = max(1.0, ratio)
+    margin = 2.0 * decimate + 1.0
+    c0 = math.floor(mapped[:, 0].min() - margin)
+    r0 = math.floor(mapped[:, 1].min() - margin)
+    c1 = math.ceil(mapped[:, 0].max() + margin)
+    r1 = math.ceil(mapped[:, 1].max() + margin)
+    # Keep the read inside the grid plus the margin (the rest is invalid anyway).
+    c0, r0 = max(c0, -int(margin) - 1), max(r0, -int(margin) - 1)
+    c1 = min(c1, tile.width + int(margin) + 1)
+    r1 = min(r1, tile.height + int(margin) + 1)
+    bands = list(bands or tile.data_bands)
+    if c1 <= c0 or r1 <= r0:
+        return np.zeros((len(bands), h, w), dtype=tile.dtype), np.zeros((h, w), dtype=bool)
+    read_window = Window(c0, r0, c1 - c0, r1 - r0)
+    read_shape = (max(1, round((r1 - r0) / decimate)), max(1, round((c1 - c0) / decimate)))
+    with nullcontext(dataset) if dataset is not None else tile.open() as ds:
+        src = tile.read(window=read_window, bands=bands, out_shape=read_shape, dataset=ds)
+        src_valid = tile.read_valid(
+            window=read_window, out_shape=read_shape, pixels=src, dataset=ds
+        )
+    src_step = ((c1 - c0) / read_shape[1], (r1 - r0) / read_shape[0])
+    m = index_matrix(
+        np.asarray(matrix),
+        dst_origin=dst_origin,
+        dst_step=step,
+        src_origin=(float(c0), float(r0)),
+        src_step=src_step,
+    )
+    if tile.is_float:
+        src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
+    src_valid = cv2.erode(src_valid.view(np.uint8), np.ones((3, 3), np.uint8))
+    pixels = warp_array(src, m, (h, w))
+    valid = warp_array(src_valid, m, (h, w), nearest=True).astype(bool)
+    return pixels, valid
