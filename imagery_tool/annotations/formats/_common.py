@@ -1,0 +1,316 @@
+"""Shared pieces of the format modules: results, class mapping, safe output paths, parsing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import tempfile
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+
+from imagery_tool.annotations.model import BoxAnnotation
+from imagery_tool.annotations.schema import LabelSchema, name_key
+from imagery_tool.annotations.store import TileRecord
+from imagery_tool.errors import AnnotationFormatError, DataLossWarning
+
+__all__ = [
+    "ExportResult",
+    "ImportResult",
+    "Reader",
+    "atomic_write_text",
+    "safe_file_name",
+    "warn_lost",
+]
+
+
+@dataclass
+class ImportResult:
+    """What a format reader found.
+
+    Attributes
+    ----------
+    annotations : list of BoxAnnotation
+        Every box read, unknown classes and attributes included (they are reported in
+        ``issues``, never dropped).
+    tiles : dict of str to TileRecord
+        Tiles the file describes (name, size) or that were matched to ``--tile`` files.
+    gsd : dict of str to float
+        Ground sample distance per tile, in metres, where the file states one (DOTA).
+    issues : list of str
+        One line per problem worth telling the user (unknown class, box outside its tile...).
+    """
+
+    annotations: list[BoxAnnotation] = field(default_factory=list)
+    tiles: dict[str, TileRecord] = field(default_factory=dict)
+    gsd: dict[str, float] = field(default_factory=dict)
+    issues: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExportResult:
+    """What a format writer wrote.
+
+    Attributes
+    ----------
+    paths : list of Path
+        Files written.
+    lost : list of str
+        What the format could not carry (also warned once as a `DataLossWarning`).
+    issues : list of str
+        Other problems (boxes outside their tile, tiles of unknown size...).
+    """
+
+    paths: list[Path] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
+
+
+class Reader:
+    """Helper shared by readers: maps classes, checks the schema, counts issues once."""
+
+    def __init__(
+        self,
+        source: Path,
+        *,
+        schema: LabelSchema,
+        tiles: Mapping[str, TileRecord] | None,
+        class_map: Mapping[str, str] | None,
+    ) -> None:
+        self.source = source
+        self.schema = schema
+        self.known_tiles = dict(tiles or {})
+        self.class_map = {name_key(k): v for k, v in (class_map or {}).items()}
+        self.result = ImportResult()
+        self._unknown_classes: Counter[str] = Counter()
+        self._unknown_attributes: Counter[str] = Counter()
+        self._bad_values: Counter[str] = Counter()
+
+    def label(self, raw: str) -> str:
+        """Map a foreign class name through ``--map`` and the schema's aliases."""
+        raw = str(raw).strip()
+        mapped = self.class_map.get(name_key(raw), raw)
+        return self.schema.resolve(mapped) or mapped
+
+    def tile_for(self, image: str | None, *, width: int = 0, height: int = 0) -> TileRecord | None:
+        """Return the tile a foreign image name refers to (matched by name, then by stem).
+
+        The image name is reduced to its base name: a path inside a foreign file is never
+        used to locate or write a file. With a single known tile, every image maps to it.
+        """
+        name = safe_file_name(image) if image else None
+        known = self.known_tiles
+        record = None
+        if name is not None:
+            record = known.get(name) or next(
+                (t for t in known.values() if Path(t.name).stem == Path(name).stem), None
+            )
+        if record is None and len(known) == 1:
+            record = next(iter(known.values()))
+        if record is None and name is not None and width > 0 and height > 0:
+            record = TileRecord(name, int(height), int(width))
+        if record is not None:
+            self.result.tiles.setdefault(record.name, record)
+        return record
+
+    def box(
+        self,
+        corners: Any,
+        raw_label: str,
+        *,
+        where: str,
+        tile: TileRecord | None,
+        tile_name: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> BoxAnnotation | None:
+        """Build a box from foreign values, reporting (not dropping) what the schema rejects."""
+        label = self.label(raw_label)
+        label, attrs, problems = self.schema.normalise(label, dict(attributes or {}))
+        for p in problems:
+            if p.kind == "unknown-class":
+                self._unknown_classes[label] += 1
+            elif p.kind == "unknown-attribute":
+                self._unknown_attributes[p.message.split("'")[1]] += 1
+            else:
+                self._bad_values[p.message] += 1
+        name = tile.name if tile is not None else tile_name
+        if tile is not None and tile.acquired and not fields.get("acquired"):
+            fields["acquired"] = tile.acquired
+        try:
+            a = BoxAnnotation(corners, label, attributes=attrs, tile=name, **fields)
+        except (TypeError, ValueError) as exc:
+            raise AnnotationFormatError(f"{where}: {exc}; fix or remove that box") from None
+        if tile is not None and a.outside(tile.height, tile.width, tolerance=0.5):
+            x0, y0, x1, y1 = a.bounds
+            self.result.issues.append(
+                f"{where}: box ({a.label}) reaches outside its {tile.width} x {tile.height} px "
+                f"tile {tile.name} (x {x0:g}..{x1:g}, y {y0:g}..{y1:g}); kept unclipped"
+            )
+        self.result.annotations.append(a)
+        return a
+
+    def finish(self) -> ImportResult:
+        """Add the summary issues (unknown classes and attributes) and return the result."""
+        for label, n in sorted(self._unknown_classes.items()):
+            self.result.issues.append(
+                f"{self.source}: class {label!r} ({n} box{'es' if n > 1 else ''}) is not in the "
+                f"label schema; kept as is (map it with --map '{label}=<class>')"
+            )
+        for attr, n in sorted(self._unknown_attributes.items()):
+            self.result.issues.append(
+                f"{self.source}: attribute {attr!r} ({n} box{'es' if n > 1 else ''}) is not in "
+                "the label schema; kept as is"
+            )
+        for message, n in sorted(self._bad_values.items()):
+            self.result.issues.append(f"{self.source}: {message} ({n} box{'es' if n > 1 else ''})")
+        return self.result
+
+
+def safe_file_name(name: str) -> str:
+    r"""Reduce an image name from a foreign file to a plain file name.
+
+    Both ``/`` and ``\\`` separators are removed with everything before them, so that
+    ``../../etc/x.png`` becomes ``x.png``.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When nothing usable remains (``..``, empty).
+    """
+    text = str(name).strip().replace("\x00", "")
+    base = PureWindowsPath(PurePosixPath(text).name).name
+    base = re.sub(r"[\x00-\x1f]", "", base).strip()
+    if base in ("", ".", ".."):
+        raise AnnotationFormatError(f"image name {name!r} is not a file name; fix the input file")
+    return base
+
+
+def output_path(folder: Path, name: str) -> Path:
+    """Return ``folder / name`` after checking that it stays inside ``folder``."""
+    path = folder / safe_file_name(name)
+    if path.resolve().parent != folder.resolve():
+        raise AnnotationFormatError(f"{name!r} would be written outside {folder}; refused")
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder + `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def warn_lost(format_name: str, lost: Mapping[str, int], *, stacklevel: int = 3) -> list[str]:
+    """Warn once, in one line, what an export could not carry; return the items as text.
+
+    Parameters
+    ----------
+    format_name : str
+        The format, for the message.
+    lost : mapping of str to int
+        What was lost -> how many boxes lost it (0 entries are ignored).
+    """
+    items = [f"{what} ({n} box{'es' if n > 1 else ''})" for what, n in lost.items() if n]
+    if items:
+        warnings.warn(
+            f"{format_name} cannot carry {'; '.join(items)}: not written",
+            DataLossWarning,
+            stacklevel=stacklevel,
+        )
+    return items
+
+
+def count_lost(annotations: Iterable[BoxAnnotation], carries: set[str]) -> dict[str, int]:
+    """Count, per kind of data a format may not carry, the boxes that have it."""
+    boxes = list(annotations)
+    checks = {
+        "rotation": lambda a: not a.is_axis_aligned,
+        "heading": lambda a: True,
+        "attributes": lambda a: bool(a.attributes),
+        "review status": lambda a: a.review != "unreviewed" or a.reviewer or a.review_note,
+        "author and times": lambda a: True,
+        "ids": lambda a: True,
+        "detection score": lambda a: a.score is not None,
+        "acquisition date": lambda a: a.acquired is not None,
+    }
+    return {
+        what: sum(1 for a in boxes if test(a))
+        for what, test in checks.items()
+        if what not in carries
+    }
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file, naming the file and line of a syntax error."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnnotationFormatError(
+            f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnnotationFormatError(
+            f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno}); fix the file"
+        ) from None
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    """Format a coordinate compactly: ``12``, ``12.5``, ``12.34``."""
+    text = f"{round(float(value), digits):.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def min_area_rect(points: np.ndarray) -> np.ndarray:
+    """Return the 4 corners of the minimum-area rectangle around ``(N, 2)`` points."""
+    import cv2
+
+    rect = cv2.minAreaRect(np.asarray(points, dtype=np.float32))
+    return cv2.boxPoints(rect).astype(np.float64)
+
+
+def polygon_corners(points: Any, *, where: str, reader: Reader) -> np.ndarray:
+    """Turn a foreign polygon into 4 corners (dropping a closing vertex; other shapes -> rect)."""
+    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(xy) >= 2 and np.allclose(xy[0], xy[-1]):
+        xy = xy[:-1]
+    if len(xy) == 4:
+        return xy
+    if len(xy) < 3:
+        raise AnnotationFormatError(f"{where}: a polygon needs at least 3 points; got {len(xy)}")
+    reader.result.issues.append(
+        f"{where}: polygon with {len(xy)} points stored as its minimum-area rectangle"
+    )
+    return min_area_rect(xy)
+
+
+def finite(values: Iterable[float], *, where: str) -> list[float]:
+    """Convert to floats, refusing NaN/inf and non-numbers with the file and line."""
+    out = []
+    for v in values:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise AnnotationFormatError(f"{where}: {v!r} is not a number; fix the file") from None
+        if not math.isfinite(f):
+            raise AnnotationFormatError(f"{where}: {v!r} is not a finite number; fix the file")
+        out.append(f)
+    return out

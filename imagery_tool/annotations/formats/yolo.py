@@ -1,0 +1,230 @@
+"""YOLO and YOLO-OBB label folders: normalised boxes (or 4 corners) per image, plus a class list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from imagery_tool.annotations.formats._common import (
+    ExportResult,
+    ImportResult,
+    Reader,
+    atomic_write_text,
+    count_lost,
+    finite,
+    output_path,
+    polygon_corners,
+    warn_lost,
+)
+from imagery_tool.annotations.model import BoxAnnotation
+from imagery_tool.annotations.schema import LabelSchema
+from imagery_tool.annotations.store import TileRecord
+from imagery_tool.errors import AnnotationFormatError
+
+__all__ = ["read", "read_obb", "write", "write_obb"]
+
+CARRIES = set()
+CARRIES_OBB = {"rotation", "heading"}
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+
+
+def write(
+    annotations: Sequence[BoxAnnotation],
+    out: Path,
+    *,
+    tiles: Mapping[str, TileRecord],
+    schema: LabelSchema,
+) -> ExportResult:
+    """Write YOLO detection labels: ``class cx cy w h`` normalised to [0, 1], axis-aligned.
+
+    Layout: ``OUT/classes.txt`` and ``OUT/data.yaml`` (class names, line/index = class id,
+    the schema's order) and ``OUT/labels/<tile stem>.txt``. Rotated boxes are written as their
+    axis-aligned bounds.
+    """
+    return _write(annotations, out, tiles=tiles, schema=schema, obb=False)
+
+
+def write_obb(
+    annotations: Sequence[BoxAnnotation],
+    out: Path,
+    *,
+    tiles: Mapping[str, TileRecord],
+    schema: LabelSchema,
+) -> ExportResult:
+    """Write YOLO-OBB labels: ``class x1 y1 x2 y2 x3 y3 x4 y4`` normalised, head corner first."""
+    return _write(annotations, out, tiles=tiles, schema=schema, obb=True)
+
+
+def read(
+    path: Path,
+    *,
+    schema: LabelSchema,
+    tiles: Mapping[str, TileRecord] | None = None,
+    class_map: Mapping[str, str] | None = None,
+) -> ImportResult:
+    """Read a YOLO (or YOLO-OBB, or YOLO segmentation) label folder or single label file.
+
+    Class names come from ``classes.txt``, ``obj.names`` or ``data.yaml`` next to the labels
+    (or one folder up). Image sizes come from ``tiles`` (matched by stem) or from the images
+    in an ``images/`` folder beside ``labels/``.
+    """
+    path = Path(path)
+    files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+    files = [f for f in files if f.name not in ("classes.txt", "obj.names")]
+    names = _class_names(path if path.is_dir() else path.parent)
+    reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
+    for file in files:
+        lines = _lines(file)
+        if not lines:
+            continue
+        tile = _tile(file, reader, path)
+        for number, line in lines:
+            where = f"{file}:{number}"
+            tokens = line.split()
+            if len(tokens) < 5 or (len(tokens) > 5 and len(tokens) % 2 == 0):
+                raise AnnotationFormatError(
+                    f"{where}: expected 'class cx cy w h' or 'class x1 y1 ... xn yn'; "
+                    f"got {len(tokens)} values"
+                )
+            try:
+                cls = int(tokens[0])
+            except ValueError:
+                raise AnnotationFormatError(
+                    f"{where}: class id {tokens[0]!r} is not an integer"
+                ) from None
+            values = np.array(finite(tokens[1:], where=where))
+            size = np.array([tile.width, tile.height], dtype=np.float64)
+            if len(values) == 4:
+                cx, cy, w, h = values
+                xy = np.array(
+                    [[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2],
+                     [cx + w / 2, cy + h / 2], [cx - w / 2, cy + h / 2]]
+                )  # fmt: skip
+            else:
+                xy = values.reshape(-1, 2)
+            corners = polygon_corners(xy * size, where=where, reader=reader)
+            label = names[cls] if 0 <= cls < len(names) else str(cls)
+            reader.box(corners, label, where=where, tile=tile)
+    if not names and reader.result.annotations:
+        reader.result.issues.append(
+            f"{path}: no classes.txt/data.yaml found: class ids kept as labels; map them "
+            "with --map 0=<class>"
+        )
+    return reader.finish()
+
+
+read_obb = read
+
+
+def _write(
+    annotations: Sequence[BoxAnnotation],
+    out: Path,
+    *,
+    tiles: Mapping[str, TileRecord],
+    schema: LabelSchema,
+    obb: bool,
+) -> ExportResult:
+    names = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
+    index = {n: i for i, n in enumerate(names)}
+    missing = sorted({str(a.tile) for a in annotations if a.tile not in tiles})
+    if missing:
+        raise AnnotationFormatError(
+            f"{out}: YOLO coordinates are normalised by the image size, unknown for tile(s) "
+            f"{', '.join(missing)}; pass them with --tile"
+        )
+    issues = []
+    texts: dict[Path, list[str]] = {}
+    labels_dir = out / "labels"
+    for name in sorted({str(a.tile) for a in annotations}):
+        texts[output_path(labels_dir, Path(name).stem + ".txt")] = []
+    for a in annotations:
+        t = tiles[a.tile]
+        size = np.array([t.width, t.height], dtype=np.float64)
+        if a.outside(t.height, t.width, tolerance=0.5):
+            issues.append(
+                f"box {a.id[:8]} ({a.label}) reaches outside tile {t.name}: normalised "
+                "coordinates outside [0, 1] written unclipped"
+            )
+        if obb:
+            values = (a.xy / size).ravel()
+        else:
+            x0, y0, x1, y1 = a.bounds
+            values = np.array(
+                [(x0 + x1) / 2 / size[0], (y0 + y1) / 2 / size[1],
+                 (x1 - x0) / size[0], (y1 - y0) / size[1]]
+            )  # fmt: skip
+        line = " ".join([str(index[a.label]), *(f"{v:.6f}" for v in values)])
+        texts[output_path(labels_dir, Path(str(a.tile)).stem + ".txt")].append(line)
+    lost = count_lost(annotations, CARRIES_OBB if obb else CARRIES)
+    items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
+    paths = [
+        atomic_write_text(out / "classes.txt", "\n".join(names) + "\n"),
+        atomic_write_text(
+            out / "data.yaml",
+            yaml.safe_dump({"names": dict(enumerate(names))}, allow_unicode=True, sort_keys=False),
+        ),
+    ]
+    paths += [atomic_write_text(p, "".join(f"{x}\n" for x in lines)) for p, lines in texts.items()]
+    return ExportResult(paths=paths, lost=items, issues=issues)
+
+
+def _class_names(folder: Path) -> list[str]:
+    for base in (folder, folder.parent):
+        for name in ("classes.txt", "obj.names"):
+            f = base / name
+            if f.is_file():
+                return [line.strip() for line in f.read_text("utf-8").splitlines() if line.strip()]
+        f = base / "data.yaml"
+        if f.is_file():
+            try:
+                data = yaml.safe_load(f.read_text("utf-8")) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                line = f":{mark.line + 1}" if mark is not None else ""
+                raise AnnotationFormatError(f"{f}{line}: malformed YAML; fix the file") from None
+            names = data.get("names") if isinstance(data, dict) else None
+            if isinstance(names, dict):
+                return [str(names[k]) for k in sorted(names, key=int)]
+            if isinstance(names, list):
+                return [str(n) for n in names]
+    return []
+
+
+def _lines(file: Path) -> list[tuple[int, str]]:
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
+    return [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+
+
+def _tile(file: Path, reader: Reader, root: Path) -> TileRecord:
+    stem = file.stem
+    known = reader.known_tiles
+    record = next((t for t in known.values() if Path(t.name).stem == stem), None)
+    if record is None and len(known) == 1:
+        record = next(iter(known.values()))
+    if record is None:
+        record = _image_beside(file)
+    if record is None:
+        raise AnnotationFormatError(
+            f"{file}: YOLO coordinates are normalised by the image size; pass the image with "
+            f"--tile (no image {stem}.* found in an images/ folder beside labels/)"
+        )
+    reader.result.tiles.setdefault(record.name, record)
+    return record
+
+
+def _image_beside(file: Path) -> TileRecord | None:
+    from imagery_tool.tile import open_tile
+
+    candidates = [file.parent, file.parent.parent / "images", file.parent / "images"]
+    for folder in candidates:
+        for suffix in IMAGE_SUFFIXES:
+            image = folder / (file.stem + suffix)
+            if image.is_file():
+                return TileRecord.from_tile(open_tile(image, check=False))
+    return None
