@@ -269,11 +269,22 @@ def check_size(
 def check_sizes(
     annotations: Iterable[BoxAnnotation],
     *,
-    georefs: Mapping[str | None, GeoRef | None],
+    gsd: Mapping[str | None, GeoRef | tuple[float, float] | float | None],
     schema: LabelSchema | None = None,
     top: int = 3,
 ) -> tuple[list[SizeReport], list[str]]:
-    """Run `check_size` on many boxes, each with its tile's georeference.
+    """Run `check_size` on many boxes, each with its tile's ground sample distance.
+
+    Parameters
+    ----------
+    annotations : iterable of BoxAnnotation
+        The boxes.
+    gsd : mapping
+        Tile name -> the tile's `GeoRef` or ground sample distance in metres.
+    schema : LabelSchema, optional
+        The label schema; the default schema when omitted.
+    top : int
+        Candidates kept per box.
 
     Returns
     -------
@@ -284,14 +295,16 @@ def check_sizes(
     """
     reports, skipped = [], []
     for a in annotations:
-        georef = georefs.get(a.tile)
-        if georef is None or georef.gsd_m is None:
+        value = gsd.get(a.tile)
+        if isinstance(value, GeoRef) and value.gsd_m is None:
+            value = None
+        if value is None:
             skipped.append(
                 f"box {a.id[:8]} ({a.label}) on tile {a.tile!r}: no ground sample distance "
                 "(tile not registered or not georeferenced); pass --tile or --gsd"
             )
             continue
-        reports.append(check_size(a, gsd=georef, schema=schema, top=top))
+        reports.append(check_size(a, gsd=value, schema=schema, top=top))
     return reports, skipped
 
 

@@ -14,6 +14,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 # Command name -> "module:attribute". Modules are imported only when their command runs, so
 # that ``imagery-tool info`` does not pay for the detection or rendering stack.
 COMMANDS = {
+    "annotations": "imagery_tool.cli.annotations:annotations",
     "info": "imagery_tool.cli.info:info",
 }
 
