@@ -1,0 +1,270 @@
+"""napari reader: a GeoTIFF/COG, a folder of dated tiles or a STAC catalog as lazy image layers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from imagery_tool.errors import ImageryToolError
+from imagery_tool.tile import Tile, open_tile
+from napari_imagery_tool._stack import StackInfo, TileStack, group_by_site, tile_label
+
+__all__ = ["RASTER_SUFFIXES", "get_reader", "read_stack", "stack_layer_data"]
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2")
+METADATA_KEY = "imagery_tool"
+MIN_WINDOWS = 3  # a residual shift backed by fewer agreeing windows is not applied
+
+log = logging.getLogger(__name__)
+
+
+def get_reader(path: str | list[str]) -> Callable | None:
+    """Return a reader for ``path`` when it is a raster, a folder of rasters or a STAC catalog.
+
+    Returns None (never raises) for anything else, so that napari tries other readers.
+    """
+    try:
+        paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+        if not paths or not all(_takes(p) for p in paths):
+            return None
+    except Exception:  # noqa: BLE001 - a reader probe must never raise
+        return None
+    return read_paths
+
+
+def _takes(path: Path) -> bool:
+    if path.is_dir():
+        return bool(_rasters_in(path)) or (path / "catalog.json").is_file()
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        return True
+    if path.suffix.lower() == ".json" and path.is_file():
+        return _is_stac(path)
+    return False
+
+
+def _is_stac(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = json.loads(fh.read(2_000_000))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(head, dict)
+        and "stac_version" in head
+        and head.get("type")
+        in (
+            "Catalog",
+            "Collection",
+            "FeatureCollection",
+            "Feature",
+        )
+    )
+
+
+def _rasters_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in RASTER_SUFFIXES)
+
+
+def read_paths(path: str | list[str]) -> list[tuple]:
+    """Read one or more paths into napari layer data (one image layer per site).
+
+    Problems are reported as napari notifications; a path that cannot be read at all gives
+    an empty list rather than an exception.
+    """
+    paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+    tiles, dates, problems = [], {}, []
+    for p in paths:
+        try:
+            found = _tiles_of(p)
+        except (ImageryToolError, OSError, ValueError) as exc:
+            problems.append(str(exc))
+            continue
+        for tile, stac_date in found:
+            tiles.append(tile)
+            if stac_date:
+                dates[tile.path] = stac_date
+    for message in problems:
+        _notify(message, "warning")
+    if not tiles:
+        return []
+    layers = []
+    for info in read_stack(tiles, stac_dates=dates):
+        for note in info.notes:
+            _notify(
+                note, "warning" if "pixel mode" in note or "not co-registered" in note else "info"
+            )
+        layers.append(stack_layer_data(info, TileStack(info.tiles, info.dates, info.registrations)))
+    _install_viewer_hooks()
+    return layers
+
+
+def _install_viewer_hooks() -> None:
+    try:
+        import napari
+
+        from napari_imagery_tool._hooks import install
+
+        viewer = napari.current_viewer()
+    except ImportError:  # pragma: no cover
+        return
+    if viewer is not None:
+        install(viewer)
+
+
+def _tiles_of(path: Path) -> list[tuple[Tile, str | None]]:
+    if path.is_dir():
+        catalog = path / "catalog.json"
+        if catalog.is_file() and not _rasters_in(path):
+            return _stac_tiles(catalog)
+        out, bad = [], []
+        for p in _rasters_in(path):
+            try:
+                out.append((open_tile(p), None))
+            except ImageryToolError as exc:
+                bad.append(str(exc))
+        for message in bad:
+            _notify(f"skipped: {message}", "warning")
+        return out
+    if path.suffix.lower() == ".json":
+        return _stac_tiles(path)
+    return [(open_tile(path), None)]
+
+
+def _stac_tiles(catalog: Path) -> list[tuple[Tile, str | None]]:
+    import pystac
+
+    root = pystac.read_file(str(catalog))
+    items = [root] if isinstance(root, pystac.Item) else list(root.get_items(recursive=True))
+    out = []
+    for item in items:
+        asset = _image_asset(item)
+        if asset is None:
+            continue
+        href = Path(asset.get_absolute_href() or asset.href)
+        when = item.datetime.date().isoformat() if item.datetime else None
+        out.append((open_tile(href), when))
+    if not out:
+        raise ImageryToolError(f"{catalog}: the STAC catalog lists no GeoTIFF asset to open")
+    return out
+
+
+def _image_asset(item):
+    for key in ("visual", "image", "data", "cog"):
+        if key in item.assets:
+            return item.assets[key]
+    for asset in item.assets.values():
+        if "tiff" in (asset.media_type or "") or asset.href.lower().endswith(RASTER_SUFFIXES):
+            return asset
+    return None
+
+
+def read_stack(
+    tiles: list[Tile], *, stac_dates: dict | None = None, register: bool = True
+) -> list[StackInfo]:
+    """Group tiles by site, order each group by date and measure the residual shifts.
+
+    Parameters
+    ----------
+    tiles : list of Tile
+        Any number of tiles, possibly of several sites.
+    stac_dates : dict, optional
+        Dates from a STAC catalog for tiles whose own metadata has none.
+    register : bool
+        Measure each later date's residual shift against the first date (co-registration);
+        False aligns by georeference only.
+
+    Returns
+    -------
+    list of StackInfo
+        One per site; a message is shown when tiles of several sites were split.
+    """
+    stac_dates = stac_dates or {}
+    groups = group_by_site(tiles)
+    if len(groups) > 1:
+        names = "; ".join(", ".join(t.name for t in g) for g in groups)
+        _notify(
+            f"the tiles show {len(groups)} different sites (footprints do not overlap); "
+            f"opened as separate layers: {names}",
+            "warning",
+        )
+    infos = []
+    for group in groups:
+        labelled = [(t, stac_dates.get(t.path) or tile_label(t)) for t in group]
+        labelled.sort(key=lambda tl: (_undated(tl[0], stac_dates), tl[1]))
+        ordered = [t for t, _ in labelled]
+        info = StackInfo(ordered, [d for _, d in labelled], ordered[0].georef)
+        info.registrations = [None] * len(ordered)
+        info.shifts = [(0.0, 0.0)] * len(ordered)
+        if register and len(ordered) > 1:
+            _register(info)
+        if not info.georeferenced:
+            info.notes.append(info.pixel_mode_reason())
+        infos.append(info)
+    return infos
+
+
+def _undated(tile: Tile, stac_dates: dict) -> bool:
+    return tile.acquired.value is None and tile.path not in stac_dates
+
+
+def _register(info: StackInfo) -> None:
+    from imagery_tool.registration import coregister
+
+    reference = info.tiles[0]
+    for i, tile in enumerate(info.tiles[1:], start=1):
+        try:
+            reg = coregister(reference, tile, model="shift", max_windows=16)
+        except (ImageryToolError, ValueError) as exc:
+            info.notes.append(f"{tile.name}: not co-registered ({exc}); aligned by georeference")
+            continue
+        if reg.windows_used < MIN_WINDOWS:
+            info.notes.append(
+                f"{tile.name}: residual shift not measurable ({reg.windows_used} of "
+                f"{reg.windows_measured} windows agree); aligned by georeference only"
+            )
+            continue
+        info.registrations[i] = reg
+        info.shifts[i] = (reg.dx, reg.dy)
+        info.notes.append(
+            f"{tile.name}: shifted by dx={reg.dx:+.2f} px, dy={reg.dy:+.2f} px onto "
+            f"{reference.name} ({reg.windows_used} windows)"
+        )
+
+
+def stack_layer_data(info: StackInfo, stack: TileStack) -> tuple:
+    """Return the ``(data, kwargs, "image")`` napari layer data of a stack."""
+    levels = stack.levels()
+    if not info.is_stack:
+        levels = [level[0] for level in levels]
+    name = info.tiles[0].path.stem if not info.is_stack else _site_name(info)
+    kwargs = {
+        "name": name,
+        "rgb": True,
+        "multiscale": len(levels) > 1,
+        "contrast_limits": (0, 255),
+        "metadata": {METADATA_KEY: info},
+    }
+    if info.is_stack:
+        kwargs["axis_labels"] = ("date", "y", "x")
+    return (levels if len(levels) > 1 else levels[0], kwargs, "image")
+
+
+def _site_name(info: StackInfo) -> str:
+    stem = info.tiles[0].path.stem
+    for sep in ("_", "-"):
+        head = stem.split(sep)[0]
+        if head and all(t.path.stem.startswith(head) for t in info.tiles):
+            return f"{head} ({len(info.tiles)} dates)"
+    return f"{stem} ({len(info.tiles)} dates)"
+
+
+def _notify(message: str, level: str = "info") -> None:
+    """Show a napari notification (logged when napari's notifications are unavailable)."""
+    try:
+        from napari.utils.notifications import show_info, show_warning
+
+        (show_warning if level == "warning" else show_info)(message)
+    except ImportError:  # pragma: no cover
+        log.warning(message)

@@ -1,0 +1,141 @@
+"""The reader: single tiles, time stacks, STAC, bad input; the manifest validates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
+from napari_imagery_tool._hooks import geo_status, info_of, text_overlay
+from napari_imagery_tool._reader import get_reader
+
+from tests.conftest import write_raster
+from tests.plugin.conftest import dated_tile
+
+MANIFEST = Path(__file__).parents[2] / "plugins" / "napari_imagery_tool" / "napari.yaml"
+
+
+def test_manifest_validates():
+    npe2 = Path(sys.executable).with_name("npe2")
+    out = subprocess.run([str(npe2), "validate", str(MANIFEST)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    from npe2 import PluginManager
+
+    pm = PluginManager.instance()
+    pm.discover()
+    assert "imagery-tool" in pm._manifests
+
+
+def test_axes_round_trip():
+    xy = np.array([[10.0, 20.0], [0.5, 0.5]])
+    rc = xy_to_rowcol(xy)
+    assert rc.tolist() == [[19.5, 9.5], [0.0, 0.0]]  # pixel [0, 0] centre is napari (0, 0)
+    assert np.array_equal(rowcol_to_xy(np.column_stack([np.zeros(2), rc])), xy)
+
+
+def test_reader_declines_what_it_does_not_take(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    assert get_reader(str(text)) is None
+    assert get_reader(str(tmp_path / "missing.json")) is None
+    plain_json = tmp_path / "points.json"
+    plain_json.write_text('{"type": "FeatureCollection", "features": []}')
+    assert get_reader(str(plain_json)) is None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert get_reader(str(empty)) is None
+
+
+def test_not_a_raster_is_a_notification(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    fake = tmp_path / "fake.tif"
+    fake.write_bytes(b"not a tiff at all")
+    layers = get_reader(str(fake))(str(fake))
+    assert layers == []
+    assert len(viewer.layers) == 0
+
+
+def test_single_tile_is_multiscale_and_lazy(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    path = dated_tile(tmp_path, "2024-12-13")
+    (layer,) = viewer.open(str(path), plugin="imagery-tool")
+    assert layer.multiscale and layer.rgb
+    shapes = [tuple(level.shape) for level in layer.data]
+    assert shapes == [(512, 640, 3), (256, 320, 3), (128, 160, 3)]
+    assert type(layer.data[0]).__module__.startswith("dask")
+    info = info_of(layer)
+    assert info.georeferenced and not info.is_stack
+    # pixel [r=10, c=20] of level 0 is the tile's pixel, stretched to uint8
+    block = np.asarray(layer.data[0][10:12, 20:23])
+    assert block.shape == (2, 3, 3) and block.dtype == np.uint8
+    text = geo_status(info, (0.0, 0.0))
+    lon, lat = info.georef.pixel_to_lonlat(0.5, 0.5)
+    assert text.startswith("x 0.5 y 0.5 px") and f"{lon:.5f} E" in text and f"{lat:.5f} N" in text
+
+
+def test_folder_opens_as_time_stack_with_dates(make_napari_viewer, site_folder):
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(site_folder), plugin="imagery-tool")
+    info = info_of(layer)
+    assert info.dates == ["2024-12-13", "2025-01-10"]
+    assert layer.data[0].shape == (2, 512, 640, 3)
+    # the measured residual shift of the later date comes back (known: +3, -2 px)
+    dx, dy = info.shifts[1]
+    assert abs(dx + 3) < 0.5 and abs(dy - 2) < 0.5 or abs(dx - 3) < 0.5 and abs(dy + 2) < 0.5
+    assert viewer.dims.axis_labels[0].startswith("2024-12-13")
+    viewer.dims.set_current_step(0, 1)
+    assert viewer.dims.axis_labels[0].startswith("2025-01-10")
+    assert "2025-01-10" in text_overlay(viewer).text
+    # after alignment the bright block (rows 68-97, cols 88-137) is at the same place on both dates
+    centres = []
+    for t in (0, 1):
+        bright = np.asarray(layer.data[0][t, 50:120, 70:160, 0]) > 250
+        rows, cols = np.nonzero(bright)
+        centres.append((rows.mean() + 50, cols.mean() + 70))
+    assert np.allclose(centres[0], (82.5, 112.5), atol=0.3)
+    assert np.allclose(centres[1], centres[0], atol=0.75)  # unaligned: off by (2, 3)
+
+
+def test_pixel_mode_tile_says_so(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    path = write_raster(tmp_path / "plain.tif", np.full((3, 64, 80), 100, np.uint8))
+    (layer,) = viewer.open(str(path), plugin="imagery-tool")
+    info = info_of(layer)
+    assert not info.georeferenced
+    assert "pixel mode" in info.pixel_mode_reason()
+    assert "no georeference (pixel mode)" in geo_status(info, (5, 5))
+
+
+def test_different_sites_are_split(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    dated_tile(tmp_path, "2024-12-13")
+    dated_tile(tmp_path, "2025-01-10", origin=(700_000.0, 3_800_000.0))
+    layers = viewer.open(str(tmp_path), plugin="imagery-tool")
+    assert len(layers) == 2
+    assert all(not info_of(layer).is_stack for layer in layers)
+
+
+def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
+    import pystac
+
+    catalog = pystac.Catalog("site", "two dates")
+    for path in sorted(site_folder.glob("*.tif")):
+        date = path.stem.split("_")[1]
+        from datetime import datetime
+
+        item = pystac.Item(path.stem, None, None, datetime.fromisoformat(date), {})
+        item.add_asset("visual", pystac.Asset(str(path), media_type=pystac.MediaType.COG))
+        catalog.add_item(item)
+    out = site_folder.parent / "stac"
+    catalog.normalize_and_save(str(out), catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(out / "catalog.json"), plugin="imagery-tool")
+    assert info_of(layer).dates == ["2024-12-13", "2025-01-10"]
+
+
+@pytest.mark.parametrize("name", ["a.tif", "b.tiff"])
+def test_reader_accepts_raster_suffixes(tmp_path, name):
+    assert get_reader(str(tmp_path / name)) is not None
