@@ -26,25 +26,25 @@ def install(viewer) -> None:
 
 
 def stack_layers(viewer) -> list:
-    """Image layers made by this plugin, top first."""
+    """Return the image layers made by this plugin, top first."""
     return [layer for layer in viewer.layers[::-1] if info_of(layer) is not None]
 
 
 def info_of(layer) -> StackInfo | None:
-    """The `StackInfo` of a layer made by this plugin, else None."""
+    """Return the `StackInfo` of a layer made by this plugin, else None."""
     info = getattr(layer, "metadata", {}).get(METADATA_KEY)
     return info if isinstance(info, StackInfo) else None
 
 
 def active_info(viewer) -> tuple[object, StackInfo] | tuple[None, None]:
-    """The topmost plugin image layer and its info."""
+    """Return the topmost plugin image layer and its info."""
     for layer in stack_layers(viewer):
         return layer, info_of(layer)
     return None, None
 
 
 def current_date_index(viewer, info: StackInfo) -> int:
-    """Index of the date the slider shows for ``info``'s layer."""
+    """Return the index of the date the slider shows for ``info``'s layer."""
     if not info.is_stack or viewer.dims.ndim < 3:
         return 0
     return info.date_index([viewer.dims.current_step[0]])
@@ -66,7 +66,7 @@ def _update_date(viewer) -> None:
 
 
 def text_overlay(viewer):
-    """The viewer's text overlay (``viewer.canvas.overlays.text`` from napari 0.9)."""
+    """Return the viewer's text overlay (``viewer.canvas.overlays.text`` from napari 0.9)."""
     canvas = getattr(viewer, "canvas", None)
     overlays = getattr(canvas, "overlays", None)
     if overlays is not None and hasattr(overlays, "text"):
@@ -94,9 +94,8 @@ def geo_status(info: StackInfo, position) -> str:
     parts = [f"x {x:.1f} y {y:.1f} px"]
     if info.georeferenced:
         lon, lat = info.georef.pixel_to_lonlat(x, y)
-        parts.append(
-            f"{abs(lon):.5f} {'E' if lon >= 0 else 'W'} {abs(lat):.5f} {'N' if lat >= 0 else 'S'}"
-        )
+        east, north = "E" if lon >= 0 else "W", "N" if lat >= 0 else "S"
+        parts.append(f"{abs(lon):.5f} {east} {abs(lat):.5f} {north}")
     else:
         parts.append("no georeference (pixel mode)")
     if info.is_stack:

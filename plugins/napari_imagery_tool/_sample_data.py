@@ -13,7 +13,7 @@ SAMPLES_ENV = "IMAGERY_TOOL_SAMPLES"
 
 
 def sample_folder() -> Path | None:
-    """The folder of the Hmeimim sample tiles, or None when it cannot be found.
+    """Return the folder of the Hmeimim sample tiles, or None when it cannot be found.
 
     Looked up in ``$IMAGERY_TOOL_SAMPLES``, then in ``sample_tiles/`` of the source checkout
     and of the current directory.

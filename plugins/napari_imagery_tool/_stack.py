@@ -65,7 +65,7 @@ class StackInfo:
         )
 
     def date_index(self, point) -> int:
-        """The date shown at a napari world point (0 for a single tile)."""
+        """Return the date index shown at a napari world point (0 for a single tile)."""
         if not self.is_stack:
             return 0
         return int(np.clip(round(float(point[0])), 0, len(self.tiles) - 1))
@@ -172,7 +172,7 @@ class TileStack:
         return _stretch(pixels, self.limits(t), valid)
 
     def levels(self) -> list[da.Array]:
-        """The pyramid as dask arrays ``(T, h, w, 3)`` uint8, finest first."""
+        """Return the pyramid as dask arrays ``(T, h, w, 3)`` uint8, finest first."""
         out = []
         for f in self.factors:
             level = _Level(self, f)
@@ -233,6 +233,6 @@ def _same_site(a: Tile, b: Tile) -> bool:
 
 
 def tile_label(tile: Tile) -> str:
-    """The slider label of a tile: its acquisition date, else its file name."""
+    """Return the slider label of a tile: its acquisition date, else its file name."""
     value = tile.acquired.value
     return value.date().isoformat() if value is not None else Path(tile.path).stem

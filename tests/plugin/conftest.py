@@ -16,7 +16,6 @@ from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     napari = pytest.importorskip("napari", reason="the napari extra is not installed")
-    import napari.viewer  # noqa: F401
     import npe2  # noqa: F401
 
 # napari and Qt speak through warnings that are not ours; pytest runs with warnings as errors.
@@ -96,7 +95,7 @@ def dated_tile(
         folder / f"site_{date}.tif",
         scene(len(date), shift=shift) if pixels is None else pixels,
         transform=Affine(0.5, 0, origin[0], 0, -0.5, origin[1]),
-        crs=crs,
+        crs=UTM36N,
         tags={"ACQUISITIONDATETIME": f"{date}T08:21:00Z"},
         overviews=(2, 4),
         tiled=True,
