@@ -45,3 +45,11 @@ class NotGeoreferencedWarning(ImageryToolWarning):
 
 class DataLossWarning(ImageryToolWarning):
     """An export format cannot carry some of the data (rotation, attributes, ...)."""
+
+
+class RenderError(ImageryToolError, ValueError):
+    """A picture cannot be drawn as asked (region off the tile, boxes for another tile, ...)."""
+
+
+class FontError(ImageryToolError, OSError):
+    """A font needed to draw text is missing or unreadable."""

@@ -1,0 +1,556 @@
+"""Render reviewer PNGs: an annotated tile or a before/after sheet, with caption and legends."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from imagery_tool.errors import RenderError
+from imagery_tool.render.chips import Chip, contact_sheet
+from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
+from imagery_tool.render.draw import Canvas, Style
+from imagery_tool.render.heat import HEAT_RAMP, change_heat, overlay_heat
+from imagery_tool.render.imagery import read_frame, read_onto
+from imagery_tool.render.layout import DEFAULT_MAX_WIDTH, Frame, Region, make_frame
+from imagery_tool.render.marks import (
+    CHANGE_KINDS,
+    Mark,
+    class_colours,
+    label_text,
+    marks_from_annotations,
+    move_marks,
+    read_changes,
+)
+from imagery_tool.render.sheet import (
+    Footer,
+    change_legend,
+    draw_footer,
+    draw_panel,
+)
+from imagery_tool.render.text import isolate
+from imagery_tool.tile import Tile, open_tile
+
+__all__ = [
+    "PanelInfo",
+    "Rendering",
+    "encode_png",
+    "load_annotations",
+    "render",
+    "render_tile",
+    "write_png",
+]
+
+# Default total width of a before/after sheet when neither width nor scale is given.
+DEFAULT_SHEET_WIDTH = 2400
+
+
+@dataclass(frozen=True)
+class PanelInfo:
+    """Where a panel sits in the rendering.
+
+    Attributes
+    ----------
+    name : {"before", "after", "tile"}
+        Which panel.
+    tile : Tile
+        The tile shown (AFTER is resampled onto BEFORE's frame).
+    frame : Frame
+        The frame; outlines are on ``frame.georef``'s grid (BEFORE's for a sheet).
+    origin : (int, int)
+        ``(x, y)`` of the panel's top-left corner in the rendering.
+    """
+
+    name: str
+    tile: Tile
+    frame: Frame
+    origin: tuple[int, int]
+
+
+@dataclass
+class Rendering:
+    """A rendered picture and where things went in it (all in the picture's pixels).
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8 ndarray
+        The picture.
+    panels : list of PanelInfo
+        One (single tile) or two (before, after).
+    outlines : list of (str, Mark, (N, 2) float ndarray)
+        Panel name, mark and its outline as drawn.
+    labels : list of (str, (int, int, int, int))
+        Label text and rectangle ``(x0, y0, x1, y1)``, end-exclusive.
+    legend : list of (str, (int, int, int, int))
+        Legend entry text and rectangle.
+    reserved : list of (int, int, int, int)
+        Rectangles of the panel tags, north arrows and scale bars.
+    hidden_labels : int
+        Labels left out for want of room.
+    footer_origin : int
+        First row of the caption footer.
+    chips : list of (str, (int, int, int, int))
+        Chip label and image rectangle, when chips were drawn.
+    """
+
+    image: np.ndarray
+    panels: list[PanelInfo]
+    outlines: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+    legend: list = field(default_factory=list)
+    reserved: list = field(default_factory=list)
+    hidden_labels: int = 0
+    footer_origin: int = 0
+    chips: list = field(default_factory=list)
+
+
+def load_annotations(path: str | Path, *, tiles: Sequence[Tile] = ()) -> list[Any]:
+    """Read the boxes of an annotation store (``.gpkg``) or any file format imagery-tool reads.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoPackage store or an interchange file/folder (GeoJSON, COCO, YOLO, DOTA, VOC, CSV).
+    tiles : sequence of Tile
+        The tiles being drawn: formats that need a tile's size or georeference get them.
+
+    Returns
+    -------
+    list of BoxAnnotation
+    """
+    from imagery_tool.annotations import open_store
+    from imagery_tool.annotations.formats import read_annotations
+    from imagery_tool.annotations.store import TileRecord
+
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        if not path.is_file():
+            raise RenderError(f"{path}: no such annotation store; check the path")
+        store = open_store(path, create=False, readonly=True)
+        try:
+            return store.annotations()
+        finally:
+            store.close()
+    records = [TileRecord.from_tile(t) for t in tiles]
+    return read_annotations(path, tiles=records).annotations
+
+
+def _as_tile(tile: Tile | str | Path) -> Tile:
+    return tile if isinstance(tile, Tile) else open_tile(tile)
+
+
+def _date(tile: Tile) -> str:
+    value = tile.acquired.value
+    if value is None:
+        return "date unknown"
+    text = tile.acquired.isoformat()
+    if "T" in text:
+        day, time = text.split("T", 1)
+        time = time.rstrip("Z")
+        return day if time in ("00:00:00", "") else f"{day} {time[:5]} UTC"
+    return text
+
+
+def _day(tile: Tile) -> str:
+    value = tile.acquired.value
+    return "date unknown" if value is None else value.strftime("%Y-%m-%d")
+
+
+def _sort_marks(marks: list[Mark]) -> list[Mark]:
+    """Deterministic drawing order: top to bottom, then left to right, then label."""
+    return sorted(
+        marks, key=lambda m: (round(m.xy[:, 1].min(), 3), round(m.xy[:, 0].min(), 3), m.label)
+    )
+
+
+def _on_grid(mark: Mark, height: int, width: int) -> bool:
+    xy = mark.xy
+    return bool(
+        xy[:, 0].max() > 0
+        and xy[:, 1].max() > 0
+        and xy[:, 0].min() < width
+        and xy[:, 1].min() < height
+    )
+
+
+def _in_frame(mark: Mark, frame: Frame) -> bool:
+    pts = frame.to_out(mark.xy)
+    h, w = frame.out_shape
+    return bool(
+        pts[:, 0].max() > 0 and pts[:, 1].max() > 0 and pts[:, 0].min() < w and pts[:, 1].min() < h
+    )
+
+
+def _split_annotations(
+    items: Iterable[Any], main: Tile, before: Tile | None
+) -> tuple[list[Mark], list[Mark], int]:
+    """Sort annotation marks into (on main tile, on before tile, skipped for other tiles)."""
+    on_main, on_before, other = [], [], 0
+    for mark in marks_from_annotations(items):
+        if mark.tile in (None, main.name, main.path.stem):
+            on_main.append(mark)
+        elif before is not None and mark.tile in (before.name, before.path.stem):
+            on_before.append(mark)
+        else:
+            other += 1
+    return on_main, on_before, other
+
+
+def render(
+    tile: Tile | str | Path,
+    *,
+    annotations: Iterable[Any] | str | Path = (),
+    changes: Iterable[Mark] | str | Path | None = None,
+    before: Tile | str | Path | None = None,
+    region: Region | None = None,
+    width: int | None = None,
+    scale: float | None = None,
+    heat: bool = False,
+    chips: bool = False,
+    title: str | None = None,
+    site: str | None = None,
+    attributes: Sequence[str] | None = None,
+) -> Rendering:
+    """Render a tile (or a before/after sheet) with boxes, labels, legends and a caption.
+
+    Parameters
+    ----------
+    tile : Tile or path
+        The tile to show; with ``before``, the AFTER date.
+    annotations : iterable of BoxAnnotation (or `Mark`), or path
+        Boxes on ``tile``'s (or ``before``'s, by their ``tile`` name) pixel grid, or a store
+        (``.gpkg``) / annotation file to read them from. Boxes of other tiles are skipped;
+        rejected boxes are not drawn.
+    changes : iterable of Mark, or path, optional
+        Change regions: the GeoJSON of ``imagery-tool detect`` (or its pixel-mode ``.json``),
+        placed on BEFORE's grid (``tile``'s without ``before``).
+    before : Tile or path, optional
+        The earlier date: a side-by-side sheet, AFTER resampled onto BEFORE's frame.
+    region : Region, optional
+        Part of the tile to show (on BEFORE's grid for a sheet); the whole tile by default.
+    width : int, optional
+        Width of the whole picture in pixels.
+    scale : float, optional
+        Ground metres per output pixel (ignored with ``width``).
+    heat : bool
+        Overlay a change heat (AFTER vs BEFORE) on the AFTER panel; needs ``before``.
+    chips : bool
+        Append a contact sheet of the annotated objects, cropped and enlarged.
+    title : str, optional
+        Title line; by default the site (or tile) and dates.
+    site : str, optional
+        Site name for the caption, any script (``"Hmeimim air base · قاعدة حميميم"``).
+    attributes : sequence of str, optional
+        Attributes to show in labels; all true booleans by default (`label_text`).
+
+    Returns
+    -------
+    Rendering
+        ``image`` is ``(H, W, 3) uint8``; the rest says where each thing was drawn.
+
+    Raises
+    ------
+    RenderError
+        Region outside the tile, annotations or changes that do not fall on the tile, a size
+        out of range, ``heat`` without ``before``.
+    """
+    main = _as_tile(tile)
+    before_tile = _as_tile(before) if before is not None else None
+    if heat and before_tile is None:
+        raise RenderError("--heat compares two dates; give the earlier tile with --before")
+    base = before_tile or main  # the grid the frame (and every outline) is drawn on
+    window = region.window(base.georef, name=str(base.path)) if region is not None else None
+    n_panels = 2 if before_tile is not None else 1
+
+    # -- sizes ---------------------------------------------------------------------------------
+    probe = make_frame(base.georef, window, width=None, scale=scale, max_width=10**9)
+    if width is not None:
+        total = int(width)
+    elif scale is not None:
+        total = probe.out_shape[1] * n_panels
+    else:
+        total = DEFAULT_MAX_WIDTH if n_panels == 1 else DEFAULT_SHEET_WIDTH
+        total = min(total, probe.window.width * n_panels)
+    style = Style.for_width(total)
+    gutter = style.margin if n_panels == 2 else 0
+    panel_w = (total - gutter * (n_panels - 1)) // n_panels
+    frame = make_frame(base.georef, probe.window, width=panel_w)
+    total = panel_w * n_panels + gutter * (n_panels - 1)
+
+    # -- inputs --------------------------------------------------------------------------------
+    if isinstance(annotations, (str, Path)):
+        annotations = load_annotations(annotations, tiles=[t for t in (main, before_tile) if t])
+    items = list(annotations)
+    on_main, on_before, other = _split_annotations(items, main, before_tile)
+    if before_tile is not None:
+        on_main = move_marks(on_main, main.georef, base.georef)
+    if items and not any(_on_grid(m, *base.georef.shape) for m in on_main + on_before):
+        names = sorted({str(getattr(a, "tile", None) or "?") for a in items})
+        raise RenderError(
+            f"none of the {len(items)} annotations lies on {main.name}"
+            + (f" or {before_tile.name}" if before_tile else "")
+            + f" (they are for {', '.join(names[:3])}); pass the annotations of this tile"
+        )
+    change_marks: list[Mark] = []
+    if changes is not None:
+        if isinstance(changes, (str, Path)):
+            change_marks = read_changes(changes, base.georef, tile_name=base.name)
+            source = str(changes)
+        else:
+            change_marks = list(changes)
+            source = "the changes"
+        if change_marks and not any(_on_grid(m, *base.georef.shape) for m in change_marks):
+            raise RenderError(
+                f"{source}: none of the {len(change_marks)} change regions lies on {base.name}; "
+                "pass the changes detected for this pair"
+            )
+
+    # -- panels --------------------------------------------------------------------------------
+    if before_tile is not None:
+        rgb_before, valid_before = read_frame(before_tile, frame)
+        rgb_after, valid_after = read_onto(main, frame, frame_name=before_tile.name)
+        panel_specs = [
+            ("before", before_tile, rgb_before, on_before),
+            ("after", main, rgb_after, on_main),
+        ]
+        if heat:
+            heat_map = change_heat(
+                rgb_before, rgb_after, valid_before & valid_after, blur_px=max(1.0, style.line)
+            )
+            panel_specs[1] = ("after", main, overlay_heat(rgb_after, heat_map), on_main)
+    else:
+        rgb, _ = read_frame(main, frame)
+        panel_specs = [("tile", main, rgb, on_main)]
+
+    visible_ann = [m for _, _, _, ms in panel_specs for m in ms if _in_frame(m, frame)]
+    colours = class_colours((m.label for m in visible_ann), _schema_order())
+    visible_changes = _sort_marks([m for m in change_marks if _in_frame(m, frame)])
+
+    rendering = Rendering(image=np.zeros((1, 1, 3), np.uint8), panels=[])
+    panel_canvases = []
+    for k, (name, ptile, rgb, marks) in enumerate(panel_specs):
+        draw_list = []
+        for m in visible_changes:
+            show = (name == "tile") or (name == "before") == (m.kind == "disappeared")
+            draw_list.append((m, _change_colour(m), label_text(m) if show else None))
+        for m in _sort_marks([m for m in marks if _in_frame(m, frame)]):
+            draw_list.append((m, colours[m.label], label_text(m, attributes=attributes)))
+        tag = {"before": "BEFORE", "after": "AFTER"}.get(name)
+        tag = f"{tag} · {_day(ptile)}" if tag else _day(ptile)
+        result = draw_panel(rgb, frame, style, tag=tag, marks=draw_list)
+        x = k * (panel_w + gutter)
+        rendering.panels.append(PanelInfo(name, ptile, frame, (x, 0)))
+        rendering.outlines += [(name, m, pts + [x, 0]) for m, pts in result.outlines]
+        rendering.labels += [(t, _shift(r, x, 0)) for t, r in result.labels]
+        rendering.reserved += [_shift(r, x, 0) for r in result.reserved]
+        rendering.hidden_labels += result.hidden
+        panel_canvases.append((x, result.canvas))
+
+    # -- caption -------------------------------------------------------------------------------
+    footer = _footer(
+        main, before_tile, frame, title=title, site=site, heat=heat,
+        classes=Counter(m.label for m in visible_ann),
+        kinds=Counter(m.kind for m in visible_changes),
+        colours=colours, hidden=rendering.hidden_labels, skipped=other,
+    )  # fmt: skip
+    footer_canvas, legend = draw_footer(footer, style, total)
+    chip_canvas, chip_cells = None, []
+    if chips and visible_ann:
+        chip_list = [
+            Chip(before_tile if name == "before" else ptile, m, colours[m.label])
+            for name, ptile, _, ms in panel_specs
+            for m in _sort_marks([m for m in ms if _in_frame(m, frame)])
+        ]
+        chip_list = [_chip_on_own_grid(c, main, before_tile) for c in chip_list]
+        chip_canvas, chip_cells = contact_sheet(chip_list, style, total)
+
+    panel_h = frame.out_shape[0]
+    height = panel_h + footer_canvas.pixels.shape[0]
+    height += chip_canvas.pixels.shape[0] if chip_canvas is not None else 0
+    page = Canvas.blank(height, total, PAPER)
+    for x, canvas in panel_canvases:
+        page.paste(canvas, x, 0)
+    page.paste(footer_canvas, 0, panel_h)
+    rendering.footer_origin = panel_h
+    rendering.legend = [(t, _shift(r, 0, panel_h)) for t, r in legend]
+    if chip_canvas is not None:
+        y = panel_h + footer_canvas.pixels.shape[0]
+        page.paste(chip_canvas, 0, y)
+        rendering.chips = [(t, _shift(r, 0, y)) for t, r in chip_cells]
+    rendering.image = page.finish()
+    return rendering
+
+
+def _chip_on_own_grid(chip: Chip, main: Tile, before: Tile | None) -> Chip:
+    """Chips are cut from each object's own tile: carry AFTER marks back to AFTER's grid."""
+    if before is None or chip.tile is before:
+        return chip
+    (mark,) = move_marks([chip.mark], before.georef, main.georef)
+    return Chip(main, mark, chip.colour)
+
+
+def _change_colour(mark: Mark) -> tuple[int, int, int]:
+    from imagery_tool.render.marks import CHANGE_COLOURS
+
+    return CHANGE_COLOURS[mark.kind]
+
+
+def _shift(rect: tuple, dx: int, dy: int) -> tuple[int, int, int, int]:
+    return (rect[0] + dx, rect[1] + dy, rect[2] + dx, rect[3] + dy)
+
+
+def _schema_order() -> list[str]:
+    try:
+        from imagery_tool.annotations import default_schema
+
+        return default_schema().class_names
+    except Exception:  # noqa: BLE001 - colours fall back to name hashes without a schema
+        return []
+
+
+def _footer(
+    main: Tile,
+    before: Tile | None,
+    frame: Frame,
+    *,
+    title: str | None,
+    site: str | None,
+    heat: bool,
+    classes: Counter,
+    kinds: Counter,
+    colours: dict,
+    hidden: int,
+    skipped: int,
+) -> Footer:
+    place = isolate(site) if site else main.path.stem
+    if before is not None:
+        default_title = f"{place}: {_day(before)} → {_day(main)}"
+        dates = f"Before: {_date(before)} ({before.name}) · After: {_date(main)} ({main.name})"
+    else:
+        default_title = f"{place}: {_day(main)}"
+        dates = f"Date: {_date(main)} ({main.name})"
+    lines = []
+    lines.append((f"Site: {isolate(site)} · " if site else "") + dates)
+    where = [f"CRS: {crs_text(frame)}"]
+    georef = frame.out_georef
+    if georef.is_georeferenced:
+        lon, lat = georef.center_lonlat
+        where.append(
+            f"Frame centre: {abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
+        )
+        mpp = frame.metres_per_px
+        gsd = frame.georef.mean_gsd_m
+        where.append(f"1 px = {mpp:.2f} m (source {gsd:.2f} m)")
+    w = frame.window
+    where.append(
+        f"pixels {int(w.col_off)}-{int(w.col_off + w.width)} x "
+        f"{int(w.row_off)}-{int(w.row_off + w.height)}"
+    )
+    lines.append(" · ".join(where))
+    notes = []
+    if before is not None:
+        notes.append("AFTER resampled onto the BEFORE grid by georeference")
+    if heat:
+        notes.append("heat: brightness difference AFTER vs BEFORE, each date normalised")
+    if hidden:
+        notes.append(f"{hidden} label(s) left out where crowded")
+    if skipped:
+        notes.append(f"{skipped} box(es) of other tiles not shown")
+    notes.append("solid boxes: annotations (tick = heading) · dashed: detected changes")
+    lines.append(" · ".join(notes))
+    class_entries = [
+        LegendEntry(f"{name} ({n})", colours[name])
+        for name, n in sorted(classes.items(), key=lambda kv: list(colours).index(kv[0]))
+    ]
+    change_entries = change_legend({k: kinds.get(k, 0) for k in CHANGE_KINDS})
+    extra = [LegendEntry("change heat", tuple(int(v) for v in HEAT_RAMP[2, 1:]))] if heat else []
+    return Footer(
+        isolate(title) if title else default_title, lines, class_entries, change_entries, extra
+    )
+
+
+def render_tile(tile: Tile | str | Path, **options: Any) -> np.ndarray:
+    """Render and return only the picture; options as for `render`.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    return render(tile, **options).image
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """Encode an RGB(A) picture as PNG bytes, the same bytes for the same pixels on every run.
+
+    Fixed zlib level, no optimisation pass, no text chunks, no timestamp.
+
+    Parameters
+    ----------
+    image : (H, W, 3) or (H, W, 4) uint8 ndarray
+
+    Returns
+    -------
+    bytes
+    """
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"expected an (H, W, 3|4) uint8 image; got {image.shape} {image.dtype}")
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(
+        buffer, format="PNG", compress_level=6, optimize=False
+    )
+    return buffer.getvalue()
+
+
+def write_png(image: np.ndarray, path: str | Path) -> Path:
+    """Write a picture as PNG atomically: a temporary file in the same folder, then a rename.
+
+    Nothing is left behind when writing fails.
+
+    Parameters
+    ----------
+    image : (H, W, 3) or (H, W, 4) uint8 ndarray
+        The picture.
+    path : str or Path
+        The ``.png`` file to write (replaced if it exists).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    RenderError
+        When the folder does not exist or is not writable.
+    """
+    path = Path(path)
+    data = encode_png(image)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise RenderError(f"{path}: is a folder; name a .png file to write")
+    if not folder.is_dir():
+        raise RenderError(f"{path}: folder {folder} does not exist; create it or choose another")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise RenderError(
+            f"{path}: cannot write ({exc.strerror or exc}); choose a writable folder"
+        ) from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,217 @@
+"""Draw one panel (imagery, outlines, labels, scale bar, north arrow) and the caption footer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imagery_tool.render.decorations import (
+    PAPER,
+    PAPER_INK,
+    LegendEntry,
+    draw_legend,
+    draw_north_arrow,
+    draw_scale_bar,
+    draw_tag,
+    flow_legend,
+    legend_height,
+)
+from imagery_tool.render.draw import Canvas, Style, blend_rect, draw_outline, draw_polyline
+from imagery_tool.render.labels import place_labels
+from imagery_tool.render.layout import Frame
+from imagery_tool.render.marks import CHANGE_COLOURS, Mark
+from imagery_tool.render.text import load_font, text_size
+
+__all__ = ["Footer", "PanelResult", "draw_footer", "draw_panel", "footer_height"]
+
+
+@dataclass
+class PanelResult:
+    """What a drawn panel holds, in the panel's pixels.
+
+    Attributes
+    ----------
+    canvas : Canvas
+        The panel.
+    outlines : list of (Mark, (N, 2) float ndarray)
+        Each mark drawn and its outline in panel pixels.
+    labels : list of (str, (int, int, int, int))
+        Each label placed and its rectangle.
+    hidden : int
+        Labels left out for want of room.
+    reserved : list of (int, int, int, int)
+        Rectangles of the tag, north arrow and scale bar.
+    """
+
+    canvas: Canvas
+    outlines: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+    hidden: int = 0
+    reserved: list = field(default_factory=list)
+
+
+def _ink_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white text, whichever reads better on ``colour``."""
+    r, g, b = colour
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
+
+
+def draw_panel(
+    rgb: np.ndarray,
+    frame: Frame,
+    style: Style,
+    *,
+    tag: str | None,
+    marks: list[tuple[Mark, tuple[int, int, int], str | None]],
+) -> PanelResult:
+    """Draw outlines, labels and decorations on one frame's imagery.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+        The frame's imagery (not modified).
+    frame : Frame
+        Its frame; marks are on ``frame.georef``'s pixel grid.
+    style : Style
+        Sizes.
+    tag : str or None
+        Text of the top-left tag (``BEFORE · 2024-12-06``).
+    marks : list of (Mark, colour, label text or None)
+        Outlines to draw, in drawing order (changes first, then annotations); a ``None`` label
+        draws the outline only.
+
+    Returns
+    -------
+    PanelResult
+    """
+    canvas = Canvas(np.ascontiguousarray(rgb.copy()))
+    result = PanelResult(canvas)
+    h, w = frame.out_shape
+    for mark, colour, _ in marks:
+        pts = frame.to_out(mark.xy)
+        draw_outline(
+            canvas.pixels, pts, colour, style.line, dashed=mark.is_change,
+            head=not mark.is_change and len(pts) == 4,
+        )  # fmt: skip
+        result.outlines.append((mark, pts))
+    if tag:
+        result.reserved.append(draw_tag(canvas, tag, (style.margin, style.margin), style))
+    for rect in (draw_north_arrow(canvas, frame, style), draw_scale_bar(canvas, frame, style)):
+        if rect is not None:
+            result.reserved.append(rect)
+    # Labels: annotations first (they matter most), then changes; each in the given order.
+    font = load_font(style.label_font)
+    wanted = [(i, m) for i, m in enumerate(marks) if m[2]]
+    wanted.sort(key=lambda im: im[1][0].is_change)
+    sizes, boxes = [], []
+    for _, (mark, _, text) in wanted:
+        tw, th = text_size(text, font)
+        sizes.append((tw + 2 * style.pad, th + style.pad // 2))
+        pts = frame.to_out(mark.xy)
+        boxes.append((*pts.min(axis=0), *pts.max(axis=0)))
+    placed = place_labels(
+        sizes, np.array(boxes).reshape(-1, 4), (h, w), reserved=result.reserved,
+        gap=max(2, style.line + 1),
+    )  # fmt: skip
+    for (_, (_mark, colour, text)), spot in zip(wanted, placed, strict=True):
+        if spot is None:
+            result.hidden += 1
+            continue
+        x0, y0, x1, y1 = spot.rect
+        if spot.leader:
+            cx = min(max(spot.anchor[0], x0), x1)
+            cy = min(max(spot.anchor[1], y0), y1)
+            line = np.array([spot.anchor, (cx, cy)])
+            draw_polyline(canvas.pixels, line, colour, max(1, style.line - 1), closed=False)
+        blend_rect(canvas.pixels, (x0, y0, x1, y1), colour, 0.88)
+        canvas.text(
+            text, (x0 + style.pad, y0 + style.pad // 4), size=style.label_font, fill=_ink_on(colour)
+        )
+        result.labels.append((text, spot.rect))
+    return result
+
+
+@dataclass
+class Footer:
+    """The caption below the panels: a title, caption lines and the legends."""
+
+    title: str
+    lines: list[str]
+    classes: list[LegendEntry]
+    changes: list[LegendEntry]
+    extra: list[LegendEntry] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[str, list[LegendEntry]]]:
+        """Legend groups in order."""
+        return [("Objects", self.classes), ("Changes", self.changes), ("Overlay", self.extra)]
+
+
+def _wrap(line: str, font, width: int) -> list[str]:
+    """Break a caption line at its ' · ' separators so that each piece fits ``width``."""
+    if text_size(line, font)[0] <= width:
+        return [line]
+    parts = line.split(" · ")
+    out, current = [], ""
+    for part in parts:
+        trial = part if not current else f"{current} · {part}"
+        if current and text_size(trial, font)[0] > width:
+            out.append(current)
+            current = part
+        else:
+            current = trial
+    out.append(current)
+    return out
+
+
+def _layout_footer(footer: Footer, style: Style, width: int):
+    font = load_font(style.caption_font)
+    title_font = load_font(style.title_font, weight="bold")
+    inner = width - 2 * style.margin
+    lines = [piece for line in footer.lines for piece in _wrap(line, font, inner)]
+    rows = flow_legend(footer.groups(), style, inner)
+    title_h = text_size("Ag", title_font)[1]
+    line_h = text_size("Ag", font)[1] + style.pad
+    height = style.margin + title_h + style.pad * 2 + len(lines) * line_h
+    if rows:
+        height += style.pad * 2 + legend_height(rows, style)
+    height += style.margin
+    return lines, rows, title_h, line_h, height
+
+
+def footer_height(footer: Footer, style: Style, width: int) -> int:
+    """Height in pixels of the footer drawn ``width`` pixels wide."""
+    return _layout_footer(footer, style, width)[-1]
+
+
+def draw_footer(footer: Footer, style: Style, width: int) -> tuple[Canvas, list]:
+    """Draw the footer on white paper.
+
+    Returns
+    -------
+    canvas : Canvas
+    legend : list of (str, (int, int, int, int))
+        Legend entries drawn and their rectangles (headings excluded).
+    """
+    lines, rows, title_h, line_h, height = _layout_footer(footer, style, width)
+    canvas = Canvas.blank(height, width, PAPER)
+    x, y = style.margin, style.margin
+    canvas.text(footer.title, (x, y), size=style.title_font, weight="bold", fill=PAPER_INK)
+    y += title_h + style.pad * 2
+    for line in lines:
+        canvas.text(line, (x, y), size=style.caption_font, fill=PAPER_INK)
+        y += line_h
+    legend = []
+    if rows:
+        y += style.pad * 2
+        legend = draw_legend(canvas, rows, (x, y), style)
+    return canvas, legend
+
+
+def change_legend(kinds_counts: dict[str, int]) -> list[LegendEntry]:
+    """Legend entries for change kinds present, e.g. ``appeared (3)``, dashed."""
+    return [
+        LegendEntry(f"{kind} ({n})", CHANGE_COLOURS[kind], dashed=True)
+        for kind, n in kinds_counts.items()
+        if n
+    ]
