@@ -16,6 +16,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 COMMANDS = {
     "annotations": "imagery_tool.cli.annotations:annotations",
     "info": "imagery_tool.cli.info:info",
+    "render": "imagery_tool.cli.render:render",
 }
 
 
