@@ -1,0 +1,45 @@
+"""Make the synthetic Hmeimim sample tiles, their ground truth and a STAC catalog.
+
+Usage::
+
+    python sample_tiles/make_sample_tiles.py                      # the committed 2048 px tiles
+    python sample_tiles/make_sample_tiles.py --size 20000 --outdir /tmp/big   # benchmark scene
+
+The output is deterministic: running twice gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+from imagery_tool.synthetic import make_hmeimim_series, write_series  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, write the series, print what was written."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--outdir", type=Path, default=HERE, help="output folder (default: here)")
+    ap.add_argument("--size", type=int, default=2048, help="width = height in pixels")
+    ap.add_argument("--large", type=int, default=None, metavar="SIZE",
+                    help="alias of --size for benchmark scenes (do not commit those)")  # fmt: skip
+    ap.add_argument("--block", type=int, default=2048, help="rendering block size in pixels")
+    args = ap.parse_args(argv)
+    size = args.large or args.size
+    if size < 2048:
+        ap.error(f"--size {size}: the Hmeimim scenario needs at least 2048 px")
+    t0 = time.perf_counter()
+    files = write_series(make_hmeimim_series(size=size), args.outdir, block=args.block)
+    for p in [*files.tiles, *files.truth, *files.pairs, files.catalog]:
+        print(p)
+    print(f"{len(files.tiles)} tiles of {size} x {size} px in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
