@@ -3,7 +3,8 @@
 A box drawn around an aircraft is at least as big as the aircraft's footprint and usually a
 little bigger. The footprint of a fixed-wing aircraft is modelled as a cross (fuselage of the
 published length, wing of the published span, crossing near the middle); a helicopter's as its
-fuselage plus the rotor disc. For an oriented box the aircraft lies along the box (either way
+fuselage under the rotor disc or, with the blades invisible or folded, its fuselage and stub
+wings. For an oriented box the aircraft lies along the box (either way
 round, since a box's head edge may be unknown); for an axis-aligned box the aircraft may sit at
 any angle inside it, and the best angle is searched. A type fits when the box is between
 `MIN_RATIO` and `MAX_RATIO` times the footprint in both directions.
@@ -39,8 +40,8 @@ MAX_RATIO = 1.35
 # The typical margin analysts leave around an aircraft: the centre of the ranking.
 TYPICAL_RATIO = 1.05
 # Helicopter rotor blades are thin and often folded or invisible: the box across the heading
-# may be as narrow as the fuselage and stub wings.
-HELICOPTER_MIN_WIDTH_RATIO = 0.3
+# may be as narrow as the fuselage and stub wings, about this fraction of the rotor diameter.
+FUSELAGE_WIDTH = 0.3
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,14 @@ def footprint_fit(
     angles = np.radians(np.arange(0.0, 90.5, 1.0)) if any_angle else np.radians([0.0, 90.0])
     c, s = np.abs(np.cos(angles)), np.abs(np.sin(angles))
     L, S = ref_length_m, ref_span_m
+    lo_across = MIN_RATIO
     if kind == "helicopter":
-        along = np.maximum(L * c, S)
-        across = np.maximum(L * s, S)
+        # Two readings: the box includes the rotor disc, or only the fuselage and stub wings
+        # (whose width, FUSELAGE_WIDTH of the rotor diameter, is then allowed a wide margin).
+        w = FUSELAGE_WIDTH * S
+        along = np.concatenate([np.maximum(L * c, S), np.maximum(L * c, w * s)])
+        across = np.concatenate([np.maximum(L * s, S), np.maximum(L * s, w * c)])
+        lo_across = np.concatenate([np.full_like(c, MIN_RATIO), np.full_like(c, 0.5)])
     elif kind == "vehicle":
         along, across = L * c + S * s, L * s + S * c
     else:
@@ -175,12 +181,11 @@ def footprint_fit(
     error = np.sqrt(
         (np.log(r_along / TYPICAL_RATIO) ** 2 + np.log(r_across / TYPICAL_RATIO) ** 2) / 2
     )
-    min_across = HELICOPTER_MIN_WIDTH_RATIO if kind == "helicopter" else MIN_RATIO
     fits = (
         (r_along >= MIN_RATIO)
         & (r_along <= MAX_RATIO)
-        & (r_across >= min_across)
-        & (r_across <= MAX_RATIO)
+        & (r_across >= lo_across)
+        & (r_across <= MAX_RATIO * np.where(lo_across < MIN_RATIO, 1.5, 1.0))
     )
     # The best angle among those that fit; the least bad one when none does.
     i = int(np.argmin(np.where(fits, error, np.inf) if fits.any() else error))

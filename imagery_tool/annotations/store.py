@@ -359,7 +359,11 @@ class AnnotationStore:
             if self.readonly:
                 raise StoreError(f"{self.path}: empty file, not an imagery-tool store")
             self._set_pragmas()
-            return self._initialise(project or self.path.stem)
+            name = self._initialise(project or self.path.stem)
+            # GDAL checks the GeoPackage application_id in the file header itself: move the
+            # header page out of the WAL now, so the file reads as a GeoPackage at once.
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return name
         meta = self._meta()
         version_text = meta.get("format_version", "")
         try:
