@@ -438,7 +438,9 @@ def _footer(
         default_title = f"{place}: {_day(main)}"
         dates = f"Date: {_date(main)} ({main.name})"
     lines = []
-    lines.append((f"Site: {isolate(site)} · " if site else "") + dates)
+    if site:
+        lines.append(f"Site: {isolate(site)}")
+    lines.append(dates)
     where = [f"CRS: {crs_text(frame)}"]
     georef = frame.out_georef
     if georef.is_georeferenced:
@@ -451,10 +453,11 @@ def _footer(
         gsd = frame.georef.mean_gsd_m
         where.append(f"1 px = {mpp:.2f} m (source {gsd:.2f} m)")
     w = frame.window
-    where.append(
-        f"pixels {int(w.col_off)}-{int(w.col_off + w.width)} x "
-        f"{int(w.row_off)}-{int(w.row_off + w.height)}"
-    )
+    if (w.width, w.height) != (frame.georef.width, frame.georef.height):
+        where.append(
+            f"window x {int(w.col_off)}-{int(w.col_off + w.width)}, "
+            f"y {int(w.row_off)}-{int(w.row_off + w.height)} px"
+        )
     lines.append(" · ".join(where))
     notes = []
     if before is not None:

@@ -51,7 +51,7 @@ class Style:
         u = max(width, 400) / 1000.0
         return cls(
             width=int(width),
-            line=max(1, round(2.0 * u)),
+            line=max(2, round(2.0 * u)),
             label_font=max(11, round(13 * u)),
             caption_font=max(11, round(14 * u)),
             title_font=max(13, round(19 * u)),
@@ -61,7 +61,9 @@ class Style:
 
 
 def _fixed(points: np.ndarray) -> np.ndarray:
-    return np.round(np.asarray(points, dtype=np.float64) * _ONE).astype(np.int32).reshape(-1, 1, 2)
+    """Continuous pixel coordinates (0 = a pixel's edge) to OpenCV's fixed point (0 = centre)."""
+    xy = (np.asarray(points, dtype=np.float64) - 0.5) * _ONE
+    return np.round(xy).astype(np.int32).reshape(-1, 1, 2)
 
 
 def draw_polyline(

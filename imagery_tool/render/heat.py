@@ -7,10 +7,10 @@ import numpy as np
 
 __all__ = ["HEAT_RAMP", "change_heat", "overlay_heat"]
 
-# Anchor colours of the ramp at heat 0.25, 0.5, 0.75 and 1.0 (a magma-like ramp: dark purple,
-# red, orange, pale yellow), readable by colour-blind viewers as a lightness ramp.
+# Anchor colours of the ramp at heat 0.3, 0.5, 0.75 and 1.0 (crimson, red, orange, yellow),
+# readable by colour-blind viewers as a lightness ramp.
 HEAT_RAMP = np.array(
-    [[0.25, 110, 30, 120], [0.5, 205, 55, 80], [0.75, 245, 140, 40], [1.0, 252, 240, 160]]
+    [[0.3, 180, 30, 90], [0.5, 225, 50, 60], [0.75, 245, 130, 30], [1.0, 255, 220, 60]]
 )
 
 
@@ -56,7 +56,7 @@ def change_heat(
 
 
 def overlay_heat(rgb: np.ndarray, heat: np.ndarray, *, opacity: float = 0.6) -> np.ndarray:
-    """Blend the heat ramp over a picture; weak heat (< 0.25) is left transparent.
+    """Blend the heat ramp over a picture; weak heat (< 0.3) is left transparent.
 
     Parameters
     ----------
@@ -74,6 +74,6 @@ def overlay_heat(rgb: np.ndarray, heat: np.ndarray, *, opacity: float = 0.6) -> 
     h = np.clip(heat, 0, 1).astype(np.float32)
     xs = HEAT_RAMP[:, 0]
     colour = np.stack([np.interp(h, xs, HEAT_RAMP[:, k]) for k in (1, 2, 3)], axis=-1)
-    alpha = (np.clip((h - 0.25) / 0.5, 0, 1) * opacity)[..., None]
+    alpha = (np.clip((h - 0.3) / 0.4, 0, 1) * opacity)[..., None]
     out = rgb.astype(np.float32) * (1 - alpha) + colour.astype(np.float32) * alpha
     return np.round(out).astype(np.uint8)
