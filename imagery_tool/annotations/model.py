@@ -180,7 +180,7 @@ class BoxAnnotation:
             Size across the heading (wingspan), pixels.
         angle_deg : float
             Heading in degrees clockwise from image up: 0 points the head at row 0, 90 at the
-            right edge (on a north-up tile this is the compass bearing).
+            right edge (on a north-up tile: the bearing from grid north).
         label : str
             Class name.
         **fields
