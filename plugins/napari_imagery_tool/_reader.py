@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
@@ -209,14 +210,35 @@ def _undated(tile: Tile, stac_dates: dict) -> bool:
     return tile.acquired.value is None and tile.path not in stac_dates
 
 
+# Registrations measured in this process, by (reference, tile) file identity: reopening a
+# folder (or a new viewer) does not measure again.
+_REGISTRATIONS: dict[tuple, object] = {}
+
+
+def _file_key(path: Path) -> tuple:
+    stat = Path(path).stat()
+    return (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
 def _register(info: StackInfo) -> None:
     from imagery_tool.registration import coregister
 
     reference = info.tiles[0]
-    for i, tile in enumerate(info.tiles[1:], start=1):
-        try:
-            reg = coregister(reference, tile, model="shift", max_windows=16)
-        except (ImageryToolError, ValueError) as exc:
+
+    def measure(tile):
+        key = (_file_key(reference.path), _file_key(tile.path))
+        if key not in _REGISTRATIONS:
+            try:
+                _REGISTRATIONS[key] = coregister(reference, tile, model="similarity")
+            except (ImageryToolError, ValueError) as exc:
+                return exc
+        return _REGISTRATIONS[key]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(measure, info.tiles[1:]))
+    for i, (tile, reg) in enumerate(zip(info.tiles[1:], results, strict=True), start=1):
+        if isinstance(reg, Exception):
+            exc = reg
             info.notes.append(f"{tile.name}: not co-registered ({exc}); aligned by georeference")
             continue
         if reg.windows_used < MIN_WINDOWS:

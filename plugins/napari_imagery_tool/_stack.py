@@ -64,6 +64,30 @@ class StackInfo:
             "metres, no geo export)"
         )
 
+    def _matrix(self, t: int) -> np.ndarray:
+        """(3, 3) affine from reference-grid pixels to date ``t``'s own pixels."""
+        if t == 0:
+            return np.eye(3)
+        from imagery_tool.registration import GridMapping
+
+        mapping = GridMapping.between(self.tiles[0], self.tiles[t])
+        h, w = self.georef.shape
+        g = mapping.local_matrix(0, 0, w, h)
+        reg = self.registrations[t] if t < len(self.registrations) else None
+        return g if reg is None else g @ reg.matrix3
+
+    def to_tile(self, t: int, xy) -> np.ndarray:
+        """Map ``(N, 2)`` reference-grid ``(x, y)`` to date ``t``'s own pixel grid."""
+        m = self._matrix(t)
+        xy = np.asarray(xy, dtype=np.float64)
+        return xy @ m[:2, :2].T + m[:2, 2]
+
+    def from_tile(self, t: int, xy) -> np.ndarray:
+        """Map ``(N, 2)`` pixels of date ``t`` to the reference grid (inverse of `to_tile`)."""
+        m = np.linalg.inv(self._matrix(t))
+        xy = np.asarray(xy, dtype=np.float64)
+        return xy @ m[:2, :2].T + m[:2, 2]
+
     def date_index(self, point) -> int:
         """Return the date index shown at a napari world point (0 for a single tile)."""
         if not self.is_stack:

@@ -1,0 +1,353 @@
+"""The annotation dock widget: class and attributes, boxes, undo/redo, autosave, review."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from imagery_tool.errors import ImageryToolError
+from napari_imagery_tool._hooks import active_info, install
+from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
+from napari_imagery_tool._session import AnnotationSession
+
+__all__ = ["AnnotationWidget", "default_store_path"]
+
+RETRY_MS = 3000  # pending edits (store locked) are retried this often
+
+
+def default_store_path(info) -> Path:
+    """Return the project store next to the tiles: ``<folder>/<site>.gpkg``."""
+    first = Path(info.tiles[0].path)
+    site = first.stem.split("_")[0] if "_" in first.stem else first.stem
+    return first.parent / f"{site}.gpkg"
+
+
+class AnnotationWidget(QWidget):
+    """Dock widget over an `AnnotationSession` (one per image layer)."""
+
+    def __init__(self, napari_viewer) -> None:
+        super().__init__()
+        self.viewer = napari_viewer
+        self.session: AnnotationSession | None = None
+        install(napari_viewer)
+        layout = QVBoxLayout(self)
+
+        store_box = QGroupBox("Project store (GeoPackage, autosaved)")
+        form = QFormLayout(store_box)
+        self.store_edit = QLineEdit()
+        browse = QPushButton("…")
+        browse.setMaximumWidth(30)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.store_edit)
+        row.addWidget(browse)
+        form.addRow("file", row)
+        self.project_edit = QLineEdit()
+        self.project_edit.setPlaceholderText("any (new store: file name)")
+        form.addRow("project", self.project_edit)
+        self.author_edit = QLineEdit(_user())
+        form.addRow("author", self.author_edit)
+        self.open_button = QPushButton("Start annotating")
+        self.open_button.clicked.connect(self.start)
+        form.addRow(self.open_button)
+        layout.addWidget(store_box)
+
+        label_box = QGroupBox("Class and attributes (new and selected boxes)")
+        self.label_form = QFormLayout(label_box)
+        self.class_combo = QComboBox()
+        self.class_combo.currentTextChanged.connect(self._class_changed)
+        self.label_form.addRow("class", self.class_combo)
+        self.attribute_widgets: dict[str, QWidget] = {}
+        layout.addWidget(label_box)
+
+        edit_box = QGroupBox("Boxes")
+        edit = QVBoxLayout(edit_box)
+        buttons = QHBoxLayout()
+        self.draw_button = _button("Draw box", buttons, lambda: self._mode("add_rectangle"))
+        _button("Select", buttons, lambda: self._mode("select"))
+        _button("⟲ 5°", buttons, lambda: self._call("rotate", -5))
+        _button("⟳ 5°", buttons, lambda: self._call("rotate", 5))
+        edit.addLayout(buttons)
+        buttons = QHBoxLayout()
+        self.undo_button = _button("Undo", buttons, lambda: self._call("undo"))
+        self.redo_button = _button("Redo", buttons, lambda: self._call("redo"))
+        edit.addLayout(buttons)
+        self.selection_label = QLabel("no box selected")
+        self.selection_label.setWordWrap(True)
+        edit.addWidget(self.selection_label)
+        layout.addWidget(edit_box)
+
+        review_box = QGroupBox("Review")
+        review = QVBoxLayout(review_box)
+        buttons = QHBoxLayout()
+        _button("Accept", buttons, lambda: self._review("accepted"))
+        _button("Reject", buttons, lambda: self._review("rejected"))
+        review.addLayout(buttons)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("review note (saved with accept / reject)")
+        review.addWidget(self.note_edit)
+        buttons = QHBoxLayout()
+        _button("◀ Previous unreviewed", buttons, lambda: self._call("step_unreviewed", -1))
+        _button("Next unreviewed ▶", buttons, lambda: self._call("step_unreviewed", 1))
+        review.addLayout(buttons)
+        self.review_label = QLabel("")
+        review.addWidget(self.review_label)
+        layout.addWidget(review_box)
+
+        self.status_label = QLabel("open tiles, then Start annotating")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.keys_label = QLabel("")
+        self.keys_label.setWordWrap(True)
+        layout.addWidget(self.keys_label)
+        layout.addStretch(1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(RETRY_MS)
+        self._timer.timeout.connect(self._retry)
+        self._timer.start()
+        self.viewer.layers.events.inserted.connect(self._suggest_store)
+        self._suggest_store()
+        self._set_enabled(False)
+
+    # -- store -----------------------------------------------------------------------------
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Project store", self.store_edit.text(), "GeoPackage (*.gpkg)",
+            options=QFileDialog.DontConfirmOverwrite,
+        )  # fmt: skip
+        if path:
+            self.store_edit.setText(path)
+
+    def _suggest_store(self, _event=None) -> None:
+        _, info = active_info(self.viewer)
+        if info is not None and not self.store_edit.text():
+            self.store_edit.setText(str(default_store_path(info)))
+
+    def start(self, *, store_path: str | None = None) -> AnnotationSession | None:
+        """Open the store and the boxes layer for the topmost imagery-tool image layer."""
+        from napari.utils.notifications import show_info, show_warning
+
+        layer, info = active_info(self.viewer)
+        if info is None:
+            show_warning("open a tile, a folder of dated tiles or a STAC catalog first")
+            return None
+        if store_path:
+            self.store_edit.setText(str(store_path))
+        path = self.store_edit.text() or str(default_store_path(info))
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        try:
+            self.session = AnnotationSession(
+                self.viewer,
+                layer,
+                path,
+                project=self.project_edit.text() or None,
+                author=self.author_edit.text() or None,
+            )
+        except (ImageryToolError, OSError, ValueError) as exc:
+            show_warning(str(exc))
+            self.status_label.setText(f"not started: {exc}")
+            return None
+        session = self.session
+        session.widget = self
+        self._build_schema_controls()
+        bound = bind_session_keys(session)
+        self.keys_label.setText(
+            "keys (boxes layer selected): "
+            + ", ".join(f"{k} {a.replace('_', ' ')}" for a, k in bound.items() if "class" not in a)
+            + "; 1-9 classes. Change them in "
+            + str(user_keymap_path())
+        )
+        session.layer.events.highlight.connect(lambda _e=None: self._show_selection())
+        session.listeners.append(self._update_status)
+        session.layer.mode = "add_rectangle"
+        self.viewer.layers.selection.active = session.layer
+        self._set_enabled(True)
+        reason = info.pixel_mode_reason()
+        if reason:
+            show_warning(reason)
+        show_info(f"{len(session.ids)} box(es) loaded from {session.store.path}")
+        self._update_status()
+        return session
+
+    def _retry(self) -> None:
+        if self.session is not None and self.session.pending:
+            self.session.flush()
+            self._update_status()
+
+    # -- schema controls -------------------------------------------------------------------
+
+    def _build_schema_controls(self) -> None:
+        schema = self.session.schema
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(schema.class_names)
+        self.class_combo.setCurrentText(self.session.label)
+        self.class_combo.blockSignals(False)
+        for name in list(self.attribute_widgets):
+            self.label_form.removeRow(self.attribute_widgets.pop(name))
+        for name, definition in schema.attributes.items():
+            if definition.type == "bool":
+                widget = QCheckBox(definition.description or name)
+                widget.toggled.connect(lambda v, n=name: self._attribute(n, bool(v)))
+            elif definition.type == "enum":
+                widget = QComboBox()
+                widget.addItems(["", *definition.values])
+                widget.currentTextChanged.connect(lambda v, n=name: self._attribute(n, v or None))
+            elif definition.type == "number":
+                widget = QDoubleSpinBox()
+                widget.setRange(-1e9, 1e9)
+                widget.valueChanged.connect(lambda v, n=name: self._attribute(n, float(v)))
+            else:
+                widget = QLineEdit()
+                widget.editingFinished.connect(
+                    lambda n=name, w=widget: self._attribute(n, w.text() or None)
+                )
+            widget.setToolTip(definition.description)
+            self.attribute_widgets[name] = widget
+            self.label_form.addRow(name, widget)
+        self._enable_attributes()
+
+    def _enable_attributes(self) -> None:
+        if self.session is None:
+            return
+        cls = self.session.schema.get(self.class_combo.currentText())
+        for name, widget in self.attribute_widgets.items():
+            definition = self.session.schema.attributes[name]
+            widget.setEnabled(cls is not None and definition.applies(cls))
+
+    def _class_changed(self, name: str) -> None:
+        if self.session is None or not name:
+            return
+        if name != self.session.label or self.session.selected_indices():
+            self.session.set_label(name)
+        self._enable_attributes()
+        self._show_selection()
+
+    def _attribute(self, name: str, value) -> None:
+        if self.session is None or getattr(self, "_loading", False):
+            return
+        if value is None:
+            self.session.attributes.pop(name, None)
+            return
+        self.session.set_attribute(name, value)
+        self._show_selection()
+
+    def sync_from_session(self) -> None:
+        """Show the session's current class (after a number key)."""
+        if self.session is not None:
+            self.class_combo.blockSignals(True)
+            self.class_combo.setCurrentText(self.session.label)
+            self.class_combo.blockSignals(False)
+            self._enable_attributes()
+            self._show_selection()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _mode(self, mode: str) -> None:
+        if self.session is not None:
+            self.session.layer.mode = mode
+            self.viewer.layers.selection.active = self.session.layer
+
+    def _call(self, method: str, *args) -> None:
+        if self.session is not None:
+            getattr(self.session, method)(*args)
+            self._show_selection()
+            self._update_status()
+
+    def _review(self, status: str) -> None:
+        if self.session is not None:
+            self.session.review(status, note=self.note_edit.text() or None)
+            self.note_edit.clear()
+            self._show_selection()
+            self._update_status()
+
+    # -- display ---------------------------------------------------------------------------
+
+    def _show_selection(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        indices = session.selected_indices()
+        if not indices:
+            self.selection_label.setText("no box selected")
+            return
+        box = session.boxes[session.ids[indices[0]]]
+        size, fits = session.size_text(box)
+        attrs = ", ".join(f"{k}={v}" for k, v in box.attributes.items()) or "none"
+        more = f" (+{len(indices) - 1} more selected)" if len(indices) > 1 else ""
+        self.selection_label.setText(
+            f"<b>{box.label}</b>{more}<br>size {size}, heading {box.angle_deg:.0f}°<br>"
+            f"fits: {fits}<br>attributes: {attrs}<br>review: {box.review}"
+            + (f" — {box.review_note}" if box.review_note else "")
+            + f"<br>date: {box.acquired or '?'} ({box.tile}); source: {box.source}"
+            + (f", score {box.score:.2f}" if box.score is not None else "")
+        )
+        self._loading = True
+        try:
+            for name, widget in self.attribute_widgets.items():
+                value = box.attributes.get(name)
+                if isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+        finally:
+            self._loading = False
+
+    def _update_status(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        todo = len(session.unreviewed())
+        self.review_label.setText(f"{todo} unreviewed of {len(session.ids)} boxes")
+        if session.pending:
+            self.status_label.setText(
+                f"<b>{len(session.pending)} edit(s) not saved yet</b> "
+                f"(store busy; retrying every {RETRY_MS // 1000} s)"
+            )
+        else:
+            self.status_label.setText(f"all edits saved to {session.store.path}")
+        self.undo_button.setEnabled(True)
+        self.redo_button.setEnabled(True)
+
+    def _set_enabled(self, on: bool) -> None:
+        for widget in (self.class_combo, self.draw_button, self.undo_button, self.redo_button):
+            widget.setEnabled(on)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Flush and close the store when the dock closes."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        super().closeEvent(event)
+
+
+def _button(text: str, layout, slot) -> QPushButton:
+    button = QPushButton(text)
+    button.clicked.connect(lambda _checked=False: slot())
+    layout.addWidget(button)
+    return button
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # pragma: no cover
+        return "analyst"
