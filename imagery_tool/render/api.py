@@ -282,6 +282,8 @@ def render(
     style = Style.for_width(total)
     gutter = style.margin if n_panels == 2 else 0
     panel_w = (total - gutter * (n_panels - 1)) // n_panels
+    if n_panels == 2:
+        gutter = total - 2 * panel_w  # keep the asked width exactly
     frame = make_frame(base.georef, probe.window, width=panel_w)
     total = panel_w * n_panels + gutter * (n_panels - 1)
 
