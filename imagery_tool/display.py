@@ -17,6 +17,7 @@ def stretch_limits(
     valid: np.ndarray | None = None,
     *,
     percentiles: tuple[float, float] = (2.0, 98.0),
+    linked: bool = False,
 ) -> np.ndarray:
     """Per-band low/high display limits at the given percentiles of the valid pixels.
 
@@ -28,6 +29,9 @@ def stretch_limits(
         Pixels to take into account (all finite pixels by default).
     percentiles : (float, float)
         Lower and upper percentiles, 0..100.
+    linked : bool
+        Give every band the same limits (the lowest low and the highest high), which keeps the
+        hues of a natural-colour image; per-band limits balance bands of different ranges.
 
     Returns
     -------
@@ -43,6 +47,8 @@ def stretch_limits(
             continue
         low, high = np.percentile(values, percentiles)
         limits[b] = (low, high if high > low else low + 1.0)
+    if linked:
+        limits[:] = (limits[:, 0].min(), limits[:, 1].max())
     return limits
 
 
@@ -89,6 +95,7 @@ def composite(
     window: Window | None = None,
     out_shape: tuple[int, int] | None = None,
     percentiles: tuple[float, float] = (2.0, 98.0),
+    linked: bool = True,
     limits: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make an 8-bit RGBA view of a tile or a window of it.
@@ -108,6 +115,9 @@ def composite(
         ``(rows, cols)`` of the output; the window's size by default.
     percentiles : (float, float)
         Stretch percentiles, ignored when ``limits`` is given.
+    linked : bool
+        One stretch for all three bands (keeps natural colours; the default) or one per band
+        (balances false-colour or multispectral bands of different ranges).
     limits : (B, 2) array_like, optional
         Fixed display limits, e.g. to show several dates alike.
 
@@ -122,7 +132,9 @@ def composite(
             shape = tile.overview_shape(1024)
             overview = tile.read(bands=bands, out_shape=shape, dataset=ds)
             overview_valid = tile.read_valid(out_shape=shape, dataset=ds)
-            limits = stretch_limits(overview, overview_valid, percentiles=percentiles)
+            limits = stretch_limits(
+                overview, overview_valid, percentiles=percentiles, linked=linked
+            )
         pixels = tile.read(window=window, bands=bands, out_shape=out_shape, dataset=ds)
         valid = tile.read_valid(window=window, out_shape=pixels.shape[1:], dataset=ds)
     return stretch_to_uint8(pixels, limits, valid)

@@ -53,7 +53,7 @@ def test_composite_of_16bit_tile_with_nodata(tmp_path):
         transform=Affine(0.5, 0, HMEIMIM_UTM[0], 0, -0.5, HMEIMIM_UTM[1]),
     )
     tile = open_tile(path)
-    rgba = composite(tile, bands=(3, 2, 1))
+    rgba = composite(tile, bands=(3, 2, 1), linked=False)
     assert rgba.shape == (64, 64, 4)
     assert (rgba[:8, :, 3] == 0).all() and (rgba[8:, :, 3] == 255).all()
     # The 2..98 % stretch spreads valid pixels over the whole 8-bit range.
@@ -66,3 +66,12 @@ def test_composite_of_16bit_tile_with_nodata(tmp_path):
 def test_composite_refuses_two_bands(utm_tile):
     with pytest.raises(ValueError, match="1 or 3 bands"):
         composite(open_tile(utm_tile), bands=(1, 2))
+
+
+def test_linked_stretch_keeps_band_ratios():
+    pixels = np.stack([np.linspace(0, 100, 100), np.linspace(0, 50, 100), np.zeros(100)])
+    pixels = pixels.reshape(3, 10, 10)
+    limits = stretch_limits(pixels, percentiles=(0, 100), linked=True)
+    assert limits.tolist() == [[0.0, 100.0]] * 3
+    rgba = stretch_to_uint8(pixels, limits)
+    assert rgba[-1, -1, :3].tolist() == [255, 127, 0]  # 50 / 100 * 255 = 127.5, rounded to even
