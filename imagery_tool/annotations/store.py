@@ -577,6 +577,15 @@ class AnnotationStore:
     def __len__(self) -> int:
         return self._con.execute("SELECT count(*) FROM annotations").fetchone()[0]
 
+    @property
+    def data_version(self) -> int:
+        """A number that changes when another connection (process) commits to the file.
+
+        Cheap to poll: a GUI compares it with the value at its last refresh to learn that
+        another editor changed the store (SQLite's ``PRAGMA data_version``).
+        """
+        return self._con.execute("PRAGMA data_version").fetchone()[0]
+
     def __iter__(self) -> Iterator[BoxAnnotation]:
         return iter(self.annotations())
 

@@ -201,3 +201,25 @@ def test_lossy_export_prints_one_warning_line(tmp_path, store_path):
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("imagery-tool: warning: Pascal VOC cannot carry rotation (4 boxes)")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"),
+    [
+        ("bad.xml", "<annotation>\n<object>\n</annotation>", "bad.xml:3: malformed XML"),
+        ("bad.csv", 'id,image_id,geometry,class\n1,a.jpg,"[(1, x)]",Aircraft\n', "bad.csv:2:"),
+    ],
+)
+def test_malformed_xml_and_csv_exit_2(tmp_path, name, text, fragment):
+    path = tmp_path / name
+    path.write_text(text)
+    assert_one_line_error(run_cli("annotations", "convert", path, tmp_path / "o.json"), fragment)
+
+
+def test_foreign_paths_never_leave_the_output_folder(runner, tmp_path):
+    out = tmp_path / "a" / "b" / "dota"
+    result = invoke(runner, "convert", DATA / "coco_cvat.json", out, "--to", "dota")
+    assert result.exit_code == 0
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.txt"))
+    assert written == ["a/b/dota/hmeimim_2024-12-13.txt", "a/b/dota/hmeimim_2024-12-14.txt"]
+    assert "reaches outside" in result.stderr  # the fuel truck past the image edge

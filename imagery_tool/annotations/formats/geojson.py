@@ -32,6 +32,7 @@ CARRIES = {"rotation", "heading", "attributes", "review status", "author and tim
 _LABEL_KEYS = ("label", "class", "class_name", "category", "name", "type")
 _FIELDS = ("id", "review", "reviewer", "review_note", "author", "created", "modified",
            "acquired", "source", "score")  # fmt: skip
+_KNOWN = {*_FIELDS, "attributes", "corners_px", "angle_deg", "tile"}
 
 
 def write(
@@ -100,6 +101,7 @@ def read(
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise AnnotationFormatError(f"{path}: not a GeoJSON FeatureCollection")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
+    skipped: dict[str, int] = {}
     for i, feature in enumerate(doc.get("features") or []):
         where = f"{path}: feature {i}"
         if not isinstance(feature, dict):
@@ -118,9 +120,16 @@ def read(
         fields = {k: props[k] for k in _FIELDS if props.get(k) is not None}
         if feature.get("id") is not None and "id" not in fields:
             fields["id"] = str(feature["id"])
-        attributes = props.get("attributes") or {}
-        if not isinstance(attributes, dict):
+        attributes = dict(props.get("attributes") or {})
+        if not isinstance(props.get("attributes") or {}, dict):
             raise AnnotationFormatError(f"{where}: 'attributes' must be an object")
+        for key, value in props.items():
+            if key in _KNOWN or key in _LABEL_KEYS:
+                continue
+            if key in schema.attributes and key not in attributes:
+                attributes[key] = value  # a foreign file with attributes as plain properties
+            else:
+                skipped[key] = skipped.get(key, 0) + 1
         reader.box(
             corners,
             str(raw_label),
@@ -129,6 +138,11 @@ def read(
             tile_name=props.get("tile"),
             attributes=attributes,
             **fields,
+        )
+    for key, n in sorted(skipped.items()):
+        reader.result.issues.append(
+            f"{path}: property {key!r} ({n} feature{'s' if n > 1 else ''}) is neither a field "
+            "nor a schema attribute; not imported"
         )
     return reader.finish()
 

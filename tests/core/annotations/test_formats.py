@@ -210,3 +210,29 @@ def test_image_names_never_leave_the_output_folder(tmp_path):
             assert path.resolve().is_relative_to((out / name).resolve())
     assert sorted(p.name for p in (out / "dota").iterdir()) == ["x.txt", "y.txt"]
     assert not (tmp_path / "etc").exists()
+
+
+def test_foreign_geojson_lonlat_polygons_are_converted_to_pixels(tmp_path, tile_record, georef):
+    box = BoxAnnotation.from_center(150, 120, 60, 40, 0, label="Il-76", tile=TILE_NAME)
+    ring = box.lonlat(georef).tolist()
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+                "properties": {"class": "Il76", "engines_covered": "yes", "area_m2": 2400},
+            }
+        ],
+    }
+    path = tmp_path / "foreign.geojson"
+    path.write_text(json.dumps(doc))
+    result = read_annotations(path, tiles=[tile_record])
+    back = result.annotations[0]
+    assert back.label == "Il-76" and back.tile == TILE_NAME
+    assert back.attributes == {"engines_covered": True}  # a schema attribute as a property
+    assert result.issues == [f"{path}: property 'area_m2' (1 feature) is neither a field nor a "
+                             "schema attribute; not imported"]  # fmt: skip
+    assert np.abs(back.xy - box.xy).max() < 1e-6
+    with pytest.raises(NotGeoreferencedError, match="--tile"):
+        read_annotations(path)

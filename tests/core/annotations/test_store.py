@@ -256,3 +256,12 @@ def test_georef_record_round_trip():
     g = GeoRef(5, 6)
     record = TileRecord.from_georef("x.png", g)
     assert record.georef == g and record.crs_wkt is None
+
+
+def test_data_version_tells_another_processes_commit(store, boxes):
+    before = store.data_version
+    store.delete(boxes[0].id)  # our own commits do not change it
+    assert store.data_version == before
+    with open_store(store.path, author="bob") as bob:
+        bob.delete(boxes[1].id)
+    assert store.data_version != before
