@@ -181,6 +181,13 @@ def write_annotations(
     out = Path(out)
     name = format or detect_format(out, for_output=True)
     spec = _spec(name)
+    single = spec.output == "file" or (spec.suffix and out.suffix.lower() == spec.suffix)
+    if single and out.is_dir():
+        raise AnnotationFormatError(f"{out}: is a folder; {spec.title} is written to a file")
+    if not single and out.exists() and not out.is_dir():
+        raise AnnotationFormatError(
+            f"{out}: is a file; {spec.title} is written to a folder (one file per tile)"
+        )
     return spec.write(
         list(annotations), out, tiles=_tile_map(tiles), schema=schema or default_schema()
     )
