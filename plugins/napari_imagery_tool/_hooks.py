@@ -65,6 +65,12 @@ def _update_date(viewer) -> None:
     overlay.text = f"{info.dates[t]}  {info.tiles[t].name}"
 
 
+def camera(viewer):
+    """Return the viewer's camera (``viewer.scene.camera`` from napari 0.9)."""
+    scene = getattr(viewer, "scene", None)
+    return scene.camera if scene is not None and hasattr(scene, "camera") else viewer.camera
+
+
 def text_overlay(viewer):
     """Return the viewer's text overlay (``viewer.canvas.overlays.text`` from napari 0.9)."""
     canvas = getattr(viewer, "canvas", None)

@@ -20,7 +20,7 @@ from imagery_tool.annotations import BoxAnnotation, check_size, default_schema, 
 from imagery_tool.annotations.store import StoreConflictError, TileRecord
 from imagery_tool.errors import StoreError
 from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
-from napari_imagery_tool._hooks import current_date_index, info_of
+from napari_imagery_tool._hooks import camera, current_date_index, info_of
 from napari_imagery_tool._stack import StackInfo
 
 __all__ = ["BOX_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSession"]
@@ -569,7 +569,7 @@ class AnnotationSession:
         if self.info.is_stack:
             self.viewer.dims.set_current_step(0, int(round(vertices[0, 0])))
         centre = vertices[:, -2:].mean(axis=0)
-        self.viewer.camera.center = tuple(centre)
+        camera(self.viewer).center = tuple(centre)
 
     def add_box(self, box: BoxAnnotation) -> BoxAnnotation:
         """Store a box made elsewhere (e.g. an accepted detection) and show it."""

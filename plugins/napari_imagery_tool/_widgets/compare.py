@@ -1,0 +1,422 @@
+"""The compare dock widget: change detection between two dates in a worker, results to review."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from imagery_tool.errors import ImageryToolError
+from napari_imagery_tool._axes import xy_to_rowcol
+from napari_imagery_tool._hooks import active_info, camera, install
+
+__all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
+
+KIND_COLOURS = {"appeared": "#ff3b30", "disappeared": "#3b82ff", "changed": "#ffb000"}
+BLINK_MS = 600
+_HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
+
+
+def run_detection(info, before: int, after: int, *, method: str = "robust", threshold=None,
+                  min_size_m=None, max_size_m=None):  # fmt: skip
+    """Generate ``(stage, fraction)`` progress, then return the `ChangeResult`.
+
+    A generator for napari's ``thread_worker``: napari can stop it at each yield (cancel).
+    The stack's measured registration of ``after`` is reused when ``before`` is the reference.
+    """
+    from imagery_tool.change import DEFAULT_MAX_SIZE_M, DEFAULT_MIN_SIZE_M, detect_changes
+    from imagery_tool.registration import coregister
+
+    tile_b, tile_a = info.tiles[before], info.tiles[after]
+    yield ("co-registering", 0.1)
+    registration = info.registrations[after] if before == 0 else None
+    if registration is None:
+        registration = coregister(tile_b, tile_a)
+    yield ("detecting changes", 0.3)
+    result = detect_changes(
+        tile_b,
+        tile_a,
+        method=method,
+        threshold=threshold,
+        registration=registration,
+        min_size_m=min_size_m or DEFAULT_MIN_SIZE_M,
+        max_size_m=max_size_m or DEFAULT_MAX_SIZE_M,
+    )
+    yield ("done", 1.0)
+    return result
+
+
+class CompareWidget(QWidget):
+    """Choose two dates, detect changes, step through them, accept them as annotations."""
+
+    def __init__(self, napari_viewer) -> None:
+        super().__init__()
+        self.viewer = napari_viewer
+        install(napari_viewer)
+        self.info = None
+        self.image_layer = None
+        self.result = None
+        self.dates = (0, 0)
+        self.worker = None
+        self.changes_layer = None
+        self.heat_layer = None
+        layout = QVBoxLayout(self)
+
+        pick = QGroupBox("Dates")
+        form = QFormLayout(pick)
+        self.before_combo = QComboBox()
+        self.after_combo = QComboBox()
+        form.addRow("before", self.before_combo)
+        form.addRow("after", self.after_combo)
+        self.method_combo = QComboBox()
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0, 50)
+        self.threshold_spin.setSpecialValueText("default")
+        self.threshold_spin.setToolTip("noise standard deviations; lower finds fainter changes")
+        form.addRow("method", self.method_combo)
+        form.addRow("threshold", self.threshold_spin)
+        layout.addWidget(pick)
+
+        run = QHBoxLayout()
+        self.detect_button = QPushButton("Detect changes")
+        self.detect_button.clicked.connect(self.detect)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        run.addWidget(self.detect_button)
+        run.addWidget(self.cancel_button)
+        layout.addLayout(run)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        self.stage_label = QLabel("")
+        self.stage_label.setWordWrap(True)
+        layout.addWidget(self.stage_label)
+
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self.show_region)
+        layout.addWidget(self.list)
+        steps = QHBoxLayout()
+        for text, slot in (
+            ("◀", lambda: self._step(-1)),
+            ("▶", lambda: self._step(1)),
+            ("Accept → annotation", self.accept_current),
+            ("Accept all", self.accept_all),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            steps.addWidget(button)
+        layout.addLayout(steps)
+
+        view = QHBoxLayout()
+        self.blink_button = QPushButton("Blink dates")
+        self.blink_button.setCheckable(True)
+        self.blink_button.toggled.connect(self.blink)
+        view.addWidget(self.blink_button)
+        self.flip_button = QPushButton("Before / after")
+        self.flip_button.clicked.connect(self.flip)
+        view.addWidget(self.flip_button)
+        layout.addLayout(view)
+        layout.addStretch(1)
+
+        self._blink_timer = QTimer(self)
+        self._blink_timer.setInterval(BLINK_MS)
+        self._blink_timer.timeout.connect(self.flip)
+        self.viewer.layers.events.inserted.connect(self.refresh_dates)
+        self._fill_methods()
+        self.refresh_dates()
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _fill_methods(self) -> None:
+        try:
+            from imagery_tool.change import METHODS
+        except ImportError:  # pragma: no cover - the change package is missing
+            self.method_combo.addItem("robust")
+            return
+        self.method_combo.addItems(list(METHODS))
+        self.method_combo.setCurrentText("robust")
+
+    def refresh_dates(self, _event=None) -> None:
+        """Fill the date choices from the topmost time stack."""
+        layer, info = active_info(self.viewer)
+        if info is None or info is self.info:
+            return
+        self.image_layer, self.info = layer, info
+        for combo in (self.before_combo, self.after_combo):
+            combo.clear()
+            combo.addItems(info.dates)
+        self.before_combo.setCurrentIndex(0)
+        self.after_combo.setCurrentIndex(len(info.dates) - 1)
+        ok = info.is_stack
+        self.detect_button.setEnabled(ok)
+        self.stage_label.setText("" if ok else "open at least two dates of a site to compare")
+
+    # -- detection -------------------------------------------------------------------------
+
+    def detect(self):
+        """Start detection in a worker thread; results arrive in `_done`."""
+        from napari.qt.threading import create_worker
+        from napari.utils.notifications import show_warning
+
+        if self.info is None or not self.info.is_stack:
+            show_warning("open at least two dates of a site (a folder or a STAC catalog) first")
+            return None
+        before, after = self.before_combo.currentIndex(), self.after_combo.currentIndex()
+        if before == after:
+            show_warning("choose two different dates")
+            return None
+        self.dates = (before, after)
+        threshold = self.threshold_spin.value() or None
+        self.worker = create_worker(
+            run_detection,
+            self.info,
+            before,
+            after,
+            method=self.method_combo.currentText(),
+            threshold=threshold,
+            _progress={"desc": "imagery-tool: detecting changes"},
+        )
+        self.worker.yielded.connect(self._progress)
+        self.worker.returned.connect(self._done)
+        self.worker.errored.connect(self._failed)
+        self.worker.finished.connect(self._finished)
+        self.detect_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)  # busy until the first stage reports
+        self.stage_label.setText(f"{self.info.dates[before]} → {self.info.dates[after]}: starting")
+        self.worker.start()
+        return self.worker
+
+    def cancel(self) -> None:
+        """Stop the worker at its next step; a result that still arrives is discarded."""
+        if self.worker is not None:
+            self.worker.quit()
+            self.worker = None
+        self.stage_label.setText("cancelled")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.detect_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _progress(self, value) -> None:
+        stage, fraction = value
+        if stage == "detecting changes":
+            self.progress.setRange(0, 0)  # one call in the core: no finer progress to show
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(fraction * 100))
+        self.stage_label.setText(stage)
+
+    def _failed(self, exc) -> None:
+        from napari.utils.notifications import show_warning
+
+        message = str(exc) if isinstance(exc, ImageryToolError | ValueError) else repr(exc)
+        show_warning(f"change detection failed: {message}")
+        self.stage_label.setText(f"failed: {message}")
+
+    def _finished(self) -> None:
+        self.progress.setRange(0, 100)
+        self.detect_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _done(self, result) -> None:
+        if self.worker is None:  # cancelled meanwhile
+            return
+        self.worker = None
+        self.progress.setValue(100)
+        self.show_result(result)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def show_result(self, result) -> None:
+        """Show a `ChangeResult` as layers and in the list."""
+        self.result = result
+        before, after = self.dates
+        counts = result.counts()
+        self.stage_label.setText(
+            f"{len(result.regions)} change(s) {self.info.dates[before]} → "
+            f"{self.info.dates[after]}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        )
+        self.list.clear()
+        polygons, colours, texts = [], [], []
+        for i, region in enumerate(result.regions, start=1):
+            size = (
+                f"{region.length_m:.0f} x {region.width_m:.0f} m"
+                if region.length_m is not None
+                else f"{region.length_px:.0f} x {region.width_px:.0f} px"
+            )
+            self.list.addItem(f"#{i} {region.change}  score {region.score:.2f}  {size}")
+            polygons.append(self._polygon(region))
+            colours.append(KIND_COLOURS.get(region.change, "#ffffff"))
+            texts.append(f"#{i} {region.change}")
+        name = f"changes {self.info.dates[before]} → {self.info.dates[after]}"
+        for layer in (self.changes_layer, self.heat_layer):
+            if layer is not None and layer in self.viewer.layers:
+                self.viewer.layers.remove(layer)
+        self.heat_layer = self._add_heat(result, name)
+        self.changes_layer = self.viewer.add_shapes(
+            polygons,
+            shape_type="polygon",
+            ndim=2,
+            name=name,
+            edge_color=colours or "white",
+            face_color="transparent",
+            edge_width=3,
+            features={"text": texts},
+            text={"string": "{text}", "size": 9, "color": "white", "anchor": "upper_left"},
+            metadata={"imagery_tool_georef": self.info.georef, "imagery_tool_changes": result},
+        )
+        self.viewer.layers.selection.active = self.image_layer
+        self.viewer.dims.set_current_step(0, after)
+        if result.regions:
+            self.list.setCurrentRow(0)
+
+    def _polygon(self, region) -> np.ndarray:
+        before = self.dates[0]
+        xy = self.info.from_tile(before, np.asarray(region.polygon_px, dtype=float))
+        return xy_to_rowcol(xy)
+
+    def _add_heat(self, result, name: str):
+        h, w = self.info.georef.shape
+        factor = max(1, math.ceil(max(h, w) / _HEAT_SIDE))
+        heat = np.zeros((math.ceil(h / factor), math.ceil(w / factor)), np.float32)
+        for region in result.regions:
+            if region.mask is None:
+                continue
+            c0, r0, _c1, _r1 = region.bbox_px
+            sub = region.mask[(-r0) % factor :: factor, (-c0) % factor :: factor]
+            rr, cc = math.ceil(r0 / factor), math.ceil(c0 / factor)
+            rr1, cc1 = min(heat.shape[0], rr + sub.shape[0]), min(heat.shape[1], cc + sub.shape[1])
+            block = heat[rr:rr1, cc:cc1]
+            np.maximum(block, sub[: rr1 - rr, : cc1 - cc] * region.score, out=block)
+        if self.dates[0] != 0:  # regions are on BEFORE's grid: shown only where it is the stack's
+            return None
+        return self.viewer.add_image(
+            heat,
+            name=f"heat {name[8:]}",
+            colormap="inferno",
+            blending="additive",
+            opacity=0.6,
+            contrast_limits=(0, 1),
+            scale=(factor, factor),
+            translate=((factor - 1) / 2, (factor - 1) / 2),
+        )
+
+    def show_region(self, row: int) -> None:
+        """Centre the view on change ``row`` and show the AFTER date (BEFORE if it vanished)."""
+        if self.result is None or not 0 <= row < len(self.result.regions):
+            return
+        region = self.result.regions[row]
+        before, after = self.dates
+        self.viewer.dims.set_current_step(0, before if region.change == "disappeared" else after)
+        centre = self._polygon(region).mean(axis=0)
+        camera(self.viewer).center = tuple(centre)
+        if self.changes_layer is not None:
+            self.changes_layer.selected_data = {row}
+
+    def _step(self, step: int) -> None:
+        if self.list.count():
+            self.list.setCurrentRow((self.list.currentRow() + step) % self.list.count())
+
+    # -- accept ----------------------------------------------------------------------------
+
+    def _session(self):
+        for layer in self.viewer.layers:
+            session = layer.metadata.get("imagery_tool_session") if layer.metadata else None
+            if session is not None and session.info is self.info:
+                return session
+        from napari.utils.notifications import show_info
+
+        from napari_imagery_tool._session import AnnotationSession
+        from napari_imagery_tool._widgets.annotation import default_store_path
+
+        path = default_store_path(self.info)
+        show_info(f"accepted detections go to {path} (open the annotation widget to edit them)")
+        return AnnotationSession(self.viewer, self.image_layer, path)
+
+    def accept(self, row: int):
+        """Turn change ``row`` into an annotation (source "detected", its score) in the store."""
+        from imagery_tool.annotations import check_size
+
+        region = self.result.regions[row]
+        session = self._session()
+        before, after = self.dates
+        t = before if region.change == "disappeared" else after
+        xy = self.info.from_tile(before, np.asarray(region.polygon_px, dtype=float))
+        corners = self.info.to_tile(t, xy)
+        box = session._new_box(corners, t, source="detected", score=float(region.score),
+                               label=session.label, attributes={})  # fmt: skip
+        georef = self.info.tiles[t].georef
+        if georef.is_georeferenced:
+            report = check_size(box, gsd=georef, schema=session.schema)
+            best = next((c.name for c in report.candidates if c.fits), None)
+            label = session.schema.resolve(best) if best else None
+            if label is None:
+                label = "unknown fixed-wing" if session.schema.get("unknown fixed-wing") else None
+            if label:
+                box = box.replace(label=label)
+        box = box.replace(
+            author=f"imagery-tool detect ({self.result.method})",
+            review_note=f"{region.change} {self.info.dates[before]} → {self.info.dates[after]}",
+        )
+        stored = session.add_box(box)
+        item = self.list.item(row)
+        if item is not None and not item.text().startswith("✓"):
+            item.setText("✓ " + item.text())
+        return stored
+
+    def accept_current(self):
+        """Accept the change selected in the list."""
+        if self.result is not None and self.list.currentRow() >= 0:
+            return self.accept(self.list.currentRow())
+        return None
+
+    def accept_all(self) -> list:
+        """Accept every change of the list."""
+        if self.result is None:
+            return []
+        return [self.accept(i) for i in range(len(self.result.regions))]
+
+    # -- blink -----------------------------------------------------------------------------
+
+    def flip(self) -> None:
+        """Show the other date of the pair."""
+        if self.info is None or not self.info.is_stack:
+            return
+        before, after = (
+            (self.before_combo.currentIndex(), self.after_combo.currentIndex())
+            if self.result is None
+            else self.dates
+        )
+        now = self.viewer.dims.current_step[0]
+        self.viewer.dims.set_current_step(0, before if now == after else after)
+
+    def blink(self, on: bool) -> None:
+        """Alternate the two dates every `BLINK_MS` milliseconds while ``on``."""
+        if on:
+            self._blink_timer.start()
+        else:
+            self._blink_timer.stop()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Stop blinking and any running detection."""
+        self._blink_timer.stop()
+        if self.worker is not None:
+            self.worker.quit()
+        super().closeEvent(event)
