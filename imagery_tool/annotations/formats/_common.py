@@ -93,6 +93,9 @@ class Reader:
         self._unknown_classes: Counter[str] = Counter()
         self._unknown_attributes: Counter[str] = Counter()
         self._bad_values: Counter[str] = Counter()
+        self._images: set[str | None] = set()
+        self._fallback_used = False
+        self._sized: set[str | None] = set()
 
     def label(self, raw: str) -> str:
         """Map a foreign class name through ``--map`` and the schema's aliases."""
@@ -104,7 +107,8 @@ class Reader:
         """Return the tile a foreign image name refers to (matched by name, then by stem).
 
         The image name is reduced to its base name: a path inside a foreign file is never
-        used to locate or write a file. With a single known tile, every image maps to it.
+        used to locate or write a file. With a single known tile and a file about a single
+        image, that image maps to the tile whatever its name.
         """
         name = safe_file_name(image) if image else None
         known = self.known_tiles
@@ -113,11 +117,26 @@ class Reader:
             record = known.get(name) or next(
                 (t for t in known.values() if Path(t.name).stem == Path(name).stem), None
             )
-        if record is None and len(known) == 1:
+        self._images.add(name)
+        if record is None and self._fallback_used and len(self._images) > 1:
+            images = ", ".join(sorted(map(str, self._images)))
+            raise AnnotationFormatError(
+                f"{self.source}: refers to several images ({images}) but the one --tile "
+                "matches none by name; pass one --tile per image, named like the images"
+            )
+        if record is None and len(known) == 1 and len(self._images) == 1:
+            self._fallback_used = True
             record = next(iter(known.values()))
         if record is None and name is not None and width > 0 and height > 0:
             record = TileRecord(name, int(height), int(width))
         if record is not None:
+            size = (record.width, record.height)
+            if width > 0 and height > 0 and size != (width, height) and name not in self._sized:
+                self._sized.add(name)
+                self.result.issues.append(
+                    f"{self.source}: image {name} is {width} x {height} px in the file but tile "
+                    f"{record.name} is {record.width} x {record.height} px; check the --tile"
+                )
             self.result.tiles.setdefault(record.name, record)
         return record
 

@@ -80,7 +80,7 @@ def read(
         lines = _lines(file)
         if not lines:
             continue
-        tile = _tile(file, reader, path)
+        tile = _tile(file, reader, single=len(files) == 1)
         for number, line in lines:
             where = f"{file}:{number}"
             tokens = line.split()
@@ -201,11 +201,11 @@ def _lines(file: Path) -> list[tuple[int, str]]:
     return [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
 
 
-def _tile(file: Path, reader: Reader, root: Path) -> TileRecord:
+def _tile(file: Path, reader: Reader, *, single: bool) -> TileRecord:
     stem = file.stem
     known = reader.known_tiles
     record = next((t for t in known.values() if Path(t.name).stem == stem), None)
-    if record is None and len(known) == 1:
+    if record is None and len(known) == 1 and single:
         record = next(iter(known.values()))
     if record is None:
         record = _image_beside(file)

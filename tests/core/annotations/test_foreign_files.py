@@ -145,3 +145,31 @@ def test_yolo_folder_with_classes_and_images(tmp_path, tile_path):
     assert a.label == "An-124" and a.bounds == (150.0, 100.0, 250.0, 300.0)
     assert a.acquired == "2024-12-13T08:21:00Z"  # from the image found beside the labels
     assert b.label == "Su-24" and b.bounds == pytest.approx((40.0, 40.0, 80.0, 80.0))
+
+
+def test_one_tile_for_a_file_about_several_images_is_refused(tile_record):
+    with pytest.raises(AnnotationFormatError, match="several images"):
+        read_annotations(DATA / "airbus_annotations.csv", tiles=[tile_record])
+    # matched by stem, the tile takes its image; the other image keeps its own size
+    result = read_annotations(DATA / "coco_cvat.json", tiles=[tile_record])
+    assert {b.tile for b in result.annotations} == {tile_record.name, "hmeimim_2024-12-14.png"}
+    assert any("1280 x 1024 px in the file but tile" in i for i in result.issues)
+
+
+def test_image_size_differing_from_the_tile_is_reported(tile_record, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text(
+        'id,image_id,geometry,class\n1,x.jpg,"[(1, 2), (9, 2), (9, 8), (1, 8)]",Su-24\n'
+    )
+    result = read_annotations(path, tiles=[tile_record])  # a single image: maps to the tile
+    assert result.annotations[0].tile == tile_record.name
+    coco = tmp_path / "one.json"
+    coco.write_text(
+        '{"images": [{"id": 1, "file_name": "hmeimim_2024-12-13.tif", '
+        '"width": 800, "height": 800}],'
+        ' "categories": [{"id": 1, "name": "Su-24"}], "annotations": ['
+        '{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 8, 6]},'
+        '{"id": 2, "image_id": 1, "category_id": 1, "bbox": [1, 2, 8, 6]}]}'
+    )
+    issues = read_annotations(coco, tiles=[tile_record]).issues
+    assert len(issues) == 1 and "800 x 800 px in the file but tile" in issues[0]
