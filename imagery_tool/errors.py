@@ -53,3 +53,15 @@ class RenderError(ImageryToolError, ValueError):
 
 class FontError(ImageryToolError, OSError):
     """A font needed to draw text is missing or unreadable."""
+
+
+class SeriesInputError(ImageryToolError, ValueError):
+    """A time-series input cannot be used (no site with two dated tiles, duplicate dates, ...)."""
+
+
+class SchedulerError(ImageryToolError, ConnectionError):
+    """A Dask scheduler cannot be reached, or the cluster lost the work."""
+
+
+class SeriesRunError(ImageryToolError, RuntimeError):
+    """Some pairs of a time series failed; the finished ones are kept for a rerun."""
