@@ -178,7 +178,8 @@ def list_(store, tile_name, label, as_json) -> None:
 def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json) -> None:
     """Size check: each box's length and width in metres, the types that fit, misfit warnings.
 
-    SOURCE is a store or an annotation file. The ground sample distance comes from --gsd, the
+    Also warns about classes and attributes the label schema does not allow. SOURCE is a store
+    or an annotation file. The ground sample distance comes from --gsd, the
     tile's georeference (store or --tile), or the file itself (DOTA's gsd: line).
     """
     from imagery_tool.annotations.sizecheck import check_sizes
@@ -206,6 +207,9 @@ def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json)
     for r in reports:
         if r.warning:
             click.echo(f"imagery-tool: warning: {r.warning}", err=True)
+    for a in boxes:  # the schema check rides along: unknown classes, misplaced attributes
+        for issue in schema.check(a.label, a.attributes):
+            click.echo(f"imagery-tool: warning: box {a.id[:8]}: {issue.message}", err=True)
     for line in skipped:
         click.echo(f"imagery-tool: warning: {line}", err=True)
 

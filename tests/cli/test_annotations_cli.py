@@ -130,6 +130,7 @@ def test_check_reports_sizes_and_warns_on_a_25_m_an124(runner, store_path):
     with open_store(store_path, author="ann") as s:
         s.add(BoxAnnotation.from_center(100, 100, 50, 48, 30, label="An-124", tile=TILE_NAME))
     result = invoke(runner, "check", store_path)
+    assert "nose_open" not in result.stderr  # Su-24 has engines_covered only: no schema issue
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) == 5
@@ -141,6 +142,16 @@ def test_check_reports_sizes_and_warns_on_a_25_m_an124(runner, store_path):
     assert "cannot fit" in warnings[0]
     reports = json.loads(invoke(runner, "check", store_path, "--json").stdout)
     assert [r["label_fits"] for r in reports] == [True, True, True, True, False]
+
+
+def test_check_reports_schema_issues(runner, store_path):
+    with open_store(store_path, author="ann") as s:
+        attributes = {"nose_open": True, "colour": "grey"}
+        s.add(BoxAnnotation.from_xyxy(0, 0, 40, 40, label="Su-24", tile=TILE_NAME,
+                                      attributes=attributes))  # fmt: skip
+    lines = invoke(runner, "check", store_path).stderr.splitlines()
+    assert any("'nose_open' does not apply to class 'Su-24'" in x for x in lines)
+    assert any("attribute 'colour' is not in the label schema" in x for x in lines)
 
 
 def test_check_a_dota_file_uses_its_gsd_header(runner):
