@@ -20,6 +20,7 @@ from imagery_tool.render.text import isolate
 __all__ = [
     "CHANGE_COLOURS",
     "CHANGE_KINDS",
+    "CHANGE_SIGNS",
     "CLASS_PALETTE",
     "Mark",
     "class_colours",
@@ -39,6 +40,9 @@ CHANGE_COLOURS = {
     "disappeared": (86, 180, 233),
     "changed": (204, 121, 167),
 }
+
+# Change labels are short: the sign of the kind and the area (the legend says the kinds).
+CHANGE_SIGNS = {"appeared": "+", "disappeared": "−", "changed": "Δ"}
 
 # Classes: Paul Tol's colour-blind-safe "bright" and "vibrant" schemes, minus the hues used for
 # change kinds. Schema classes take them in schema order; other names by a stable hash.
@@ -140,10 +144,12 @@ def label_text(mark: Mark, *, attributes: Sequence[str] | None = None) -> str:
     Returns
     -------
     str
+        For a change: the kind's sign and the area, e.g. ``+ 5,065 m²``.
     """
     if mark.is_change:
         area = mark.attributes.get("area_m2")
-        return mark.kind if area is None else f"{mark.kind} · {_area(float(area))}"
+        sign = CHANGE_SIGNS[mark.kind]
+        return mark.kind if area is None else f"{sign} {_area(float(area))}"
     parts = [isolate(mark.label)]
     names = list(attributes) if attributes is not None else sorted(mark.attributes)
     for name in names:

@@ -20,7 +20,7 @@ from imagery_tool.render.decorations import (
 from imagery_tool.render.draw import Canvas, Style, blend_rect, draw_outline, draw_polyline
 from imagery_tool.render.labels import place_labels
 from imagery_tool.render.layout import Frame
-from imagery_tool.render.marks import CHANGE_COLOURS, Mark
+from imagery_tool.render.marks import CHANGE_COLOURS, CHANGE_SIGNS, Mark
 from imagery_tool.render.text import load_font, text_size
 
 __all__ = ["Footer", "PanelResult", "draw_footer", "draw_panel", "footer_height"]
@@ -209,9 +209,9 @@ def draw_footer(footer: Footer, style: Style, width: int) -> tuple[Canvas, list]
 
 
 def change_legend(kinds_counts: dict[str, int]) -> list[LegendEntry]:
-    """Legend entries for change kinds present, e.g. ``appeared (3)``, dashed."""
+    """Legend entries for change kinds present, e.g. ``+ appeared (3)``, dashed."""
     return [
-        LegendEntry(f"{kind} ({n})", CHANGE_COLOURS[kind], dashed=True)
+        LegendEntry(f"{CHANGE_SIGNS[kind]} {kind} ({n})", CHANGE_COLOURS[kind], dashed=True)
         for kind, n in kinds_counts.items()
         if n
     ]

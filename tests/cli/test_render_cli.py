@@ -23,7 +23,6 @@ def inputs(tmp_path_factory):
     return before, after, ann, changes_geojson(folder / "changes.geojson")
 
 
-@pytest.mark.slow
 def test_sheet_from_files_twice_gives_identical_bytes(inputs, tmp_path):
     before, after, ann, changes = inputs
     digests = []

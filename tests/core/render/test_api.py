@@ -36,7 +36,7 @@ def test_sheet_size_and_panels(sheet):
 
 def test_legend_lists_classes_and_change_kinds(sheet):
     texts = [t for t, _ in sheet.legend]
-    assert texts == ["An-124 (2)", "appeared (2)"]
+    assert texts == ["An-124 (2)", "+ appeared (2)"]
     for _, rect in sheet.legend:
         assert rect[1] >= sheet.footer_origin and rect[2] <= sheet.image.shape[1]
     # The An-124 swatch is drawn in the class colour.
@@ -69,8 +69,8 @@ def test_boxes_are_drawn_at_their_pixels(sheet):
 
 def test_labels_disjoint_inside_their_panel_and_readable(sheet):
     texts = [t for t, _ in sheet.labels]
-    assert texts.count("An-124 · nose open") == 2
-    assert any(t.startswith("appeared · ") for t in texts)
+    # Each change box covers an annotated aircraft, whose label already names it.
+    assert texts == ["An-124 · nose open", "An-124 · nose open"]
     rects = [r for _, r in sheet.labels]
     for i, r in enumerate(rects):
         panel = next(p for p in sheet.panels if p.origin[0] <= r[0] < p.origin[0] + 494)
@@ -173,3 +173,11 @@ def test_write_png_is_atomic(tmp_path):
         with pytest.raises(RenderError, match="cannot write"):
             write_png(image, "/proc/imagery-tool-test.png")
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_change_labels_give_sign_and_area(pair, changes_file):
+    _, after = pair
+    result = render(after, changes=changes_file, width=800)
+    texts = sorted(t for t, _ in result.labels)
+    areas = sorted(round(b.area_px * 0.25, 1) for b in boxes())
+    assert texts == sorted(f"+ {a:,.0f} m²" for a in areas)
