@@ -306,6 +306,7 @@ class AnnotationStore:
         self.author = author
         self.readonly = readonly
         self._georefs: dict[tuple, GeoRef] = {}
+        self._touched: set[str] = set()
         self._con = self._connect(create=create)
         try:
             self.project = self._check_or_init(project)
@@ -479,8 +480,15 @@ class AnnotationStore:
                 f"{self.path}: the store stayed locked by another process for "
                 f"{BUSY_TIMEOUT_S:.0f} s ({exc}); close the other program and retry"
             ) from exc
+        self._touched: set[str] = set()
         try:
             yield con
+            if self._touched:  # GeoPackage readers learn of changes from last_change
+                con.execute(
+                    "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN "
+                    f"({', '.join('?' * len(self._touched))})",
+                    (utc_now(), *sorted(self._touched)),
+                )
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -504,6 +512,7 @@ class AnnotationStore:
         """
         record = tile if isinstance(tile, TileRecord) else TileRecord.from_tile(tile)
         with self._transaction() as con:
+            self._touched.update(("tiles", "annotations"))
             con.execute(
                 "INSERT INTO tiles (name, path, acquired, height, width, transform, crs_wkt) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET path=excluded.path, "
@@ -788,6 +797,7 @@ class AnnotationStore:
         self, annotation_id: str, *, remove: str | None, write: str | None, undo: bool
     ) -> None:
         """Replace state ``remove`` of a box by state ``write`` (JSON; ``None``: no row)."""
+        self._touched.update(("annotations", "history"))
         current = self._revision(annotation_id)
         if remove is not None:
             expected = json.loads(remove)["revision"]
@@ -863,6 +873,7 @@ class AnnotationStore:
         before: BoxAnnotation | None,
         after: BoxAnnotation | None,
     ) -> None:
+        self._touched.update(("annotations", "history"))
         self._con.execute(
             "INSERT INTO history (at, who, action, annotation, before, after, batch) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 
 import numpy as np
 import pyogrio
@@ -265,3 +266,19 @@ def test_data_version_tells_another_processes_commit(store, boxes):
     with open_store(store.path, author="bob") as bob:
         bob.delete(boxes[1].id)
     assert store.data_version != before
+
+
+def test_gpkg_contents_last_change_follows_edits(store, boxes):
+    con = sqlite3.connect(store.path)
+
+    def last_change():
+        return dict(con.execute("SELECT table_name, last_change FROM gpkg_contents"))
+
+    before = last_change()
+    time.sleep(0.005)  # timestamps have millisecond resolution
+    store.delete(boxes[0].id)
+    after = last_change()
+    assert after["annotations"] > before["annotations"] and after["history"] > before["history"]
+    assert after["store_meta"] == before["store_meta"]
+    assert after["annotations"].endswith("Z") and "T" in after["annotations"]
+    con.close()
