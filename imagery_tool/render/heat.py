@@ -7,10 +7,12 @@ import numpy as np
 
 __all__ = ["HEAT_RAMP", "change_heat", "overlay_heat"]
 
-# Anchor colours of the ramp at heat 0.3, 0.5, 0.75 and 1.0 (crimson, red, orange, yellow),
-# readable by colour-blind viewers as a lightness ramp.
+# Anchor colours of the ramp at heat 0.4, 0.55, 0.75 and 1.0: one magenta hue growing more
+# opaque and saturated, which stays readable over white aircraft and dark shadows alike (a
+# multi-hue ramp blends into muddy olive over dark paint) and is not confused with the class
+# or change colours.
 HEAT_RAMP = np.array(
-    [[0.3, 180, 30, 90], [0.5, 225, 50, 60], [0.75, 245, 130, 30], [1.0, 255, 220, 60]]
+    [[0.4, 215, 60, 160], [0.55, 225, 30, 150], [0.75, 235, 0, 140], [1.0, 245, 0, 130]]
 )
 
 
@@ -55,8 +57,8 @@ def change_heat(
     return heat
 
 
-def overlay_heat(rgb: np.ndarray, heat: np.ndarray, *, opacity: float = 0.6) -> np.ndarray:
-    """Blend the heat ramp over a picture; weak heat (< 0.3) is left transparent.
+def overlay_heat(rgb: np.ndarray, heat: np.ndarray, *, opacity: float = 0.7) -> np.ndarray:
+    """Blend the heat ramp over a picture; weak heat (< 0.4: texture, misregistration) stays clear.
 
     Parameters
     ----------
@@ -74,6 +76,8 @@ def overlay_heat(rgb: np.ndarray, heat: np.ndarray, *, opacity: float = 0.6) -> 
     h = np.clip(heat, 0, 1).astype(np.float32)
     xs = HEAT_RAMP[:, 0]
     colour = np.stack([np.interp(h, xs, HEAT_RAMP[:, k]) for k in (1, 2, 3)], axis=-1)
-    alpha = (np.clip((h - 0.3) / 0.4, 0, 1) * opacity)[..., None]
+    alpha = (np.where(h >= 0.4, 0.35 + 0.65 * np.clip((h - 0.4) / 0.35, 0, 1), 0) * opacity)[
+        ..., None
+    ]
     out = rgb.astype(np.float32) * (1 - alpha) + colour.astype(np.float32) * alpha
     return np.round(out).astype(np.uint8)
