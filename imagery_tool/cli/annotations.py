@@ -118,7 +118,7 @@ def import_(store, source, from_format, tile_paths, class_map, schema_path, auth
 @click.argument("store", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--to", "to_format", type=_format_choice, help="Output format (else from OUT).")
-@click.option("--tile", "tile_name", default=None, help="Export only the boxes of this tile.")
+@click.option("--tile-name", default=None, help="Export only the boxes of this tile (its name).")
 @click.option("--label", default=None, help="Export only boxes of this class.")
 @_schema_option
 def export(store, out, to_format, tile_name, label, schema_path) -> None:
@@ -136,7 +136,7 @@ def export(store, out, to_format, tile_name, label, schema_path) -> None:
 
 @annotations.command(name="list")
 @click.argument("store", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--tile", "tile_name", default=None, help="Only boxes of this tile.")
+@click.option("--tile-name", default=None, help="Only boxes of this tile (its file name).")
 @click.option("--label", default=None, help="Only boxes of this class.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of boxes.")
 def list_(store, tile_name, label, as_json) -> None:
