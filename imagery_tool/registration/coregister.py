@@ -12,7 +12,13 @@ from rasterio.windows import Window
 
 from imagery_tool.errors import IncompatibleTilesError
 from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
-from imagery_tool.registration.phase import fit_model, gradient_magnitude, grey, phase_shift
+from imagery_tool.registration.phase import (
+    bounded_phase_shift,
+    fit_model,
+    gradient_magnitude,
+    grey,
+    phase_shift,
+)
 from imagery_tool.registration.warp import index_matrix, read_resampled, warp_array
 from imagery_tool.tile import Tile, open_tile
 
@@ -115,6 +121,7 @@ def coregister(
     measure: bool = True,
     window_px: int = 256,
     max_windows: int = 49,
+    max_shift_px: float = 40.0,
 ) -> Registration:
     """Measure how AFTER is misregistered on BEFORE's grid, after resampling by georeference.
 
@@ -137,6 +144,9 @@ def coregister(
         Side of the full-resolution windows.
     max_windows : int
         Upper bound on the number of full-resolution windows.
+    max_shift_px : float
+        Largest residual shift searched for, in BEFORE pixels (the georeference is trusted
+        to this).
 
     Returns
     -------
@@ -170,7 +180,7 @@ def coregister(
         coarse = _coarse_level(before, after, mapping, overlap, dsb, dsa)
         if not measure:
             return base
-        matrix, stats = _coarse_estimate(coarse, model)
+        matrix, stats = _coarse_estimate(coarse, model, max_shift_px)
         matrix, stats = _fine_estimate(
             before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows, dsb, dsa
         ) or (matrix, stats)
@@ -247,13 +257,15 @@ def _to_full(matrix: np.ndarray, coarse: _Coarse) -> np.ndarray:
     return s @ matrix @ np.linalg.inv(s)
 
 
-def _coarse_estimate(coarse: _Coarse, model: str):
+def _coarse_estimate(coarse: _Coarse, model: str, max_shift_px: float):
     """Estimate on the reduced level; return a full-resolution matrix and window stats."""
     ref_g = gradient_magnitude(coarse.ref)
     mov_g_raw = gradient_magnitude(coarse.mov)
     h, w = ref_g.shape
     # whole-image translation first: catches shifts too large for the windows
-    dx, dy, _ = phase_shift(ref_g, mov_g_raw)
+    dx, dy, _ = bounded_phase_shift(
+        ref_g, mov_g_raw, max_shift=max_shift_px / min(coarse.factor) + 1
+    )
     matrix = np.array([[1.0, 0, dx], [0, 1.0, dy], [0, 0, 1.0]])
     size = min(256, 2 ** int(math.log2(max(16, min(h, w) // 2))))
     if min(h, w) < 2 * 32:

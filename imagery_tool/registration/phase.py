@@ -7,7 +7,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-__all__ = ["fit_model", "gradient_magnitude", "grey", "phase_shift"]
+__all__ = ["bounded_phase_shift", "fit_model", "gradient_magnitude", "grey", "phase_shift"]
 
 
 def grey(pixels: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -69,6 +69,39 @@ def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float
         _hann(*reference.shape),
     )
     return float(dx), float(dy), float(response)
+
+
+def bounded_phase_shift(
+    reference: np.ndarray, moving: np.ndarray, *, max_shift: float
+) -> tuple[float, float, float]:
+    """Phase correlation whose peak is searched only within ``max_shift`` pixels.
+
+    Used for the first, whole-image estimate, where an unbounded search can lock onto a
+    periodic pattern far away. Sub-pixel by a 3 x 3 centroid around the peak.
+
+    Returns
+    -------
+    dx, dy, response : float
+        As `phase_shift`; ``response`` is the peak's share of the correlation energy.
+    """
+    h, w = reference.shape
+    window = _hann(h, w)
+    fa = np.fft.rfft2(reference * window)
+    fb = np.fft.rfft2(moving * window)
+    cross = fb * np.conj(fa)
+    cross /= np.abs(cross) + 1e-9
+    corr = np.fft.fftshift(np.fft.irfft2(cross, s=(h, w)))
+    cy, cx = h // 2, w // 2
+    r = int(max(1, min(max_shift, cy - 2, cx - 2)))
+    sub = corr[cy - r : cy + r + 1, cx - r : cx + r + 1]
+    py, px = np.unravel_index(int(np.argmax(sub)), sub.shape)
+    py, px = py + cy - r, px + cx - r
+    patch = np.clip(corr[py - 1 : py + 2, px - 1 : px + 2], 0, None)
+    total = float(patch.sum()) or 1.0
+    oy = float((patch.sum(axis=1) * np.arange(-1, 2)).sum()) / total
+    ox = float((patch.sum(axis=0) * np.arange(-1, 2)).sum()) / total
+    response = float(corr[py, px]) / (float(np.abs(corr).sum()) / corr.size * 100 + 1e-12)
+    return px - cx + ox, py - cy + oy, response
 
 
 def fit_model(

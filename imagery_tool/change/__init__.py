@@ -1,0 +1,23 @@
+"""Change detection between two dates: measures, objects, methods, block driver and results."""
+
+from imagery_tool.change.detect import (
+    DEFAULT_MAX_SIZE_M,
+    DEFAULT_MIN_SIZE_M,
+    DEFAULT_THRESHOLD,
+    detect_changes,
+)
+from imagery_tool.change.methods import METHODS, Method
+from imagery_tool.change.region import CHANGE_KINDS, ChangeRegion
+from imagery_tool.change.result import ChangeResult
+
+__all__ = [
+    "CHANGE_KINDS",
+    "DEFAULT_MAX_SIZE_M",
+    "DEFAULT_MIN_SIZE_M",
+    "DEFAULT_THRESHOLD",
+    "METHODS",
+    "ChangeRegion",
+    "ChangeResult",
+    "Method",
+    "detect_changes",
+]

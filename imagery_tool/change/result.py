@@ -1,0 +1,285 @@
+"""The outcome of change detection and its files: GeoJSON / JSON, change mask, quick look."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from imagery_tool.change.region import ChangeRegion
+from imagery_tool.errors import NotGeoreferencedError
+from imagery_tool.registration import Registration
+from imagery_tool.tile import MAX_READ_PIXELS, Tile
+
+__all__ = ["ChangeResult", "atomic_write"]
+
+_DECIMALS = 7  # RFC 7946 recommends no more than needed: 1e-7 degree is about 1 cm
+
+
+@dataclass
+class ChangeResult:
+    """Changed objects between two dates, with how the dates were aligned.
+
+    Attributes
+    ----------
+    regions : list of ChangeRegion
+        One per object, on BEFORE's grid, top to bottom.
+    registration : Registration
+        What was applied to bring AFTER onto BEFORE's grid.
+    before, after : Tile
+    method : str
+        The `METHODS` key used.
+    parameters : dict
+        Sizes, threshold and measured noise level.
+    """
+
+    regions: list[ChangeRegion]
+    registration: Registration
+    before: Tile
+    after: Tile
+    method: str = "robust"
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def georeferenced(self) -> bool:
+        """Whether the regions have map and lon/lat coordinates (else pixel mode)."""
+        return self.before.georef.is_georeferenced
+
+    @property
+    def before_date(self) -> str | None:
+        """BEFORE's acquisition time, ISO 8601, or ``None``."""
+        return self.before.acquired.isoformat()
+
+    @property
+    def after_date(self) -> str | None:
+        """AFTER's acquisition time, ISO 8601, or ``None``."""
+        return self.after.acquired.isoformat()
+
+    def counts(self) -> dict[str, int]:
+        """Number of regions per kind."""
+        out = {"appeared": 0, "disappeared": 0, "changed": 0}
+        for r in self.regions:
+            out[r.change] += 1
+        return out
+
+    # -- mask ------------------------------------------------------------------------------
+
+    def mask(self, window: Window | None = None) -> np.ndarray:
+        """The binary change mask on BEFORE's grid (or a window of it).
+
+        Returns
+        -------
+        (H, W) uint8 ndarray
+            255 on changed objects, 0 elsewhere.
+        """
+        window = window or Window(0, 0, self.before.width, self.before.height)
+        h, w = int(window.height), int(window.width)
+        if h * w > MAX_READ_PIXELS:
+            raise ValueError(f"a {w} x {h} px mask is refused in memory; use write_mask")
+        out = np.zeros((h, w), np.uint8)
+        c0, r0 = int(window.col_off), int(window.row_off)
+        for region in self.regions:
+            bc0, br0, bc1, br1 = region.bbox_px
+            x0, y0 = max(bc0, c0), max(br0, r0)
+            x1, y1 = min(bc1, c0 + w), min(br1, r0 + h)
+            if x1 <= x0 or y1 <= y0 or region.mask is None:
+                continue
+            crop = region.mask[y0 - br0 : y1 - br0, x0 - bc0 : x1 - bc0]
+            out[y0 - r0 : y1 - r0, x0 - c0 : x1 - c0][crop] = 255
+        return out
+
+    def write_mask(self, path: str | Path, *, block_px: int = 2048) -> Path:
+        """Write the change mask: GeoTIFF (BEFORE's georeference, block by block) or PNG.
+
+        Parameters
+        ----------
+        path : str or Path
+            ``.tif``/``.tiff`` or ``.png``.
+
+        Returns
+        -------
+        Path
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".png":
+            atomic_write(path, lambda tmp: _write_png(tmp, self.mask()))
+            return path
+        if suffix not in (".tif", ".tiff"):
+            raise ValueError(f"{path}: the mask is written as .tif or .png; rename the file")
+        g = self.before.georef
+
+        def write(tmp: Path) -> None:
+            profile = {
+                "driver": "GTiff",
+                "width": g.width,
+                "height": g.height,
+                "count": 1,
+                "dtype": "uint8",
+                "tiled": True,
+                "blockxsize": 512,
+                "blockysize": 512,
+                "compress": "deflate",
+                "nbits": 1 if False else 8,
+            }
+            if g.is_georeferenced:
+                profile.update(crs=g.crs, transform=g.transform)
+            with rasterio.open(tmp, "w", **profile) as ds:
+                for r in range(0, g.height, block_px):
+                    for c in range(0, g.width, block_px):
+                        win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
+                        ds.write(self.mask(win)[None], window=win)
+
+        atomic_write(path, write)
+        return path
+
+    # -- vector output -----------------------------------------------------------------------
+
+    def to_geojson(self) -> dict[str, Any]:
+        """RFC 7946 FeatureCollection in lon/lat (closed counter-clockwise rings, 7 decimals).
+
+        Raises
+        ------
+        NotGeoreferencedError
+            In pixel mode; use `to_json`.
+        """
+        if not self.georeferenced:
+            raise NotGeoreferencedError(
+                f"{self.before.path} has no georeference, so lon/lat GeoJSON cannot be written; "
+                "write a .json output (pixel coordinates) instead"
+            )
+        g = self.before.georef
+        features = []
+        for r in self.regions:
+            lon, lat = g.pixel_to_lonlat(r.polygon_px[:, 0], r.polygon_px[:, 1])
+            ring = _ccw_ring(np.column_stack([lon, lat]))
+            features.append(_feature(r, ring, self))
+        return self._collection(features, "lonlat")
+
+    def to_json(self) -> dict[str, Any]:
+        """The same structure with ``(col, row)`` polygons on BEFORE's grid (pixel mode)."""
+        features = [_feature(r, _ccw_ring(r.polygon_px), self) for r in self.regions]
+        return self._collection(features, "pixel")
+
+    def _collection(self, features: list, coordinates: str) -> dict[str, Any]:
+        collection: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+        collection.update(
+            coordinates="lon/lat (WGS 84)" if coordinates == "lonlat" else "pixel (col, row)",
+            before=self.before.path.name,
+            after=self.after.path.name,
+            before_date=self.before_date,
+            after_date=self.after_date,
+            method=self.method,
+            parameters=self.parameters,
+            registration=self.registration.to_dict(),
+        )
+        return collection
+
+    def write(self, path: str | Path) -> Path:
+        """Write regions to ``.geojson`` (lon/lat) or ``.json`` (lon/lat or pixel mode).
+
+        Raises
+        ------
+        NotGeoreferencedError
+            ``.geojson`` asked for tiles without georeference.
+        """
+        path = Path(path)
+        if path.suffix.lower() == ".geojson":
+            data = self.to_geojson()
+        else:
+            data = self.to_geojson() if self.georeferenced else self.to_json()
+        text = json.dumps(data, indent=1)
+        atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+        return path
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: files, dates, counts, registration and regions."""
+        return {
+            "before": str(self.before.path),
+            "after": str(self.after.path),
+            "before_date": self.before_date,
+            "after_date": self.after_date,
+            "method": self.method,
+            "regions": len(self.regions),
+            "counts": self.counts(),
+            "registration": self.registration.to_dict(),
+            "parameters": self.parameters,
+            "changes": [
+                {"change": r.change, "score": r.score, "bbox_px": list(r.bbox_px)}
+                for r in self.regions
+            ],
+        }
+
+    def quicklook(self, path: str | Path, *, max_side: int = 1600) -> Path:
+        """Write a PNG of both dates side by side with the regions' boxes."""
+        from imagery_tool.change.quicklook import render_quicklook
+
+        image = render_quicklook(self, max_side=max_side)
+        atomic_write(Path(path), lambda tmp: _write_png(tmp, image))
+        return Path(path)
+
+
+def _write_png(tmp: Path, image: np.ndarray) -> None:
+    ok, data = cv2.imencode(".png", image)
+    if not ok:  # pragma: no cover - OpenCV failure
+        raise OSError(f"{tmp}: PNG encoding failed")
+    tmp.write_bytes(data.tobytes())
+
+
+def _feature(region: ChangeRegion, ring: np.ndarray, result: ChangeResult) -> dict[str, Any]:
+    def rounded(v, n=2):
+        return None if v is None else round(float(v), n)
+
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[round(float(x), _DECIMALS), round(float(y), _DECIMALS)] for x, y in ring]],
+        },
+        "properties": {
+            "change": region.change,
+            "score": region.score,
+            "area_m2": rounded(region.area_m2, 1),
+            "length_m": rounded(region.length_m),
+            "width_m": rounded(region.width_m),
+            "bbox_px": list(region.bbox_px),
+            "before_date": result.before_date,
+            "after_date": result.after_date,
+        },
+    }
+
+
+def _ccw_ring(points: np.ndarray) -> np.ndarray:
+    """Close a ring and orient it counter-clockwise (positive shoelace area in x, y)."""
+    pts = np.asarray(points, dtype=np.float64)
+    x, y = pts[:, 0], pts[:, 1]
+    area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    if area < 0:
+        pts = pts[::-1]
+    return np.vstack([pts, pts[:1]])
+
+
+def atomic_write(path: Path, writer: Callable[[Path], object]) -> None:
+    """Write a file through a temporary file in the same folder and `os.replace`.
+
+    Nothing is left at ``path`` (nor the temporary file) when ``writer`` fails.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
