@@ -11,9 +11,11 @@ several processes can edit the same store (each waits for the others' transactio
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import struct
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -130,6 +132,17 @@ _READ_COLUMNS = (
     "uuid, label, attributes, corners_px, review, reviewer, review_note, author, created, "
     "modified, tile, acquired, source, score, revision"
 )
+
+
+def _locked(method):
+    """Run a method under the store's lock: one connection, shared safely between threads."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class StoreConflictError(StoreError):
@@ -307,6 +320,7 @@ class AnnotationStore:
         self.readonly = readonly
         self._georefs: dict[tuple, GeoRef] = {}
         self._touched: set[str] = set()
+        self._lock = threading.RLock()
         self._con = self._connect(create=create)
         try:
             self.project = self._check_or_init(project)
@@ -335,9 +349,17 @@ class AnnotationStore:
         try:
             if self.readonly:
                 uri = f"{path.resolve().as_uri()}?mode=ro"
-                con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                con = sqlite3.connect(
+                    uri,
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_S,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
             else:
-                con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                con = sqlite3.connect(
+                    path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                )
             con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the store ({exc})") from exc
@@ -455,6 +477,7 @@ class AnnotationStore:
 
     # -- lifetime ------------------------------------------------------------------------------
 
+    @_locked
     def close(self) -> None:
         """Close the file (committed edits are already on disk)."""
         self._con.close()
@@ -473,14 +496,16 @@ class AnnotationStore:
         if self.readonly:
             raise StoreError(f"{self.path}: opened read-only; open it for writing to edit")
         con = self._con
+        self._lock.acquire()
         try:
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            self._lock.release()
             raise StoreError(
                 f"{self.path}: the store stayed locked by another process for "
                 f"{BUSY_TIMEOUT_S:.0f} s ({exc}); close the other program and retry"
             ) from exc
-        self._touched: set[str] = set()
+        self._touched = set()
         try:
             yield con
             if self._touched:  # GeoPackage readers learn of changes from last_change
@@ -494,6 +519,8 @@ class AnnotationStore:
             raise
         else:
             con.execute("COMMIT")
+        finally:
+            self._lock.release()
 
     # -- tiles ---------------------------------------------------------------------------------
 
@@ -534,6 +561,7 @@ class AnnotationStore:
                 )
         return record
 
+    @_locked
     def tile(self, name: str) -> TileRecord | None:
         """Return the registered tile called ``name``, or ``None``."""
         row = self._con.execute(
@@ -543,6 +571,7 @@ class AnnotationStore:
         ).fetchone()
         return None if row is None else _tile_from_row(row)
 
+    @_locked
     def tiles(self) -> list[TileRecord]:
         """Return every registered tile, by name."""
         rows = self._con.execute(
@@ -553,6 +582,7 @@ class AnnotationStore:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @_locked
     def get(self, annotation_id: str) -> BoxAnnotation:
         """Return the box with id ``annotation_id`` (with its current ``revision``).
 
@@ -568,6 +598,7 @@ class AnnotationStore:
             raise KeyError(f"no annotation {annotation_id!r} in {self.path}")
         return _from_row(row)
 
+    @_locked
     def annotations(
         self, *, tile: str | None = None, label: str | None = None, review: str | None = None
     ) -> list[BoxAnnotation]:
@@ -583,10 +614,12 @@ class AnnotationStore:
         rows = self._con.execute(sql + " ORDER BY fid", args).fetchall()
         return [_from_row(r) for r in rows]
 
+    @_locked
     def __len__(self) -> int:
         return self._con.execute("SELECT count(*) FROM annotations").fetchone()[0]
 
     @property
+    @_locked
     def data_version(self) -> int:
         """A number that changes when another connection (process) commits to the file.
 
@@ -598,6 +631,7 @@ class AnnotationStore:
     def __iter__(self) -> Iterator[BoxAnnotation]:
         return iter(self.annotations())
 
+    @_locked
     def __contains__(self, annotation_id: object) -> bool:
         return (
             self._con.execute(
@@ -702,6 +736,7 @@ class AnnotationStore:
 
     # -- history, undo, redo -------------------------------------------------------------------
 
+    @_locked
     def history(
         self, *, annotation_id: str | None = None, limit: int | None = None
     ) -> list[HistoryEntry]:
@@ -743,10 +778,12 @@ class AnnotationStore:
             for r in self._con.execute(sql, args)
         ]
 
+    @_locked
     def can_undo(self) -> bool:
         """Whether this session's author has an edit to undo."""
         return self._last_batch("done") is not None
 
+    @_locked
     def can_redo(self) -> bool:
         """Whether this session's author has an undone edit to redo."""
         return self._last_batch("undone") is not None

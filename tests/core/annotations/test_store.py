@@ -282,3 +282,22 @@ def test_gpkg_contents_last_change_follows_edits(store, boxes):
     assert after["store_meta"] == before["store_meta"]
     assert after["annotations"].endswith("Z") and "T" in after["annotations"]
     con.close()
+
+
+def test_one_store_shared_by_threads(tmp_path):
+    import threading
+
+    with open_store(tmp_path / "t.gpkg") as s:
+
+        def work(k):
+            for i in range(25):
+                a = s.add(BoxAnnotation.from_xyxy(i, k, i + 5, k + 5, label="tug"))
+                s.update(a.replace(attributes={"note": str(k)}))
+                assert len(s.annotations()) >= 1
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(s) == 100 and len(s.history()) == 200
