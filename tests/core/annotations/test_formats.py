@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycocotools.coco import COCO
 
 from imagery_tool.annotations.formats import (
@@ -236,3 +238,28 @@ def test_foreign_geojson_lonlat_polygons_are_converted_to_pixels(tmp_path, tile_
     assert np.abs(back.xy - box.xy).max() < 1e-6
     with pytest.raises(NotGeoreferencedError, match="--tile"):
         read_annotations(path)
+
+
+@given(
+    angle=st.floats(0, 359.9),
+    length=st.floats(4, 300),
+    width=st.floats(4, 300),
+    cx=st.floats(0, 400),
+    cy=st.floats(0, 400),
+)
+@settings(max_examples=25, deadline=None)
+@pytest.mark.filterwarnings("ignore::imagery_tool.errors.DataLossWarning")
+def test_any_rotated_box_round_trips_with_its_heading(angle, length, width, cx, cy):
+    import tempfile
+    from pathlib import Path
+
+    box = BoxAnnotation.from_center(cx, cy, length, width, angle, label="An-124", tile="t.png")
+    tiles = [TileRecord("t.png", 400, 400)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("coco", "yolo-obb", "dota", "csv"):
+            out = Path(tmp) / (f"{name}.json" if name == "coco" else f"{name}.csv")
+            out = out if name in ("coco", "csv") else Path(tmp) / name
+            write_annotations([box], out, format=name, tiles=tiles)
+            back = read_annotations(out, format=name, tiles=tiles).annotations[0]
+            assert np.abs(back.xy - box.xy).max() <= 0.01, name
+            assert abs((back.angle_deg - box.angle_deg + 180) % 360 - 180) < 0.5, name
