@@ -1,0 +1,305 @@
+"""Run independent tasks on Dask: a local scheduler sized to the machine, or a cluster."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from imagery_tool.errors import SchedulerError
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "LOCAL_SCHEDULERS",
+    "DistributedEngine",
+    "Engine",
+    "LocalEngine",
+    "Task",
+    "TaskLost",
+    "is_cluster_address",
+    "machine_workers",
+    "normalise_address",
+    "open_engine",
+    "run_token",
+]
+
+# Local Dask schedulers -> description (``--scheduler`` takes these names or an address).
+LOCAL_SCHEDULERS = {
+    "threads": "a thread pool on this machine (default; NumPy and OpenCV release the GIL)",
+    "processes": "a process pool on this machine",
+    "sync": "one task at a time in this process (debugging)",
+}
+_DASK_NAMES = {"threads": "threads", "processes": "processes", "sync": "synchronous"}
+
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.\-]+):(\d{1,5})/?$")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: ``func(*args, **kwargs)`` under a unique key.
+
+    Attributes
+    ----------
+    key : str
+        Unique within a run; also the Dask key (``<kind>-<name>-<token>``).
+    func : callable
+        A module-level function (workers import it by name).
+    args : tuple
+    kwargs : dict
+    megapixels : float
+        Size of the work, for throughput figures.
+    """
+
+    key: str
+    func: Callable[..., Any]
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    megapixels: float = 0.0
+
+
+@dataclass(frozen=True)
+class TaskLost:
+    """A task the scheduler gave up on (its workers kept dying) or that raised a bug."""
+
+    key: str
+    message: str
+
+
+class Engine(Protocol):
+    """Runs tasks and hands each result back to the caller as it completes."""
+
+    name: str
+    workers: int
+    threads_per_task: int
+
+    def run(
+        self,
+        tasks: Sequence[Task],
+        on_result: Callable[[Task, Any], None],
+    ) -> list[TaskLost]:
+        """Run every task; call ``on_result`` in the caller's thread as each one finishes."""
+
+
+def machine_workers() -> int:
+    """CPUs available to this process (affinity-aware), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def is_cluster_address(scheduler: str | None) -> bool:
+    """Whether ``scheduler`` names a dask.distributed scheduler rather than a local one."""
+    return scheduler is not None and scheduler not in LOCAL_SCHEDULERS
+
+
+def normalise_address(address: str) -> str:
+    """Return ``tcp://HOST:PORT`` for ``HOST:PORT``; check the form of a full address.
+
+    Raises
+    ------
+    ValueError
+        When ``address`` is neither a local scheduler name nor ``[PROTOCOL://]HOST:PORT``.
+    """
+    match = _ADDRESS.match(address.strip())
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        raise ValueError(
+            f"{address!r} is not a scheduler address; use tcp://HOST:PORT (e.g. "
+            f"tcp://10.0.0.5:8786) or one of {', '.join(LOCAL_SCHEDULERS)}"
+        )
+    protocol = match.group(1) or "tcp"
+    return f"{protocol}://{match.group(2)}:{match.group(3)}"
+
+
+class LocalEngine:
+    """Dask's local scheduler (threads, processes or synchronous) on this machine.
+
+    Parameters
+    ----------
+    scheduler : {"threads", "processes", "sync"}
+    workers : int, optional
+        Threads or processes; the machine's CPU count by default.
+    """
+
+    def __init__(self, scheduler: str = "threads", *, workers: int | None = None) -> None:
+        if scheduler not in LOCAL_SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {sorted(LOCAL_SCHEDULERS)}")
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers={workers}; need at least 1")
+        self.name = scheduler
+        self.workers = 1 if scheduler == "sync" else (workers or machine_workers())
+        self.threads_per_task = 1
+
+    def run(self, tasks: Sequence[Task], on_result: Callable[[Task, Any], None]) -> list[TaskLost]:
+        """Compute all tasks; results reach ``on_result`` as they finish (main thread)."""
+        if not tasks:
+            return []
+        import dask
+        from dask.callbacks import Callback
+
+        by_key = {t.key: t for t in tasks}
+        graph = [
+            dask.delayed(t.func, pure=False)(*t.args, dask_key_name=t.key, **t.kwargs)
+            for t in tasks
+        ]
+
+        def posttask(key, result, dsk, state, worker_id) -> None:
+            task = by_key.get(key if isinstance(key, str) else str(key))
+            if task is not None:
+                on_result(task, result)
+
+        options: dict[str, Any] = {"scheduler": _DASK_NAMES[self.name]}
+        if self.name != "sync":
+            options["num_workers"] = self.workers
+        with Callback(posttask=posttask):
+            dask.compute(*graph, **options)
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def describe(self) -> str:
+        """One line for reports."""
+        if self.name == "sync":
+            return "local synchronous scheduler"
+        return f"local {self.name} scheduler, {self.workers} worker(s)"
+
+
+class DistributedEngine:
+    """An existing dask.distributed cluster, reached through its scheduler's address.
+
+    Workers must see the input tiles at the same paths (a shared file system) and have
+    imagery-tool installed; results come back to this process, which writes every output.
+
+    Parameters
+    ----------
+    address : str
+        ``tcp://HOST:PORT`` (or ``HOST:PORT``).
+    connect_timeout : float
+        Seconds to wait for the scheduler before giving up.
+
+    Raises
+    ------
+    SchedulerError
+        When dask.distributed is not installed or the scheduler does not answer in time.
+    """
+
+    def __init__(self, address: str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> None:
+        self.address = normalise_address(address)
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise SchedulerError(
+                f"--scheduler {self.address} needs dask.distributed, which is not installed; "
+                "pip install 'imagery-tool[distributed]' or leave out --scheduler"
+            ) from exc
+        try:
+            self.client = Client(self.address, timeout=connect_timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {self.address} within {connect_timeout:g} s; "
+                "check the address and that a scheduler runs there (`dask scheduler`), "
+                "or leave out --scheduler to run on this machine"
+            ) from exc
+        self.name = "distributed"
+        self.threads_per_task = 1
+        info = self.client.scheduler_info()
+        self.workers = len(info.get("workers", {}))
+        self.threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+
+    def run(self, tasks: Sequence[Task], on_result: Callable[[Task, Any], None]) -> list[TaskLost]:
+        """Submit all tasks; results reach ``on_result`` as they finish; lost tasks returned.
+
+        A worker that dies takes its tasks with it; the scheduler runs them again on the
+        others (up to ``distributed.scheduler.allowed-failures`` deaths per task). A task that
+        still cannot finish is returned as `TaskLost` once every other task has finished.
+        """
+        from distributed import as_completed
+
+        futures = {
+            self.client.submit(t.func, *t.args, key=t.key, pure=False, **t.kwargs): t for t in tasks
+        }
+        lost: list[TaskLost] = []
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                if future.status != "finished":
+                    exc = future.exception()
+                    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    lost.append(TaskLost(task.key, f"{type(exc).__name__}: {text}"))
+                    continue
+                on_result(task, future.result())
+                future.release()
+        finally:
+            for future in futures:
+                future.release()
+        return lost
+
+    def close(self) -> None:
+        """Disconnect from the scheduler (the cluster keeps running)."""
+        self.client.close()
+
+    def describe(self) -> str:
+        """One line for reports."""
+        return (
+            f"dask.distributed at {self.address}, {self.workers} worker(s), "
+            f"{self.threads} thread(s)"
+        )
+
+
+@contextmanager
+def open_engine(
+    scheduler: str | None = None,
+    *,
+    workers: int | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+) -> Iterator[LocalEngine | DistributedEngine]:
+    """Open the engine named by ``scheduler`` and close it afterwards.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        ``None`` or a key of `LOCAL_SCHEDULERS` for this machine (threads by default), or a
+        dask.distributed scheduler address ``tcp://HOST:PORT``.
+    workers : int, optional
+        Local workers (the machine's CPUs by default); not allowed with an address (the
+        cluster has its own).
+    connect_timeout : float
+        Seconds to wait for a cluster's scheduler.
+
+    Yields
+    ------
+    LocalEngine or DistributedEngine
+
+    Raises
+    ------
+    SchedulerError
+        The scheduler cannot be reached (or dask.distributed is missing).
+    ValueError
+        A malformed address, or ``workers`` given with an address.
+    """
+    if is_cluster_address(scheduler):
+        if workers is not None:
+            raise ValueError(
+                "workers applies to the local scheduler; a cluster uses its own workers"
+            )
+        engine: LocalEngine | DistributedEngine = DistributedEngine(
+            scheduler, connect_timeout=connect_timeout
+        )
+    else:
+        engine = LocalEngine(scheduler or "threads", workers=workers)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def run_token() -> str:
+    """Return a short random token that keeps task keys unique across runs on one cluster."""
+    return uuid.uuid4().hex[:8]

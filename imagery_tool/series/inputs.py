@@ -1,0 +1,406 @@
+"""Turn a folder of tiles or a STAC catalog into dated series, one per site, in time order."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imagery_tool.dates import parse_datetime
+from imagery_tool.errors import ImageryToolError, SeriesInputError
+from imagery_tool.tile import Tile, open_tile
+
+__all__ = [
+    "DUPLICATE_POLICIES",
+    "RASTER_SUFFIXES",
+    "DatedTile",
+    "SeriesInputs",
+    "SiteSeries",
+    "Skipped",
+    "collect_inputs",
+]
+
+# Files a folder scan looks at; anything else (JSON, .aux.xml, .ovr, ...) is not a tile.
+RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".png", ".jpg", ".jpeg", ".img", ".vrt")
+
+# What to do with two tiles of one site acquired at the same time -> description.
+DUPLICATE_POLICIES = {
+    "error": "refuse the input and name both tiles (default)",
+    "first": "keep the first by file name, skip the others and list them",
+}
+
+# Two footprints belong to one site when they share this fraction of the smaller one.
+_SAME_SITE_OVERLAP = 0.5
+_DATE_IN_NAME = re.compile(
+    r"[_\-. ]*(\d{4}-?\d{2}-?\d{2})(?:[T_]\d{2}[:\-]?\d{2}(?:[:\-]?\d{2})?Z?)?"
+)
+
+
+@dataclass(frozen=True)
+class DatedTile:
+    """One tile of a series with its acquisition time.
+
+    Attributes
+    ----------
+    tile : Tile
+    when : datetime
+        Acquisition time, timezone-aware UTC.
+    source : str
+        Where the time was read (``"metadata:..."``, ``"filename"``, ``"stac:<item id>"``).
+    """
+
+    tile: Tile
+    when: datetime
+    source: str
+
+    @property
+    def path(self) -> Path:
+        """The tile's file."""
+        return self.tile.path
+
+    @property
+    def stem(self) -> str:
+        """The file name without its suffix."""
+        return self.tile.path.stem
+
+    @property
+    def iso(self) -> str:
+        """Acquisition time as ISO 8601 UTC with a ``Z``."""
+        return self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def date(self) -> str:
+        """Acquisition date ``YYYY-MM-DD``."""
+        return self.when.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out of the series and why (one line)."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready record."""
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SiteSeries:
+    """The dated tiles of one site, in time order (at least two).
+
+    Attributes
+    ----------
+    name : str
+        Site name from the file names (``hmeimim`` for ``hmeimim_2024-12-13.tif``) or
+        ``site-N``; unique within an input.
+    tiles : tuple of DatedTile
+        Strictly increasing acquisition times.
+    """
+
+    name: str
+    tiles: tuple[DatedTile, ...]
+
+    @property
+    def reference(self) -> DatedTile:
+        """The first date: every date is co-registered to its grid for tracking."""
+        return self.tiles[0]
+
+    @property
+    def crs(self) -> list[str]:
+        """The distinct CRSs of the tiles (``"none"`` without georeference)."""
+        names = []
+        for t in self.tiles:
+            crs = t.tile.georef.crs
+            name = crs.to_string() if crs is not None else "none"
+            if name not in names:
+                names.append(name)
+        return names
+
+
+@dataclass(frozen=True)
+class SeriesInputs:
+    """Everything found in an input: series per site and the files left out."""
+
+    source: Path
+    sites: tuple[SiteSeries, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def collect_inputs(
+    source: str | Path,
+    *,
+    duplicates: str = "error",
+    exclude: str | Path | None = None,
+) -> SeriesInputs:
+    """Find the dated tiles of a folder or a STAC catalog and group them by site.
+
+    A folder is scanned for raster files (not recursively); each tile's date comes from its
+    metadata, then its file name, then a STAC item beside it (`imagery_tool.dates`). A STAC
+    catalog, collection or item collection (JSON file, read with pystac) gives each item's
+    ``datetime`` and its data asset. Tiles whose footprints overlap by half or more are one
+    site; a site may mix CRSs (dates are resampled onto the reference grid).
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder of tiles or a STAC JSON file.
+    duplicates : {"error", "first"}
+        What to do with two tiles of one site acquired at the same time (see
+        `DUPLICATE_POLICIES`).
+    exclude : str or Path, optional
+        A folder whose files are never inputs (the output folder).
+
+    Returns
+    -------
+    SeriesInputs
+        Sites with at least two dated tiles; everything else is in ``skipped`` with a reason.
+
+    Raises
+    ------
+    SeriesInputError
+        No site with two dated tiles, duplicate acquisition times under ``"error"``, a
+        missing input or an unreadable catalog.
+    """
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {sorted(DUPLICATE_POLICIES)}")
+    source = Path(source)
+    if not source.exists():
+        raise SeriesInputError(
+            f"{source}: no such file or folder; give a folder of tiles or a STAC catalog"
+        )
+    if source.is_dir():
+        dated, skipped = _scan_folder(source, exclude)
+    else:
+        dated, skipped = _scan_stac(source)
+    groups = _group_by_site(dated)
+    sites: list[SiteSeries] = []
+    names: Counter[str] = Counter()
+    for number, group in enumerate(groups, start=1):
+        group = sorted(group, key=lambda d: (d.when, d.path.name))
+        group, dropped = _handle_duplicates(group, duplicates, source)
+        skipped.extend(dropped)
+        name = _site_name(group, number)
+        names[name] += 1
+        if names[name] > 1:
+            name = f"{name}-{names[name]}"
+        if len(group) < 2:
+            for d in group:
+                skipped.append(
+                    Skipped(
+                        str(d.path),
+                        f"the only dated tile of site {name!r} ({_where(d.tile)}); "
+                        "a series needs two dates of a site",
+                    )
+                )
+            continue
+        sites.append(SiteSeries(name, tuple(group)))
+    if not sites:
+        found = len(dated)
+        detail = f"; first skipped: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        raise SeriesInputError(
+            f"{source}: no site has two dated tiles ({found} dated tile(s) found){detail}"
+        )
+    sites.sort(key=lambda s: s.name)
+    return SeriesInputs(source, tuple(sites), tuple(skipped))
+
+
+def _open(path: Path) -> tuple[Tile | None, str | None]:
+    try:
+        return open_tile(path), None
+    except ImageryToolError as exc:
+        return None, _strip_path(str(exc), path)
+
+
+def _strip_path(message: str, path: Path) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _scan_folder(folder: Path, exclude) -> tuple[list[DatedTile], list[Skipped]]:
+    excluded = Path(exclude).resolve() if exclude is not None else None
+    dated, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() not in RASTER_SUFFIXES:
+            continue
+        if not path.is_file():
+            continue
+        if excluded is not None and path.resolve().parent == excluded:
+            continue
+        tile, error = _open(path)
+        if tile is None:
+            skipped.append(Skipped(str(path), f"unreadable: {error}"))
+            continue
+        if tile.acquired.value is None:
+            skipped.append(
+                Skipped(
+                    str(path),
+                    "no acquisition date (no date tag in the metadata, no date in the file "
+                    "name, no STAC item beside it); add one, e.g. name it SITE_YYYY-MM-DD.tif",
+                )
+            )
+            continue
+        dated.append(DatedTile(tile, tile.acquired.value.astimezone(UTC), tile.acquired.source))
+    return dated, skipped
+
+
+def _scan_stac(path: Path) -> tuple[list[DatedTile], list[Skipped]]:
+    import pystac
+
+    try:
+        obj = pystac.read_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - pystac raises many types for a bad file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SeriesInputError(
+            f"{path}: not a readable STAC catalog, collection or item collection ({first}); "
+            "give a catalog.json or a folder of tiles"
+        ) from exc
+    if isinstance(obj, pystac.Item):
+        items = [obj]
+    elif isinstance(obj, pystac.ItemCollection):
+        items = list(obj.items)
+    else:
+        items = list(obj.get_items(recursive=True))
+    dated, skipped = [], []
+    for item in sorted(items, key=lambda i: i.id):
+        label = f"{path.name}#{item.id}"
+        asset = _data_asset(item)
+        if asset is None:
+            skipped.append(Skipped(label, "STAC item has no raster data asset (roles 'data')"))
+            continue
+        href = asset.get_absolute_href() or asset.href
+        if "://" in href and not href.startswith("file://"):
+            skipped.append(
+                Skipped(label, f"remote asset {href}; download it and use a local catalog")
+            )
+            continue
+        tile_path = Path(href.removeprefix("file://"))
+        tile, error = _open(tile_path)
+        if tile is None:
+            skipped.append(Skipped(str(tile_path), f"unreadable (item {item.id}): {error}"))
+            continue
+        when = item.datetime
+        if when is None:
+            text = item.properties.get("start_datetime")
+            when = parse_datetime(text) if isinstance(text, str) else None
+        source = f"stac:{item.id}"
+        if when is None and tile.acquired.value is not None:
+            when, source = tile.acquired.value, tile.acquired.source
+        if when is None:
+            skipped.append(
+                Skipped(str(tile_path), f"no acquisition date (item {item.id} has no datetime)")
+            )
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        dated.append(DatedTile(tile, when.astimezone(UTC), source))
+    return dated, skipped
+
+
+def _data_asset(item):
+    raster = ("image/tiff", "image/jp2", "image/png", "image/jpeg", "application/x-hdf")
+    ranked = []
+    for key, asset in sorted(item.assets.items()):
+        roles = asset.roles or []
+        media = (asset.media_type or "").lower()
+        if "thumbnail" in roles or "overview" in roles or "metadata" in roles:
+            continue
+        is_raster = media.startswith(raster) or asset.href.lower().endswith(RASTER_SUFFIXES)
+        if not is_raster:
+            continue
+        rank = 0 if "data" in roles else 1 if key in ("image", "visual", "data") else 2
+        ranked.append((rank, key, asset))
+    return min(ranked, key=lambda r: r[:2])[2] if ranked else None
+
+
+def _footprint(tile: Tile) -> tuple[float, float, float, float] | None:
+    g = tile.georef
+    if not g.is_georeferenced:
+        return None
+    try:
+        return g.lonlat_bounds()
+    except Exception:  # noqa: BLE001 - an exotic CRS without a lon/lat transform
+        return None
+
+
+def _shared(a, b) -> float:
+    """Intersection of two (W, S, E, N) boxes over the smaller one's area."""
+    w, s = max(a[0], b[0]), max(a[1], b[1])
+    e, n = min(a[2], b[2]), min(a[3], b[3])
+    if e <= w or n <= s:
+        return 0.0
+    inter = (e - w) * (n - s)
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return inter / smaller if smaller > 0 else 0.0
+
+
+def _group_by_site(dated: list[DatedTile]) -> list[list[DatedTile]]:
+    """Union tiles whose footprints overlap; tiles without georeference group by pixel size."""
+    parent = list(range(len(dated)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    feet = [_footprint(d.tile) for d in dated]
+    for i in range(len(dated)):
+        for j in range(i + 1, len(dated)):
+            fi, fj = feet[i], feet[j]
+            if fi is not None and fj is not None:
+                same = _shared(fi, fj) >= _SAME_SITE_OVERLAP
+            elif fi is None and fj is None:
+                gi, gj = dated[i].tile.georef, dated[j].tile.georef
+                same = not gi.is_georeferenced and not gj.is_georeferenced and gi.shape == gj.shape
+            else:
+                same = False
+            if same:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[DatedTile]] = {}
+    for i, d in enumerate(dated):
+        groups.setdefault(find(i), []).append(d)
+    return sorted(groups.values(), key=lambda g: min(d.path.name for d in g))
+
+
+def _handle_duplicates(group, policy: str, source: Path):
+    kept: list[DatedTile] = []
+    dropped: list[Skipped] = []
+    for d in group:
+        twin = next((k for k in kept if k.when == d.when), None)
+        if twin is None:
+            kept.append(d)
+            continue
+        if policy == "error":
+            raise SeriesInputError(
+                f"{source}: {twin.path.name} and {d.path.name} have the same acquisition time "
+                f"{d.iso}; remove one, or pass --duplicates first to keep {twin.path.name}"
+            )
+        dropped.append(
+            Skipped(
+                str(d.path), f"same acquisition time {d.iso} as {twin.path.name}, kept that one"
+            )
+        )
+    return kept, dropped
+
+
+def _site_name(group: list[DatedTile], number: int) -> str:
+    stems = Counter()
+    for d in group:
+        stem = _DATE_IN_NAME.sub("", d.stem).strip("_-. ")
+        if stem:
+            stems[re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)] += 1
+    if stems:
+        return stems.most_common(1)[0][0]
+    return f"site-{number}"
+
+
+def _where(tile: Tile) -> str:
+    foot = _footprint(tile)
+    if foot is None:
+        return f"{tile.width} x {tile.height} px, no georeference"
+    lon, lat = (foot[0] + foot[2]) / 2, (foot[1] + foot[3]) / 2
+    return f"centre {lat:.5f} N, {lon:.5f} E"

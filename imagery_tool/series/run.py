@@ -1,0 +1,578 @@
+"""Run a time series end to end, resumably: registrations, pair detections, tracks, timeline."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from rasterio.windows import Window
+
+from imagery_tool.change import METHODS
+from imagery_tool.change.result import ChangeResult, atomic_write
+from imagery_tool.display import stretch_limits, stretch_to_uint8
+from imagery_tool.errors import ImageryToolError, SeriesRunError
+from imagery_tool.registration import GridMapping, Registration
+from imagery_tool.series.engine import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    Task,
+    TaskLost,
+    open_engine,
+    run_token,
+)
+from imagery_tool.series.inputs import DatedTile, SiteSeries, Skipped, collect_inputs
+from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
+from imagery_tool.series.timeline import Timeline, write_timeline
+from imagery_tool.series.tracking import Event, track_objects
+
+__all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
+
+STATE_FILE = "state.json"  # per site: which pair files were made from which inputs
+SUMMARY_FILE = "series.json"  # in OUTDIR: the run's report
+_STATE_VERSION = 1
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SiteReport:
+    """What a run did for one site.
+
+    Attributes
+    ----------
+    name : str
+    outdir : Path
+        Where the site's files are (OUTDIR itself when the input holds one site).
+    dates : list of str
+        ISO acquisition times in order.
+    tiles : list of str
+        The tiles in date order.
+    pairs : list of str
+        Pair file names (``pairs/<before>_to_<after>.geojson``) in date order.
+    computed, reused : list of str
+        Pair names computed by this run and reused from an earlier one.
+    failures : list of str
+        One line per pair or date that failed.
+    objects : int
+        Tracks in the timeline.
+    timeline : dict of str to Path
+        ``json``, ``csv``, ``png`` (empty when the site failed).
+    """
+
+    name: str
+    outdir: Path
+    dates: list[str]
+    tiles: list[str]
+    crs: list[str]
+    pairs: list[str] = field(default_factory=list)
+    computed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    recomputed: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    objects: int = 0
+    timeline: dict[str, Path] = field(default_factory=dict)
+    megapixels: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "site": self.name,
+            "outdir": str(self.outdir),
+            "status": "failed" if self.failures else "ok",
+            "dates": self.dates,
+            "tiles": self.tiles,
+            "crs": self.crs,
+            "pairs": self.pairs,
+            "computed": self.computed,
+            "reused": self.reused,
+            "recomputed": self.recomputed,
+            "failures": self.failures,
+            "objects": self.objects,
+            "timeline": {k: str(v) for k, v in self.timeline.items()},
+        }
+
+
+@dataclass
+class SeriesReport:
+    """What a run did: sites, skipped files, engine and timings.
+
+    Attributes
+    ----------
+    source, outdir : Path
+    engine : str
+        The scheduler used, in words.
+    sites : list of SiteReport
+    skipped : list of Skipped
+    seconds : float
+        Wall time of the whole run.
+    compute_seconds : float
+        Wall time of the Dask phase (registrations and pair detections).
+    megapixels : float
+        Pixels of the pairs computed by this run (BEFORE grid), in millions.
+    """
+
+    source: Path
+    outdir: Path
+    engine: str
+    sites: list[SiteReport]
+    skipped: list[Skipped]
+    seconds: float = 0.0
+    compute_seconds: float = 0.0
+    megapixels: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every site has its timeline."""
+        return not any(s.failures for s in self.sites)
+
+    @property
+    def throughput_mp_s(self) -> float | None:
+        """Megapixels of pairs computed per second of the Dask phase."""
+        if self.megapixels == 0 or self.compute_seconds <= 0:
+            return None
+        return self.megapixels / self.compute_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (also written to ``OUTDIR/series.json``)."""
+        mps = self.throughput_mp_s
+        return {
+            "source": str(self.source),
+            "outdir": str(self.outdir),
+            "status": "ok" if self.ok else "failed",
+            "engine": self.engine,
+            "seconds": round(self.seconds, 2),
+            "compute_seconds": round(self.compute_seconds, 2),
+            "megapixels": round(self.megapixels, 2),
+            "throughput_mp_s": None if mps is None else round(mps, 3),
+            "sites": [s.to_dict() for s in self.sites],
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
+
+
+@dataclass
+class _Site:
+    """Working state of one site during a run."""
+
+    series: SiteSeries
+    outdir: Path
+    report: SiteReport
+    state: dict[str, Any]
+    registrations: dict[int, Registration] = field(default_factory=dict)
+    failed: bool = False
+
+    @property
+    def tiles(self) -> tuple[DatedTile, ...]:
+        return self.series.tiles
+
+    def pair_name(self, k: int) -> str:
+        b, a = self.tiles[k], self.tiles[k + 1]
+        return f"{b.stem}_to_{a.stem}"
+
+    def pair_path(self, k: int) -> Path:
+        georef = self.tiles[k].tile.georef.is_georeferenced
+        return self.outdir / "pairs" / f"{self.pair_name(k)}.{'geojson' if georef else 'json'}"
+
+    def save_state(self) -> None:
+        text = json.dumps(self.state, indent=1, sort_keys=True) + "\n"
+        atomic_write(self.outdir / STATE_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) and state.get("version") == _STATE_VERSION else {}
+
+
+def _registration_from(record: dict[str, Any]) -> Registration:
+    return Registration(
+        matrix=tuple(float(v) for v in record["matrix"]),
+        model=record["model"],
+        windows_used=int(record["windows_used"]),
+        windows_measured=int(record["windows_measured"]),
+        rmse_px=record.get("rmse_px"),
+        resampled=bool(record["resampled"]),
+        overlap=tuple(int(v) for v in record["overlap"]),
+    )
+
+
+def run_series(
+    source: str | Path,
+    outdir: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    method: str = "robust",
+    duplicates: str = "error",
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+    block_px: int = 1024,
+    progress: Progress | None = None,
+) -> SeriesReport:
+    """Detect and track changes over a time series of tiles, on Dask.
+
+    The tiles of each site are put in time order; every date is co-registered to the first
+    date's grid (the reference), changes are detected for each consecutive pair, and the
+    pairs' regions are chained into object tracks on the reference grid. Registrations and
+    pairs are independent Dask tasks that run in parallel; results come back to this process,
+    which writes every file atomically as soon as it arrives, so an interrupted run loses
+    only the work in flight. A rerun reuses the pair files made from the same inputs
+    (``--force`` recomputes them).
+
+    Files (per site; in OUTDIR when the input holds one site, else in ``OUTDIR/<site>``):
+    ``pairs/<before>_to_<after>.geojson`` (the detector's GeoJSON, ``.json`` without
+    georeference), ``timeline.json``, ``timeline.csv``, ``timeline.png`` and ``state.json``
+    (what the pair files were made from). ``OUTDIR/series.json`` reports the run.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder of dated tiles or a STAC catalog (see `collect_inputs`).
+    outdir : str or Path
+        Output folder (created).
+    scheduler : str, optional
+        ``"threads"`` (default), ``"processes"``, ``"sync"``, or the address of a
+        dask.distributed scheduler ``tcp://HOST:PORT``.
+    workers : int, optional
+        Local workers (the machine's CPUs by default); not with an address.
+    force : bool
+        Recompute pairs and registrations even when their files are up to date.
+    method : str
+        A key of `imagery_tool.change.METHODS`.
+    duplicates : {"error", "first"}
+        Tiles of one site with the same acquisition time (see `collect_inputs`).
+    connect_timeout : float
+        Seconds to wait for a cluster's scheduler.
+    block_px : int
+        Block side for the detection inside a pair.
+    progress : callable, optional
+        ``progress(done, total, label)`` after every finished task (and once at the start).
+
+    Returns
+    -------
+    SeriesReport
+
+    Raises
+    ------
+    SeriesInputError
+        No usable series in ``source``, or duplicate dates under ``duplicates="error"``.
+    SchedulerError
+        The cluster's scheduler cannot be reached.
+    SeriesRunError
+        Some pairs or dates failed (bad data, or workers kept dying); the finished pairs are
+        kept and ``series.json`` lists the failures; the sites concerned get no timeline.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    started = time.perf_counter()
+    outdir = Path(outdir)
+    inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    sites = [_prepare(s, outdir, len(inputs.sites) > 1) for s in inputs.sites]
+    with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
+        report = SeriesReport(
+            Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
+        )
+        tasks, handlers = _plan(sites, force=force, method=method, block_px=block_px, engine=engine)
+        total = len(tasks)
+        done = 0
+        if progress is not None:
+            progress(0, total, "starting")
+
+        def on_result(task: Task, value: Any) -> None:
+            nonlocal done
+            handlers[task.key](value)
+            done += 1
+            if progress is not None:
+                progress(done, total, task.key.rsplit("-", 1)[0])
+
+        t0 = time.perf_counter()
+        lost = engine.run(tasks, on_result)
+        report.compute_seconds = time.perf_counter() - t0
+    _record_lost(lost, sites)
+    report.megapixels = sum(s.report.megapixels for s in sites)
+    for site in sites:
+        if site.report.failures:
+            continue
+        timeline, chips = _build_timeline(site)
+        site.report.timeline = write_timeline(timeline, site.outdir, chips=chips)
+        site.report.objects = len(timeline.tracks)
+    report.seconds = time.perf_counter() - started
+    summary = json.dumps(report.to_dict(), indent=1) + "\n"
+    atomic_write(outdir / SUMMARY_FILE, lambda tmp: tmp.write_text(summary, encoding="utf-8"))
+    if not report.ok:
+        failures = [f for s in sites for f in s.report.failures]
+        kept = sum(len(s.report.computed) + len(s.report.reused) for s in sites)
+        raise SeriesRunError(
+            f"{outdir}: {len(failures)} task(s) failed, first: {failures[0]}; the {kept} "
+            f"finished pair file(s) are kept and {SUMMARY_FILE} lists the failures: fix the "
+            "cause and run the same command again to finish"
+        )
+    return report
+
+
+def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
+    site_dir = outdir / series.name if several else outdir
+    (site_dir / "pairs").mkdir(parents=True, exist_ok=True)
+    report = SiteReport(
+        name=series.name,
+        outdir=site_dir,
+        dates=[t.iso for t in series.tiles],
+        tiles=[str(t.path) for t in series.tiles],
+        crs=series.crs,
+    )
+    state = _load_state(site_dir / STATE_FILE)
+    state = {
+        "version": _STATE_VERSION,
+        "pairs": state.get("pairs", {}),
+        "registrations": state.get("registrations", {}),
+    }
+    site = _Site(series, site_dir, report, state)
+    report.pairs = [
+        str(site.pair_path(k).relative_to(site_dir)) for k in range(len(series.tiles) - 1)
+    ]
+    return site
+
+
+def _plan(sites: list[_Site], *, force: bool, method: str, block_px: int, engine):
+    """Tasks for what is not done yet, and a handler per task key."""
+    token = run_token()
+    tasks: list[Task] = []
+    handlers: dict[str, Callable[[Any], None]] = {}
+    pair_tasks: list[tuple[_Site, int]] = []
+    for site in sites:
+        ref = site.tiles[0]
+        ref_fp = _fingerprint(ref.path)
+        for i, dated in enumerate(site.tiles[1:], start=1):
+            fp = _fingerprint(dated.path)
+            cached = site.state["registrations"].get(dated.stem)
+            if (
+                not force
+                and cached
+                and cached.get("reference") == ref_fp
+                and cached.get("tile") == fp
+            ):
+                site.registrations[i] = _registration_from(cached["registration"])
+                continue
+            key = f"register-{site.report.name}-{dated.stem}-{token}"
+            tasks.append(Task(key, register_date, (str(ref.path), str(dated.path))))
+            handlers[key] = _on_registration(site, i, ref_fp, fp)
+        for k in range(len(site.tiles) - 1):
+            name = site.pair_name(k)
+            path = site.pair_path(k)
+            before, after = site.tiles[k], site.tiles[k + 1]
+            expected = {
+                "before": _fingerprint(before.path),
+                "after": _fingerprint(after.path),
+                "method": method,
+                "file": path.name,
+            }
+            if path.exists() and not force:
+                if site.state["pairs"].get(name) == expected:
+                    site.report.reused.append(name)
+                    continue
+                site.report.recomputed[name] = (
+                    "made from other inputs or settings"
+                    if name in site.state["pairs"]
+                    else "not recorded as finished in state.json"
+                )
+            pair_tasks.append((site, k))
+            key = f"detect-{site.report.name}-{name}-{token}"
+            mp = before.tile.width * before.tile.height / 1e6
+            tasks.append(
+                Task(
+                    key,
+                    detect_pair,
+                    (str(before.path), str(after.path)),
+                    {"method": method, "block_px": block_px},
+                    megapixels=mp,
+                )
+            )
+            handlers[key] = _on_pair(site, k, expected, mp)
+    # threads inside a pair: spare local workers when there are fewer pairs than workers
+    n_pairs = max(1, len(pair_tasks))
+    inner = max(1, engine.workers // n_pairs) if engine.name != "distributed" else 1
+    if inner > 1:
+        tasks = [
+            Task(t.key, t.func, t.args, {**t.kwargs, "threads": inner}, t.megapixels)
+            if t.func is detect_pair
+            else t
+            for t in tasks
+        ]
+    # pairs first (the long tasks), then registrations
+    tasks.sort(key=lambda t: (t.func is not detect_pair, t.key))
+    return tasks, handlers
+
+
+def _on_registration(site: _Site, index: int, ref_fp: dict, fp: dict):
+    def handle(value: Any) -> None:
+        if isinstance(value, TaskFailure):
+            site.report.failures.append(f"{site.tiles[index].path.name}: {value.message}")
+            return
+        site.registrations[index] = value
+        site.state["registrations"][site.tiles[index].stem] = {
+            "reference": ref_fp,
+            "tile": fp,
+            "registration": value.to_dict(),
+        }
+        site.save_state()
+
+    return handle
+
+
+def _on_pair(site: _Site, k: int, expected: dict, megapixels: float):
+    name = site.pair_name(k)
+
+    def handle(value: Any) -> None:
+        if isinstance(value, TaskFailure):
+            site.report.failures.append(f"{name}: {value.message}")
+            return
+        result: ChangeResult = value
+        result.write(site.pair_path(k))
+        site.state["pairs"][name] = expected
+        site.save_state()
+        site.report.computed.append(name)
+        site.report.megapixels += megapixels
+
+    return handle
+
+
+def _record_lost(lost: list[TaskLost], sites: list[_Site]) -> None:
+    for item in lost:
+        site = next(
+            (
+                s
+                for s in sites
+                if item.key.startswith((f"detect-{s.report.name}-", f"register-{s.report.name}-"))
+            ),
+            sites[0],
+        )
+        site.report.failures.append(
+            f"{item.key.rsplit('-', 1)[0]} was lost ({item.message}); the cluster gave up on "
+            "it: check the workers' memory and logs"
+        )
+
+
+# -- tracking and timeline --------------------------------------------------------------------
+
+
+class _ReferenceGrid:
+    """Maps each date's pixels to the reference grid and back (georeference + registration)."""
+
+    def __init__(self, site: _Site) -> None:
+        self.site = site
+        ref = site.tiles[0].tile
+        self.mappings = {i: GridMapping.between(ref, d.tile) for i, d in enumerate(site.tiles) if i}
+
+    def to_reference(self, index: int, cols, rows) -> tuple[np.ndarray, np.ndarray]:
+        cols, rows = np.asarray(cols, np.float64), np.asarray(rows, np.float64)
+        if index == 0:
+            return cols, rows
+        c, r = self.mappings[index].to_before(cols, rows)
+        inv = np.linalg.inv(self.site.registrations[index].matrix3)
+        return inv[0, 0] * c + inv[0, 1] * r + inv[0, 2], inv[1, 0] * c + inv[1, 1] * r + inv[1, 2]
+
+    def from_reference(self, index: int, cols, rows) -> tuple[np.ndarray, np.ndarray]:
+        cols, rows = np.asarray(cols, np.float64), np.asarray(rows, np.float64)
+        if index == 0:
+            return cols, rows
+        m = self.site.registrations[index].matrix3
+        c = m[0, 0] * cols + m[0, 1] * rows + m[0, 2]
+        r = m[1, 0] * cols + m[1, 1] * rows + m[1, 2]
+        return self.mappings[index].to_after(c, r)
+
+
+def _box_on(grid, index: int, bbox, forward: bool) -> tuple[float, float, float, float]:
+    c0, r0, c1, r1 = bbox
+    cols, rows = [c0, c1, c1, c0], [r0, r0, r1, r1]
+    fn = grid.to_reference if forward else grid.from_reference
+    cc, rr = fn(index, cols, rows)
+    return (float(cc.min()), float(rr.min()), float(cc.max()), float(rr.max()))
+
+
+def _events(site: _Site, grid: _ReferenceGrid) -> list[Event]:
+    events = []
+    for k in range(len(site.tiles) - 1):
+        path = site.pair_path(k)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for feature in data.get("features", []):
+            p = feature.get("properties", {})
+            bbox = _box_on(grid, k, p["bbox_px"], forward=True)
+            events.append(
+                Event(
+                    pair=k,
+                    change=p["change"],
+                    score=float(p["score"]),
+                    bbox=tuple(round(v, 2) for v in bbox),
+                    length_m=p.get("length_m"),
+                    width_m=p.get("width_m"),
+                    area_m2=p.get("area_m2"),
+                    source=str(path.relative_to(site.outdir)),
+                )
+            )
+    return events
+
+
+def _build_timeline(site: _Site) -> tuple[Timeline, dict[str, np.ndarray]]:
+    grid = _ReferenceGrid(site)
+    tracks, unmatched = track_objects(_events(site, grid), len(site.tiles))
+    ref = site.tiles[0].tile.georef
+    lonlat = []
+    for t in tracks:
+        c0, r0, c1, r1 = t.bbox
+        if ref.is_georeferenced:
+            lon, lat = ref.pixel_to_lonlat((c0 + c1) / 2, (r0 + r1) / 2)
+            lonlat.append((float(lon), float(lat)))
+        else:
+            lonlat.append(None)
+    timeline = Timeline(
+        site=site.report.name,
+        dates=[{"date": d.date, "datetime": d.iso, "tile": d.path.name} for d in site.tiles],
+        tracks=tracks,
+        unmatched=unmatched,
+        lonlat=lonlat,
+        reference=site.tiles[0].path.name,
+    )
+    chips = {}
+    for t in tracks:
+        try:
+            chips[t.id] = _chip(site, grid, t)
+        except (ImageryToolError, ValueError):  # a chip is a nicety: never fail the run for it
+            continue
+    return timeline, chips
+
+
+def _chip(site: _Site, grid: _ReferenceGrid, track, side: int = 96) -> np.ndarray:
+    """Read the object on a date it was present, boxed, as (side, side, 3) uint8."""
+    index = track.first if track.arrived else track.last
+    tile = site.tiles[index].tile
+    c0, r0, c1, r1 = _box_on(grid, index, track.bbox, forward=False)
+    extent = max(c1 - c0, r1 - r0) * 1.4 + 16
+    cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
+    n = max(8, math.ceil(extent))
+    window = Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
+    out = (min(n, side), min(n, side))
+    with tile.open() as ds:
+        pixels = tile.read(window=window, bands=tile.rgb_bands, out_shape=out, dataset=ds)
+        valid = tile.read_valid(window=window, out_shape=out, pixels=pixels, dataset=ds)
+    rgba = stretch_to_uint8(pixels, stretch_limits(pixels, valid), valid)
+    rgb = cv2.resize(
+        np.ascontiguousarray(rgba[..., :3]), (side, side), interpolation=cv2.INTER_LINEAR
+    )
+    scale = side / n
+    p0 = (round((c0 - window.col_off) * scale), round((r0 - window.row_off) * scale))
+    p1 = (round((c1 - window.col_off) * scale), round((r1 - window.row_off) * scale))
+    cv2.rectangle(rgb, p0, p1, (255, 210, 0), 1)
+    return rgb

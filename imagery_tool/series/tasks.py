@@ -1,0 +1,76 @@
+"""The work that runs on Dask workers: register a date to the reference, detect a pair's changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagery_tool.errors import ImageryToolError
+
+__all__ = ["TaskFailure", "detect_pair", "register_date"]
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A task that met bad input (an `ImageryToolError`): its one-line message, kept as data.
+
+    Returned rather than raised so that the other pairs still finish and are kept.
+    """
+
+    error: str
+    message: str
+
+
+def register_date(reference: str | Path, tile: str | Path, *, model: str = "similarity"):
+    """Measure how a date sits on the reference grid.
+
+    Parameters
+    ----------
+    reference, tile : str or Path
+        The reference date (first of the series) and another date of the same site.
+    model : {"shift", "similarity", "affine"}
+        As `imagery_tool.registration.coregister`.
+
+    Returns
+    -------
+    Registration or TaskFailure
+    """
+    from imagery_tool.registration import coregister
+
+    try:
+        return coregister(reference, tile, model=model)
+    except ImageryToolError as exc:
+        return TaskFailure(type(exc).__name__, str(exc))
+
+
+def detect_pair(
+    before: str | Path,
+    after: str | Path,
+    *,
+    method: str = "robust",
+    threads: int = 1,
+    block_px: int = 1024,
+):
+    """Detect the changes between two consecutive dates.
+
+    Parameters
+    ----------
+    before, after : str or Path
+        The earlier and the later tile.
+    method : str
+        A key of `imagery_tool.change.METHODS`.
+    threads : int
+        Threads over blocks inside the pair.
+    block_px : int
+        Block side for the detection.
+
+    Returns
+    -------
+    ChangeResult or TaskFailure
+    """
+    from imagery_tool.change import detect_changes
+
+    try:
+        return detect_changes(before, after, method=method, workers=threads, block_px=block_px)
+    except ImageryToolError as exc:
+        return TaskFailure(type(exc).__name__, str(exc))
