@@ -23,11 +23,13 @@ from imagery_tool.annotations.store import TileRecord
 from imagery_tool.errors import AnnotationFormatError, DataLossWarning
 
 __all__ = [
+    "UNTILED",
     "ExportResult",
     "ImportResult",
     "Reader",
     "atomic_write_text",
     "safe_file_name",
+    "tile_key",
     "warn_lost",
 ]
 
@@ -192,6 +194,14 @@ class Reader:
         for message, n in sorted(self._bad_values.items()):
             self.result.issues.append(f"{self.source}: {message} ({n} box{'es' if n > 1 else ''})")
         return self.result
+
+
+UNTILED = "untiled"
+
+
+def tile_key(annotation: BoxAnnotation) -> str:
+    """Return the tile name a box is written under; `UNTILED` for a box without a tile."""
+    return annotation.tile or UNTILED
 
 
 def safe_file_name(name: str) -> str:

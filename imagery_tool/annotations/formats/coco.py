@@ -20,6 +20,7 @@ from imagery_tool.annotations.formats._common import (
     load_json,
     polygon_corners,
     safe_file_name,
+    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -58,11 +59,11 @@ def write(
     ]
     cat_ids = {n: i + 1 for i, n in enumerate(names)}
     images, image_ids, issues = [], {}, []
-    for name in sorted({str(a.tile) for a in annotations}):
+    for name in sorted({tile_key(a) for a in annotations}):
         record = tiles.get(name)
         if record is None:
             issues.append(f"{out}: tile {name} of unknown size: image width/height written as 0")
-        acquired = next((a.acquired for a in annotations if str(a.tile) == name and a.acquired), "")
+        acquired = next((a.acquired for a in annotations if tile_key(a) == name and a.acquired), "")
         image_ids[name] = len(images) + 1
         images.append(
             {
@@ -82,7 +83,7 @@ def write(
         x0, y0, x1, y1 = a.bounds
         item: dict[str, Any] = {
             "id": i + 1,
-            "image_id": image_ids[str(a.tile)],
+            "image_id": image_ids[tile_key(a)],
             "category_id": cat_ids[a.label],
             "segmentation": [[round(float(v), 3) for v in xy.ravel()]],
             "area": round(a.area_px, 3),

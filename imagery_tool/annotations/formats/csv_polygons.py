@@ -22,6 +22,7 @@ from imagery_tool.annotations.formats._common import (
     finite,
     fmt,
     polygon_corners,
+    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -49,7 +50,7 @@ def write(
     for i, a in enumerate(annotations, start=1):
         ring = [*a.corners, a.corners[0]]
         geometry = "[" + ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in ring) + "]"
-        writer.writerow([i, a.tile or "", geometry, a.label])
+        writer.writerow([i, tile_key(a), geometry, a.label])
     lost = count_lost(annotations, CARRIES)
     return ExportResult(
         paths=[atomic_write_text(out, buffer.getvalue())], lost=warn_lost("CSV polygons", lost)
@@ -115,7 +116,7 @@ def _points(text: str, *, where: str) -> list[list[float]]:
     return [finite(p, where=where) for p in value]
 
 
-def _name(image_id: str) -> str:
+def _name(image_id: str) -> str | None:
     from imagery_tool.annotations.formats._common import safe_file_name
 
-    return safe_file_name(image_id)
+    return safe_file_name(image_id) if image_id.strip() else None

@@ -17,6 +17,7 @@ from imagery_tool.annotations.formats._common import (
     finite,
     fmt,
     output_path,
+    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -47,7 +48,7 @@ def write(
     """
     by_tile: dict[str, list[BoxAnnotation]] = {}
     for a in annotations:
-        by_tile.setdefault(str(a.tile), []).append(a)
+        by_tile.setdefault(tile_key(a), []).append(a)
     single = out.suffix.lower() == ".txt"
     if single and len(by_tile) > 1:
         raise AnnotationFormatError(

@@ -17,6 +17,7 @@ from imagery_tool.annotations.formats._common import (
     finite,
     output_path,
     polygon_corners,
+    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -129,7 +130,7 @@ def _write(
 ) -> ExportResult:
     names = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
     index = {n: i for i, n in enumerate(names)}
-    missing = sorted({str(a.tile) for a in annotations if a.tile not in tiles})
+    missing = sorted({tile_key(a) for a in annotations if a.tile not in tiles})
     if missing:
         raise AnnotationFormatError(
             f"{out}: YOLO coordinates are normalised by the image size, unknown for tile(s) "
@@ -138,7 +139,7 @@ def _write(
     issues = []
     texts: dict[Path, list[str]] = {}
     labels_dir = out / "labels"
-    for name in sorted({str(a.tile) for a in annotations}):
+    for name in sorted({tile_key(a) for a in annotations}):
         texts[output_path(labels_dir, Path(name).stem + ".txt")] = []
     for a in annotations:
         t = tiles[a.tile]
@@ -157,7 +158,7 @@ def _write(
                  (x1 - x0) / size[0], (y1 - y0) / size[1]]
             )  # fmt: skip
         line = " ".join([str(index[a.label]), *(f"{v:.6f}" for v in values)])
-        texts[output_path(labels_dir, Path(str(a.tile)).stem + ".txt")].append(line)
+        texts[output_path(labels_dir, Path(tile_key(a)).stem + ".txt")].append(line)
     lost = count_lost(annotations, CARRIES_OBB if obb else CARRIES)
     items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
     paths = [

@@ -263,3 +263,13 @@ def test_any_rotated_box_round_trips_with_its_heading(angle, length, width, cx, 
             back = read_annotations(out, format=name, tiles=tiles).annotations[0]
             assert np.abs(back.xy - box.xy).max() <= 0.01, name
             assert abs((back.angle_deg - box.angle_deg + 180) % 360 - 180) < 0.5, name
+
+
+@pytest.mark.filterwarnings("ignore::imagery_tool.errors.DataLossWarning")
+@pytest.mark.parametrize("name", ["coco", "dota", "voc", "csv"])
+def test_boxes_without_a_tile_are_written_as_untiled(tmp_path, name):
+    box = BoxAnnotation.from_xyxy(1, 2, 30, 40, label="tug")
+    out = _out(tmp_path, name)
+    write_annotations([box], out, format=name)
+    back = read_annotations(out, format=name).annotations[0]
+    assert back.tile == "untiled" and back.bounds == box.bounds
