@@ -29,6 +29,7 @@ __all__ = [
     "nice_length",
     "north_angle",
     "scale_bar_rect",
+    "tag_rect",
 ]
 
 PANEL = (18, 18, 18)  # translucent backing of decorations on the image
@@ -181,11 +182,15 @@ def draw_north_arrow(canvas: Canvas, frame: Frame, style: Style) -> tuple | None
     return rect
 
 
+def tag_rect(text: str, xy: tuple[int, int], style: Style) -> tuple[int, int, int, int]:
+    """Where `draw_tag` draws a tag with its top-left corner at ``xy``."""
+    tw, th = text_size(text, load_font(style.title_font, weight="bold"))
+    return (xy[0], xy[1], xy[0] + tw + 4 * style.pad, xy[1] + th + 2 * style.pad)
+
+
 def draw_tag(canvas: Canvas, text: str, xy: tuple[int, int], style: Style) -> tuple:
     """Draw a bold tag (e.g. ``BEFORE · 2024-12-06``) on a dark backing; return its rectangle."""
-    font = load_font(style.title_font, weight="bold")
-    tw, th = text_size(text, font)
-    rect = (xy[0], xy[1], xy[0] + tw + 4 * style.pad, xy[1] + th + 2 * style.pad)
+    rect = tag_rect(text, xy, style)
     blend_rect(canvas.pixels, rect, PANEL, 0.7)
     canvas.text(
         text,

@@ -10,12 +10,16 @@ from imagery_tool.render.decorations import (
     PAPER,
     PAPER_INK,
     LegendEntry,
+    arrow_rect,
     draw_legend,
     draw_north_arrow,
     draw_scale_bar,
     draw_tag,
     flow_legend,
     legend_height,
+    north_angle,
+    scale_bar_rect,
+    tag_rect,
 )
 from imagery_tool.render.draw import Canvas, Style, blend_rect, draw_outline, draw_polyline
 from imagery_tool.render.labels import place_labels
@@ -88,48 +92,84 @@ def draw_panel(
     canvas = Canvas(np.ascontiguousarray(rgb.copy()))
     result = PanelResult(canvas)
     h, w = frame.out_shape
+    # Tiny objects are drawn no smaller than this, so that a 3 m vehicle stays a box, not a dot.
+    min_side = 4.0 * style.line + 4.0
     for mark, colour, _ in marks:
-        pts = frame.to_out(mark.xy)
+        pts = _at_least(frame.to_out(mark.xy), min_side)
         draw_outline(
             canvas.pixels, pts, colour, style.line, dashed=mark.is_change,
             head=not mark.is_change and len(pts) == 4,
         )  # fmt: skip
         result.outlines.append((mark, pts))
-    if tag:
-        result.reserved.append(draw_tag(canvas, tag, (style.margin, style.margin), style))
-    for rect in (draw_north_arrow(canvas, frame, style), draw_scale_bar(canvas, frame, style)):
-        if rect is not None:
-            result.reserved.append(rect)
-    # Labels: annotations first (they matter most), then changes; each in the given order.
+    # Decorations are drawn last (over leader lines) but their room is reserved first.
+    decorations = [
+        (tag_rect(tag, (style.margin, style.margin), style) if tag else None),
+        (arrow_rect(frame, style) if north_angle(frame) is not None else None),
+        scale_bar_rect(frame, style),
+    ]
+    result.reserved = [r for r in decorations if r is not None]
+    # Labels: annotations first (they matter most, and may go farther out with a leader line),
+    # then changes, the largest first.
     font = load_font(style.label_font)
-    wanted = [(i, m) for i, m in enumerate(marks) if m[2]]
-    wanted.sort(key=lambda im: im[1][0].is_change)
-    sizes, boxes = [], []
-    for _, (mark, _, text) in wanted:
-        tw, th = text_size(text, font)
-        sizes.append((tw + 2 * style.pad, th + style.pad // 2))
-        pts = frame.to_out(mark.xy)
-        boxes.append((*pts.min(axis=0), *pts.max(axis=0)))
-    placed = place_labels(
-        sizes, np.array(boxes).reshape(-1, 4), (h, w), reserved=result.reserved,
-        gap=max(2, style.line + 1),
-    )  # fmt: skip
-    for (_, (_mark, colour, text)), spot in zip(wanted, placed, strict=True):
-        if spot is None:
-            result.hidden += 1
-            continue
-        x0, y0, x1, y1 = spot.rect
+    annotations = [m for m in marks if m[2] and not m[0].is_change]
+    changes = [m for m in marks if m[2] and m[0].is_change]
+    changes.sort(key=lambda m: -_bounds_area(m[0]))
+    spots: list = []
+    taken = list(result.reserved)
+    for group, rings in ((annotations, 4), (changes, 2)):
+        sizes, boxes = [], []
+        for mark, _, text in group:
+            tw, th = text_size(text, font)
+            sizes.append((tw + 2 * style.pad, th + style.pad // 2))
+            pts = _at_least(frame.to_out(mark.xy), min_side)
+            boxes.append((*pts.min(axis=0), *pts.max(axis=0)))
+        placed = place_labels(
+            sizes, np.array(boxes).reshape(-1, 4), (h, w), reserved=taken,
+            gap=max(2, style.line + 1), rings=rings,
+        )  # fmt: skip
+        for (_, colour, text), spot in zip(group, placed, strict=True):
+            if spot is None:
+                result.hidden += 1
+                continue
+            spots.append((colour, text, spot))
+            taken.append(spot.rect)
+        # Change labels keep off the annotation boxes, so that every analyst's box stays whole.
+        taken += [tuple(int(round(v)) for v in b) for b in boxes]
+    # All leader lines first, then all label boxes: no line crosses a label.
+    for colour, _, spot in spots:
         if spot.leader:
-            cx = min(max(spot.anchor[0], x0), x1)
-            cy = min(max(spot.anchor[1], y0), y1)
-            line = np.array([spot.anchor, (cx, cy)])
+            x0, y0, x1, y1 = spot.rect
+            end = (min(max(spot.anchor[0], x0), x1), min(max(spot.anchor[1], y0), y1))
+            line = np.array([spot.anchor, end])
             draw_polyline(canvas.pixels, line, colour, max(1, style.line - 1), closed=False)
-        blend_rect(canvas.pixels, (x0, y0, x1, y1), colour, 0.88)
+    for colour, text, spot in spots:
+        x0, y0, x1, y1 = spot.rect
+        blend_rect(canvas.pixels, spot.rect, colour, 0.88)
         canvas.text(
             text, (x0 + style.pad, y0 + style.pad // 4), size=style.label_font, fill=_ink_on(colour)
         )
         result.labels.append((text, spot.rect))
+    if tag:
+        draw_tag(canvas, tag, (style.margin, style.margin), style)
+    draw_north_arrow(canvas, frame, style)
+    draw_scale_bar(canvas, frame, style)
     return result
+
+
+def _bounds_area(mark: Mark) -> float:
+    (x0, y0), (x1, y1) = mark.xy.min(axis=0), mark.xy.max(axis=0)
+    return float((x1 - x0) * (y1 - y0))
+
+
+def _at_least(pts: np.ndarray, side: float) -> np.ndarray:
+    """Enlarge an outline about its centre so that its bounds are at least ``side`` pixels."""
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    extent = hi - lo
+    if (extent >= side).all():
+        return pts
+    centre = (lo + hi) / 2
+    factor = np.where(extent < side, side / np.maximum(extent, 1e-6), 1.0)
+    return centre + (pts - centre) * factor
 
 
 @dataclass
