@@ -14,9 +14,11 @@ __all__ = ["COMMANDS", "cli", "main"]
 # Command name -> "module:attribute". Modules are imported only when their command runs, so
 # that ``imagery-tool info`` does not pay for the detection or rendering stack.
 COMMANDS = {
+    "detect": "imagery_tool.cli.detect:detect",
     "annotations": "imagery_tool.cli.annotations:annotations",
     "info": "imagery_tool.cli.info:info",
     "render": "imagery_tool.cli.render:render",
+    "series": "imagery_tool.cli.series:series",
 }
 
 

@@ -1,0 +1,193 @@
+"""``imagery-tool series``: timeline of what arrived and left over many dates, on Dask."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+
+from imagery_tool.change import METHODS
+from imagery_tool.series.engine import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    LOCAL_SCHEDULERS,
+    is_cluster_address,
+    normalise_address,
+)
+from imagery_tool.series.inputs import DUPLICATE_POLICIES
+
+
+class _Progress:
+    """A progress bar on standard error: redrawn in place on a terminal, a line per tenth else."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last_tenth = -1
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        elapsed = time.monotonic() - self.started
+        if total == 0:
+            return
+        if done == 0:
+            self.stream.write(f"series: {total} task(s) to run\n")
+            self.stream.flush()
+            return
+        eta = elapsed / done * (total - done)
+        if self.tty:
+            width = 30
+            filled = round(width * done / total)
+            bar = "#" * filled + "." * (width - filled)
+            line = (
+                f"\r[{bar}] {done}/{total} {_clock(elapsed)} left ~{_clock(eta)} {label[:40]:<40}"
+            )
+            self.stream.write(line)
+            if done == total:
+                self.stream.write("\n")
+        else:
+            tenth = done * 10 // total
+            if tenth == self.last_tenth and done != total:
+                return
+            self.last_tenth = tenth
+            self.stream.write(f"series: {done}/{total} task(s) done, {_clock(elapsed)} elapsed\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds + 0.5), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@click.command()
+@click.argument("source", metavar="INPUT", type=click.Path(path_type=str))
+@click.option(
+    "-o",
+    "--outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Output folder: pairs/*.geojson, timeline.json/.csv/.png, series.json.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS|NAME",
+    help="tcp://HOST:PORT of a dask.distributed scheduler, or a local scheduler: "
+    f"{', '.join(LOCAL_SCHEDULERS)} (default threads, sized to this machine).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Local workers (default: the machine's CPUs); the cluster's own with --scheduler.",
+)
+@click.option("--force", is_flag=True, help="Recompute pairs already done.")
+@click.option(
+    "--method",
+    type=click.Choice(list(METHODS)),
+    default="robust",
+    show_default=True,
+    help="Change-detection method for each pair.",
+)
+@click.option(
+    "--duplicates",
+    type=click.Choice(list(DUPLICATE_POLICIES)),
+    default="error",
+    show_default=True,
+    help="Tiles of a site with the same acquisition time: refuse, or keep the first by name.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_CONNECT_TIMEOUT_S,
+    show_default=True,
+    help="Seconds to wait for the --scheduler address.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+def series(
+    source: str,
+    outdir: str,
+    scheduler: str | None,
+    workers: int | None,
+    force: bool,
+    method: str,
+    duplicates: str,
+    connect_timeout: float,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Track what arrived and left over the dates of INPUT (a folder of tiles or a STAC catalog).
+
+    Tiles are grouped by site and put in date order; each date is co-registered to the first
+    one, changes are detected for every consecutive pair, and the changed objects are chained
+    into tracks. Pairs run in parallel on Dask: on this machine by default, on an existing
+    cluster with --scheduler tcp://HOST:PORT (workers must see INPUT at the same path).
+    A rerun skips pairs already done (--force recomputes them); files are written atomically.
+
+    Exits 2 on bad input, an unreachable scheduler or failed pairs (finished pairs are kept).
+    """
+    from imagery_tool.series.run import run_series
+
+    if scheduler is not None and is_cluster_address(scheduler):
+        try:
+            scheduler = normalise_address(scheduler)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scheduler") from exc
+        if workers is not None:
+            raise click.BadParameter(
+                "sets local workers; a cluster at --scheduler uses its own workers "
+                "(start it with more workers instead)",
+                param_hint="--workers",
+            )
+    progress = None if quiet else _Progress(sys.stderr)
+    report = run_series(
+        source,
+        outdir,
+        scheduler=scheduler,
+        workers=workers,
+        force=force,
+        method=method,
+        duplicates=duplicates,
+        connect_timeout=connect_timeout,
+        progress=progress,
+    )
+    record = report.to_dict()
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+    elif not quiet:
+        click.echo(format_report(record))
+
+
+def format_report(record: dict[str, Any]) -> str:
+    """Format a `SeriesReport.to_dict` record as text: per site, its objects and files."""
+    lines = []
+    for site in record["sites"]:
+        dates = site["dates"]
+        lines.append(
+            f"{site['site']}: {len(dates)} dates {dates[0][:10]} .. {dates[-1][:10]}, "
+            f"{len(site['pairs'])} pairs ({len(site['computed'])} computed, "
+            f"{len(site['reused'])} reused), {site['objects']} objects tracked"
+        )
+        timeline = site["timeline"].get("json")
+        if timeline:
+            with open(timeline, encoding="utf-8") as f:
+                objects = json.load(f)["objects"]
+            big = [o for o in objects if (o["length_m"] or 0) >= 12]
+            for o in big:
+                stay = f"{o['first_seen']} .. {o['last_seen']}"
+                came = f"arrived {o['arrived']}" if o["arrived"] else "there on the first date"
+                went = f"left by {o['departed']}" if o["departed"] else "still there"
+                size = f"{o['length_m']:.0f} x {o['width_m']:.0f} m"
+                lines.append(f"  {o['object']}  {size:>11}  {stay}  {came}, {went}")
+            if len(objects) > len(big):
+                lines.append(f"  (+{len(objects) - len(big)} vehicle-sized, in timeline.csv)")
+        lines.append(f"  files in {site['outdir']}: timeline.json, .csv, .png, pairs/")
+    if record["skipped"]:
+        lines.append(f"skipped {len(record['skipped'])} file(s):")
+        lines.extend(f"  {s['path']}: {s['reason']}" for s in record["skipped"])
+    mps = record["throughput_mp_s"]
+    speed = f", {record['megapixels']:.1f} MP at {mps:.2f} MP/s" if mps else ""
+    lines.append(f"{record['engine']}: {record['seconds']:.1f} s{speed}")
+    return "\n".join(lines)
