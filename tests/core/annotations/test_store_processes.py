@@ -16,7 +16,7 @@ import pytest
 from pyogrio.raw import read as ogr_read
 
 from imagery_tool.annotations.model import BoxAnnotation
-from imagery_tool.annotations.store import open_store
+from imagery_tool.annotations.store import StoreConflictError, open_store
 
 EDITOR = textwrap.dedent(
     """
@@ -123,3 +123,22 @@ def test_kill_9_mid_session_loses_no_committed_edit(tmp_path, tile_record):
         assert all(x in s for x in reported)
         s.add(BoxAnnotation.from_xyxy(0, 0, 1, 1, label="tug"))
         assert s.undo()
+
+
+def test_undo_refuses_to_overwrite_another_processes_edit(tmp_path):
+    path = tmp_path / "p.gpkg"
+    with open_store(path, author="ann") as s:
+        a = s.add(BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124"))
+        s.update(a.replace(attributes={"nose_open": True}))
+        other = textwrap.dedent(
+            f"""
+            from imagery_tool.annotations.store import open_store
+            with open_store({str(path)!r}, author="bob") as s:
+                b = s.get({a.id!r})
+                s.update(b.replace(attributes={{"nose_open": False, "note": "closed at 09:10"}}))
+            """
+        )
+        subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
+        with pytest.raises(StoreConflictError, match="update by bob"):
+            s.undo()
+        assert s.get(a.id).attributes == {"nose_open": False, "note": "closed at 09:10"}
