@@ -114,8 +114,16 @@ class Region:
                 xs = cx[0] + np.array([-half, half, half, -half])
                 ys = cy[0] + np.array([-half, -half, half, half])
             cols, rows = georef.map_to_pixel(xs, ys)
-        c0, c1 = math.floor(float(np.min(cols))), math.ceil(float(np.max(cols)))
-        r0, r1 = math.floor(float(np.min(rows))), math.ceil(float(np.max(rows)))
+        if self.kind == "center":
+            # Keep the asked size exactly: round the centred window to whole pixels.
+            cx, cy = (np.min(cols) + np.max(cols)) / 2, (np.min(rows) + np.max(rows)) / 2
+            w_px = round(float(np.max(cols) - np.min(cols)))
+            h_px = round(float(np.max(rows) - np.min(rows)))
+            c0, r0 = round(float(cx) - w_px / 2), round(float(cy) - h_px / 2)
+            c1, r1 = c0 + w_px, r0 + h_px
+        else:  # the pixel bounding box of the region, outward
+            c0, c1 = math.floor(float(np.min(cols))), math.ceil(float(np.max(cols)))
+            r0, r1 = math.floor(float(np.min(rows))), math.ceil(float(np.max(rows)))
         c0, r0 = max(c0, 0), max(r0, 0)
         c1, r1 = min(c1, georef.width), min(r1, georef.height)
         if c1 - c0 < 1 or r1 - r0 < 1:

@@ -97,3 +97,18 @@ def test_missing_font_exits_2(inputs, tmp_path, monkeypatch, capsys):
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and "bundled font is missing" in lines[0]
     assert not out.exists()
+
+
+def test_centre_size_and_scale_set_the_frame(inputs, tmp_path):
+    _, after, ann, _ = inputs
+    from imagery_tool.tile import open_tile
+
+    lon, lat = open_tile(after).georef.pixel_to_lonlat(200.0, 200.0)
+    out = tmp_path / "zoom.png"
+    result = run_cli("render", after, "--annotations", ann, "--center", f"{lon},{lat}",
+                     "--lonlat", "--size", "100", "--scale", "0.25", "-o", out)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.size[0] == 400  # 100 m at 0.25 m per pixel
