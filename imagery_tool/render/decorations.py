@@ -145,7 +145,7 @@ def draw_scale_bar(canvas: Canvas, frame: Frame, style: Style) -> tuple | None:
 
 def arrow_rect(frame: Frame, style: Style) -> tuple[int, int, int, int]:
     """Where the north arrow goes: the frame's top-right corner."""
-    size = max(40, round(style.title_font * 2.8))
+    size = max(56, round(style.title_font * 3.2))
     x1 = frame.out_shape[1] - style.margin
     return (x1 - size, style.margin, x1, style.margin + size)
 
@@ -161,7 +161,8 @@ def draw_north_arrow(canvas: Canvas, frame: Frame, style: Style) -> tuple | None
     font = load_font(style.caption_font, weight="bold")
     tw, th = text_size("N", font)
     cx, cy = (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2
-    r = (size / 2 - th - 2) * 0.95
+    # Arrow half-length: the 'N' (a line of text th high) must fit beyond the tip in any direction.
+    r = size / 2 - 1.1 * th - 1
     a = math.radians(angle)
     u = np.array([math.sin(a), -math.cos(a)])  # towards north
     p = np.array([-u[1], u[0]])  # to the right of it

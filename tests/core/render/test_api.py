@@ -181,3 +181,30 @@ def test_change_labels_give_sign_and_area(pair, changes_file):
     texts = sorted(t for t, _ in result.labels)
     areas = sorted(round(b.area_px * 0.25, 1) for b in boxes())
     assert texts == sorted(f"+ {a:,.0f} m²" for a in areas)
+
+
+def test_fallback_text_engine_renders_the_same_picture(pair, monkeypatch):
+    """Without raqm, arabic-reshaper + python-bidi draw the same Arabic caption."""
+    from imagery_tool.render import text as text_mod
+
+    _, after = pair
+    first = render(after, site="قاعدة حميميم", width=600)
+    text_mod.load_font.cache_clear()
+    monkeypatch.setattr(text_mod, "text_engine", lambda: "bidi")
+    try:
+        second = render(after, site="قاعدة حميميم", width=600)
+    finally:
+        text_mod.load_font.cache_clear()
+    assert first.image.shape == second.image.shape
+    differ = (first.image != second.image).any(axis=2)
+    # Outside the text (the date tag, the 'N', the scale bar's figure, the footer) nothing moves.
+    for x0, y0, x1, y1 in first.reserved:
+        differ[y0:y1, x0:x1] = False
+    assert not differ[: first.footer_origin].any()
+    # In the footer the same glyphs are drawn on the same lines; the basic layout does not kern,
+    # so words drift by a few pixels along a line, but the ink per row hardly changes.
+    ink_a = first.image[first.footer_origin :].min(axis=2) < 100
+    ink_b = second.image[second.footer_origin :].min(axis=2) < 100
+    assert abs(int(ink_a.sum()) - int(ink_b.sum())) < 0.03 * ink_a.sum()
+    rows_a, rows_b = ink_a.sum(axis=1), ink_b.sum(axis=1)
+    assert np.corrcoef(rows_a, rows_b)[0, 1] > 0.98
