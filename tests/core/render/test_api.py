@@ -208,3 +208,36 @@ def test_fallback_text_engine_renders_the_same_picture(pair, monkeypatch):
     assert abs(int(ink_a.sum()) - int(ink_b.sum())) < 0.03 * ink_a.sum()
     rows_a, rows_b = ink_a.sum(axis=1), ink_b.sum(axis=1)
     assert np.corrcoef(rows_a, rows_b)[0, 1] > 0.98
+
+
+def test_after_on_another_grid_is_resampled_onto_before(pair, tmp_path):
+    """AFTER stored 10 px (5 m) further east shows the same ground, boxes at the same place."""
+    import rasterio
+    from affine import Affine
+
+    from tests.conftest import write_raster
+
+    before, after = pair
+    with rasterio.open(after) as ds:
+        pixels, t = ds.read(), ds.transform
+    shifted = np.zeros_like(pixels)
+    shifted[:, :, :-10] = pixels[:, :, 10:]
+    moved = write_raster(
+        tmp_path / "after_moved.tif", shifted, transform=t * Affine.translation(10, 0),
+        crs=rasterio.crs.CRS.from_epsg(32636), photometric="RGB", nodata=0,
+        tags={"ACQUISITIONDATETIME": "2024-12-13T08:21:00Z"},
+    )  # fmt: skip
+    moved_boxes = [
+        BoxAnnotation(tuple((x - 10, y) for x, y in b.corners), b.label,
+                      attributes=b.attributes, tile="after_moved.tif")
+        for b in boxes()
+    ]  # fmt: skip
+    ref = render(after, before=before, annotations=boxes(), width=1000)
+    got = render(moved, before=before, annotations=moved_boxes, width=1000)
+    for (_, _, a), (_, _, b) in zip(ref.outlines, got.outlines, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    # The AFTER panels agree away from the strip the shifted file no longer covers.
+    x0 = ref.panels[1].origin[0]
+    ra = ref.image[60:400, x0 + 40 : x0 + 440].astype(int)
+    ga = got.image[60:400, x0 + 40 : x0 + 440].astype(int)
+    assert np.abs(ra - ga).mean() < 3
