@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from rasterio.windows import Window
 
 from imagery_tool.errors import RenderError
 from imagery_tool.render.chips import Chip, contact_sheet
@@ -22,6 +23,7 @@ from imagery_tool.render.heat import HEAT_RAMP, change_heat, overlay_heat
 from imagery_tool.render.imagery import read_frame, read_onto
 from imagery_tool.render.layout import DEFAULT_MAX_WIDTH, Frame, Region, make_frame
 from imagery_tool.render.marks import (
+    CHANGE_COLOURS,
     CHANGE_KINDS,
     Mark,
     class_colours,
@@ -278,20 +280,20 @@ def render(
     n_panels = 2 if before_tile is not None else 1
 
     # -- sizes ---------------------------------------------------------------------------------
-    probe = make_frame(base.georef, window, width=None, scale=scale, max_width=10**9)
+    window = window or Window(0, 0, base.width, base.height)
     if width is not None:
         total = int(width)
     elif scale is not None:
-        total = probe.out_shape[1] * n_panels
-    else:
+        total = make_frame(base.georef, window, scale=scale).out_shape[1] * n_panels
+    else:  # full resolution, up to a width that reads well in a report
         total = DEFAULT_MAX_WIDTH if n_panels == 1 else DEFAULT_SHEET_WIDTH
-        total = min(total, probe.window.width * n_panels)
+        total = min(total, int(window.width) * n_panels)
     style = Style.for_width(total)
     gutter = style.margin if n_panels == 2 else 0
     panel_w = (total - gutter * (n_panels - 1)) // n_panels
     if n_panels == 2:
         gutter = total - 2 * panel_w  # keep the asked width exactly
-    frame = make_frame(base.georef, probe.window, width=panel_w)
+    frame = make_frame(base.georef, window, width=panel_w)
     total = panel_w * n_panels + gutter * (n_panels - 1)
 
     # -- inputs --------------------------------------------------------------------------------
@@ -423,8 +425,6 @@ def _chip_on_own_grid(chip: Chip, main: Tile, before: Tile | None) -> Chip:
 
 
 def _change_colour(mark: Mark) -> tuple[int, int, int]:
-    from imagery_tool.render.marks import CHANGE_COLOURS
-
     return CHANGE_COLOURS[mark.kind]
 
 

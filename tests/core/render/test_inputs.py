@@ -59,3 +59,14 @@ def test_lonlat_bbox_region(pair):
     assert w.col_off <= 100 and w.row_off <= 100
     assert w.col_off + w.width >= 300 and w.row_off + w.height >= 250
     assert w.width <= 210 and w.height <= 165
+
+
+def test_tile_wider_than_the_default_is_reduced_not_refused(tmp_path):
+    from tests.conftest import HMEIMIM_UTM, UTM36N
+
+    transform = Affine(0.5, 0, HMEIMIM_UTM[0], 0, -0.5, HMEIMIM_UTM[1])
+    path = write_raster(tmp_path / "wide.tif", gradient(3, 200, 13000), transform=transform,
+                        crs=UTM36N, tiled=True, overviews=(2, 4, 8))  # fmt: skip
+    result = render(path)
+    assert result.image.shape[1] == 2048
+    assert result.panels[0].frame.window.width == 13000
