@@ -75,7 +75,7 @@ def _clock(seconds: float) -> str:
     "--scheduler",
     metavar="ADDRESS|NAME",
     help="tcp://HOST:PORT of a dask.distributed scheduler, or a local scheduler: "
-    f"{', '.join(LOCAL_SCHEDULERS)} (default threads, sized to this machine).",
+    f"{', '.join(LOCAL_SCHEDULERS)} (default processes, one per CPU).",
 )
 @click.option(
     "--workers",

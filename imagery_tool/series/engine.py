@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,13 +31,18 @@ __all__ = [
 
 # Local Dask schedulers -> description (``--scheduler`` takes these names or an address).
 LOCAL_SCHEDULERS = {
-    "threads": "a thread pool on this machine (default; NumPy and OpenCV release the GIL)",
-    "processes": "a process pool on this machine",
+    "processes": "a pool of worker processes on this machine (default; same numbers as a cluster)",
+    "threads": "a thread pool in this process (no start-up cost; last-digit float differences)",
     "sync": "one task at a time in this process (debugging)",
 }
 _DASK_NAMES = {"threads": "threads", "processes": "processes", "sync": "synchronous"}
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
+
+# The environment dask.distributed's nanny gives its workers: one BLAS/OpenMP thread each.
+# Local worker processes get the same, so that a local run and a cluster run agree to the bit
+# (multi-threaded BLAS and OpenCV sum in another order and change the last digits).
+WORKER_ENVIRON = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.\-]+):(\d{1,5})/?$")
 
@@ -127,7 +134,7 @@ class LocalEngine:
         Threads or processes; the machine's CPU count by default.
     """
 
-    def __init__(self, scheduler: str = "threads", *, workers: int | None = None) -> None:
+    def __init__(self, scheduler: str = "processes", *, workers: int | None = None) -> None:
         if scheduler not in LOCAL_SCHEDULERS:
             raise ValueError(f"scheduler must be one of {sorted(LOCAL_SCHEDULERS)}")
         if workers is not None and workers < 1:
@@ -157,7 +164,17 @@ class LocalEngine:
         options: dict[str, Any] = {"scheduler": _DASK_NAMES[self.name]}
         if self.name != "sync":
             options["num_workers"] = self.workers
-        with Callback(posttask=posttask):
+        with ExitStack() as stack:
+            if self.name == "processes":
+                stack.enter_context(_environ(WORKER_ENVIRON))
+                options["pool"] = stack.enter_context(
+                    ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn")
+                    )
+                )
+            else:
+                stack.enter_context(_opencv_threads())
+            stack.enter_context(Callback(posttask=posttask))
             dask.compute(*graph, **options)
         return []
 
@@ -227,7 +244,7 @@ class DistributedEngine:
         }
         lost: list[TaskLost] = []
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 task = futures[future]
                 if future.status != "finished":
                     exc = future.exception()
@@ -254,6 +271,33 @@ class DistributedEngine:
 
 
 @contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (inherited by processes started meanwhile), then restore."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def _opencv_threads() -> Iterator[None]:
+    """Restore OpenCV's thread count after tasks that pinned it to one (see `single_threaded`)."""
+    import cv2
+
+    saved = cv2.getNumThreads()
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(saved)
+
+
+@contextmanager
 def open_engine(
     scheduler: str | None = None,
     *,
@@ -265,7 +309,7 @@ def open_engine(
     Parameters
     ----------
     scheduler : str, optional
-        ``None`` or a key of `LOCAL_SCHEDULERS` for this machine (threads by default), or a
+        ``None`` or a key of `LOCAL_SCHEDULERS` for this machine (processes by default), or a
         dask.distributed scheduler address ``tcp://HOST:PORT``.
     workers : int, optional
         Local workers (the machine's CPUs by default); not allowed with an address (the
@@ -293,7 +337,7 @@ def open_engine(
             scheduler, connect_timeout=connect_timeout
         )
     else:
-        engine = LocalEngine(scheduler or "threads", workers=workers)
+        engine = LocalEngine(scheduler or "processes", workers=workers)
     try:
         yield engine
     finally:

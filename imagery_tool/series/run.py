@@ -243,7 +243,7 @@ def run_series(
     outdir : str or Path
         Output folder (created).
     scheduler : str, optional
-        ``"threads"`` (default), ``"processes"``, ``"sync"``, or the address of a
+        ``"processes"`` (default), ``"threads"``, ``"sync"``, or the address of a
         dask.distributed scheduler ``tcp://HOST:PORT``.
     workers : int, optional
         Local workers (the machine's CPUs by default); not with an address.

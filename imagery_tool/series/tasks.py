@@ -7,7 +7,18 @@ from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
 
-__all__ = ["TaskFailure", "detect_pair", "register_date"]
+__all__ = ["TaskFailure", "detect_pair", "register_date", "single_threaded"]
+
+
+def single_threaded() -> None:
+    """Pin OpenCV to one thread, as Dask runs tasks side by side.
+
+    Results then do not depend on the machine's core count (OpenCV's parallel sums change the
+    last digits).
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
     """
     from imagery_tool.registration import coregister
 
+    single_threaded()
     try:
         return coregister(reference, tile, model=model)
     except ImageryToolError as exc:
@@ -70,6 +82,7 @@ def detect_pair(
     """
     from imagery_tool.change import detect_changes
 
+    single_threaded()
     try:
         return detect_changes(before, after, method=method, workers=threads, block_px=block_px)
     except ImageryToolError as exc:
