@@ -238,7 +238,7 @@ def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray
         return robust_change(before, after, valid, threshold=job.threshold, noise=job.noise)
     strength = cva_magnitude(before, after) * np.float32(1.0 / job.threshold)
     gb, ga = before.mean(axis=0), after.mean(axis=0)
-    return ChangeMaps((strength > 1.0) & valid, strength, gb, ga, before, after)
+    return ChangeMaps((strength > 1.0) & valid, None, strength, gb, ga, before, after)
 
 
 def _process(
@@ -303,7 +303,7 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
             strict=True,
         ):
             regions.extend(r for r in found if _intersects(r.bbox_px, box))
-    return _dedupe(regions)
+    return _dedupe(regions, absorb=job.rules.open_px > 1)
 
 
 def _intersects(a, b) -> bool:
@@ -339,12 +339,25 @@ def _group_boxes(boxes, *, gap: int) -> list[tuple[int, int, int, int]]:
     return [tuple(g) for g in groups]
 
 
-def _dedupe(regions: list[ChangeRegion]) -> list[ChangeRegion]:
+def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
+    """Drop duplicates (seams) and, when ``absorb``, fragments lying against a much larger
+    object (a piece of its shadow or of itself: one object, one region)."""
     ordered = sorted(regions, key=lambda r: -r.score)
     kept: list[ChangeRegion] = []
     for r in ordered:
         if all(r.iou(k.bbox_px) < 0.5 for k in kept):
             kept.append(r)
+    if absorb:
+        kept = [r for r in kept if not any(_absorbed(r, big) for big in kept if big is not r)]
     return sorted(kept, key=lambda r: (r.bbox_px[1], r.bbox_px[0]))
+
+
+def _absorbed(small: ChangeRegion, big: ChangeRegion) -> bool:
+    if big.area_px < 4 * small.area_px:
+        return False
+    a, b = small.bbox_px, big.bbox_px
+    gap_c = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    gap_r = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return max(gap_c, gap_r) <= max(4.0, 0.15 * big.length_px)
 
 

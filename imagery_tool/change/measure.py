@@ -17,7 +17,10 @@ class ChangeMaps:
     Attributes
     ----------
     mask : (H, W) bool ndarray
-        Pixels of changed objects (cleaned, fragments not yet merged).
+        Pixels of changed objects (not yet cleaned nor merged).
+    shadow : (H, W) bool ndarray or None
+        Changed pixels that look like a cast shadow coming or going: they join an object
+        but never make one alone.
     strength : (H, W) float32 ndarray
         Change magnitude in units of the threshold (1.0 = at the threshold).
     before_grey, after_grey : (H, W) float32 ndarray
@@ -27,6 +30,7 @@ class ChangeMaps:
     """
 
     mask: np.ndarray
+    shadow: np.ndarray | None
     strength: np.ndarray
     before_grey: np.ndarray
     after_grey: np.ndarray
@@ -65,7 +69,7 @@ def robust_change(
     noise: float,
     ncc_max: float = 0.55,
     shadow_depth: float = 0.3,
-    shadow_blue: float = 0.2,
+    shadow_blue: float = 0.08,
     sigma: float = 1.0,
 ) -> ChangeMaps:
     """Change that is neither noise, nor a tone change of the same structure, nor a shadow.
@@ -100,6 +104,7 @@ def robust_change(
     ga = sa.mean(axis=0, dtype=np.float32)
     candidate = (strength > 1.0) & valid
     mask = np.zeros(valid.shape, dtype=bool)
+    shadow_mask = np.zeros(valid.shape, dtype=bool)
     if candidate.any():
         ncc = _local_ncc(gb, ga, eps=(2.0 * noise) ** 2)
         candidate &= ncc < ncc_max
@@ -111,8 +116,9 @@ def robust_change(
             blue_excess = (logs[2] - logs[0]) * np.sign(depth)
             shadow = (np.abs(depth) > shadow_depth) & (blue_excess > shadow_blue * np.abs(depth))
             candidate[rows[shadow], cols[shadow]] = False
+            shadow_mask[rows[shadow], cols[shadow]] = True
         mask = candidate
-    return ChangeMaps(mask, strength, gb, ga, sb, sa)
+    return ChangeMaps(mask, shadow_mask, strength, gb, ga, sb, sa)
 
 
 def _local_ncc(x: np.ndarray, y: np.ndarray, *, eps: float, size: int = 7) -> np.ndarray:

@@ -33,15 +33,23 @@ class RegionRules:
     kind_margin : float
         How much more structure/contrast one date must hold to call the change appeared or
         disappeared rather than changed.
+    min_evidence : float
+        Share of an object's pixels that must be changes other than shadows (a shadow that
+        swings with the sun is not new equipment).
+    body_share : float
+        The box is drawn around the non-shadow change when its box covers at least this share
+        of the whole object's box (else around everything, shadow included).
     """
 
     min_size_m: float = 3.0
     max_size_m: float = 120.0
     pixel_size_m: float = 0.5
-    merge_m: float = 3.0
+    merge_m: float = 4.0
     open_px: int = 3
     structure_max: float = 0.5
     kind_margin: float = 0.25
+    min_evidence: float = 0.1
+    body_share: float = 0.25
 
 
 def extract_regions(
@@ -75,11 +83,17 @@ def extract_regions(
         BEFORE boxes of objects cut by an open core edge (to be measured again whole).
     """
     mask = maps.mask.view(np.uint8)
+    shadow = maps.shadow.view(np.uint8) if maps.shadow is not None else None
     if rules.open_px > 1:
         kernel = np.ones((rules.open_px, rules.open_px), np.uint8)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        if shadow is not None:
+            shadow = cv2.morphologyEx(shadow, cv2.MORPH_OPEN, kernel)
     if not mask.any():
         return [], []
+    primary = mask
+    if shadow is not None:
+        mask = mask | shadow
     radius = round(rules.merge_m / rules.pixel_size_m / 2)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     merged = cv2.dilate(mask, disc) if radius else mask
@@ -99,13 +113,21 @@ def extract_regions(
         if cut:
             seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
             continue
-        region = _region(maps, mask, labels, label, (x, y, w, h), origin, disc, rules)
+        region = _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
         if region is not None:
             regions.append(region)
     return regions, seams
 
 
-def _region(maps, mask, labels, label, box, origin, disc, rules) -> ChangeRegion | None:
+def _box_area(mask: np.ndarray) -> int:
+    rows = np.nonzero(mask.any(axis=1))[0]
+    cols = np.nonzero(mask.any(axis=0))[0]
+    if rows.size == 0:
+        return 0
+    return int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
+
+
+def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> ChangeRegion | None:
     x, y, w, h = box
     pad = 4
     hh, ww = mask.shape
@@ -113,10 +135,22 @@ def _region(maps, mask, labels, label, box, origin, disc, rules) -> ChangeRegion
     comp = (labels[ys, xs] == label).view(np.uint8)
     pixels = comp & mask[ys, xs]
     area = int(pixels.sum())
-    if area == 0:
+    evidence = int((comp & primary[ys, xs]).sum())
+    if area == 0 or evidence < rules.min_evidence * area:
+        return None
+    if evidence * rules.pixel_size_m**2 < 0.25 * rules.min_size_m**2:
         return None
     filled = cv2.erode(comp, disc) | pixels  # the closing of the fragments
-    pts = cv2.findNonZero(filled)
+    # The box follows the object's own change (its body), not the shadow that comes with it,
+    # unless the body shows too little (an aircraft painted like the apron).
+    body = comp & primary[ys, xs]
+    body = (cv2.erode(cv2.dilate(body, disc), disc) & comp) | body
+    outline = body if _box_area(body) >= rules.body_share * _box_area(filled) else filled
+    # smoothing widened the change by about a pixel on each side: take it back
+    thinner = cv2.erode(outline, np.ones((3, 3), np.uint8))
+    if rules.open_px > 1 and thinner.sum() >= 0.3 * outline.sum():
+        outline = thinner
+    pts = cv2.findNonZero(outline)
     (cx, cy), (sw, sh), angle = cv2.minAreaRect(pts)
     length, width = max(sw, sh) + 1.0, min(sw, sh) + 1.0
     length_m = length * rules.pixel_size_m
@@ -160,8 +194,8 @@ def _region(maps, mask, labels, label, box, origin, disc, rules) -> ChangeRegion
     ox, oy = origin[0] + xs.start, origin[1] + ys.start
     corners += (ox, oy)  # minAreaRect works on pixel indexes: centres sit at +0.5 ...
     corners += 0.5  # ... so shift to continuous coordinates
-    rows = np.nonzero(filled.any(axis=1))[0]
-    cols = np.nonzero(filled.any(axis=0))[0]
+    rows = np.nonzero(outline.any(axis=1))[0]
+    cols = np.nonzero(outline.any(axis=0))[0]
     bbox = (int(ox + cols[0]), int(oy + rows[0]), int(ox + cols[-1] + 1), int(oy + rows[-1] + 1))
     crop_mask = filled[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(bool)
     return ChangeRegion(

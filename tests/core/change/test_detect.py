@@ -1,0 +1,145 @@
+"""Change detection with known answers: what arrived and left, and what must not be reported."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import rasterio
+from conftest import write_tif
+
+from imagery_tool.change import METHODS, detect_changes
+from imagery_tool.errors import IncompatibleTilesError, NotGeoreferencedError
+from imagery_tool.registration import coregister
+from imagery_tool.synthetic import render
+
+
+@pytest.fixture(scope="module")
+def result(change_pair):
+    before, after, _ = change_pair
+    return detect_changes(before, after)
+
+
+def test_arrived_and_left_aircraft_are_found_at_their_place(result, change_pair, box_iou):
+    _, _, truth = change_pair
+    kinds = {r.change for r in result.regions}
+    assert kinds <= {"appeared", "disappeared"}
+    assert len(result.regions) == 2
+    by_kind = {r.change: r for r in result.regions}
+    for kind, name in (("appeared", "arrives"), ("disappeared", "leaves")):
+        box = truth[name]
+        assert box_iou(by_kind[kind].bbox_px, box) > 0.4
+        c, r = by_kind[kind].centre_px
+        assert box[0] < c < box[2] and box[1] < r < box[3]
+    for r in result.regions:
+        assert 0 < r.score <= 1
+        assert 10 < r.length_m < 30 and 5 < r.width_m < r.length_m + 1  # fighters
+        assert r.area_m2 == pytest.approx(r.area_px * 0.25)
+
+
+def test_registration_and_dates_are_reported(result):
+    reg = result.registration
+    assert reg.dx == pytest.approx(6.3, abs=0.1) and reg.dy == pytest.approx(-4.8, abs=0.1)
+    assert reg.rotation_deg == pytest.approx(0.4, abs=0.02)
+    assert result.before_date.startswith("2024-12-06")
+    assert result.after_date.startswith("2024-12-13")
+
+
+def test_moved_shadows_gain_gamma_and_haze_alone_give_nothing(same_pair):
+    before, after = same_pair
+    assert detect_changes(before, after).regions == []
+
+
+def test_textbook_baseline_drowns_in_false_alarms(same_pair):
+    before, after = same_pair
+    assert len(detect_changes(before, after, method="cva").regions) > 20
+    assert set(METHODS) >= {"robust", "cva"}
+
+
+@pytest.mark.slow
+def test_objects_on_block_seams_are_found_once_whole(change_pair, box_iou):
+    before, after, truth = change_pair
+    reg = coregister(before, after)
+    whole = detect_changes(before, after, registration=reg, block_px=1024)
+    # 96 px blocks cut both fighters (30-45 px) several ways
+    cut = detect_changes(before, after, registration=reg, block_px=96)
+    assert len(cut.regions) == len(whole.regions) == 2
+    for a, b in zip(whole.regions, cut.regions, strict=True):
+        assert a.change == b.change
+        assert box_iou(a.bbox_px, b.bbox_px) > 0.9
+
+
+def test_nodata_produces_no_change(tmp_path, change_pair, site, acquisitions, bodies):
+    before, after, truth = change_pair
+    with rasterio.open(after) as ds:
+        image = ds.read()
+    c0, r0, c1, r1 = (int(v) for v in truth["arrives"])
+    image[:, r0 - 40 : r1 + 40, c0 - 40 : c1 + 40] = 0  # a hole of nodata over the arrival
+    holed = write_tif(tmp_path / "holed_2024-12-13.tif", image, site, nodata=0)
+    result = detect_changes(before, holed)
+    assert [r.change for r in result.regions] == ["disappeared"]
+    mask = result.mask()
+    assert not mask[r0 - 40 : r1 + 40, c0 - 40 : c1 + 40].any()
+
+
+def test_all_nodata_is_refused(tmp_path, change_pair, site):
+    before, _, _ = change_pair
+    empty = write_tif(tmp_path / "e.tif", np.zeros((3, 640, 640), np.uint8), site, nodata=0)
+    with pytest.raises(IncompatibleTilesError, match=r"e\.tif: no valid pixels"):
+        detect_changes(before, empty)
+
+
+def test_geojson_is_rfc7946(tmp_path, result):
+    path = result.write(tmp_path / "c.geojson")
+    data = json.loads(path.read_text())
+    assert data["type"] == "FeatureCollection"
+    assert data["registration"]["windows_used"] > 0
+    assert data["before"].endswith("2024-12-06.tif")
+    for feature in data["features"]:
+        ring = feature["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) == 5
+        x, y = np.array(ring).T
+        assert np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]) > 0  # counter-clockwise
+        for lon, lat in ring:
+            assert 35 < lon < 37 and 35 < lat < 36
+            assert len(repr(lon).split(".")[1]) <= 7 and len(repr(lat).split(".")[1]) <= 7
+        props = feature["properties"]
+        assert set(props) >= {"change", "score", "area_m2", "length_m", "width_m", "bbox_px",
+                              "before_date", "after_date"}  # fmt: skip
+
+
+def test_mask_is_written_on_before_grid(tmp_path, result):
+    path = result.write_mask(tmp_path / "m.tif")
+    with rasterio.open(path) as ds:
+        mask = ds.read(1)
+        assert ds.crs == result.before.georef.crs
+        assert ds.transform == result.before.georef.transform
+    assert set(np.unique(mask)) == {0, 255}
+    for r in result.regions:
+        c0, r0, c1, r1 = r.bbox_px
+        assert mask[r0:r1, c0:c1].any()
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_pixel_mode_json_and_refused_geojson(tmp_path, site, acquisitions, bodies):
+    import cv2
+
+    b_acq, a_acq = acquisitions
+    window = (300, 200, 340, 340)  # the fighter line, without the georeference
+    objs_b = [bodies["stays_fighter"], bodies["leaves"]]
+    objs_a = [bodies["stays_fighter"], bodies["arrives"]]
+    paths = []
+    for name, acq, objs in (("b.png", b_acq, objs_b), ("a.png", a_acq, objs_a)):
+        image = render(site, acq, objects=objs, window=window)
+        cv2.imwrite(str(tmp_path / name), image[::-1].transpose(1, 2, 0))
+        paths.append(tmp_path / name)
+    result = detect_changes(*paths)
+    assert not result.georeferenced
+    assert result.parameters["pixel_size_assumed"]
+    assert sorted(r.change for r in result.regions) == ["appeared", "disappeared"]
+    data = json.loads(result.write(tmp_path / "c.json").read_text())
+    assert data["coordinates"] == "pixel (col, row)"
+    with pytest.raises(NotGeoreferencedError, match=r"b\.png has no georeference"):
+        result.write(tmp_path / "c.geojson")
+    assert not (tmp_path / "c.geojson").exists()
