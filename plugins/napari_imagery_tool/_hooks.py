@@ -21,6 +21,8 @@ def install(viewer) -> None:
     setattr(viewer, _INSTALLED, True)
     viewer.dims.events.current_step.connect(lambda _e=None: _update_date(viewer))
     viewer.layers.events.inserted.connect(lambda _e=None: _update_date(viewer))
+    # napari resets the axis labels from the layers when layers change: put the date back
+    viewer.dims.events.axis_labels.connect(lambda _e=None: _update_date(viewer))
     viewer.events.status.connect(lambda _e=None: _augment_status(viewer))
     _update_date(viewer)
 

@@ -16,6 +16,7 @@ __all__ = ["RASTER_SUFFIXES", "get_reader", "read_stack", "stack_layer_data"]
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2")
 METADATA_KEY = "imagery_tool"
+CHUNK_CACHE_BYTES = 256 * 2**20  # napari's cache of read chunks is capped to this
 MIN_WINDOWS = 3  # a residual shift backed by fewer agreeing windows is not applied
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,22 @@ def read_paths(path: str | list[str]) -> list[tuple]:
     return layers
 
 
+def _bound_chunk_cache() -> None:
+    """Cap napari's cache of read chunks (napari's default is a quarter of the RAM).
+
+    Panning over a 30000 x 30000 tile fills any cache; capped, memory stays well under 1 GB.
+    """
+    try:
+        from napari.utils import resize_dask_cache
+        from napari.utils._dask_utils import _DASK_CACHE
+    except ImportError:  # pragma: no cover
+        return
+    if _DASK_CACHE.cache.available_bytes > CHUNK_CACHE_BYTES:
+        resize_dask_cache(nbytes=CHUNK_CACHE_BYTES)
+
+
 def _install_viewer_hooks() -> None:
+    _bound_chunk_cache()
     try:
         import napari
 

@@ -23,9 +23,10 @@ from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
 from napari_imagery_tool._hooks import camera, current_date_index, info_of
 from napari_imagery_tool._stack import StackInfo
 
-__all__ = ["BOX_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSession"]
+__all__ = ["BOX_LAYER_NAME", "LABEL_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSession"]
 
 BOX_LAYER_NAME = "boxes"
+LABEL_LAYER_NAME = "box labels"
 LOCK_WAIT_S = 1.5  # how long an edit waits for a store locked by another process
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
@@ -87,6 +88,10 @@ class AnnotationSession:
         self.ids: list[str] = []  # annotation id of each shape, in layer order
         self.boxes: dict[str, BoxAnnotation] = {}
         self._syncing = False
+        # Redraw labels after each edit; a widget turns this off and redraws on a timer.
+        self.auto_labels = True
+        self.labels_dirty = False
+        self._texts: dict[str, tuple[BoxAnnotation, str]] = {}  # label text per box state
         self.listeners: list = []  # called with no argument after every edit or reload
         self._register_tiles()
         self.layer = self._make_layer()
@@ -126,13 +131,27 @@ class AnnotationSession:
             edge_width=3,
             edge_color=_REVIEW_COLOURS["unreviewed"],
             face_color="transparent",
-            features={"id": np.array([], dtype=object), "text": np.array([], dtype=object)},
-            text={"string": "{text}", "size": 9, "color": "white", "anchor": "upper_left"},
             metadata={"imagery_tool_session": self, "imagery_tool_georef": self.info.georef},
         )
-        layer.feature_defaults = {"id": "", "text": ""}
         layer.current_edge_color = _REVIEW_COLOURS["unreviewed"]
         layer.current_face_color = "transparent"
+        # Labels live in their own Points layer, redrawn in one go (`refresh_labels`): napari
+        # re-lays out every text of a Shapes layer on each added shape, which costs ~0.2 ms per
+        # existing box and would make the 1,000th box slow to add.
+        for old in [lay for lay in self.viewer.layers if lay.name == LABEL_LAYER_NAME]:
+            self.viewer.layers.remove(old)
+        self.label_layer = self.viewer.add_points(
+            np.empty((0, ndim)),
+            ndim=ndim,
+            name=LABEL_LAYER_NAME,
+            size=1,
+            face_color="transparent",
+            border_width=0,
+            features={"text": np.array([], dtype=object)},
+            text={"string": "{text}", "size": 9, "color": "white", "anchor": "lower_left"},
+        )
+        self.label_layer.editable = False
+        self.viewer.layers.selection.active = layer
         return layer
 
     # -- conversions -----------------------------------------------------------------------
@@ -203,7 +222,7 @@ class AnnotationSession:
                 )
             self.ids = [b.id for b in kept]
             self.boxes = {b.id: b for b in kept}
-            self._refresh_features()
+            self.refresh_labels()
         finally:
             self._syncing = False
 
@@ -218,7 +237,9 @@ class AnnotationSession:
             )
             self.ids.append(box.id)
             self.boxes[box.id] = box
-            self._refresh_features()
+            self.labels_dirty = True
+            if self.auto_labels:
+                self.refresh_labels()
         finally:
             self._syncing = False
 
@@ -253,25 +274,41 @@ class AnnotationSession:
         tail = "" if box.review == "unreviewed" else f" [{box.review}]"
         return f"{head} {size}{tail}"
 
-    def _refresh_features(self) -> None:
-        texts = [self.describe(self.boxes[i]) if i in self.boxes else "" for i in self.ids]
-        self.layer.features = {
-            "id": np.array(self.ids, dtype=object),
-            "text": np.array(texts, dtype=object),
-        }
+    def refresh_labels(self) -> None:
+        """Redraw every box label (class, true attributes, size, review) in one update."""
+        self.labels_dirty = False
+        anchors, texts = [], []
+        for vertices, annotation_id in zip(self.layer.data, self.ids, strict=False):
+            box = self.boxes.get(annotation_id)
+            if box is None:
+                continue
+            v = np.asarray(vertices)
+            anchor = v.min(axis=0)
+            if self.info.is_stack:
+                anchor[0] = v[0, 0]
+            anchors.append(anchor)
+            cached = self._texts.get(annotation_id)
+            if cached is None or cached[0] is not box:
+                cached = (box, self.describe(box))
+                self._texts[annotation_id] = cached
+            texts.append(cached[1])
+        ndim = self.label_layer.ndim
+        self.label_layer.data = np.array(anchors).reshape(-1, ndim)
+        self.label_layer.features = {"text": np.array(texts, dtype=object)}
+        self.label_layer.refresh_text()
 
     def _refresh_one(self, index: int) -> None:
+        """Recolour one box for its review state and mark the labels for redrawing."""
+        self.labels_dirty = True
         box = self.boxes[self.ids[index]]
-        features = self.layer.features
-        if len(features) != len(self.ids):
-            self._refresh_features()
-        else:
-            features.loc[index, "text"] = self.describe(box)
-            features.loc[index, "id"] = box.id
-            self.layer.refresh_text()
-        colours = self.layer.edge_color
-        colours[index] = _hex_rgba(self._colour(box))
-        self.layer.edge_color = colours
+        rgba = _hex_rgba(self._colour(box))
+        if not np.allclose(self.layer._data_view._edge_color[index], rgba):
+            # napari has no public per-shape colour setter: what its own setters call.
+            with self.layer._data_view.batched_updates():
+                self.layer._data_view.update_edge_color(index, rgba)
+            self.layer.events.edge_color()
+        if self.auto_labels:
+            self.refresh_labels()
 
     # -- layer events ----------------------------------------------------------------------
 
@@ -352,8 +389,9 @@ class AnnotationSession:
             annotation_id = self.ids.pop(index)
             self.boxes.pop(annotation_id, None)
             self._save("delete", annotation_id)
-        if len(self.layer.features) != len(self.ids):
-            self._refresh_features()
+        self.labels_dirty = True
+        if self.auto_labels:
+            self.refresh_labels()
 
     def _changed(self, indices) -> None:
         updated = []

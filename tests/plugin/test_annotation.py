@@ -56,7 +56,8 @@ def test_draw_label_autosave_reopen(workbench, make_napari_viewer, site_folder, 
     session2 = widget2.start(store_path=str(tmp_path / "hmeimim.gpkg"))
     assert len(session2.ids) == 1
     assert np.allclose(session2.layer.data[0], rect(1, 100, 200, 250, 340), atol=0.3)
-    assert "An-124 nose_open" in session2.layer.features["text"][0]
+    session2.refresh_labels()
+    assert "An-124 nose_open" in session2.label_layer.features["text"][0]
 
 
 def test_edit_undo_redo_review(workbench, tmp_path):

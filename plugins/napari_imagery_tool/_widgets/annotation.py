@@ -28,7 +28,9 @@ from napari_imagery_tool._session import AnnotationSession
 
 __all__ = ["AnnotationWidget", "default_store_path"]
 
+MAX_WIDTH = 400  # px: leave the canvas most of the window
 RETRY_MS = 3000  # pending edits (store locked) are retried this often
+LABEL_MS = 250  # box labels are redrawn at most this often
 
 
 def default_store_path(info) -> Path:
@@ -46,6 +48,7 @@ class AnnotationWidget(QWidget):
         self.viewer = napari_viewer
         self.session: AnnotationSession | None = None
         install(napari_viewer)
+        self.setMaximumWidth(MAX_WIDTH)
         layout = QVBoxLayout(self)
 
         store_box = QGroupBox("Project store (GeoPackage, autosaved)")
@@ -122,6 +125,10 @@ class AnnotationWidget(QWidget):
         self._timer.setInterval(RETRY_MS)
         self._timer.timeout.connect(self._retry)
         self._timer.start()
+        self._label_timer = QTimer(self)
+        self._label_timer.setInterval(LABEL_MS)
+        self._label_timer.timeout.connect(self._redraw_labels)
+        self._label_timer.start()
         self.viewer.layers.events.inserted.connect(self._suggest_store)
         self._suggest_store()
         self._set_enabled(False)
@@ -169,13 +176,17 @@ class AnnotationWidget(QWidget):
             return None
         session = self.session
         session.widget = self
+        session.auto_labels = False  # redrawn by the label timer: adding stays O(1)
         self._build_schema_controls()
         bound = bind_session_keys(session)
         self.keys_label.setText(
-            "keys (boxes layer selected): "
-            + ", ".join(f"{k} {a.replace('_', ' ')}" for a, k in bound.items() if "class" not in a)
-            + "; 1-9 classes. Change them in "
+            "<small>keys (boxes layer selected): "
+            + ", ".join(
+                f"<b>{k}</b> {a.replace('_', ' ')}" for a, k in bound.items() if "class" not in a
+            )
+            + "; <b>1-9</b> classes. Change them in "
             + str(user_keymap_path())
+            + "</small>"
         )
         session.layer.events.highlight.connect(lambda _e=None: self._show_selection())
         session.listeners.append(self._update_status)
@@ -194,6 +205,10 @@ class AnnotationWidget(QWidget):
             self.session.flush()
             self._update_status()
 
+    def _redraw_labels(self) -> None:
+        if self.session is not None and self.session.labels_dirty:
+            self.session.refresh_labels()
+
     # -- schema controls -------------------------------------------------------------------
 
     def _build_schema_controls(self) -> None:
@@ -207,7 +222,7 @@ class AnnotationWidget(QWidget):
             self.label_form.removeRow(self.attribute_widgets.pop(name))
         for name, definition in schema.attributes.items():
             if definition.type == "bool":
-                widget = QCheckBox(definition.description or name)
+                widget = QCheckBox()
                 widget.toggled.connect(lambda v, n=name: self._attribute(n, bool(v)))
             elif definition.type == "enum":
                 widget = QComboBox()

@@ -74,6 +74,7 @@ class CompareWidget(QWidget):
         self.worker = None
         self.changes_layer = None
         self.heat_layer = None
+        self.setMaximumWidth(400)
         layout = QVBoxLayout(self)
 
         pick = QGroupBox("Dates")

@@ -33,6 +33,7 @@ class ExportWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         install(napari_viewer)
+        self.setMaximumWidth(400)
         layout = QVBoxLayout(self)
 
         png = QGroupBox("Reviewer PNG (same output as `imagery-tool render`)")
