@@ -185,6 +185,8 @@ def test_change_labels_give_sign_and_area(pair, changes_file):
 
 def test_fallback_text_engine_renders_the_same_picture(pair, monkeypatch):
     """Without raqm, arabic-reshaper + python-bidi draw the same Arabic caption."""
+    pytest.importorskip("arabic_reshaper")
+    pytest.importorskip("bidi")
     from imagery_tool.render import text as text_mod
 
     _, after = pair

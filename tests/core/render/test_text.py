@@ -1,5 +1,6 @@
 """Text: bundled font, Arabic shaped and right to left with either layout engine."""
 
+import importlib.util
 import unicodedata
 
 import numpy as np
@@ -20,6 +21,12 @@ from imagery_tool.render.text import (
 
 SITE = "قاعدة حميميم"
 
+# The fallback engine's libraries (declared dependencies; skip cleanly where missing).
+needs_bidi = pytest.mark.skipif(
+    not all(importlib.util.find_spec(m) for m in ("arabic_reshaper", "bidi")),
+    reason="arabic-reshaper / python-bidi not installed",
+)
+
 
 def test_bundled_fonts_cover_latin_cyrillic_and_arabic():
     font = load_font(20)
@@ -29,6 +36,7 @@ def test_bundled_fonts_cover_latin_cyrillic_and_arabic():
         assert font.getmask(ch).getbbox() is not None, ch
 
 
+@needs_bidi
 def test_bidi_engine_shapes_and_reverses_arabic():
     out = visual_text(SITE, engine="bidi")
     # Contextual presentation forms (U+FE70-U+FEFF), and the first logical letter (qaf) is last.
@@ -37,6 +45,7 @@ def test_bidi_engine_shapes_and_reverses_arabic():
     assert visual_text("An-124", engine="bidi") == "An-124"
 
 
+@needs_bidi
 def test_isolate_keeps_numbers_after_an_arabic_name_left_to_right():
     line = f"{isolate(SITE)}: 2024-12-06"
     out = visual_text(line, engine="bidi")
@@ -58,6 +67,7 @@ def _ink(text: str, engine: str) -> np.ndarray:
     return np.asarray(image) > 127
 
 
+@needs_bidi
 @pytest.mark.skipif(text_mod.text_engine() != "raqm", reason="Pillow without raqm")
 def test_raqm_and_bidi_engines_draw_the_same_arabic():
     raqm, bidi = _ink(SITE, "raqm"), _ink(SITE, "bidi")
