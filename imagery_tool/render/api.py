@@ -277,132 +277,165 @@ def render(
         raise RenderError("--heat compares two dates; give the earlier tile with --before")
     base = before_tile or main  # the grid the frame (and every outline) is drawn on
     window = region.window(base.georef, name=str(base.path)) if region is not None else None
-    n_panels = 2 if before_tile is not None else 1
-
-    # -- sizes ---------------------------------------------------------------------------------
-    window = window or Window(0, 0, base.width, base.height)
-    if width is not None:
-        total = int(width)
-    elif scale is not None:
-        total = make_frame(base.georef, window, scale=scale).out_shape[1] * n_panels
-    else:  # full resolution, up to a width that reads well in a report
-        total = DEFAULT_MAX_WIDTH if n_panels == 1 else DEFAULT_SHEET_WIDTH
-        total = min(total, int(window.width) * n_panels)
-    style = Style.for_width(total)
-    gutter = style.margin if n_panels == 2 else 0
-    panel_w = (total - gutter * (n_panels - 1)) // n_panels
-    if n_panels == 2:
-        gutter = total - 2 * panel_w  # keep the asked width exactly
-    frame = make_frame(base.georef, window, width=panel_w)
-    total = panel_w * n_panels + gutter * (n_panels - 1)
-
-    # -- inputs --------------------------------------------------------------------------------
+    frame, style, gutter = _plan(base, window, panels=2 if before_tile else 1, width=width,
+                                 scale=scale)  # fmt: skip
     if isinstance(annotations, (str, Path)):
         annotations = load_annotations(annotations, tiles=[t for t in (main, before_tile) if t])
-    items = list(annotations)
-    on_main, on_before, other = _split_annotations(items, main, before_tile)
-    if before_tile is not None:
-        on_main = move_marks(on_main, main.georef, base.georef)
-    if items and not any(_on_grid(m, *base.georef.shape) for m in on_main + on_before):
-        names = sorted({str(getattr(a, "tile", None) or "?") for a in items})
-        raise RenderError(
-            f"none of the {len(items)} annotations lies on {main.name}"
-            + (f" or {before_tile.name}" if before_tile else "")
-            + f" (they are for {', '.join(names[:3])}); pass the annotations of this tile"
-        )
-    change_marks: list[Mark] = []
-    if changes is not None:
-        if isinstance(changes, (str, Path)):
-            change_marks = read_changes(changes, base.georef, tile_name=base.name)
-            source = str(changes)
-        else:
-            change_marks = list(changes)
-            source = "the changes"
-        if change_marks and not any(_on_grid(m, *base.georef.shape) for m in change_marks):
-            raise RenderError(
-                f"{source}: none of the {len(change_marks)} change regions lies on {base.name}; "
-                "pass the changes detected for this pair"
-            )
+    on_main, on_before, skipped = _annotation_marks(list(annotations), main, before_tile)
+    change_marks = _change_marks(changes, base)
 
-    # -- panels --------------------------------------------------------------------------------
+    # -- panels: imagery, then outlines, labels and decorations ----------------------------------
     if before_tile is not None:
         rgb_before, valid_before = read_frame(before_tile, frame)
         rgb_after, valid_after = read_onto(main, frame, frame_name=before_tile.name)
-        panel_specs = [
+        if heat:
+            valid = valid_before & valid_after
+            blur = max(1.0, style.line)
+            rgb_after = overlay_heat(rgb_after, change_heat(rgb_before, rgb_after, valid,
+                                                            blur_px=blur))  # fmt: skip
+        specs = [
             ("before", before_tile, rgb_before, on_before),
             ("after", main, rgb_after, on_main),
         ]
-        if heat:
-            heat_map = change_heat(
-                rgb_before, rgb_after, valid_before & valid_after, blur_px=max(1.0, style.line)
-            )
-            panel_specs[1] = ("after", main, overlay_heat(rgb_after, heat_map), on_main)
     else:
-        rgb, _ = read_frame(main, frame)
-        panel_specs = [("tile", main, rgb, on_main)]
-
-    visible_ann = [m for _, _, _, ms in panel_specs for m in ms if _in_frame(m, frame)]
-    colours = class_colours((m.label for m in visible_ann), _schema_order())
-    visible_changes = _sort_marks([m for m in change_marks if _in_frame(m, frame)])
+        specs = [("tile", main, read_frame(main, frame)[0], on_main)]
+    specs = [
+        (n, t, rgb, _sort_marks([m for m in ms if _in_frame(m, frame)])) for n, t, rgb, ms in specs
+    ]
+    shown = [m for *_, ms in specs for m in ms]
+    colours = class_colours((m.label for m in shown), _schema_order())
+    changes_shown = _sort_marks([m for m in change_marks if _in_frame(m, frame)])
 
     rendering = Rendering(image=np.zeros((1, 1, 3), np.uint8), panels=[])
-    panel_canvases = []
-    for k, (name, ptile, rgb, marks) in enumerate(panel_specs):
-        draw_list = []
-        shown = _sort_marks([m for m in marks if _in_frame(m, frame)])
-        for m in visible_changes:
-            # A change is labelled on the panel where its object is (AFTER for appeared and
-            # changed, BEFORE for disappeared), unless an annotation there already names it.
-            show = (name == "tile") or (name == "before") == (m.kind == "disappeared")
-            show = show and not any(_overlap(m, a) >= 0.3 for a in shown)
-            draw_list.append((m, _change_colour(m), label_text(m) if show else None))
-        for m in shown:
-            draw_list.append((m, colours[m.label], label_text(m, attributes=attributes)))
-        tag = {"before": "BEFORE", "after": "AFTER"}.get(name)
-        tag = f"{tag} · {_day(ptile)}" if tag else _day(ptile)
+    canvases = []
+    for k, (name, ptile, rgb, marks) in enumerate(specs):
+        draw_list = [(m, CHANGE_COLOURS[m.kind], _change_label(m, name, marks))
+                     for m in changes_shown]  # fmt: skip
+        draw_list += [(m, colours[m.label], label_text(m, attributes=attributes)) for m in marks]
+        tag = {"before": "BEFORE · ", "after": "AFTER · "}.get(name, "") + _day(ptile)
         result = draw_panel(rgb, frame, style, tag=tag, marks=draw_list)
-        x = k * (panel_w + gutter)
+        x = k * (frame.out_shape[1] + gutter)
         rendering.panels.append(PanelInfo(name, ptile, frame, (x, 0)))
         rendering.outlines += [(name, m, pts + [x, 0]) for m, pts in result.outlines]
         rendering.labels += [(t, _shift(r, x, 0)) for t, r in result.labels]
         rendering.reserved += [_shift(r, x, 0) for r in result.reserved]
         rendering.hidden_labels += result.hidden
-        panel_canvases.append((x, result.canvas))
+        canvases.append((x, result.canvas))
+    total = frame.out_shape[1] * len(specs) + gutter * (len(specs) - 1)
 
-    # -- caption -------------------------------------------------------------------------------
+    # -- caption and chips ---------------------------------------------------------------------
     footer = _footer(
         main, before_tile, frame, title=title, site=site, heat=heat,
-        classes=Counter(m.label for m in visible_ann),
-        kinds=Counter(m.kind for m in visible_changes),
-        colours=colours, hidden=rendering.hidden_labels, skipped=other,
+        classes=Counter(m.label for m in shown), kinds=Counter(m.kind for m in changes_shown),
+        colours=colours, hidden=rendering.hidden_labels, skipped=skipped,
     )  # fmt: skip
     footer_canvas, legend = draw_footer(footer, style, total)
     rendering.caption = [footer.title, *footer.lines]
-    chip_canvas, chip_cells = None, []
-    if chips and visible_ann:
+    canvases.append((0, footer_canvas))
+    if chips and shown:
         chip_list = [
-            Chip(before_tile if name == "before" else ptile, m, colours[m.label])
-            for name, ptile, _, ms in panel_specs
-            for m in _sort_marks([m for m in ms if _in_frame(m, frame)])
+            _chip_on_own_grid(Chip(ptile, m, colours[m.label]), main, before_tile)
+            for _, ptile, _, ms in specs
+            for m in ms
         ]
-        chip_list = [_chip_on_own_grid(c, main, before_tile) for c in chip_list]
-        chip_canvas, chip_cells = contact_sheet(chip_list, style, total)
+        chip_canvas, cells = contact_sheet(chip_list, style, total)
+        canvases.append((0, chip_canvas))
+    _compose(rendering, canvases, total, legend, cells if chips and shown else [])
+    return rendering
 
-    panel_h = frame.out_shape[0]
-    height = panel_h + footer_canvas.pixels.shape[0]
-    height += chip_canvas.pixels.shape[0] if chip_canvas is not None else 0
-    page = Canvas.blank(height, total, PAPER)
-    for x, canvas in panel_canvases:
+
+def _plan(
+    base: Tile, window: Window | None, *, panels: int, width: int | None, scale: float | None
+) -> tuple[Frame, Style, int]:
+    """Choose the frame of each panel, the style and the gutter between panels.
+
+    ``width`` is the whole picture's; with ``scale`` the panels get the scale's size; otherwise
+    full resolution up to `DEFAULT_MAX_WIDTH` (`DEFAULT_SHEET_WIDTH` for a sheet).
+    """
+    window = window or Window(0, 0, base.width, base.height)
+    if width is not None:
+        total = int(width)
+    elif scale is not None:
+        total = make_frame(base.georef, window, scale=scale).out_shape[1] * panels
+    else:
+        total = DEFAULT_MAX_WIDTH if panels == 1 else DEFAULT_SHEET_WIDTH
+        total = min(total, int(window.width) * panels)
+    style = Style.for_width(total)
+    gutter = style.margin if panels == 2 else 0
+    panel_w = (total - gutter * (panels - 1)) // panels
+    if panels == 2:
+        gutter = total - 2 * panel_w  # keep the asked width exactly
+    return make_frame(base.georef, window, width=panel_w), style, gutter
+
+
+def _annotation_marks(
+    items: list[Any], main: Tile, before: Tile | None
+) -> tuple[list[Mark], list[Mark], int]:
+    """Annotation marks on the frame's grid: (of AFTER or the tile, of BEFORE, skipped).
+
+    Raises `RenderError` when annotations were given but none lies on the tile(s).
+    """
+    on_main, on_before, skipped = _split_annotations(items, main, before)
+    base = before or main
+    if before is not None:
+        on_main = move_marks(on_main, main.georef, base.georef)
+    if items and not any(_on_grid(m, *base.georef.shape) for m in on_main + on_before):
+        names = sorted({str(getattr(a, "tile", None) or "?") for a in items})
+        raise RenderError(
+            f"none of the {len(items)} annotations lies on {main.name}"
+            + (f" or {before.name}" if before else "")
+            + f" (they are for {', '.join(names[:3])}); pass the annotations of this tile"
+        )
+    return on_main, on_before, skipped
+
+
+def _change_marks(changes: Iterable[Mark] | str | Path | None, base: Tile) -> list[Mark]:
+    """Change marks on BEFORE's (the frame's) grid, from a file or as given."""
+    if changes is None:
+        return []
+    if isinstance(changes, (str, Path)):
+        marks = read_changes(changes, base.georef, tile_name=base.name)
+        source = str(changes)
+    else:
+        marks, source = list(changes), "the changes"
+    if marks and not any(_on_grid(m, *base.georef.shape) for m in marks):
+        raise RenderError(
+            f"{source}: none of the {len(marks)} change regions lies on {base.name}; "
+            "pass the changes detected for this pair"
+        )
+    return marks
+
+
+def _change_label(mark: Mark, panel: str, annotations: list[Mark]) -> str | None:
+    """Return the label of a change on a panel, or ``None`` to draw its outline only.
+
+    A change is labelled where its object is (AFTER for appeared and changed, BEFORE for
+    disappeared; always on a single tile), unless an annotation there already names it.
+    """
+    here = panel == "tile" or (panel == "before") == (mark.kind == "disappeared")
+    if not here or any(_overlap(mark, a) >= 0.3 for a in annotations):
+        return None
+    return label_text(mark)
+
+
+def _compose(rendering: Rendering, canvases: list, width: int, legend: list, cells: list):
+    """Stack the panels (side by side), the footer and the chips into the final picture."""
+    panel_h = canvases[0][1].pixels.shape[0]
+    n_panels = len(rendering.panels)
+    below = canvases[n_panels:]
+    height = panel_h + sum(c.pixels.shape[0] for _, c in below)
+    page = Canvas.blank(height, width, PAPER)
+    for x, canvas in canvases[:n_panels]:
         page.paste(canvas, x, 0)
-    page.paste(footer_canvas, 0, panel_h)
+    y = panel_h
     rendering.footer_origin = panel_h
     rendering.legend = [(t, _shift(r, 0, panel_h)) for t, r in legend]
-    if chip_canvas is not None:
-        y = panel_h + footer_canvas.pixels.shape[0]
-        page.paste(chip_canvas, 0, y)
-        rendering.chips = [(t, _shift(r, 0, y)) for t, r in chip_cells]
+    for i, (_, canvas) in enumerate(below):
+        page.paste(canvas, 0, y)
+        if i == 1:
+            rendering.chips = [(t, _shift(r, 0, y)) for t, r in cells]
+        y += canvas.pixels.shape[0]
     rendering.image = page.finish()
-    return rendering
 
 
 def _overlap(a: Mark, b: Mark) -> float:
@@ -422,10 +455,6 @@ def _chip_on_own_grid(chip: Chip, main: Tile, before: Tile | None) -> Chip:
         return chip
     (mark,) = move_marks([chip.mark], before.georef, main.georef)
     return Chip(main, mark, chip.colour)
-
-
-def _change_colour(mark: Mark) -> tuple[int, int, int]:
-    return CHANGE_COLOURS[mark.kind]
 
 
 def _shift(rect: tuple, dx: int, dy: int) -> tuple[int, int, int, int]:
