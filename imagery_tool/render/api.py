@@ -525,7 +525,7 @@ def _footer(
     notes.append("solid boxes: annotations (tick = heading) · dashed: detected changes")
     lines.append(" · ".join(notes))
     class_entries = [
-        LegendEntry(f"{name} ({n})", colours[name])
+        LegendEntry(f"{isolate(name)} ({n})", colours[name])
         for name, n in sorted(classes.items(), key=lambda kv: list(colours).index(kv[0]))
     ]
     change_entries = change_legend({k: kinds.get(k, 0) for k in CHANGE_KINDS})
