@@ -27,6 +27,7 @@ __all__ = ["BOX_LAYER_NAME", "LABEL_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSessi
 
 BOX_LAYER_NAME = "boxes"
 LABEL_LAYER_NAME = "box labels"
+LABEL_COLOUR = "#ff9f1c"  # orange: readable on light concrete and on dark ground
 LOCK_WAIT_S = 1.5  # how long an edit waits for a store locked by another process
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
@@ -148,7 +149,7 @@ class AnnotationSession:
             face_color="transparent",
             border_width=0,
             features={"text": np.array([], dtype=object)},
-            text={"string": "{text}", "size": 9, "color": "white", "anchor": "lower_left"},
+            text={"string": "{text}", "size": 9, "color": LABEL_COLOUR, "anchor": "lower_left"},
         )
         self.label_layer.editable = False
         self.viewer.layers.selection.active = layer
@@ -269,9 +270,11 @@ class AnnotationSession:
     def describe(self, box: BoxAnnotation) -> str:
         """Return the line shown on the canvas next to a box."""
         flags = [k for k, v in box.attributes.items() if v is True]
-        size, _ = self.size_text(box)
+        size, fits = self.size_text(box)
         head = " ".join([box.label, *flags])
         tail = "" if box.review == "unreviewed" else f" [{box.review}]"
+        if size.endswith("(!)"):  # the class cannot fit the box: say what does
+            tail += f" fits: {fits}"
         return f"{head} {size}{tail}"
 
     def refresh_labels(self) -> None:

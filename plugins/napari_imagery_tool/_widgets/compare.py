@@ -28,6 +28,7 @@ __all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
 
 KIND_COLOURS = {"appeared": "#ff3b30", "disappeared": "#3b82ff", "changed": "#ffb000"}
 BLINK_MS = 600
+SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-aligned boxes
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
 
 
@@ -265,7 +266,7 @@ class CompareWidget(QWidget):
             self.list.addItem(f"#{i} {region.change}  score {region.score:.2f}  {size}")
             polygons.append(self._polygon(region))
             colours.append(KIND_COLOURS.get(region.change, "#ffffff"))
-            texts.append(f"#{i} {region.change}")
+            texts.append(f"#{i}")
         name = f"changes {self.info.dates[before]} → {self.info.dates[after]}"
         for layer in (self.changes_layer, self.heat_layer):
             if layer is not None and layer in self.viewer.layers:
@@ -280,8 +281,12 @@ class CompareWidget(QWidget):
             face_color="transparent",
             edge_width=3,
             features={"text": texts},
-            text={"string": "{text}", "size": 9, "color": "white", "anchor": "upper_left"},
-            metadata={"imagery_tool_georef": self.info.georef, "imagery_tool_changes": result},
+            text={"string": "{text}", "size": 8, "color": "white", "anchor": "upper_left"},
+            metadata={
+                "imagery_tool_georef": self.info.georef,
+                "imagery_tool_tile": self.info.tiles[0].name,  # polygons on the stack grid
+                "imagery_tool_changes": result,
+            },
         )
         self.viewer.layers.selection.active = self.image_layer
         self.viewer.dims.set_current_step(0, after)
@@ -359,7 +364,12 @@ class CompareWidget(QWidget):
         session = self._session()
         before, after = self.dates
         t = before if region.change == "disappeared" else after
-        xy = self.info.from_tile(before, np.asarray(region.polygon_px, dtype=float))
+        polygon = np.asarray(region.polygon_px, dtype=float)
+        if region.length_px < SQUARE_RATIO * region.width_px:
+            # a near-square region has no reliable orientation: keep its axis-aligned box
+            c0, r0, c1, r1 = region.bbox_px
+            polygon = np.array([[c0, r0], [c1, r0], [c1, r1], [c0, r1]], dtype=float)
+        xy = self.info.from_tile(before, polygon)
         corners = self.info.to_tile(t, xy)
         box = session._new_box(corners, t, source="detected", score=float(region.score),
                                label=session.label, attributes={})  # fmt: skip
@@ -372,9 +382,10 @@ class CompareWidget(QWidget):
                 label = "unknown fixed-wing" if session.schema.get("unknown fixed-wing") else None
             if label:
                 box = box.replace(label=label)
+        provenance = f"{region.change} {self.info.dates[before]} → {self.info.dates[after]}"
+        attributes = {"note": provenance} if "note" in session.schema.attributes else {}
         box = box.replace(
-            author=f"imagery-tool detect ({self.result.method})",
-            review_note=f"{region.change} {self.info.dates[before]} → {self.info.dates[after]}",
+            author=f"imagery-tool detect ({self.result.method})", attributes=attributes
         )
         stored = session.add_box(box)
         item = self.list.item(row)

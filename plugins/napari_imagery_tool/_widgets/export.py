@@ -36,7 +36,7 @@ class ExportWidget(QWidget):
         self.setMaximumWidth(400)
         layout = QVBoxLayout(self)
 
-        png = QGroupBox("Reviewer PNG (same output as `imagery-tool render`)")
+        png = QGroupBox("Reviewer PNG (as imagery-tool render)")
         form = QFormLayout(png)
         self.png_edit = QLineEdit()
         form.addRow("file", _with_browse(self.png_edit, "PNG (*.png)", self))
@@ -53,7 +53,7 @@ class ExportWidget(QWidget):
         form.addRow(self.png_button)
         layout.addWidget(png)
 
-        boxes = QGroupBox("Boxes to an interchange format")
+        boxes = QGroupBox("Boxes to a file format")
         form = QFormLayout(boxes)
         self.format_combo = QComboBox()
         try:
