@@ -30,6 +30,7 @@ __all__ = [
     "north_angle",
     "scale_bar_rect",
     "tag_rect",
+    "tag_size",
 ]
 
 PANEL = (18, 18, 18)  # translucent backing of decorations on the image
@@ -183,20 +184,33 @@ def draw_north_arrow(canvas: Canvas, frame: Frame, style: Style) -> tuple | None
     return rect
 
 
-def tag_rect(text: str, xy: tuple[int, int], style: Style) -> tuple[int, int, int, int]:
+def tag_rect(
+    text: str, xy: tuple[int, int], style: Style, *, size: int | None = None
+) -> tuple[int, int, int, int]:
     """Where `draw_tag` draws a tag with its top-left corner at ``xy``."""
-    tw, th = text_size(text, load_font(style.title_font, weight="bold"))
+    tw, th = text_size(text, load_font(size or style.title_font, weight="bold"))
     return (xy[0], xy[1], xy[0] + tw + 4 * style.pad, xy[1] + th + 2 * style.pad)
 
 
-def draw_tag(canvas: Canvas, text: str, xy: tuple[int, int], style: Style) -> tuple:
+def tag_size(text: str, frame: Frame, style: Style) -> int:
+    """Font size for a panel's tag: the title size, smaller when it would reach the arrow."""
+    limit = arrow_rect(frame, style)[0] - style.margin
+    for size in (style.title_font, style.caption_font, style.label_font, 11, 9):
+        if tag_rect(text, (style.margin, style.margin), style, size=size)[2] <= limit:
+            return size
+    return 9
+
+
+def draw_tag(
+    canvas: Canvas, text: str, xy: tuple[int, int], style: Style, *, size: int | None = None
+) -> tuple:
     """Draw a bold tag (e.g. ``BEFORE · 2024-12-06``) on a dark backing; return its rectangle."""
-    rect = tag_rect(text, xy, style)
+    rect = tag_rect(text, xy, style, size=size)
     blend_rect(canvas.pixels, rect, PANEL, 0.7)
     canvas.text(
         text,
         (xy[0] + 2 * style.pad, xy[1] + style.pad),
-        size=style.title_font,
+        size=size or style.title_font,
         weight="bold",
         fill=INK,
     )

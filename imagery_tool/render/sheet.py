@@ -20,6 +20,7 @@ from imagery_tool.render.decorations import (
     north_angle,
     scale_bar_rect,
     tag_rect,
+    tag_size,
 )
 from imagery_tool.render.draw import Canvas, Style, blend_rect, draw_outline, draw_polyline
 from imagery_tool.render.labels import place_labels
@@ -102,8 +103,9 @@ def draw_panel(
         )  # fmt: skip
         result.outlines.append((mark, pts))
     # Decorations are drawn last (over leader lines) but their room is reserved first.
+    tsize = tag_size(tag, frame, style) if tag else None
     decorations = [
-        (tag_rect(tag, (style.margin, style.margin), style) if tag else None),
+        (tag_rect(tag, (style.margin, style.margin), style, size=tsize) if tag else None),
         (arrow_rect(frame, style) if north_angle(frame) is not None else None),
         scale_bar_rect(frame, style),
     ]
@@ -150,7 +152,7 @@ def draw_panel(
         )
         result.labels.append((text, spot.rect))
     if tag:
-        draw_tag(canvas, tag, (style.margin, style.margin), style)
+        draw_tag(canvas, tag, (style.margin, style.margin), style, size=tsize)
     draw_north_arrow(canvas, frame, style)
     draw_scale_bar(canvas, frame, style)
     return result
@@ -187,21 +189,48 @@ class Footer:
         return [("Objects", self.classes), ("Changes", self.changes), ("Overlay", self.extra)]
 
 
-def _wrap(line: str, font, width: int) -> list[str]:
-    """Break a caption line at its ' · ' separators so that each piece fits ``width``."""
+def _wrap(line: str, font, width: int, sep: str = " · ") -> list[str]:
+    """Break a caption line so that each piece fits ``width`` pixels.
+
+    Breaks go at the ' · ' separators first, then at spaces; a single word still too wide is
+    cut with an ellipsis.
+    """
     if text_size(line, font)[0] <= width:
         return [line]
-    parts = line.split(" · ")
+    if sep not in line:
+        if sep == " " or " " not in line:
+            return [_ellipsis(line, font, width)]
+        return _wrap(line, font, width, sep=" ")
     out, current = [], ""
-    for part in parts:
-        trial = part if not current else f"{current} · {part}"
+    for part in line.split(sep):
+        trial = part if not current else f"{current}{sep}{part}"
         if current and text_size(trial, font)[0] > width:
             out.append(current)
             current = part
         else:
             current = trial
     out.append(current)
-    return out
+    finer = " " if sep != " " else None
+    pieces = [
+        p for piece in out for p in ([piece] if finer is None else _wrap(piece, font, width, finer))
+    ]
+    return _balance_isolates(pieces)
+
+
+def _balance_isolates(pieces: list[str]) -> list[str]:
+    """Close isolates (U+2068 ... U+2069) cut by a line break and reopen them on the next line."""
+    depth, fixed = 0, []
+    for piece in pieces:
+        opened = depth + piece.count("\u2068") - piece.count("\u2069")
+        fixed.append("\u2068" * depth + piece + "\u2069" * max(opened, 0))
+        depth = max(opened, 0)
+    return fixed
+
+
+def _ellipsis(text: str, font, width: int) -> str:
+    while len(text) > 1 and text_size(text + "…", font)[0] > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _layout_footer(footer: Footer, style: Style, width: int):
@@ -209,14 +238,15 @@ def _layout_footer(footer: Footer, style: Style, width: int):
     title_font = load_font(style.title_font, weight="bold")
     inner = width - 2 * style.margin
     lines = [piece for line in footer.lines for piece in _wrap(line, font, inner)]
+    titles = _wrap(footer.title, title_font, inner)
     rows = flow_legend(footer.groups(), style, inner)
     title_h = text_size("Ag", title_font)[1]
     line_h = text_size("Ag", font)[1] + style.pad
-    height = style.margin + title_h + style.pad * 2 + len(lines) * line_h
+    height = style.margin + len(titles) * title_h + style.pad * 2 + len(lines) * line_h
     if rows:
         height += style.pad * 2 + legend_height(rows, style)
     height += style.margin
-    return lines, rows, title_h, line_h, height
+    return titles, lines, rows, title_h, line_h, height
 
 
 def footer_height(footer: Footer, style: Style, width: int) -> int:
@@ -233,11 +263,13 @@ def draw_footer(footer: Footer, style: Style, width: int) -> tuple[Canvas, list]
     legend : list of (str, (int, int, int, int))
         Legend entries drawn and their rectangles (headings excluded).
     """
-    lines, rows, title_h, line_h, height = _layout_footer(footer, style, width)
+    titles, lines, rows, title_h, line_h, height = _layout_footer(footer, style, width)
     canvas = Canvas.blank(height, width, PAPER)
     x, y = style.margin, style.margin
-    canvas.text(footer.title, (x, y), size=style.title_font, weight="bold", fill=PAPER_INK)
-    y += title_h + style.pad * 2
+    for title in titles:
+        canvas.text(title, (x, y), size=style.title_font, weight="bold", fill=PAPER_INK)
+        y += title_h
+    y += style.pad * 2
     for line in lines:
         canvas.text(line, (x, y), size=style.caption_font, fill=PAPER_INK)
         y += line_h
