@@ -111,14 +111,26 @@ def write_pair(pair, folder: Path) -> tuple[Path, Path]:
 
 
 def truth_boxes(truth: dict, shape: tuple[int, int]) -> tuple[list, list]:
-    """(scored, neutral): truth boxes with their kind; neutral ones are not counted."""
+    """(scored, neutral): truth boxes with their kind; neutral ones are not counted.
+
+    Neutral: less than half inside the image, or an object replaced by another of the same
+    class at the same place (the generator gives it a new id, but nothing visible changed).
+    """
     h, w = shape
     scored, neutral = [], []
+    swapped = {
+        (tuple(a["bbox_px_before"]), tuple(d["bbox_px_before"]))
+        for a in truth["appeared"]
+        for d in truth["disappeared"]
+        if a["class"] == d["class"] and iou(a["bbox_px_before"], d["bbox_px_before"]) > 0.8
+    }
+    invisible = {box for pair in swapped for box in pair}
     for kind in ("appeared", "disappeared"):
         for rec in truth[kind]:
             box = rec["bbox_px_before"]
             inside = _area(_clip(box, w, h)) / max(_area(box), 1e-9)
-            (scored if inside >= 0.5 else neutral).append((box, kind))
+            ok = inside >= 0.5 and tuple(box) not in invisible
+            (scored if ok else neutral).append((box, kind))
     return scored, neutral
 
 

@@ -100,14 +100,13 @@ def robust_change(
     sa = _smooth(after, sigma)
     magnitude = cva_magnitude(sb, sa)
     strength = magnitude * np.float32(1.0 / threshold)
-    gb = sb.mean(axis=0, dtype=np.float32)
-    ga = sa.mean(axis=0, dtype=np.float32)
+    gb = _grey(sb)
+    ga = _grey(sa)
     candidate = (strength > 1.0) & valid
     mask = np.zeros(valid.shape, dtype=bool)
     shadow_mask = np.zeros(valid.shape, dtype=bool)
     if candidate.any():
-        ncc = _local_ncc(gb, ga, eps=(2.0 * noise) ** 2)
-        candidate &= ncc < ncc_max
+        candidate &= ~_structure_kept(gb, ga, candidate, eps=(2.0 * noise) ** 2, ncc_max=ncc_max)
         if before.shape[0] >= 3 and candidate.any():
             rows, cols = np.nonzero(candidate)
             offset = np.float32(max(2.0 * noise, 1.0))
@@ -119,6 +118,35 @@ def robust_change(
             shadow_mask[rows[shadow], cols[shadow]] = True
         mask = candidate
     return ChangeMaps(mask, shadow_mask, strength, gb, ga, sb, sa)
+
+
+def _grey(bands: np.ndarray) -> np.ndarray:
+    total = bands[0].copy()
+    for band in bands[1:]:
+        cv2.add(total, band, dst=total)
+    total *= np.float32(1.0 / len(bands))
+    return total
+
+
+def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, tile: int = 64):
+    """Where candidates keep their local structure (NCC >= ncc_max), evaluated only on the
+    tiles that hold candidates (changes are sparse, so this is most of the saving)."""
+    h, w = candidate.shape
+    kept = np.zeros_like(candidate)
+    th, tw = -(-h // tile), -(-w // tile)
+    padded = np.zeros((th * tile, tw * tile), dtype=bool)
+    padded[:h, :w] = candidate
+    flags = padded.reshape(th, tile, tw, tile).any(axis=(1, 3))
+    pad = 4
+    for ty, tx in zip(*np.nonzero(flags), strict=True):
+        r0, c0 = ty * tile, tx * tile
+        r1, c1 = min(h, r0 + tile), min(w, c0 + tile)
+        rr0, cc0 = max(0, r0 - pad), max(0, c0 - pad)
+        rr1, cc1 = min(h, r1 + pad), min(w, c1 + pad)
+        ncc = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], eps=eps)
+        inner = ncc[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0]
+        kept[r0:r1, c0:c1] = candidate[r0:r1, c0:c1] & (inner >= ncc_max)
+    return kept
 
 
 def _local_ncc(x: np.ndarray, y: np.ndarray, *, eps: float, size: int = 7) -> np.ndarray:

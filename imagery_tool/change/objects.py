@@ -39,6 +39,9 @@ class RegionRules:
     body_share : float
         The box is drawn around the non-shadow change when its box covers at least this share
         of the whole object's box (else around everything, shadow included).
+    min_aspect : float
+        Objects narrower than this share of their length are dropped (vehicles and aircraft
+        are not lines).
     """
 
     min_size_m: float = 3.0
@@ -50,6 +53,7 @@ class RegionRules:
     kind_margin: float = 0.25
     min_evidence: float = 0.1
     body_share: float = 0.25
+    min_aspect: float = 0.18
 
 
 def extract_regions(
@@ -156,6 +160,8 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
     length_m = length * rules.pixel_size_m
     if length_m < rules.min_size_m or length_m > rules.max_size_m:
         return None
+    if width < rules.min_aspect * length:
+        return None  # a thin stripe: a shadow's edge or a rim along a long line, not an object
     if area * rules.pixel_size_m**2 < 0.25 * rules.min_size_m**2:
         return None
     # structure: the same outline in both dates means the same object under a new light

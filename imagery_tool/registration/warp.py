@@ -76,6 +76,24 @@ def warp_array(
     return cv2.warpAffine(array, m, dsize, flags=flags, borderValue=0)
 
 
+def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Full-resolution read of a window that may reach outside the grid, without GDAL's slow
+    boundless path: read the inside part and pad with zeros (invalid)."""
+    c0, r0 = int(window.col_off), int(window.row_off)
+    w, h = int(window.width), int(window.height)
+    ic0, ir0 = max(0, c0), max(0, r0)
+    ic1, ir1 = min(tile.width, c0 + w), min(tile.height, r0 + h)
+    pixels = np.zeros((len(bands), h, w), dtype=tile.dtype)
+    valid = np.zeros((h, w), dtype=bool)
+    if ic1 > ic0 and ir1 > ir0:
+        inner = Window(ic0, ir0, ic1 - ic0, ir1 - ir0)
+        part = tile.read(window=inner, bands=bands, dataset=dataset)
+        sl = np.s_[ir0 - r0 : ir1 - r0, ic0 - c0 : ic1 - c0]
+        pixels[(slice(None), *sl)] = part
+        valid[sl] = tile.read_valid(window=inner, pixels=part, dataset=dataset)
+    return pixels, valid
+
+
 def read_resampled(
     tile: Tile,
     matrix: np.ndarray,
@@ -142,10 +160,13 @@ def read_resampled(
     read_window = Window(c0, r0, c1 - c0, r1 - r0)
     read_shape = (max(1, round((r1 - r0) / decimate)), max(1, round((c1 - c0) / decimate)))
     with nullcontext(dataset) if dataset is not None else tile.open() as ds:
-        src = tile.read(window=read_window, bands=bands, out_shape=read_shape, dataset=ds)
-        src_valid = tile.read_valid(
-            window=read_window, out_shape=read_shape, pixels=src, dataset=ds
-        )
+        if decimate == 1.0:
+            src, src_valid = _read_padded(tile, read_window, bands, ds)
+        else:
+            src = tile.read(window=read_window, bands=bands, out_shape=read_shape, dataset=ds)
+            src_valid = tile.read_valid(
+                window=read_window, out_shape=read_shape, pixels=src, dataset=ds
+            )
     src_step = ((c1 - c0) / read_shape[1], (r1 - r0) / read_shape[0])
     m = index_matrix(
         np.asarray(matrix),
