@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ import numpy as np
 from PIL import Image
 from rasterio.windows import Window
 
+from imagery_tool.atomic import atomic_write_bytes
 from imagery_tool.errors import RenderError
 from imagery_tool.render.chips import Chip, contact_sheet
 from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
@@ -595,21 +594,9 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
         raise RenderError(f"{path}: is a folder; name a .png file to write")
     if not folder.is_dir():
         raise RenderError(f"{path}: folder {folder} does not exist; create it or choose another")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would create it
-        os.replace(tmp, path)
-        tmp = None
+        return atomic_write_bytes(path, data)
     except OSError as exc:
         raise RenderError(
             f"{path}: cannot write ({exc.strerror or exc}); choose a writable folder"
         ) from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import re
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -17,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from imagery_tool import atomic
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, name_key
 from imagery_tool.annotations.store import TileRecord
@@ -232,18 +230,9 @@ def output_path(folder: Path, name: str) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder + `os.replace`."""
+    """Write ``text`` to ``path`` atomically (see `imagery_tool.atomic`), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic.atomic_write_text(path, text)
 
 
 def warn_lost(format_name: str, lost: Mapping[str, int], *, stacklevel: int = 3) -> list[str]:
