@@ -31,6 +31,9 @@ DUPLICATE_POLICIES = {
     "first": "keep the first by file name, skip the others and list them",
 }
 
+# Raster files this command writes into its output folder (never inputs).
+_OUTPUTS = frozenset({"timeline.png"})
+
 # Two footprints belong to one site when they share this fraction of the smaller one.
 _SAME_SITE_OVERLAP = 0.5
 _DATE_IN_NAME = re.compile(
@@ -152,7 +155,7 @@ def collect_inputs(
         What to do with two tiles of one site acquired at the same time (see
         `DUPLICATE_POLICIES`).
     exclude : str or Path, optional
-        A folder whose files are never inputs (the output folder).
+        The output folder: the files the run writes there are never inputs.
 
     Returns
     -------
@@ -228,7 +231,7 @@ def _scan_folder(folder: Path, exclude) -> tuple[list[DatedTile], list[Skipped]]
             continue
         if not path.is_file():
             continue
-        if excluded is not None and path.resolve().parent == excluded:
+        if excluded is not None and path.name in _OUTPUTS and path.resolve().parent == excluded:
             continue
         tile, error = _open(path)
         if tile is None:

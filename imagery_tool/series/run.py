@@ -28,7 +28,7 @@ from imagery_tool.series.engine import (
 )
 from imagery_tool.series.inputs import DatedTile, SiteSeries, Skipped, collect_inputs
 from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
-from imagery_tool.series.timeline import Timeline, write_timeline
+from imagery_tool.series.timeline import Timeline, rows_shown, write_timeline
 from imagery_tool.series.tracking import Event, track_objects
 
 __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
@@ -515,7 +515,7 @@ def _events(site: _Site, grid: _ReferenceGrid) -> list[Event]:
                     pair=k,
                     change=p["change"],
                     score=float(p["score"]),
-                    bbox=tuple(round(v, 2) for v in bbox),
+                    bbox=tuple(round(v, 1) for v in bbox),
                     length_m=p.get("length_m"),
                     width_m=p.get("width_m"),
                     area_m2=p.get("area_m2"),
@@ -545,32 +545,34 @@ def _build_timeline(site: _Site) -> tuple[Timeline, dict[str, np.ndarray]]:
         lonlat=lonlat,
         reference=site.tiles[0].path.name,
     )
-    chips = {}
-    for t in tracks:
+    chips: dict[str, np.ndarray] = {}
+    by_date: dict[int, list] = {}
+    for t in rows_shown(tracks):
+        by_date.setdefault(t.first if t.arrived else t.last, []).append(t)
+    for index, chosen in sorted(by_date.items()):
+        tile = site.tiles[index].tile
         try:
-            chips[t.id] = _chip(site, grid, t)
+            with tile.open() as ds:
+                for t in chosen:
+                    chips[t.id] = _chip(tile, ds, _box_on(grid, index, t.bbox, forward=False))
         except (ImageryToolError, ValueError):  # a chip is a nicety: never fail the run for it
             continue
     return timeline, chips
 
 
-def _chip(site: _Site, grid: _ReferenceGrid, track, side: int = 96) -> np.ndarray:
-    """Read the object on a date it was present, boxed, as (side, side, 3) uint8."""
-    index = track.first if track.arrived else track.last
-    tile = site.tiles[index].tile
-    c0, r0, c1, r1 = _box_on(grid, index, track.bbox, forward=False)
+def _chip(tile, dataset, box, side: int = 96) -> np.ndarray:
+    """Read the object's box (on ``tile``'s grid) with a margin, boxed, as (side, side, 3) uint8."""
+    c0, r0, c1, r1 = box
     extent = max(c1 - c0, r1 - r0) * 1.4 + 16
     cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
     n = max(8, math.ceil(extent))
     window = Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
     out = (min(n, side), min(n, side))
-    with tile.open() as ds:
-        pixels = tile.read(window=window, bands=tile.rgb_bands, out_shape=out, dataset=ds)
-        valid = tile.read_valid(window=window, out_shape=out, pixels=pixels, dataset=ds)
+    pixels = tile.read(window=window, bands=tile.rgb_bands, out_shape=out, dataset=dataset)
+    valid = tile.read_valid(window=window, out_shape=out, pixels=pixels, dataset=dataset)
     rgba = stretch_to_uint8(pixels, stretch_limits(pixels, valid), valid)
-    rgb = cv2.resize(
-        np.ascontiguousarray(rgba[..., :3]), (side, side), interpolation=cv2.INTER_LINEAR
-    )
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    rgb = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_LINEAR)
     scale = side / n
     p0 = (round((c0 - window.col_off) * scale), round((r0 - window.row_off) * scale))
     p1 = (round((c1 - window.col_off) * scale), round((r1 - window.row_off) * scale))

@@ -16,7 +16,15 @@ from PIL import Image, ImageDraw, ImageFont
 from imagery_tool.change.result import atomic_write
 from imagery_tool.series.tracking import Event, Track
 
-__all__ = ["CSV_COLUMNS", "SIZE_CLASSES", "Timeline", "size_class", "write_timeline"]
+__all__ = [
+    "CSV_COLUMNS",
+    "SIZE_CLASSES",
+    "Timeline",
+    "render_timeline",
+    "rows_shown",
+    "size_class",
+    "write_timeline",
+]
 
 # Long side of the changed region (object plus its shadow) in metres -> size class.
 SIZE_CLASSES = {
@@ -162,6 +170,12 @@ class Timeline:
         return buffer.getvalue()
 
 
+def rows_shown(tracks: list[Track]) -> list[Track]:
+    """Return the tracks the PNG has a row for: the largest 40, in id order."""
+    chosen = sorted(tracks, key=lambda t: (-(t.key_event.area_m2 or 0.0), t.id))[:_MAX_ROWS_PNG]
+    return sorted(chosen, key=lambda t: t.id)
+
+
 def write_timeline(
     timeline: Timeline, outdir: str | Path, *, chips: dict[str, np.ndarray] | None = None
 ) -> dict[str, Path]:
@@ -216,8 +230,7 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
     (H, W, 3) uint8 ndarray
     """
     n = len(timeline.dates)
-    tracks = sorted(timeline.tracks, key=lambda t: -(t.key_event.area_m2 or 0.0))[:_MAX_ROWS_PNG]
-    tracks.sort(key=lambda t: t.id)
+    tracks = rows_shown(timeline.tracks)
     chip_side, row_h = 72, 80
     left, right, top = 330, 30, 70
     chart_h = 170

@@ -1,0 +1,125 @@
+"""Throughput of `imagery-tool series` on a 12-date series, local and distributed, 1 and 2 workers.
+
+Usage::
+
+    python benchmarks/bench_series.py                      # 12 dates of 4096 x 4096, all configs
+    python benchmarks/bench_series.py --size 2048 --configs local-2,distributed-2
+    python benchmarks/bench_series.py --scheduler tcp://HOST:8786 --data /shared/series_4096
+
+The series is generated once into ``benchmarks/_data/series_<size>`` (git-ignored) by the
+synthetic generator (`imagery_tool.series.synthetic`). Each configuration recomputes every pair
+(``force=True``) into a fresh folder. Throughput is megapixels of pairs (BEFORE grid) per second
+of the Dask phase; cluster start-up is timed separately. Results are appended, one JSON record
+per configuration, to ``benchmarks/_data/bench_series_<size>.jsonl`` as each one finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONFIGS = ("local-1", "local-2", "distributed-1", "distributed-2")
+
+
+def make_data(size: int, dates: int, folder: Path) -> Path:
+    """Write the series once (COGs + truth + STAC); reuse it when complete."""
+    from imagery_tool.series.synthetic import hmeimim_timeline_series
+    from imagery_tool.synthetic import write_series
+
+    series = hmeimim_timeline_series(size=size, n_dates=dates)
+    done = folder / "catalog.json"
+    if done.exists() and len(list(folder.glob("*.tif"))) == dates:
+        return folder
+    t0 = time.perf_counter()
+    write_series(series, folder, block=2048)
+    print(f"generated {dates} tiles of {size} px in {time.perf_counter() - t0:.0f} s", flush=True)
+    return folder
+
+
+def run_config(name: str, data: Path, scheduler: str | None) -> dict:
+    """Run one configuration; return its record."""
+    from imagery_tool.series import run_series
+
+    out = Path(tempfile.mkdtemp(prefix=f"bench_series_{name}_"))
+    cluster = None
+    startup = 0.0
+    try:
+        if name.startswith("local"):
+            report = run_series(data, out, workers=int(name[-1]), force=True)  # local processes
+        elif scheduler:
+            report = run_series(data, out, scheduler=scheduler, force=True)
+        else:
+            from distributed import LocalCluster
+
+            t0 = time.perf_counter()
+            cluster = LocalCluster(
+                n_workers=int(name[-1]),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+            )
+            startup = time.perf_counter() - t0
+            report = run_series(data, out, scheduler=cluster.scheduler_address, force=True)
+        record = {
+            "config": name,
+            "engine": report.engine,
+            "pairs": sum(len(s.computed) for s in report.sites),
+            "megapixels": round(report.megapixels, 1),
+            "compute_s": round(report.compute_seconds, 1),
+            "total_s": round(report.seconds, 1),
+            "cluster_startup_s": round(startup, 1),
+            "mp_per_s": round(report.throughput_mp_s or 0.0, 3),
+            "objects": sum(s.objects for s in report.sites),
+        }
+    finally:
+        if cluster is not None:
+            cluster.close()
+        shutil.rmtree(out, ignore_errors=True)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--dates", type=int, default=12)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--data", type=Path, help="series folder (default benchmarks/_data/...)")
+    parser.add_argument("--scheduler", help="an existing cluster instead of a LocalCluster")
+    args = parser.parse_args(argv)
+    data = args.data or HERE / "_data" / f"series_{args.size}"
+    make_data(args.size, args.dates, data)
+    results = HERE / "_data" / f"bench_series_{args.size}.jsonl"
+    records = []
+    for name in args.configs.split(","):
+        if name not in CONFIGS:
+            parser.error(f"unknown config {name!r}; choose from {', '.join(CONFIGS)}")
+        record = run_config(name, data, args.scheduler)
+        record.update(size=args.size, dates=args.dates, when=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        records.append(record)
+        with results.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        print(json.dumps(record), flush=True)
+    print(f"\n{'config':<15}{'pairs':>6}{'MP':>8}{'compute s':>11}{'MP/s':>8}{'startup s':>11}")
+    for r in records:
+        print(
+            f"{r['config']:<15}{r['pairs']:>6}{r['megapixels']:>8}{r['compute_s']:>11}"
+            f"{r['mp_per_s']:>8}{r['cluster_startup_s']:>11}"
+        )
+    by = {r["config"]: r for r in records}
+    for n in ("1", "2"):
+        loc, dist = by.get(f"local-{n}"), by.get(f"distributed-{n}")
+        if loc and dist:
+            overhead = dist["compute_s"] / loc["compute_s"] - 1
+            print(f"distributed vs local, {n} worker(s): {overhead:+.1%} compute time")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The driver is resumable, recomputes what changed, and never leaves half-written files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from imagery_tool.errors import SeriesRunError
+from imagery_tool.series import run_series
+
+pytestmark = pytest.mark.slow
+
+
+def _subset(folder: Path, dest: Path, n: int, *, rename: str | None = None) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for tif in sorted(folder.glob("*.tif"))[:n]:
+        name = tif.name if rename is None else tif.name.replace("hmeimim", rename)
+        out.append(Path(shutil.copy2(tif, dest / name)))
+    return out
+
+
+def _temporaries(outdir: Path) -> list[Path]:
+    return [p for p in outdir.rglob("*") if p.name.startswith(".")]
+
+
+def test_rerun_reuses_every_pair_and_rewrites_the_same_timeline(local_run12, series12, tmp_path):
+    _, folder = series12
+    _, first = local_run12
+    again = tmp_path / "again"
+    shutil.copytree(first, again)
+    report = run_series(folder, again)
+    site = report.sites[0]
+    assert (len(site.reused), site.computed, site.recomputed) == (11, [], {})
+    for name in ("timeline.json", "timeline.csv", "timeline.png"):
+        assert (again / name).read_bytes() == (first / name).read_bytes()
+    assert report.megapixels == 0 and report.throughput_mp_s is None
+
+
+def test_a_changed_tile_recomputes_its_pairs_and_force_recomputes_all(series12, tmp_path):
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 3)
+    out = tmp_path / "out"
+    first = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert len(first.sites[0].computed) == 2
+    st = tiles[1].stat()
+    os.utime(tiles[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the middle date changed
+    second = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert sorted(second.sites[0].recomputed) == sorted(first.sites[0].computed)
+    assert set(second.sites[0].recomputed.values()) == {"made from other inputs or settings"}
+    third = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert len(third.sites[0].reused) == 2
+    forced = run_series(tiles[0].parent, out, method="cva", scheduler="threads", force=True)
+    assert len(forced.sites[0].computed) == 2 and not forced.sites[0].reused
+    state = json.loads((out / "state.json").read_text())
+    assert {p["method"] for p in state["pairs"].values()} == {"cva"}  # another method: recomputed
+
+
+def test_a_failed_pair_keeps_the_finished_ones_and_writes_no_timeline(series12, tmp_path):
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 3)
+    good = tiles[2].read_bytes()
+    # the last date turns out blank
+    with rasterio.open(tiles[2], "r+", IGNORE_COG_LAYOUT_BREAK="YES") as ds:
+        ds.write(np.full((ds.count, ds.height, ds.width), 90, np.uint8))
+    out = tmp_path / "out"
+    with pytest.raises(SeriesRunError, match=r"2 task\(s\) failed.*constant.*1 finished pair"):
+        run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert [p.name for p in (out / "pairs").iterdir()] == [
+        "hmeimim_2024-11-01_to_hmeimim_2024-11-04.geojson"
+    ]
+    assert not list(out.glob("timeline.*")) and not _temporaries(out)
+    summary = json.loads((out / "series.json").read_text())
+    assert summary["status"] == "failed"
+    assert len(summary["sites"][0]["failures"]) == 2
+    tiles[2].write_bytes(good)  # fixed: the same command finishes the job
+    report = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    site = report.sites[0]
+    assert (len(site.reused), len(site.computed)) == (1, 1)
+    assert (out / "timeline.json").exists() and not _temporaries(out)
+
+
+def test_two_sites_get_a_folder_each(series12, tmp_path):
+    _, folder = series12
+    inputs = tmp_path / "tiles"
+    _subset(folder, inputs, 2)
+    for path in _subset(folder, inputs, 2, rename="port"):
+        # the same pictures, 40 km away
+        with rasterio.open(path, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as ds:
+            t = ds.transform
+            ds.transform = Affine(t.a, t.b, t.c + 40_000, t.d, t.e, t.f)
+    report = run_series(inputs, tmp_path / "out", method="cva", scheduler="threads")
+    assert [s.name for s in report.sites] == ["hmeimim", "port"]
+    for name in ("hmeimim", "port"):
+        assert (tmp_path / "out" / name / "timeline.csv").exists()
+        assert len(list((tmp_path / "out" / name / "pairs").iterdir())) == 1
+    summary = json.loads((tmp_path / "out" / "series.json").read_text())
+    assert [s["site"] for s in summary["sites"]] == ["hmeimim", "port"]
