@@ -278,10 +278,10 @@ def run_series(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     started = time.perf_counter()
     outdir = Path(outdir)
-    inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    sites = [_prepare(s, outdir, len(inputs.sites) > 1) for s in inputs.sites]
     with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
+        inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        sites = [_prepare(s, outdir, len(inputs.sites) > 1) for s in inputs.sites]
         report = SeriesReport(
             Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
         )
