@@ -39,7 +39,8 @@ for path in sys.argv[1:3]:
         for _, w in ds.block_windows(1):
             ds.read(window=w)
 dt = time.perf_counter() - t
-print(json.dumps({"seconds": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "rss_mb": rss}))
 """
 
 _DETECT = r"""
@@ -48,8 +49,8 @@ from imagery_tool.change import detect_changes
 t = time.perf_counter()
 result = detect_changes(sys.argv[1], sys.argv[2])
 dt = time.perf_counter() - t
-print(json.dumps({"seconds": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "regions": len(result.regions), "registration": result.registration.to_dict()}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "rss_mb": rss, "regions": len(result.regions)}))
 """
 
 
@@ -93,15 +94,27 @@ def wrapped(ds, row: int, col: int, h: int, w: int) -> np.ndarray:
 
 
 def make_mosaic(source: Path, size: int, path: Path) -> Path:
-    """A ``size`` x ``size`` JPEG-tiled GeoTIFF with overviews, made of copies of ``source``."""
+    """Write a ``size`` px square JPEG-tiled GeoTIFF with overviews from copies of ``source``."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.tif")
     with rasterio.open(source) as src:
-        profile = dict(driver="GTiff", width=size, height=size, count=src.count, dtype="uint8",
-                       crs=src.crs, transform=src.transform, tiled=True, blockxsize=512,
-                       blockysize=512, compress="JPEG", photometric="YCBCR", jpeg_quality=90)  # fmt: skip
+        profile = {
+            "driver": "GTiff",
+            "width": size,
+            "height": size,
+            "count": src.count,
+            "dtype": "uint8",
+            "crs": src.crs,
+            "transform": src.transform,
+            "tiled": True,
+            "blockxsize": 512,
+            "blockysize": 512,
+            "compress": "JPEG",
+            "photometric": "YCBCR",
+            "jpeg_quality": 90,
+        }
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.update_tags(**src.tags())
             step = 2048

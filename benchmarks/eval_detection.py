@@ -36,8 +36,8 @@ IOU = 0.3
 
 # name -> make_pair keyword arguments drawn from the seed
 LEVELS = {
-    "easy": dict(shift=5.0, rotation=0.2, sun=10.0, haze=0.08, noise=1.5, gain=0.05),
-    "hard": dict(shift=20.0, rotation=1.0, sun=35.0, haze=0.3, noise=3.0, gain=0.15),
+    "easy": {"shift": 5.0, "rotation": 0.2, "sun": 10.0, "haze": 0.08, "noise": 1.5, "gain": 0.05},
+    "hard": {"shift": 20.0, "rotation": 1.0, "sun": 35.0, "haze": 0.3, "noise": 3.0, "gain": 0.15},
 }
 SETS = {"tune": range(1, 1000, 97), "eval": range(5001, 9000, 131)}
 
@@ -53,6 +53,7 @@ class Score:
     seconds: float = 0.0
 
     def add(self, other: Score) -> None:
+        """Accumulate another score."""
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
@@ -61,14 +62,17 @@ class Score:
 
     @property
     def precision(self) -> float:
+        """Matched detections over all counted detections."""
         return self.tp / max(1, self.tp + self.fp)
 
     @property
     def recall(self) -> float:
+        """Matched truth objects over all counted truth objects."""
         return self.tp / max(1, self.tp + self.fn)
 
     @property
     def kind(self) -> float:
+        """Share of matched objects whose change kind is right."""
         return self.kind_ok / max(1, self.tp)
 
 
@@ -76,20 +80,20 @@ def scene_kwargs(seed: int, level: str) -> dict:
     """``make_pair`` options for a scene, drawn deterministically from its seed."""
     p = LEVELS[level]
     rng = np.random.default_rng(seed)
-    return dict(
-        shift_px=(
+    return {
+        "shift_px": (
             round(float(rng.uniform(-p["shift"], p["shift"])), 2),
             round(float(rng.uniform(-p["shift"], p["shift"])), 2),
         ),
-        rotation_deg=round(float(rng.uniform(-p["rotation"], p["rotation"])), 3),
-        sun_change_deg=p["sun"],
-        haze=p["haze"],
-        noise_sigma=p["noise"],
-        gain=p["gain"],
-        n_aircraft=10,
-        n_vehicles=6,
-        change_fraction=0.35,
-    )
+        "rotation_deg": round(float(rng.uniform(-p["rotation"], p["rotation"])), 3),
+        "sun_change_deg": p["sun"],
+        "haze": p["haze"],
+        "noise_sigma": p["noise"],
+        "gain": p["gain"],
+        "n_aircraft": 10,
+        "n_vehicles": 6,
+        "change_fraction": 0.35,
+    }
 
 
 def write_pair(pair, folder: Path) -> tuple[Path, Path]:
@@ -227,7 +231,9 @@ def main(argv=None) -> int:
     ok = True
     for name in names:
         seeds = list(SETS[name])[: args.scenes]
-        print(f"set {name}: {len(seeds)} seeds x {len(LEVELS)} levels, {args.size} px, IoU >= {IOU}")
+        print(
+            f"set {name}: {len(seeds)} seeds x {len(LEVELS)} levels, {args.size} px, IoU >= {IOU}"
+        )
         totals = run(seeds, size=args.size, methods=methods, verbose=not args.quiet)
         print(f"{'method':16s} {'precision':>9s} {'recall':>7s} {'kind':>6s} {'TP':>5s} "
               f"{'FP':>6s} {'FN':>4s} {'s/scene':>8s}")  # fmt: skip

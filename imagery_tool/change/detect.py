@@ -106,9 +106,7 @@ def detect_changes(
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if not 0 < min_size_m < max_size_m:
-        raise ValueError(
-            f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m"
-        )
+        raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
     spec = METHODS[method]
     before = before if isinstance(before, Tile) else open_tile(before)
     after = after if isinstance(after, Tile) else open_tile(after)
@@ -149,9 +147,9 @@ def detect_changes(
         parameters={
             "min_size_m": min_size_m,
             "max_size_m": max_size_m,
-            "threshold": threshold if threshold is not None else (
-                None if spec.threshold == "otsu" else DEFAULT_THRESHOLD
-            ),
+            "threshold": threshold
+            if threshold is not None
+            else (None if spec.threshold == "otsu" else DEFAULT_THRESHOLD),
             "threshold_level": round(float(level), 3),
             "noise": round(float(noise), 3),
             "pixel_size_m": gsd,
@@ -170,8 +168,12 @@ def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
     with pair.open() as (dsb, dsa):
         pixels_b = pair.before.read(window=overlap, out_shape=shape, dataset=dsb)
-        valid = pair.before.read_valid(window=overlap, out_shape=shape, pixels=pixels_b, dataset=dsb)
-        g = pair.mapping.local_matrix(overlap.col_off, overlap.row_off, overlap.width, overlap.height)
+        valid = pair.before.read_valid(
+            window=overlap, out_shape=shape, pixels=pixels_b, dataset=dsb
+        )
+        g = pair.mapping.local_matrix(
+            overlap.col_off, overlap.row_off, overlap.width, overlap.height
+        )
         pixels_a, valid_a = read_resampled(
             pair.after, g @ pair.registration.matrix3, overlap, shape, dataset=dsa
         )
@@ -343,8 +345,11 @@ def _group_boxes(boxes, *, gap: int) -> list[tuple[int, int, int, int]]:
 
 
 def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
-    """Drop duplicates (seams) and, when ``absorb``, fragments lying against a much larger
-    object (a piece of its shadow or of itself: one object, one region)."""
+    """Drop duplicates (seams) and, when ``absorb``, fragments against a larger object.
+
+    A fragment is a piece of a larger object's shadow or of the object itself: one object,
+    one region.
+    """
     ordered = sorted(regions, key=lambda r: -r.score)
     kept: list[ChangeRegion] = []
     for r in ordered:
@@ -362,5 +367,3 @@ def _absorbed(small: ChangeRegion, big: ChangeRegion) -> bool:
     gap_c = max(0, max(a[0], b[0]) - min(a[2], b[2]))
     gap_r = max(0, max(a[1], b[1]) - min(a[3], b[3]))
     return max(gap_c, gap_r) <= max(4.0, 0.15 * big.length_px)
-
-

@@ -129,8 +129,10 @@ def _grey(bands: np.ndarray) -> np.ndarray:
 
 
 def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, tile: int = 64):
-    """Where candidates keep their local structure (NCC >= ncc_max), evaluated only on the
-    tiles that hold candidates (changes are sparse, so this is most of the saving)."""
+    """Mark candidates that keep their local structure (NCC >= ncc_max).
+
+    Evaluated only on the tiles that hold candidates: changes are sparse.
+    """
     h, w = candidate.shape
     kept = np.zeros_like(candidate)
     th, tw = -(-h // tile), -(-w // tile)

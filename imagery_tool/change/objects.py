@@ -135,7 +135,10 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
     x, y, w, h = box
     pad = 4
     hh, ww = mask.shape
-    ys, xs = slice(max(0, y - pad), min(hh, y + h + pad)), slice(max(0, x - pad), min(ww, x + w + pad))
+    ys, xs = (
+        slice(max(0, y - pad), min(hh, y + h + pad)),
+        slice(max(0, x - pad), min(ww, x + w + pad)),
+    )
     comp = (labels[ys, xs] == label).view(np.uint8)
     pixels = comp & mask[ys, xs]
     area = int(pixels.sum())

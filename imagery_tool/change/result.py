@@ -65,7 +65,7 @@ class ChangeResult:
         return self.after.acquired.isoformat()
 
     def counts(self) -> dict[str, int]:
-        """Number of regions per kind."""
+        """Return the number of regions per kind."""
         out = {"appeared": 0, "disappeared": 0, "changed": 0}
         for r in self.regions:
             out[r.change] += 1
@@ -74,7 +74,7 @@ class ChangeResult:
     # -- mask ------------------------------------------------------------------------------
 
     def mask(self, window: Window | None = None) -> np.ndarray:
-        """The binary change mask on BEFORE's grid (or a window of it).
+        """Return the binary change mask on BEFORE's grid (or a window of it).
 
         Returns
         -------
@@ -166,7 +166,7 @@ class ChangeResult:
         return self._collection(features, "lonlat")
 
     def to_json(self) -> dict[str, Any]:
-        """The same structure with ``(col, row)`` polygons on BEFORE's grid (pixel mode)."""
+        """Return the same structure with ``(col, row)`` polygons on BEFORE's grid (pixel mode)."""
         features = [_feature(r, _ccw_ring(r.polygon_px), self) for r in self.regions]
         return self._collection(features, "pixel")
 
@@ -243,7 +243,9 @@ def _feature(region: ChangeRegion, ring: np.ndarray, result: ChangeResult) -> di
         "type": "Feature",
         "geometry": {
             "type": "Polygon",
-            "coordinates": [[[round(float(x), _DECIMALS), round(float(y), _DECIMALS)] for x, y in ring]],
+            "coordinates": [
+                [[round(float(x), _DECIMALS), round(float(y), _DECIMALS)] for x, y in ring]
+            ],
         },
         "properties": {
             "change": region.change,

@@ -132,7 +132,7 @@ class GridMapping:
         return np.array([coef_c, coef_r, [0.0, 0.0, 1.0]])
 
     def overlap(self) -> Window:
-        """The part of BEFORE's grid that AFTER covers, as an integer window.
+        """Return the part of BEFORE's grid that AFTER covers, as an integer window.
 
         Raises
         ------

@@ -77,8 +77,10 @@ def warp_array(
 
 
 def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Full-resolution read of a window that may reach outside the grid, without GDAL's slow
-    boundless path: read the inside part and pad with zeros (invalid)."""
+    """Read a full-resolution window that may reach outside the grid, padded with invalid zeros.
+
+    GDAL's boundless reads go through a VRT and are several times slower.
+    """
     c0, r0 = int(window.col_off), int(window.row_off)
     w, h = int(window.width), int(window.height)
     ic0, ir0 = max(0, c0), max(0, r0)

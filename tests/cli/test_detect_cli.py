@@ -15,8 +15,13 @@ from imagery_tool.synthetic import make_pair
 
 
 def _write(path, image, site=None, *, transform=None, nodata=None):
-    profile = dict(driver="GTiff", width=image.shape[2], height=image.shape[1],
-                   count=image.shape[0], dtype=str(image.dtype))  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "width": image.shape[2],
+        "height": image.shape[1],
+        "count": image.shape[0],
+        "dtype": str(image.dtype),
+    }
     if site is not None:
         profile.update(crs=site.crs, transform=transform or site.transform)
     if nodata is not None:

@@ -29,7 +29,9 @@ def _scene(seed: int = 1) -> np.ndarray:
     for _ in range(900):
         x, y = rng.integers(0, side * K, 2)
         w, h = rng.integers(8, 90, 2)
-        cv2.rectangle(hi, (int(x), int(y)), (int(x + w), int(y + h)), float(rng.uniform(30, 210)), -1)
+        cv2.rectangle(
+            hi, (int(x), int(y)), (int(x + w), int(y + h)), float(rng.uniform(30, 210)), -1
+        )
     return hi
 
 
@@ -50,9 +52,18 @@ def _write(path, grey, *, gain=1.0, offset=0.0, noise=2.0, seed=0, transform=Non
     rng = np.random.default_rng(seed)
     img = np.clip(grey * gain + offset + rng.normal(0, noise, grey.shape), 0, 255)
     img = np.repeat(img[None], 3, axis=0).astype(np.uint8)
-    profile = dict(driver="GTiff", width=img.shape[2], height=img.shape[1], count=3, dtype="uint8")
+    profile = {
+        "driver": "GTiff",
+        "width": img.shape[2],
+        "height": img.shape[1],
+        "count": 3,
+        "dtype": "uint8",
+    }
     if crs:
-        profile.update(crs=CRS.from_epsg(32636), transform=transform or Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1]))
+        profile.update(
+            crs=CRS.from_epsg(32636),
+            transform=transform or Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1]),
+        )
     with rasterio.open(path, "w", **profile) as ds:
         ds.write(img)
     return path
@@ -123,8 +134,12 @@ def test_other_grid_is_resampled_by_georeference(tmp_path, hi):
 def test_no_overlap_names_both_files_and_extents(tmp_path, hi):
     grey = np.full((64, 64), 100.0) + np.arange(64)
     b = _write(tmp_path / "b.tif", grey)
-    a = _write(tmp_path / "a.tif", grey, transform=Affine(0.5, 0, ORIGIN[0] + 5000, 0, -0.5, ORIGIN[1]))
-    with pytest.raises(NoOverlapError, match=r"b\.tif \(extent lon .*a\.tif \(extent lon .*do not overlap"):
+    a = _write(
+        tmp_path / "a.tif", grey, transform=Affine(0.5, 0, ORIGIN[0] + 5000, 0, -0.5, ORIGIN[1])
+    )
+    with pytest.raises(
+        NoOverlapError, match=r"b\.tif \(extent lon .*a\.tif \(extent lon .*do not overlap"
+    ):
         coregister(b, a)
 
 

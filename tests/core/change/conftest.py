@@ -17,11 +17,19 @@ T1 = datetime(2024, 12, 13, 8, 45, tzinfo=UTC)
 
 
 def write_tif(path, image, site, *, nodata=None):
-    profile = dict(
-        driver="GTiff", width=image.shape[2], height=image.shape[1], count=image.shape[0],
-        dtype="uint8", crs=site.crs, transform=site.transform, tiled=True, blockxsize=256,
-        blockysize=256, compress="deflate",
-    )  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "width": image.shape[2],
+        "height": image.shape[1],
+        "count": image.shape[0],
+        "dtype": "uint8",
+        "crs": site.crs,
+        "transform": site.transform,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+    }
     if nodata is not None:
         profile["nodata"] = nodata
     with rasterio.open(path, "w", **profile) as ds:
