@@ -27,8 +27,11 @@ def load_keymap(path: str | Path | None = None) -> tuple[dict[str, str], list[st
     The defaults (``keybindings.yaml`` of the plugin) are updated with the user's file; an
     unreadable user file is ignored with a warning rather than breaking the widget.
     """
-    text = resources.files("napari_imagery_tool").joinpath("keybindings.yaml").read_text()
-    config = yaml.safe_load(text)
+    try:
+        text = resources.files("napari_imagery_tool").joinpath("keybindings.yaml").read_text()
+        config = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError):  # pragma: no cover - package data missing
+        config = {"keys": {}, "classes": []}
     keys, classes = dict(config["keys"]), list(config["classes"])
     user = Path(path) if path else user_keymap_path()
     if user.is_file():

@@ -78,9 +78,12 @@ def layer_boxes(data, attributes: dict) -> tuple[list[BoxAnnotation], dict[str, 
         records = {t.name: TileRecord.from_tile(t) for t in session.info.tiles}
         return boxes, records
     georef = metadata.get("imagery_tool_georef")
-    if georef is None:
-        return [], {}
-    name = metadata.get("imagery_tool_tile") or "layer"
+    name = metadata.get("imagery_tool_tile")
+    if georef is None:  # a Shapes layer the user made: drawn over the imagery-tool image shown
+        georef, name = _viewer_grid()
+        if georef is None:
+            return [], {}
+    name = name or "layer"
     features = attributes.get("features")
     out = []
     for i, vertices in enumerate(data):
@@ -101,6 +104,24 @@ def layer_boxes(data, attributes: dict) -> tuple[list[BoxAnnotation], dict[str, 
         except ValueError:
             continue
     return out, {name: TileRecord.from_georef(name, georef)}
+
+
+def _viewer_grid():
+    """Return the reference grid and tile name of the current viewer's imagery-tool image."""
+    try:
+        import napari
+
+        from napari_imagery_tool._hooks import active_info
+
+        viewer = napari.current_viewer()
+    except ImportError:  # pragma: no cover
+        return None, None
+    if viewer is None:
+        return None, None
+    _, info = active_info(viewer)
+    if info is None:
+        return None, None
+    return info.georef, info.tiles[0].name
 
 
 def _plain(value):

@@ -123,3 +123,36 @@ def test_pixel_mode_sizes_in_pixels(make_napari_viewer, tmp_path):
     session.layer.add_rectangles([xy_to_rowcol([[5, 5], [25, 5], [25, 15], [5, 15]])])
     box = session.boxes[session.ids[0]]
     assert session.size_text(box) == ("10 x 20 px", "(pixel mode: no sizes in m)")
+
+
+def test_keys_are_bound_and_configurable(workbench, tmp_path, monkeypatch):
+    from napari_imagery_tool._keys import KEYS_ENV, bind_session_keys, load_keymap
+
+    viewer, widget, session = workbench
+    keys, classes = load_keymap()
+    assert keys["accept"] == "A" and classes[0] == "An-124"
+    user = tmp_path / "keys.yaml"
+    user.write_text("keys:\n  accept: Space\n  reject: ''\nclasses: [Il-76, Su-24]\n")
+    monkeypatch.setenv(KEYS_ENV, str(user))
+    bound = bind_session_keys(session)
+    assert bound["accept"] == "Space" and "reject" not in bound
+    assert bound["class Il-76"] == "1" and bound["class Su-24"] == "2"
+    # the number key sets the class for new boxes and the widget follows
+    press = {str(k): f for k, f in session.layer.keymap.items()}
+    press["1"](session.layer)
+    assert session.label == "Il-76" and widget.class_combo.currentText() == "Il-76"
+
+
+def test_writer_takes_a_plain_shapes_layer_over_the_image(workbench, tmp_path):
+    import json
+
+    from napari_imagery_tool._writer import write_boxes
+
+    viewer, _, session = workbench
+    plain = viewer.add_shapes([xy_to_rowcol([[10, 10], [50, 10], [50, 30], [10, 30]])])
+    plain.features = {"kind": ["hangar"]}
+    out = write_boxes(str(tmp_path / "plain.geojson"), [(plain.data, plain._get_state(), "shapes")])
+    (feature,) = json.loads((tmp_path / "plain.geojson").read_text())["features"]
+    assert out and feature["properties"]["attributes"] == {"kind": "hangar"}
+    lon, lat = session.info.georef.pixel_to_lonlat(10, 10)
+    assert any(np.allclose(c, (lon, lat), atol=1e-7) for c in feature["geometry"]["coordinates"][0])
