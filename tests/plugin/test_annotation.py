@@ -156,3 +156,21 @@ def test_writer_takes_a_plain_shapes_layer_over_the_image(workbench, tmp_path):
     assert out and feature["properties"]["attributes"] == {"kind": "hangar"}
     lon, lat = session.info.georef.pixel_to_lonlat(10, 10)
     assert any(np.allclose(c, (lon, lat), atol=1e-7) for c in feature["geometry"]["coordinates"][0])
+
+
+def test_moving_a_box_with_the_mouse_is_saved(workbench):
+    from napari.layers.base._base_constants import ActionType
+
+    viewer, widget, session = workbench
+    session.layer.add_rectangles([rect(0, 10, 10, 100, 60)])
+    moved = session.layer.data[0] + np.array([0, 5, 20])  # 20 px right, 5 px down
+    # what napari's select-mode drag does when the mouse is released
+    session.layer._data_view.edit(0, moved)
+    session.layer.events.data(
+        value=session.layer.data, action=ActionType.CHANGED, data_indices=(0,),
+        vertex_indices=((0, 1, 2, 3),),
+    )  # fmt: skip
+    stored = session.store.get(session.ids[0])
+    assert np.allclose(stored.bounds, (30, 15, 120, 65)) and stored.revision == 2
+    session.undo()
+    assert np.allclose(session.store.get(session.ids[0]).bounds, (10, 10, 100, 60))
