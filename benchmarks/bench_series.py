@@ -10,7 +10,7 @@ The series is generated once into ``benchmarks/_data/series_<size>`` (git-ignore
 synthetic generator (`imagery_tool.series.synthetic`). Each configuration recomputes every pair
 (``force=True``) into a fresh folder. Throughput is megapixels of pairs (BEFORE grid) per second
 of the Dask phase; cluster start-up is timed separately. Results are appended, one JSON record
-per configuration, to ``benchmarks/_data/bench_series_<size>.jsonl`` as each one finishes.
+per configuration, to ``bench_series_<size>.jsonl`` beside the data folder as each finishes.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def run_config(name: str, data: Path, scheduler: str | None) -> dict:
             "cluster_startup_s": round(startup, 1),
             "mp_per_s": round(report.throughput_mp_s or 0.0, 3),
             "objects": sum(s.objects for s in report.sites),
+            "code": str(Path(sys.modules["imagery_tool"].__file__).parent),
         }
     finally:
         if cluster is not None:
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = args.data or HERE / "_data" / f"series_{args.size}"
     make_data(args.size, args.dates, data)
-    results = HERE / "_data" / f"bench_series_{args.size}.jsonl"
+    results = data.parent / f"bench_series_{args.size}.jsonl"
+    results.parent.mkdir(parents=True, exist_ok=True)
     records = []
     for name in args.configs.split(","):
         if name not in CONFIGS:
@@ -103,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         record = run_config(name, data, args.scheduler)
         record.update(size=args.size, dates=args.dates, when=time.strftime("%Y-%m-%dT%H:%M:%S"))
         records.append(record)
+        print(json.dumps(record), flush=True)
         with results.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        print(json.dumps(record), flush=True)
     print(f"\n{'config':<15}{'pairs':>6}{'MP':>8}{'compute s':>11}{'MP/s':>8}{'startup s':>11}")
     for r in records:
         print(

@@ -167,6 +167,7 @@ class LocalEngine:
         with ExitStack() as stack:
             if self.name == "processes":
                 stack.enter_context(_environ(WORKER_ENVIRON))
+                options["chunksize"] = 1  # tasks are long: hand them out one at a time
                 options["pool"] = stack.enter_context(
                     ProcessPoolExecutor(
                         self.workers, mp_context=multiprocessing.get_context("spawn")

@@ -419,7 +419,7 @@ def _plan(sites: list[_Site], *, force: bool, method: str, block_px: int, engine
 def _on_registration(site: _Site, index: int, ref_fp: dict, fp: dict):
     def handle(value: Any) -> None:
         if isinstance(value, TaskFailure):
-            site.report.failures.append(f"{site.tiles[index].path.name}: {value.message}")
+            site.report.failures.append(value.message)  # names the tile already
             return
         site.registrations[index] = value
         site.state["registrations"][site.tiles[index].stem] = {
