@@ -107,9 +107,13 @@ def test_cancel_detection_discards_result(make_napari_viewer, qtbot, change_fold
     viewer.open(str(change_folder), plugin="imagery-tool")
     compare = CompareWidget(viewer)
     worker = compare.detect()
+    qtbot.waitUntil(lambda: bool(compare.jobs), timeout=10_000)
+    child = compare.jobs[0]._process
+    assert child.is_alive()
     compare.cancel()
     assert compare.detect_button.isEnabled() and compare.stage_label.text() == "cancelled"
-    qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
+    assert not child.is_alive()  # the computation stopped at once, not only the display
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
     assert compare.result is None and compare.changes_layer is None
 
 

@@ -33,31 +33,44 @@ _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longe
 
 
 def run_detection(info, before: int, after: int, *, method: str = "robust", threshold=None,
-                  min_size_m=None, max_size_m=None):  # fmt: skip
-    """Generate ``(stage, fraction)`` progress, then return the `ChangeResult`.
+                  min_size_m=None, max_size_m=None, jobs: list | None = None):  # fmt: skip
+    """Generate ``(stage, seconds)`` progress, then return the `ChangeResult`.
 
-    A generator for napari's ``thread_worker``: napari can stop it at each yield (cancel).
+    A generator for napari's ``thread_worker``. Detection runs in a child process: when napari
+    stops the generator at a yield (Cancel), the child is terminated and no CPU is left busy.
     The stack's measured registration of ``after`` is reused when ``before`` is the reference.
+    The child process is appended to ``jobs`` so that the caller can stop it directly.
     """
-    from imagery_tool.change import DEFAULT_MAX_SIZE_M, DEFAULT_MIN_SIZE_M, detect_changes
-    from imagery_tool.registration import coregister
+    import time
+
+    from imagery_tool.change import DEFAULT_MAX_SIZE_M, DEFAULT_MIN_SIZE_M
+    from napari_imagery_tool._detect_job import DetectionProcess
 
     tile_b, tile_a = info.tiles[before], info.tiles[after]
-    yield ("co-registering", 0.1)
     registration = info.registrations[after] if before == 0 else None
-    if registration is None:
-        registration = coregister(tile_b, tile_a)
-    yield ("detecting changes", 0.3)
-    result = detect_changes(
-        tile_b,
-        tile_a,
+    start = time.perf_counter()
+    job = DetectionProcess(
+        tile_b.path,
+        tile_a.path,
         method=method,
         threshold=threshold,
         registration=registration,
         min_size_m=min_size_m or DEFAULT_MIN_SIZE_M,
         max_size_m=max_size_m or DEFAULT_MAX_SIZE_M,
     )
-    yield ("done", 1.0)
+    if jobs is not None:
+        jobs.append(job)
+    try:
+        stage = "co-registering and detecting" if registration is None else "detecting"
+        while not job.done(timeout=0.2):
+            yield (stage, time.perf_counter() - start)
+    finally:
+        if not job.done():
+            job.cancel()  # the generator was closed early: stop the child
+    if job.cancelled:
+        return None
+    result = job.result()
+    yield ("done", time.perf_counter() - start)
     return result
 
 
@@ -73,6 +86,7 @@ class CompareWidget(QWidget):
         self.result = None
         self.dates = (0, 0)
         self.worker = None
+        self.jobs: list = []  # child processes of running detections
         self.changes_layer = None
         self.heat_layer = None
         self.setMaximumWidth(400)
@@ -192,6 +206,7 @@ class CompareWidget(QWidget):
             after,
             method=self.method_combo.currentText(),
             threshold=threshold,
+            jobs=self.jobs,
             _progress={"desc": "imagery-tool: detecting changes"},
         )
         self.worker.yielded.connect(self._progress)
@@ -210,6 +225,8 @@ class CompareWidget(QWidget):
         if self.worker is not None:
             self.worker.quit()
             self.worker = None
+        while self.jobs:
+            self.jobs.pop().cancel()  # terminate the child process now
         self.stage_label.setText("cancelled")
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -217,13 +234,13 @@ class CompareWidget(QWidget):
         self.cancel_button.setEnabled(False)
 
     def _progress(self, value) -> None:
-        stage, fraction = value
-        if stage == "detecting changes":
-            self.progress.setRange(0, 0)  # one call in the core: no finer progress to show
-        else:
+        stage, seconds = value
+        if stage == "done":
             self.progress.setRange(0, 100)
-            self.progress.setValue(int(fraction * 100))
-        self.stage_label.setText(stage)
+            self.progress.setValue(100)
+        else:
+            self.progress.setRange(0, 0)  # the core reports no fraction done: a busy bar
+        self.stage_label.setText(f"{stage}… {seconds:.0f} s")
 
     def _failed(self, exc) -> None:
         from napari.utils.notifications import show_warning
@@ -238,9 +255,10 @@ class CompareWidget(QWidget):
         self.cancel_button.setEnabled(False)
 
     def _done(self, result) -> None:
-        if self.worker is None:  # cancelled meanwhile
+        if self.worker is None or result is None:  # cancelled meanwhile
             return
         self.worker = None
+        self.jobs.clear()
         self.progress.setValue(100)
         self.show_result(result)
 
@@ -431,4 +449,6 @@ class CompareWidget(QWidget):
         self._blink_timer.stop()
         if self.worker is not None:
             self.worker.quit()
+        while self.jobs:
+            self.jobs.pop().cancel()
         super().closeEvent(event)

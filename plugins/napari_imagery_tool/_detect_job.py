@@ -1,0 +1,84 @@
+"""Change detection in a child process, so that cancelling stops the computation at once."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import traceback
+from pathlib import Path
+
+__all__ = ["DetectionProcess"]
+
+
+def _run(conn, before: str, after: str, options: dict) -> None:
+    try:
+        from imagery_tool.change import detect_changes
+
+        conn.send(("ok", detect_changes(before, after, **options)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        conn.send(("error", exc if _picklable(exc) else RuntimeError(traceback.format_exc())))
+    finally:
+        conn.close()
+
+
+def _picklable(exc: BaseException) -> bool:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+class DetectionProcess:
+    """`imagery_tool.change.detect_changes` running in a spawned child process.
+
+    Parameters
+    ----------
+    before, after : str or Path
+        The two tiles.
+    **options
+        Keyword options of `detect_changes` (``method``, ``registration``, ...).
+    """
+
+    def __init__(self, before: str | Path, after: str | Path, **options) -> None:
+        context = mp.get_context("spawn")  # never fork a process that runs Qt threads
+        self._conn, child = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_run, args=(child, str(before), str(after), options), daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._outcome = None
+        self.cancelled = False
+
+    def done(self, timeout: float = 0.0) -> bool:
+        """Whether the result (or an error) has arrived, waiting up to ``timeout`` seconds."""
+        if self.cancelled:
+            return True
+        if self._outcome is None and self._conn.poll(timeout):
+            try:
+                self._outcome = self._conn.recv()
+            except EOFError:
+                self._outcome = ("error", RuntimeError("the detection process died"))
+        if self._outcome is None and not self._process.is_alive() and not self._conn.poll():
+            self._outcome = ("error", RuntimeError("the detection process died"))
+        return self._outcome is not None
+
+    def result(self):
+        """Return the `ChangeResult`, or raise the error the child raised."""
+        kind, value = self._outcome
+        self._process.join(timeout=5)
+        self._conn.close()
+        if kind == "error":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child process now."""
+        if self._outcome is None:
+            self.cancelled = True
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        self._conn.close()
