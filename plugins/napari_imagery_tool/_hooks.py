@@ -7,14 +7,24 @@ import numpy as np
 from napari_imagery_tool._axes import rowcol_to_xy
 from napari_imagery_tool._stack import StackInfo
 
-__all__ = ["active_info", "geo_status", "install"]
+__all__ = ["active_info", "geo_status", "install", "unwrap"]
 
 METADATA_KEY = "imagery_tool"
 _INSTALLED = "_imagery_tool_hooks"
 
 
+def unwrap(viewer):
+    """Return the viewer behind napari's public-only proxy that dock widgets receive.
+
+    The session edits one shape at a time through the Shapes layer's own (private) helpers,
+    which napari has no public equivalent for; the proxy would warn on each use.
+    """
+    return getattr(viewer, "__wrapped__", viewer)
+
+
 def install(viewer) -> None:
     """Connect the date label and the geographic status to ``viewer`` (once per viewer)."""
+    viewer = unwrap(viewer)
     if getattr(viewer, _INSTALLED, False):
         _update_date(viewer)
         return

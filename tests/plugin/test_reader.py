@@ -139,3 +139,19 @@ def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
 @pytest.mark.parametrize("name", ["a.tif", "b.tiff"])
 def test_reader_accepts_raster_suffixes(tmp_path, name):
     assert get_reader(str(tmp_path / name)) is not None
+
+
+def test_menus_give_the_three_widgets(make_napari_viewer, site_folder):
+    """Plugins > imagery-tool > … docks each widget through the manifest, as a user does."""
+    viewer = make_napari_viewer()
+    viewer.open(str(site_folder), plugin="imagery-tool")
+    widgets = {}
+    for title, cls_name in (
+        ("Annotate boxes", "AnnotationWidget"),
+        ("Compare dates", "CompareWidget"),
+        ("Export", "ExportWidget"),
+    ):
+        _dock, widgets[title] = viewer.window.add_plugin_dock_widget("imagery-tool", title)
+        assert type(widgets[title]).__name__ == cls_name
+    assert widgets["Compare dates"].before_combo.count() == 2
+    assert widgets["Annotate boxes"].store_edit.text().endswith("site.gpkg")

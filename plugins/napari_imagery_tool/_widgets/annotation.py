@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
 )
 
 from imagery_tool.errors import ImageryToolError
-from napari_imagery_tool._hooks import active_info, install
+from napari_imagery_tool._hooks import active_info, install, unwrap
 from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
 from napari_imagery_tool._session import AnnotationSession
 
@@ -45,9 +45,9 @@ class AnnotationWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
-        self.viewer = napari_viewer
+        self.viewer = unwrap(napari_viewer)
         self.session: AnnotationSession | None = None
-        install(napari_viewer)
+        install(self.viewer)
         self.setMaximumWidth(MAX_WIDTH)
         layout = QVBoxLayout(self)
 

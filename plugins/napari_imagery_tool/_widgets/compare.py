@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
 
 from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._axes import xy_to_rowcol
-from napari_imagery_tool._hooks import active_info, camera, install
+from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 
 __all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
 
@@ -79,8 +79,8 @@ class CompareWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
-        self.viewer = napari_viewer
-        install(napari_viewer)
+        self.viewer = unwrap(napari_viewer)
+        install(self.viewer)
         self.info = None
         self.image_layer = None
         self.result = None

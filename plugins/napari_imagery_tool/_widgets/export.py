@@ -21,7 +21,7 @@ from qtpy.QtWidgets import (
 )
 
 from imagery_tool.errors import ImageryToolError
-from napari_imagery_tool._hooks import active_info, current_date_index, install
+from napari_imagery_tool._hooks import active_info, current_date_index, install, unwrap
 
 __all__ = ["ExportWidget"]
 
@@ -31,8 +31,8 @@ class ExportWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
-        self.viewer = napari_viewer
-        install(napari_viewer)
+        self.viewer = unwrap(napari_viewer)
+        install(self.viewer)
         self.setMaximumWidth(400)
         layout = QVBoxLayout(self)
 
