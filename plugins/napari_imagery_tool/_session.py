@@ -95,8 +95,10 @@ class AnnotationSession:
         self._texts: dict[str, tuple[BoxAnnotation, str]] = {}  # label text per box state
         self.listeners: list = []  # called with no argument after every edit or reload
         self._register_tiles()
+        self._blocked = False  # the store refused the last write (locked)
         self.layer = self._make_layer()
         self.reload()
+        self._restore_rescue()
         self.layer.events.data.connect(self._on_data)
 
     # -- set-up ----------------------------------------------------------------------------
@@ -445,12 +447,72 @@ class AnnotationSession:
                 if "locked" in message or "busy" in message:
                     message = (
                         f"{self.store.path}: the store is locked by another process; "
-                        f"{len(self.pending)} edit(s) kept in memory and saved when it is free"
+                        f"edits are kept (and in {self.rescue_path.name}) and saved when it is free"
                     )
-                _notify(message, "warning")
+                if not self._blocked:  # say it once, not at every retry
+                    _notify(message, "warning")
+                self._blocked = True
+                self._write_rescue()
                 return False
             self.pending.pop(0)
+        if self._blocked:
+            self._blocked = False
+            self.rescue_path.unlink(missing_ok=True)
+            _notify(f"{self.store.path}: the store is free again; every pending edit is saved")
         return True
+
+    @property
+    def rescue_path(self) -> Path:
+        """Where edits the store has not taken yet are kept on disk (``<store>.unsaved.json``)."""
+        return self.store.path.with_suffix(".unsaved.json")
+
+    def _write_rescue(self) -> None:
+        records = []
+        for action, payload in self.pending:
+            for item in payload if isinstance(payload, list) else [payload]:
+                box = item.to_dict() if isinstance(item, BoxAnnotation) else {"id": item}
+                records.append({"action": action, "box": box})
+        tmp = self.rescue_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(records, indent=1))
+            tmp.replace(self.rescue_path)
+        except OSError as exc:  # pragma: no cover - read-only folder
+            log.warning("cannot write %s: %s", self.rescue_path, exc)
+
+    def _restore_rescue(self) -> None:
+        """Queue the edits a previous session could not save (a locked store at exit)."""
+        path = self.rescue_path
+        if not path.is_file():
+            return
+        try:
+            records = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            _notify(f"{path}: unsaved edits not readable ({exc}); the file is left as it is")
+            return
+        restored = 0
+        for record in records:
+            action, data = record.get("action"), record.get("box", {})
+            try:
+                if action == "add" and data.get("id") not in self.store:
+                    box = BoxAnnotation.from_dict({**data, "revision": 0})
+                    self.pending.append(("add", box))
+                    self._append(box)
+                elif action == "update" and data.get("id") in self.store:
+                    stored = self.store.get(data["id"])
+                    if stored.modified <= data.get("modified", ""):
+                        box = BoxAnnotation.from_dict({**data, "revision": stored.revision})
+                        self.pending.append(("update", [box]))
+                elif action == "delete" and data.get("id") in self.store:
+                    self.pending.append(("delete", data["id"]))
+                else:
+                    continue
+            except (KeyError, ValueError, TypeError):
+                continue
+            restored += 1
+        if self.flush():
+            path.unlink(missing_ok=True)
+            self.reload()
+        _notify(f"{restored} edit(s) left unsaved by an earlier session restored from {path.name}")
 
     def _write(self, action: str, payload) -> None:
         import sqlite3
@@ -633,20 +695,9 @@ class AnnotationSession:
         """
         saved = self.flush()
         if not saved:
-            rescue = self.store.path.with_suffix(".unsaved.json")
-            records = [
-                {"action": a, "box": p.to_dict() if isinstance(p, BoxAnnotation) else p}
-                for a, p in self.pending
-                if a != "update"
-            ] + [
-                {"action": "update", "box": b.to_dict()}
-                for a, p in self.pending
-                if a == "update"
-                for b in p
-            ]
-            rescue.write_text(json.dumps(records, indent=1))
             _notify(
-                f"store still locked: {len(self.pending)} unsaved edit(s) written to {rescue}",
+                f"store still locked: {len(self.pending)} unsaved edit(s) kept in "
+                f"{self.rescue_path}; they are saved when this store is opened again",
                 "warning",
             )
         self.store.close()

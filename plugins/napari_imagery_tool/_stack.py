@@ -11,6 +11,7 @@ import numpy as np
 from rasterio.windows import Window
 
 from imagery_tool.display import stretch_limits
+from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import GeoRef
 from imagery_tool.tile import Tile
 
@@ -117,7 +118,10 @@ class _Level:
         f = self.factor
         window = Window(c0 * f, r0 * f, (c1 - c0) * f, (r1 - r0) * f)
         for i, t in enumerate(dates):
-            out[i] = self.stack.read_rgb(t, window, (r1 - r0, c1 - c0))
+            try:
+                out[i] = self.stack.read_rgb(t, window, (r1 - r0, c1 - c0))
+            except ImageryToolError as exc:  # a corrupt block: show black, say it once
+                self.stack.report(str(exc))
         return out[..., key[3]] if len(key) > 3 else out
 
 
@@ -145,6 +149,19 @@ class TileStack:
             self._pair(t, r) for t, r in zip(self.tiles, self.registrations, strict=True)
         ]
         self._limits = [None] * len(self.tiles)
+        self._reported: set[str] = set()
+
+    def report(self, message: str) -> None:
+        """Warn once per message about a part of a tile that cannot be read (shown black)."""
+        if message in self._reported:
+            return
+        self._reported.add(message)
+        try:
+            from napari.utils.notifications import show_warning
+
+            show_warning(f"{message} (shown black)")
+        except ImportError:  # pragma: no cover
+            pass
 
     def _pair(self, tile: Tile, registration):
         if tile is self.reference:

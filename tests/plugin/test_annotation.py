@@ -106,10 +106,29 @@ def test_locked_store_keeps_boxes_until_free(workbench, tmp_path):
     assert len(session.pending) == 1 and len(session.layer.data) == 1
     widget._update_status()
     assert "not saved yet" in widget.status_label.text()
+    assert session.rescue_path.is_file()  # on disk too, whatever happens to napari
     locker.rollback()
     locker.close()
     assert session.flush()
-    assert len(session.store) == 1
+    assert len(session.store) == 1 and not session.rescue_path.exists()
+
+
+def test_edits_left_by_a_session_closed_while_locked_come_back(workbench, make_napari_viewer,
+                                                                site_folder, tmp_path):  # fmt: skip
+    viewer, widget, session = workbench
+    locker = sqlite3.connect(tmp_path / "hmeimim.gpkg", timeout=0.1)
+    locker.execute("BEGIN EXCLUSIVE")
+    session.layer.add_rectangles([rect(1, 30, 40, 130, 120)])
+    assert not session.close()  # still locked: nothing in the store, the edit in the rescue file
+    widget.session = None
+    locker.rollback()
+    locker.close()
+    assert len(open_store(tmp_path / "hmeimim.gpkg", readonly=True)) == 0
+    viewer2 = make_napari_viewer()
+    viewer2.open(str(site_folder), plugin="imagery-tool")
+    session2 = AnnotationWidget(viewer2).start(store_path=str(tmp_path / "hmeimim.gpkg"))
+    assert len(session2.store) == 1 and len(session2.layer.data) == 1
+    assert not session2.rescue_path.exists()
 
 
 def test_pixel_mode_sizes_in_pixels(make_napari_viewer, tmp_path):
