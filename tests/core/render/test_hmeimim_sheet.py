@@ -14,7 +14,7 @@ from tests.cli.helpers import run_cli
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "sample_tiles"
 DATA = Path(__file__).resolve().parent / "data"
-ANNOTATIONS = DATA / "hmeimim_2024-12-13_an124.geojson"
+ANNOTATIONS = DATA.parents[3] / "sample_tiles" / "annotations" / "hmeimim_2024-12-13_an124.geojson"
 CHANGES = DATA / "hmeimim_2024-12-06_2024-12-13_truth_changes.geojson"
 SITE = "Hmeimim air base · قاعدة حميميم"
 

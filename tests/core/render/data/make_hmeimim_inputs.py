@@ -1,7 +1,7 @@
 """Write the render inputs derived from the sample tiles' truth (run from the repo root).
 
-- ``hmeimim_2024-12-13_an124.geojson``: the two An-124 of 2024-12-13 (``nose_open``), as an
-  analyst's annotation file (imagery-tool GeoJSON, pixel corners and lon/lat).
+- ``sample_tiles/annotations/hmeimim_2024-12-13_an124.geojson``: the two An-124 of 2024-12-13
+  (``nose_open``), as an analyst's annotation file (imagery-tool GeoJSON, pixel corners, lon/lat).
 - ``hmeimim_2024-12-06_2024-12-13_truth_changes.geojson``: what ``imagery-tool detect`` writes
   (RFC 7946, ``change``, ``score``, ``area_m2``, ``bbox_px`` on BEFORE's grid, dates), made from
   the pair truth: one feature per object that appeared or disappeared, its oriented outline.
@@ -61,7 +61,9 @@ def main() -> None:
 
     tile = open_tile(SAMPLES / f"hmeimim_{AFTER}.tif")
     write_annotations(
-        annotations(), HERE / f"hmeimim_{AFTER}_an124.geojson", tiles=[TileRecord.from_tile(tile)]
+        annotations(),
+        SAMPLES / "annotations" / f"hmeimim_{AFTER}_an124.geojson",
+        tiles=[TileRecord.from_tile(tile)],
     )
     out = HERE / f"hmeimim_{BEFORE}_{AFTER}_truth_changes.geojson"
     out.write_text(json.dumps(changes(), indent=1) + "\n")
