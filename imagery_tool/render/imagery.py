@@ -26,9 +26,10 @@ PERCENTILES = (0.5, 99.5)
 
 
 def display_limits(tile: Tile, bands: tuple[int, ...]) -> np.ndarray:
-    """Per-band stretch limits from a reduced view of the whole tile (read via its overviews).
+    """Stretch limits from a reduced view of the whole tile (read via its overviews).
 
-    Computing them on the whole tile, not the frame, keeps every frame of a tile alike.
+    Computing them on the whole tile, not the frame, keeps every frame of a tile alike; one
+    linked stretch for the three bands keeps natural colours (grey concrete stays grey).
 
     Returns
     -------
@@ -38,7 +39,7 @@ def display_limits(tile: Tile, bands: tuple[int, ...]) -> np.ndarray:
     with tile.open() as ds:
         pixels = tile.read(bands=bands, out_shape=shape, dataset=ds)
         valid = tile.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
-    return stretch_limits(pixels, valid, percentiles=PERCENTILES)
+    return stretch_limits(pixels, valid, percentiles=PERCENTILES, linked=True)
 
 
 def _bands(tile: Tile) -> tuple[int, ...]:
