@@ -29,6 +29,7 @@ def workbench(make_napari_viewer, site_folder, tmp_path):
     return viewer, widget, session
 
 
+@pytest.mark.slow
 def test_draw_label_autosave_reopen(workbench, make_napari_viewer, site_folder, tmp_path):
     viewer, widget, session = workbench
     widget.class_combo.setCurrentText("An-124")

@@ -75,6 +75,7 @@ def test_whole_workflow(make_napari_viewer, qtbot, change_folder, tmp_path):
     compare.list.setCurrentRow(row)
     stored = compare.accept_current()
     assert stored.source == "detected" and stored.score == pytest.approx(best.score)
+    assert compare.accept_current() is stored  # accepting again stores nothing more
     assert stored.tile == "site_2025-01-10.tif"
     assert len(open_store(store_path, readonly=True).annotations()) == 2
 

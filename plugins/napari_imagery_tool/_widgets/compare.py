@@ -84,6 +84,7 @@ class CompareWidget(QWidget):
         self.info = None
         self.image_layer = None
         self.result = None
+        self.accepted: dict = {}  # list row -> the annotation it became
         self.dates = (0, 0)
         self.worker = None
         self.jobs: list = []  # child processes of running detections
@@ -267,6 +268,7 @@ class CompareWidget(QWidget):
     def show_result(self, result) -> None:
         """Show a `ChangeResult` as layers and in the list."""
         self.result = result
+        self.accepted = {}
         before, after = self.dates
         counts = result.counts()
         self.stage_label.setText(
@@ -378,6 +380,8 @@ class CompareWidget(QWidget):
         """Turn change ``row`` into an annotation (source "detected", its score) in the store."""
         from imagery_tool.annotations import check_size
 
+        if row in self.accepted:  # accepting twice would store the box twice
+            return self.accepted[row]
         region = self.result.regions[row]
         session = self._session()
         before, after = self.dates
@@ -406,6 +410,7 @@ class CompareWidget(QWidget):
             author=f"imagery-tool detect ({self.result.method})", attributes=attributes
         )
         stored = session.add_box(box)
+        self.accepted[row] = stored
         item = self.list.item(row)
         if item is not None and not item.text().startswith("✓"):
             item.setText("✓ " + item.text())
