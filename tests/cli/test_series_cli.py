@@ -62,24 +62,24 @@ def test_json_report_progress_and_quiet_rerun(tmp_path):
     from imagery_tool.synthetic import write_series
 
     tiles = tmp_path / "tiles"
-    write_series(hmeimim_timeline_series(size=512, n_dates=3), tiles, block=512, catalog=False)
+    write_series(hmeimim_timeline_series(size=512, n_dates=2), tiles, block=512, catalog=False)
     out = tmp_path / "out"
     args = ["series", str(tiles), "-o", str(out), "--method", "cva", "--scheduler", "threads"]
     result = CliRunner().invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["status"] == "ok" and record["sites"][0]["computed"]
-    assert len(record["sites"][0]["pairs"]) == 2
-    assert "series: 4 task(s) to run" in result.stderr  # 2 registrations + 2 pairs
-    assert "series: 4/4 task(s) done" in result.stderr
+    assert len(record["sites"][0]["pairs"]) == 1
+    assert "series: 2 task(s) to run" in result.stderr  # a registration and a pair
+    assert "series: 2/2 task(s) done" in result.stderr
     for name in ("timeline.json", "timeline.csv", "timeline.png", "series.json"):
         assert (out / name).exists()
     quiet = CliRunner().invoke(cli, [*args, "--quiet"])
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
     summary = json.loads((out / "series.json").read_text())
-    assert len(summary["sites"][0]["reused"]) == 2
+    assert len(summary["sites"][0]["reused"]) == 1
     text = CliRunner().invoke(cli, args)
     assert text.exit_code == 0
     assert (
-        "hmeimim: 3 dates 2024-11-01 .. 2024-11-07, 2 pairs (0 computed, 2 reused)" in text.stdout
+        "hmeimim: 2 dates 2024-11-01 .. 2024-11-04, 1 pairs (0 computed, 1 reused)" in text.stdout
     )
