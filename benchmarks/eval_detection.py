@@ -23,7 +23,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ class Score:
     fn: int = 0
     kind_ok: int = 0
     seconds: float = 0.0
+    found: dict = field(default_factory=dict)  # truth object kind -> [matched, total]
 
     def add(self, other: Score) -> None:
         """Accumulate another score."""
@@ -59,6 +60,9 @@ class Score:
         self.fn += other.fn
         self.kind_ok += other.kind_ok
         self.seconds += other.seconds
+        for k, (m, n) in other.found.items():
+            mm, nn = self.found.get(k, (0, 0))
+            self.found[k] = (mm + m, nn + n)
 
     @property
     def precision(self) -> float:
@@ -134,14 +138,16 @@ def truth_boxes(truth: dict, shape: tuple[int, int]) -> tuple[list, list]:
             box = rec["bbox_px_before"]
             inside = _area(_clip(box, w, h)) / max(_area(box), 1e-9)
             ok = inside >= 0.5 and tuple(box) not in invisible
-            (scored if ok else neutral).append((box, kind))
+            (scored if ok else neutral).append((box, kind, rec["kind"]))
     return scored, neutral
 
 
 def changed_boxes(pair) -> list:
     """Boxes (BEFORE grid) of objects that stayed but changed attributes."""
     ids = {c["id"] for c in pair.truth["changed"]}
-    return [(o["bbox_px"], "changed") for o in pair.before_truth["objects"] if o["id"] in ids]
+    return [
+        (o["bbox_px"], "changed", o["kind"]) for o in pair.before_truth["objects"] if o["id"] in ids
+    ]
 
 
 def _area(b) -> float:
@@ -184,6 +190,9 @@ def score_scene(regions, scored, neutral) -> Score:
             continue
         s.fp += 1
     s.fn = len(scored) - len(used_t)
+    for j, t in enumerate(scored):
+        m, n = s.found.get(t[2], (0, 0))
+        s.found[t[2]] = (m + (j in used_t), n + 1)
     return s
 
 
@@ -240,7 +249,8 @@ def main(argv=None) -> int:
         for m, s in totals.items():
             n = len(seeds) * len(LEVELS)
             print(f"{m:16s} {s.precision:9.3f} {s.recall:7.3f} {s.kind:6.3f} {s.tp:5d} "
-                  f"{s.fp:6d} {s.fn:4d} {s.seconds / n:8.2f}")  # fmt: skip
+                  f"{s.fp:6d} {s.fn:4d} {s.seconds / n:8.2f}  recall by object: "
+                  + ", ".join(f"{k} {m}/{t}" for k, (m, t) in sorted(s.found.items())))  # fmt: skip
         if "robust" in totals:
             s = totals["robust"]
             met = s.recall >= 0.95 and s.precision >= 0.9 and s.kind >= 0.9

@@ -46,7 +46,9 @@ class Radiometry:
         ones = np.ones((bands, 1, 1), np.float32)
         return cls(knots, knots, ones, ones * 0, (0.0, 0.0), (1e9, 1e9))
 
-    def apply(self, after: np.ndarray, *, col_off: float = 0, row_off: float = 0) -> np.ndarray:
+    def apply(
+        self, after: np.ndarray, *, col_off: float = 0, row_off: float = 0, step: float = 1.0
+    ) -> np.ndarray:
         """Normalise a block of AFTER (already on BEFORE's grid).
 
         Parameters
@@ -55,6 +57,8 @@ class Radiometry:
             Any numeric dtype. Not modified.
         col_off, row_off : float
             BEFORE pixel of the block's top-left corner.
+        step : float
+            BEFORE pixels per block pixel (2 for a block read at half resolution).
 
         Returns
         -------
@@ -65,6 +69,7 @@ class Radiometry:
         m = index_matrix(
             np.eye(3),
             dst_origin=(float(col_off), float(row_off)),
+            dst_step=(float(step), float(step)),
             src_origin=self.origin,
             src_step=self.step,
         )

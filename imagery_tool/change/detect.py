@@ -107,6 +107,34 @@ def detect_changes(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+        return _detect(
+            before,
+            after,
+            method=method,
+            min_size_m=min_size_m,
+            max_size_m=max_size_m,
+            threshold=threshold,
+            registration=registration,
+            pixel_size_m=pixel_size_m,
+            block_px=block_px,
+            workers=workers,
+        )
+
+
+def _detect(
+    before,
+    after,
+    *,
+    method,
+    min_size_m,
+    max_size_m,
+    threshold,
+    registration,
+    pixel_size_m,
+    block_px,
+    workers,
+) -> ChangeResult:
     spec = METHODS[method]
     before = before if isinstance(before, Tile) else open_tile(before)
     after = after if isinstance(after, Tile) else open_tile(after)
@@ -136,8 +164,7 @@ def detect_changes(
             structure_max=2.0,
         )
     job = _Job(pair, spec, radiometry, float(level), float(noise), rules)
-    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
-        regions = _run(job, block_px, workers)
+    regions = _run(job, block_px, workers)
     return ChangeResult(
         regions=regions,
         registration=registration,

@@ -39,6 +39,9 @@ class RegionRules:
     body_share : float
         The box is drawn around the non-shadow change when its box covers at least this share
         of the whole object's box (else around everything, shadow included).
+    small_m : float
+        Objects whose box (shadow included) is shorter than this (vehicles) always get the box
+        of their own change: their shadow is as large as they are.
     min_aspect : float
         Objects narrower than this share of their length are dropped (vehicles and aircraft
         are not lines).
@@ -47,12 +50,13 @@ class RegionRules:
     min_size_m: float = 3.0
     max_size_m: float = 120.0
     pixel_size_m: float = 0.5
-    merge_m: float = 4.0
+    merge_m: float = 3.0
     open_px: int = 3
     structure_max: float = 0.5
     kind_margin: float = 0.25
     min_evidence: float = 0.1
-    body_share: float = 0.25
+    body_share: float = 0.5
+    small_m: float = 12.0
     min_aspect: float = 0.18
 
 
@@ -123,6 +127,12 @@ def extract_regions(
     return regions, seams
 
 
+def _box_side(mask: np.ndarray) -> int:
+    rows = np.nonzero(mask.any(axis=1))[0]
+    cols = np.nonzero(mask.any(axis=0))[0]
+    return 0 if rows.size == 0 else int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
 def _box_area(mask: np.ndarray) -> int:
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
@@ -152,7 +162,9 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
     # unless the body shows too little (an aircraft painted like the apron).
     body = comp & primary[ys, xs]
     body = (cv2.erode(cv2.dilate(body, disc), disc) & comp) | body
-    outline = body if _box_area(body) >= rules.body_share * _box_area(filled) else filled
+    small = _box_side(filled) * rules.pixel_size_m < rules.small_m
+    share = _box_area(body) / max(1, _box_area(filled))
+    outline = body if body.any() and (small or share >= rules.body_share) else filled
     # smoothing widened the change by about a pixel on each side: take it back
     thinner = cv2.erode(outline, np.ones((3, 3), np.uint8))
     if rules.open_px > 1 and thinner.sum() >= 0.3 * outline.sum():

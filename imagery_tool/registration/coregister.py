@@ -120,7 +120,7 @@ def coregister(
     model: str = "similarity",
     measure: bool = True,
     window_px: int = 256,
-    max_windows: int = 25,
+    max_windows: int = 49,
     max_shift_px: float = 40.0,
 ) -> Registration:
     """Measure how AFTER is misregistered on BEFORE's grid, after resampling by georeference.
@@ -357,7 +357,7 @@ def _fine_estimate(
         return None
     residual = np.eye(3)
     stats = (0, 0, None)
-    for iteration, threshold in enumerate((1.0, 0.5, 0.3)):
+    for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
         pts, shifts = [], []
         for c0, r0, ref_g_w, mov_a, valid_a in windows:
             m_idx = index_matrix(
