@@ -102,3 +102,21 @@ def test_two_sites_get_a_folder_each(series12, tmp_path):
         assert len(list((tmp_path / "out" / name / "pairs").iterdir())) == 1
     summary = json.loads((tmp_path / "out" / "series.json").read_text())
     assert [s["site"] for s in summary["sites"]] == ["hmeimim", "port"]
+
+
+def test_tiles_without_georeference_run_in_pixel_mode(series12, tmp_path):
+    from PIL import Image
+
+    _, folder = series12
+    inputs = tmp_path / "png"
+    inputs.mkdir()
+    for tif in sorted(folder.glob("*.tif"))[:2]:
+        with rasterio.open(tif) as ds:
+            rgb = np.moveaxis(ds.read(), 0, -1)
+        Image.fromarray(rgb).save(inputs / tif.with_suffix(".png").name.replace("hmeimim", "apron"))
+    report = run_series(inputs, tmp_path / "out", method="cva", scheduler="threads")
+    assert report.ok and report.sites[0].crs == ["none"]
+    (pair,) = (tmp_path / "out" / "pairs").iterdir()
+    assert pair.suffix == ".json"  # pixel polygons, no lon/lat
+    objects = json.loads((tmp_path / "out" / "timeline.json").read_text())["objects"]
+    assert objects and all(o["lon"] is None for o in objects)
