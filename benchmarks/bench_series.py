@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_series.py                      # 12 dates of 4096 x 4096, all configs
+    python benchmarks/bench_series.py         # 12 dates of 4096 x 4096: local/distributed, 1 and 2
     python benchmarks/bench_series.py --size 2048 --configs local-2,distributed-2
     python benchmarks/bench_series.py --scheduler tcp://HOST:8786 --data /shared/series_4096
 
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("local-1", "local-2", "distributed-1", "distributed-2")
+CONFIGS = ("local-1", "local-2", "distributed-1", "distributed-2", "threads-1", "threads-2")
 
 
 def make_data(size: int, dates: int, folder: Path) -> Path:
@@ -50,7 +50,9 @@ def run_config(name: str, data: Path, scheduler: str | None) -> dict:
     cluster = None
     startup = 0.0
     try:
-        if name.startswith("local"):
+        if name.startswith("threads"):
+            report = run_series(data, out, scheduler="threads", workers=int(name[-1]), force=True)
+        elif name.startswith("local"):
             report = run_series(data, out, workers=int(name[-1]), force=True)  # local processes
         elif scheduler:
             report = run_series(data, out, scheduler=scheduler, force=True)
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--dates", type=int, default=12)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default=",".join(CONFIGS[:4]), help=", ".join(CONFIGS))
     parser.add_argument("--data", type=Path, help="series folder (default benchmarks/_data/...)")
     parser.add_argument("--scheduler", help="an existing cluster instead of a LocalCluster")
     args = parser.parse_args(argv)
