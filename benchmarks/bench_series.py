@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -104,8 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.configs.split(","):
         if name not in CONFIGS:
             parser.error(f"unknown config {name!r}; choose from {', '.join(CONFIGS)}")
+        load_before = os.getloadavg()[0]
         record = run_config(name, data, args.scheduler)
-        record.update(size=args.size, dates=args.dates, when=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        record.update(
+            size=args.size,
+            dates=args.dates,
+            when=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            load_1min=[round(load_before, 1), round(os.getloadavg()[0], 1)],
+        )
         records.append(record)
         print(json.dumps(record), flush=True)
         with results.open("a", encoding="utf-8") as f:
