@@ -83,6 +83,17 @@ def test_whole_workflow(make_napari_viewer, qtbot, change_folder, tmp_path):
     viewer.dims.set_current_step(0, 1)
     compare.flip()
     assert viewer.dims.current_step[0] == 0
+    # swipe: AFTER's columns left of the line over BEFORE
+    compare.swipe_slider.setValue(250)
+    compare.swipe_button.setChecked(True)
+    swipe = compare.swipe_layer
+    assert swipe.data[0].shape == (512, 160, 3) and viewer.dims.current_step[0] == 0
+    compare.swipe_slider.setValue(500)
+    assert swipe.data[0].shape == (512, 320, 3)
+    assert np.array_equal(np.asarray(swipe.data[0][200:210, 300:310]),
+                          np.asarray(viewer.layers[0].data[0][1, 200:210, 300:310]))  # fmt: skip
+    compare.swipe_button.setChecked(False)
+    assert swipe not in viewer.layers
 
     # export: reviewer PNG through the core renderer, and GeoJSON of the store
     export = ExportWidget(viewer)

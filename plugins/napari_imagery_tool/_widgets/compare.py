@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -16,6 +16,7 @@ from qtpy.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -149,6 +150,19 @@ class CompareWidget(QWidget):
         self.flip_button.clicked.connect(self.flip)
         view.addWidget(self.flip_button)
         layout.addLayout(view)
+        swipe = QHBoxLayout()
+        self.swipe_button = QPushButton("Swipe")
+        self.swipe_button.setCheckable(True)
+        self.swipe_button.setToolTip("AFTER on the left of the line, BEFORE on the right")
+        self.swipe_button.toggled.connect(self.swipe)
+        self.swipe_slider = QSlider(Qt.Horizontal)
+        self.swipe_slider.setRange(0, 1000)
+        self.swipe_slider.setValue(500)
+        self.swipe_slider.valueChanged.connect(lambda _v: self._update_swipe())
+        swipe.addWidget(self.swipe_button)
+        swipe.addWidget(self.swipe_slider)
+        layout.addLayout(swipe)
+        self.swipe_layer = None
         layout.addStretch(1)
 
         self._blink_timer = QTimer(self)
@@ -434,13 +448,46 @@ class CompareWidget(QWidget):
         """Show the other date of the pair."""
         if self.info is None or not self.info.is_stack:
             return
-        before, after = (
-            (self.before_combo.currentIndex(), self.after_combo.currentIndex())
-            if self.result is None
-            else self.dates
-        )
+        before, after = self._pair()
         now = self.viewer.dims.current_step[0]
         self.viewer.dims.set_current_step(0, before if now == after else after)
+
+    def swipe(self, on: bool) -> None:
+        """Show AFTER left of a movable line over BEFORE (the stack at the BEFORE date)."""
+        if self.swipe_layer is not None and self.swipe_layer in self.viewer.layers:
+            self.viewer.layers.remove(self.swipe_layer)
+        self.swipe_layer = None
+        if not on or self.info is None or not self.info.is_stack:
+            return
+        before, after = self._pair()
+        self.viewer.dims.set_current_step(0, before)
+        self.swipe_layer = self.viewer.add_image(
+            self._swipe_levels(after),
+            name=f"swipe: {self.info.dates[after]}",
+            rgb=True,
+            multiscale=self.image_layer.multiscale,
+            contrast_limits=(0, 255),
+        )
+        self.viewer.layers.selection.active = self.image_layer
+
+    def _pair(self) -> tuple[int, int]:
+        if self.result is not None:
+            return self.dates
+        return self.before_combo.currentIndex(), self.after_combo.currentIndex()
+
+    def _swipe_levels(self, after: int):
+        levels = self.image_layer.data if self.image_layer.multiscale else [self.image_layer.data]
+        width = levels[0].shape[2]
+        col = max(1, round(width * self.swipe_slider.value() / 1000))
+        out = []
+        for level in levels:
+            factor = width / level.shape[2]
+            out.append(level[after, :, : max(1, math.ceil(col / factor))])
+        return out if self.image_layer.multiscale else out[0]
+
+    def _update_swipe(self) -> None:
+        if self.swipe_layer is not None and self.swipe_layer in self.viewer.layers:
+            self.swipe_layer.data = self._swipe_levels(self._pair()[1])
 
     def blink(self, on: bool) -> None:
         """Alternate the two dates every `BLINK_MS` milliseconds while ``on``."""
