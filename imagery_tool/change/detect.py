@@ -343,32 +343,50 @@ def _intersects(a, b) -> bool:
 
 
 def _group_boxes(boxes, *, gap: int) -> list[tuple[int, int, int, int]]:
-    """Union boxes that overlap (within ``gap`` px) into groups, repeatedly."""
-    groups = [list(b) for b in boxes]
-    merged = True
-    while merged:
-        merged = False
-        out: list[list[int]] = []
-        for box in groups:
-            for other in out:
+    """Union boxes that overlap (within ``gap`` px) into groups (union-find on a grid hash)."""
+    boxes = [tuple(int(v) for v in b) for b in boxes]
+    parent = list(range(len(boxes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in _near_pairs(boxes, gap):
+        parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i, box in enumerate(boxes):
+        g = groups.setdefault(find(i), list(box))
+        g[:] = [min(g[0], box[0]), min(g[1], box[1]), max(g[2], box[2]), max(g[3], box[3])]
+    merged = [tuple(g) for g in groups.values()]
+    # merged groups can now touch each other: repeat until stable (rarely more than once)
+    return merged if len(merged) == len(boxes) else _group_boxes(merged, gap=gap)
+
+
+def _near_pairs(boxes, gap: int, cell: int = 256):
+    """Pairs of indexes of boxes closer than ``gap`` px, through a grid hash of cell px."""
+    grid: dict[tuple[int, int], list[int]] = {}
+    for i, (c0, r0, c1, r1) in enumerate(boxes):
+        for gy in range((r0 - gap) // cell, (r1 + gap) // cell + 1):
+            for gx in range((c0 - gap) // cell, (c1 + gap) // cell + 1):
+                grid.setdefault((gx, gy), []).append(i)
+    seen = set()
+    for members in grid.values():
+        for k, i in enumerate(members):
+            a = boxes[i]
+            for j in members[k + 1 :]:
+                if (i, j) in seen:
+                    continue
+                b = boxes[j]
                 if (
-                    box[0] - gap < other[2]
-                    and other[0] - gap < box[2]
-                    and box[1] - gap < other[3]
-                    and other[1] - gap < box[3]
+                    a[0] - gap < b[2]
+                    and b[0] - gap < a[2]
+                    and a[1] - gap < b[3]
+                    and b[1] - gap < a[3]
                 ):
-                    other[:] = [
-                        min(box[0], other[0]),
-                        min(box[1], other[1]),
-                        max(box[2], other[2]),
-                        max(box[3], other[3]),
-                    ]
-                    merged = True
-                    break
-            else:
-                out.append(box)
-        groups = out
-    return [tuple(g) for g in groups]
+                    seen.add((i, j))
+                    yield i, j
 
 
 def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
@@ -378,12 +396,18 @@ def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
     one region.
     """
     ordered = sorted(regions, key=lambda r: -r.score)
-    kept: list[ChangeRegion] = []
-    for r in ordered:
-        if all(r.iou(k.bbox_px) < 0.5 for k in kept):
-            kept.append(r)
-    if absorb:
-        kept = [r for r in kept if not any(_absorbed(r, big) for big in kept if big is not r)]
+    boxes = [r.bbox_px for r in ordered]
+    reach = max([8] + [int(max(4.0, 0.15 * r.length_px)) + 1 for r in ordered])
+    drop = set()
+    for i, j in _near_pairs(boxes, reach):
+        a, b = ordered[i], ordered[j]  # a scores at least as high as b
+        if i in drop or j in drop:
+            continue
+        if a.iou(b.bbox_px) >= 0.5 or absorb and _absorbed(b, a):
+            drop.add(j)
+        elif absorb and _absorbed(a, b):
+            drop.add(i)
+    kept = [r for k, r in enumerate(ordered) if k not in drop]
     return sorted(kept, key=lambda r: (r.bbox_px[1], r.bbox_px[0]))
 
 
