@@ -155,3 +155,22 @@ def test_menus_give_the_three_widgets(make_napari_viewer, site_folder):
         assert type(widgets[title]).__name__ == cls_name
     assert widgets["Compare dates"].before_combo.count() == 2
     assert widgets["Annotate boxes"].store_edit.text().endswith("site.gpkg")
+    # the manifest's menu contributions: Layers > Annotate / Visualize, File > IO Utilities
+    found = set()
+
+    def walk(menu, path):
+        for action in menu.actions():
+            if action.menu():
+                walk(action.menu(), f"{path}/{action.text().replace('&', '')}")
+            elif "(imagery-tool)" in action.text():
+                found.add(f"{path} -> {action.text()}")
+
+    for action in viewer.window._qt_window.menuBar().actions():
+        if action.menu():
+            walk(action.menu(), action.text().replace("&", ""))
+    assert {
+        "Layers/Annotate -> Annotate boxes (imagery-tool)",
+        "Layers/Visualize -> Compare dates (imagery-tool)",
+        "File/IO Utilities -> Export (imagery-tool)",
+        "Plugins/imagery-tool -> Annotate boxes (imagery-tool)",
+    } <= found
