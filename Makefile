@@ -5,31 +5,67 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+TEST := $(VENV)/.installed-test
+BEFORE := sample_tiles/hmeimim_2024-12-06.tif
+AFTER := sample_tiles/hmeimim_2024-12-13.tif
 
-.PHONY: demo test lint format samples clean
+.PHONY: demo test gui-deps lint format samples clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "make: cannot create a virtualenv; on Debian: apt-get install python3-venv"; exit 2; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+$(CORE): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-demo: $(STAMP)
+$(TEST): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@ $(CORE)
+
+# The main job on the sample tiles: describe them, detect what arrived and left between two
+# dates, and draw the reviewer sheet with the analyst's An-124 boxes and the detections.
+demo: $(CORE)
 	$(BIN)/imagery-tool info sample_tiles/hmeimim_*.tif
+	@mkdir -p $(OUT)
+	$(BIN)/imagery-tool detect $(BEFORE) $(AFTER) -o $(OUT)/changes.geojson --png $(OUT)/quicklook.png
+	$(BIN)/imagery-tool render $(AFTER) --before $(BEFORE) --changes $(OUT)/changes.geojson \
+		--annotations sample_tiles/annotations/hmeimim_2024-12-13_an124.geojson --chips \
+		-o $(OUT)/review.png
+	@echo "demo: see $(OUT)/changes.geojson, $(OUT)/quicklook.png and $(OUT)/review.png"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# The napari tests need a display: Xvfb (and the X libraries Qt loads), installed here when
+# missing and we are root (as in CI); without a display those tests are skipped, not failed.
+GUI_PACKAGES := xvfb xauth libgl1 libegl1 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 libxcb-render-util0 \
+	libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxcb-cursor0
 
-lint: $(STAMP)
+gui-deps:
+	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-icccm.so.4; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(GUI_PACKAGES) >/dev/null; \
+		else \
+			echo "make: no Xvfb; the napari tests will be skipped (as root: apt-get install $(GUI_PACKAGES))"; \
+		fi; \
+	fi
+
+test: $(TEST) gui-deps
+	@if command -v xvfb-run >/dev/null; then \
+		xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m pytest; \
+	else \
+		$(BIN)/python -m pytest; \
+	fi
+
+lint: $(TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(TEST)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-samples: $(STAMP)
+samples: $(CORE)
 	$(BIN)/python sample_tiles/make_sample_tiles.py --outdir sample_tiles
 
 clean:
