@@ -17,7 +17,7 @@ def stretch_limits(
     valid: np.ndarray | None = None,
     *,
     percentiles: tuple[float, float] = (2.0, 98.0),
-    linked: bool = False,
+    linked: bool = True,
 ) -> np.ndarray:
     """Per-band low/high display limits at the given percentiles of the valid pixels.
 
@@ -31,7 +31,8 @@ def stretch_limits(
         Lower and upper percentiles, 0..100.
     linked : bool
         Give every band the same limits (the lowest low and the highest high), which keeps the
-        hues of a natural-colour image; per-band limits balance bands of different ranges.
+        hues of a natural-colour image (the default); per-band limits (False) balance
+        false-colour or multispectral bands of different ranges.
 
     Returns
     -------
