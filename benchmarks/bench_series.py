@@ -89,6 +89,36 @@ def run_config(name: str, data: Path, scheduler: str | None) -> dict:
     return record
 
 
+def task_overhead(n: int = 200) -> dict:
+    """Seconds per no-op task through each engine (scheduling, pickling, result hand-back)."""
+    import operator
+
+    from distributed import LocalCluster
+
+    from imagery_tool.series.engine import Task, open_engine
+
+    tasks = [Task(f"noop-{i}", operator.add, (i, 1)) for i in range(n)]
+    out = {}
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    )  # fmt: skip
+    try:
+        for name, scheduler in (
+            ("threads", "threads"),
+            ("processes", "processes"),
+            ("distributed", cluster.scheduler_address),
+        ):
+            with open_engine(scheduler, workers=None if "://" in scheduler else 2) as engine:
+                engine.run(tasks[:4], lambda t, v: None)  # warm: processes started
+                t0 = time.perf_counter()
+                engine.run(tasks, lambda t, v: None)
+                out[name] = round((time.perf_counter() - t0) / n * 1000, 2)
+    finally:
+        cluster.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096)
@@ -96,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", default=",".join(CONFIGS[:4]), help=", ".join(CONFIGS))
     parser.add_argument("--data", type=Path, help="series folder (default benchmarks/_data/...)")
     parser.add_argument("--scheduler", help="an existing cluster instead of a LocalCluster")
+    parser.add_argument(
+        "--overhead", action="store_true", help="only time no-op tasks per engine (ms per task)"
+    )
     args = parser.parse_args(argv)
+    if args.overhead:
+        print(json.dumps({"ms_per_noop_task": task_overhead()}))
+        return 0
     data = args.data or HERE / "_data" / f"series_{args.size}"
     make_data(args.size, args.dates, data)
     results = data.parent / f"bench_series_{args.size}.jsonl"
