@@ -152,10 +152,10 @@ def read_resampled(
     r0 = math.floor(mapped[:, 1].min() - margin)
     c1 = math.ceil(mapped[:, 0].max() + margin)
     r1 = math.ceil(mapped[:, 1].max() + margin)
-    # Keep the read inside the grid plus the margin (the rest is invalid anyway).
-    c0, r0 = max(c0, -int(margin) - 1), max(r0, -int(margin) - 1)
-    c1 = min(c1, tile.width + int(margin) + 1)
-    r1 = min(r1, tile.height + int(margin) + 1)
+    # Keep the read inside the grid: outside is invalid anyway, and GDAL's boundless reads
+    # (through a VRT) ignore overviews and are many times slower.
+    c0, r0 = max(c0, 0), max(r0, 0)
+    c1, r1 = min(c1, tile.width), min(r1, tile.height)
     bands = list(bands or tile.data_bands)
     if c1 <= c0 or r1 <= r0:
         return np.zeros((len(bands), h, w), dtype=tile.dtype), np.zeros((h, w), dtype=bool)
