@@ -227,6 +227,14 @@ class DistributedEngine:
             ) from exc
         self.name = "distributed"
         self.threads_per_task = 1
+        try:
+            self.client.wait_for_workers(1, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            self.client.close()
+            raise SchedulerError(
+                f"the Dask scheduler at {self.address} has no workers; start some with "
+                f"`dask worker {self.address}` or leave out --scheduler to run on this machine"
+            ) from exc
         info = self.client.scheduler_info()
         self.workers = len(info.get("workers", {}))
         self.threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())

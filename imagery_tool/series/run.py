@@ -53,16 +53,22 @@ class SiteReport:
         ISO acquisition times in order.
     tiles : list of str
         The tiles in date order.
+    crs : list of str
+        The distinct CRSs of the tiles (``"none"`` without georeference).
     pairs : list of str
         Pair file names (``pairs/<before>_to_<after>.geojson``) in date order.
     computed, reused : list of str
         Pair names computed by this run and reused from an earlier one.
+    recomputed : dict of str to str
+        Pairs whose file existed but was recomputed, and why.
     failures : list of str
         One line per pair or date that failed.
     objects : int
         Tracks in the timeline.
     timeline : dict of str to Path
         ``json``, ``csv``, ``png`` (empty when the site failed).
+    megapixels : float
+        Pixels of the pairs computed by this run, in millions.
     """
 
     name: str

@@ -70,8 +70,11 @@ class Track:
         Its departure was seen (gone on date ``last + 1``); False while still present.
     events : list of Event
         The regions that make up the track, in date order.
-    notes : list of str
-        What the tracker inferred (a state change, an arrival it did not see, ...).
+    notes : list of (int, str)
+        Date index and what the tracker inferred there (a state change, an arrival it did not
+        see, ...).
+    id : str
+        ``T01``, ``T02``, ... in order of first date, then position.
     """
 
     first: int

@@ -92,3 +92,23 @@ def test_workers_belong_to_the_local_scheduler():
         open_engine("tcp://1.2.3.4:8786", workers=2),
     ):
         pass
+
+
+def test_a_scheduler_without_workers_is_refused_fast():
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    empty = LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
+    try:
+        t0 = time.perf_counter()
+        match = "has no workers.*dask worker"
+        with (
+            pytest.raises(SchedulerError, match=match),
+            open_engine(empty.scheduler_address, connect_timeout=0.5),
+        ):
+            pass
+        assert time.perf_counter() - t0 < 5
+    finally:
+        empty.close()
