@@ -88,9 +88,10 @@ def test_timeline_reports_every_arrival_and_departure(series12, local_run12):
 
 
 def test_cluster_gives_identical_files(series12, local_run12, cluster, tmp_path):
+    """The same series, given as its STAC catalog, on a real two-worker LocalCluster."""
     _, folder = series12
     _, local_out = local_run12
-    report = run_series(folder, tmp_path, scheduler=cluster.scheduler_address)
+    report = run_series(folder / "catalog.json", tmp_path, scheduler=cluster.scheduler_address)
     assert report.ok and report.engine.startswith("dask.distributed")
     assert len(report.sites[0].computed) == 11
     assert _outputs(tmp_path) == _outputs(local_out)
