@@ -320,7 +320,8 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
         for found, cut in pool.map(lambda t: _process(job, *t), tasks):
             regions.extend(found)
             seams.extend(cut)
-        groups = _group_boxes(seams, gap=4)
+        max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
+        groups = _group_boxes(seams, gap=4, max_side=max_side)
         windows = []
         for c0, r0, c1, r1 in groups:
             pad = 16
@@ -342,8 +343,13 @@ def _intersects(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _group_boxes(boxes, *, gap: int) -> list[tuple[int, int, int, int]]:
-    """Union boxes that overlap (within ``gap`` px) into groups (union-find on a grid hash)."""
+def _group_boxes(boxes, *, gap: int, max_side: int) -> list[tuple[int, int, int, int]]:
+    """Group the pieces of cut objects: boxes that overlap (within ``gap`` px) form a group.
+
+    A group whose box would exceed ``max_side`` (pieces of several objects chained along a
+    seam) is not merged: its pieces are measured one by one, so that a window never grows
+    beyond an object's size (bounded memory) and duplicates are removed afterwards.
+    """
     boxes = [tuple(int(v) for v in b) for b in boxes]
     parent = list(range(len(boxes)))
 
@@ -355,13 +361,20 @@ def _group_boxes(boxes, *, gap: int) -> list[tuple[int, int, int, int]]:
 
     for i, j in _near_pairs(boxes, gap):
         parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i, box in enumerate(boxes):
-        g = groups.setdefault(find(i), list(box))
-        g[:] = [min(g[0], box[0]), min(g[1], box[1]), max(g[2], box[2]), max(g[3], box[3])]
-    merged = [tuple(g) for g in groups.values()]
-    # merged groups can now touch each other: repeat until stable (rarely more than once)
-    return merged if len(merged) == len(boxes) else _group_boxes(merged, gap=gap)
+    members: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        members.setdefault(find(i), []).append(i)
+    out = []
+    for group in members.values():
+        c0 = min(boxes[i][0] for i in group)
+        r0 = min(boxes[i][1] for i in group)
+        c1 = max(boxes[i][2] for i in group)
+        r1 = max(boxes[i][3] for i in group)
+        if max(c1 - c0, r1 - r0) <= max_side:
+            out.append((c0, r0, c1, r1))
+        else:
+            out.extend(boxes[i] for i in group)
+    return out
 
 
 def _near_pairs(boxes, gap: int, cell: int = 256):
