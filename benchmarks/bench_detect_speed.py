@@ -8,7 +8,8 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
 Printed per size: megapixels, read seconds, detect seconds, their ratio, detect seconds per
-megapixel (flat = linear cost) and the peak resident memory of each run.
+megapixel (flat = linear cost) and the peak resident memory of each run (VmHWM: the
+process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork).
 
 Usage::
 
@@ -30,7 +31,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 _READ = r"""
-import json, resource, sys, time
+import json, sys, time
 import rasterio
 from rasterio.windows import Window
 t = time.perf_counter()
@@ -39,17 +40,17 @@ for path in sys.argv[1:3]:
         for _, w in ds.block_windows(1):
             ds.read(window=w)
 dt = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
 print(json.dumps({"seconds": dt, "rss_mb": rss}))
 """
 
 _DETECT = r"""
-import json, resource, sys, time
+import json, sys, time
 from imagery_tool.change import detect_changes
 t = time.perf_counter()
 result = detect_changes(sys.argv[1], sys.argv[2])
 dt = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
 print(json.dumps({"seconds": dt, "rss_mb": rss, "regions": len(result.regions)}))
 """
 

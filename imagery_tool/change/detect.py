@@ -274,7 +274,7 @@ def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray
 
 
 def _process(
-    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool]
+    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets
 ) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
     """Read, measure and extract the objects of one block (core plus margin)."""
     ov = job.pair.overlap
@@ -283,8 +283,7 @@ def _process(
     c1 = min(ov.col_off + ov.width, core.col_off + core.width + _MARGIN)
     r1 = min(ov.row_off + ov.height, core.row_off + core.height + _MARGIN)
     ext = Window(c0, r0, c1 - c0, r1 - r0)
-    with job.pair.open() as datasets:
-        b, a, valid = job.pair.read(ext, datasets=datasets)
+    b, a, valid = job.pair.read(ext, datasets=datasets)
     valid = _erode(valid, 3)
     if not valid.any():
         return [], []
@@ -317,7 +316,9 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for found, cut in pool.map(lambda t: _process(job, *t), tasks):
+        # Each worker walks a contiguous run of blocks with its own open files, so that the
+        # compressed tiles shared by neighbouring blocks (their margins) stay in GDAL's cache.
+        for found, cut in pool.map(lambda run: _walk(job, run), _chunks(tasks, workers)):
             regions.extend(found)
             seams.extend(cut)
         max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
@@ -329,14 +330,37 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
             wr0 = max(int(ov.row_off), r0 - pad)
             wc1 = min(int(ov.col_off + ov.width), c1 + pad)
             wr1 = min(int(ov.row_off + ov.height), r1 + pad)
-            windows.append(Window(wc0, wr0, wc1 - wc0, wr1 - wr0))
-        for box, (found, _) in zip(
-            groups,
-            pool.map(lambda w: _process(job, w, (False,) * 4), windows),
-            strict=True,
-        ):
-            regions.extend(r for r in found if _intersects(r.bbox_px, box))
+            windows.append((Window(wc0, wr0, wc1 - wc0, wr1 - wr0), (False,) * 4))
+        order = sorted(range(len(windows)), key=lambda k: (groups[k][1], groups[k][0]))
+        runs = _chunks([(windows[k], groups[k]) for k in order], workers)
+        for found in pool.map(lambda run: _walk_seams(job, run), runs):
+            regions.extend(found)
     return _dedupe(regions, absorb=job.rules.open_px > 1)
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    """Split a list into ``n`` contiguous runs of nearly equal length."""
+    size = -(-len(items) // max(1, n)) or 1
+    return [items[k : k + size] for k in range(0, len(items), size)]
+
+
+def _walk(job: _Job, run: list) -> tuple[list, list]:
+    regions, seams = [], []
+    with job.pair.open() as datasets:
+        for core, edges in run:
+            found, cut = _process(job, core, edges, datasets)
+            regions.extend(found)
+            seams.extend(cut)
+    return regions, seams
+
+
+def _walk_seams(job: _Job, run: list) -> list:
+    regions = []
+    with job.pair.open() as datasets:
+        for (window, edges), box in run:
+            found, _ = _process(job, window, edges, datasets)
+            regions.extend(r for r in found if _intersects(r.bbox_px, box))
+    return regions
 
 
 def _intersects(a, b) -> bool:
