@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from PIL import Image
 from rasterio.windows import Window
 
@@ -30,6 +31,8 @@ from imagery_tool.render.marks import (
     marks_from_annotations,
     move_marks,
     read_changes,
+    read_residual,
+    transform_marks,
 )
 from imagery_tool.render.sheet import (
     Footer,
@@ -226,6 +229,7 @@ def render(
     title: str | None = None,
     site: str | None = None,
     attributes: Sequence[str] | None = None,
+    residual: Sequence[float] | None = None,
 ) -> Rendering:
     """Render a tile (or a before/after sheet) with boxes, labels, legends and a caption.
 
@@ -258,6 +262,11 @@ def render(
         Site name for the caption, any script (``"Hmeimim air base · قاعدة حميميم"``).
     attributes : sequence of str, optional
         Attributes to show in labels; all true booleans by default (`label_text`).
+    residual : sequence of 6 float, optional
+        The residual misregistration of AFTER on BEFORE's grid (`Registration.matrix`), so that
+        AFTER and its boxes are drawn exactly under BEFORE. By default taken from ``changes``
+        when that is a detect output for these two tiles; otherwise AFTER is placed by
+        georeference alone.
 
     Returns
     -------
@@ -280,13 +289,20 @@ def render(
                                  scale=scale)  # fmt: skip
     if isinstance(annotations, (str, Path)):
         annotations = load_annotations(annotations, tiles=[t for t in (main, before_tile) if t])
+    if residual is None and before_tile is not None and isinstance(changes, (str, Path)):
+        residual = read_residual(changes, before=before_tile.name, after=main.name)
+    residual_affine = Affine(*residual) if residual is not None and before_tile else None
     on_main, on_before, skipped = _annotation_marks(list(annotations), main, before_tile)
+    if residual_affine is not None:
+        on_main = transform_marks(on_main, ~residual_affine)
     change_marks = _change_marks(changes, base)
 
     # -- panels: imagery, then outlines, labels and decorations ----------------------------------
     if before_tile is not None:
         rgb_before, valid_before = read_frame(before_tile, frame)
-        rgb_after, valid_after = read_onto(main, frame, frame_name=before_tile.name)
+        rgb_after, valid_after = read_onto(
+            main, frame, frame_name=before_tile.name, residual=residual_affine
+        )
         if heat:
             valid = valid_before & valid_after
             blur = max(1.0, style.line)
@@ -327,13 +343,14 @@ def render(
         main, before_tile, frame, title=title, site=site, heat=heat,
         classes=Counter(m.label for m in shown), kinds=Counter(m.kind for m in changes_shown),
         colours=colours, hidden=rendering.hidden_labels, skipped=skipped,
+        aligned=residual_affine is not None,
     )  # fmt: skip
     footer_canvas, legend = draw_footer(footer, style, total)
     rendering.caption = [footer.title, *footer.lines]
     canvases.append((0, footer_canvas))
     if chips and shown:
         chip_list = [
-            _chip_on_own_grid(Chip(ptile, m, colours[m.label]), main, before_tile)
+            _chip_on_own_grid(Chip(ptile, m, colours[m.label]), main, before_tile, residual_affine)
             for _, ptile, _, ms in specs
             for m in ms
         ]
@@ -448,11 +465,12 @@ def _overlap(a: Mark, b: Mark) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _chip_on_own_grid(chip: Chip, main: Tile, before: Tile | None) -> Chip:
+def _chip_on_own_grid(chip: Chip, main: Tile, before: Tile | None, residual: Affine | None) -> Chip:
     """Chips are cut from each object's own tile: carry AFTER marks back to AFTER's grid."""
     if before is None or chip.tile is before:
         return chip
-    (mark,) = move_marks([chip.mark], before.georef, main.georef)
+    marks = [chip.mark] if residual is None else transform_marks([chip.mark], residual)
+    (mark,) = move_marks(marks, before.georef, main.georef)
     return Chip(main, mark, chip.colour)
 
 
@@ -482,6 +500,7 @@ def _footer(
     colours: dict,
     hidden: int,
     skipped: int,
+    aligned: bool = False,
 ) -> Footer:
     place = isolate(site) if site else main.path.stem
     if before is not None:
@@ -514,7 +533,11 @@ def _footer(
     lines.append(" · ".join(where))
     notes = []
     if before is not None:
-        notes.append("AFTER resampled onto the BEFORE grid by georeference")
+        notes.append(
+            "AFTER resampled onto the BEFORE grid by georeference and the measured residual"
+            if aligned
+            else "AFTER resampled onto the BEFORE grid by georeference"
+        )
     if heat:
         notes.append("heat: brightness difference AFTER vs BEFORE, each date normalised")
     if hidden:

@@ -14,6 +14,7 @@ from rasterio.windows import Window
 
 from imagery_tool.display import stretch_limits, stretch_to_uint8
 from imagery_tool.errors import RenderError
+from imagery_tool.georef import GeoRef
 from imagery_tool.render.layout import Frame
 from imagery_tool.tile import Tile
 
@@ -95,7 +96,9 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     return _to_rgb(pixels, valid, limits), valid
 
 
-def read_onto(tile: Tile, frame: Frame, *, frame_name: str = "BEFORE") -> tuple:
+def read_onto(
+    tile: Tile, frame: Frame, *, frame_name: str = "BEFORE", residual: Affine | None = None
+) -> tuple:
     """Read a tile resampled onto another tile's frame, by georeference.
 
     Only the part of ``tile`` under the frame is read, at about the frame's resolution (through
@@ -110,6 +113,10 @@ def read_onto(tile: Tile, frame: Frame, *, frame_name: str = "BEFORE") -> tuple:
         The frame on the other tile's grid (BEFORE).
     frame_name : str
         Name of the frame's tile, for error messages.
+    residual : affine.Affine, optional
+        The co-registration residual measured by detection (`Registration.matrix`): BEFORE pixel
+        ``p`` shows the ground that ``tile`` resampled by georeference shows at ``residual * p``.
+        With it, AFTER is drawn exactly under BEFORE, not only as far as the georeferences agree.
 
     Returns
     -------
@@ -127,6 +134,9 @@ def read_onto(tile: Tile, frame: Frame, *, frame_name: str = "BEFORE") -> tuple:
     limits = display_limits(tile, bands)
     dst = frame.out_georef
     h, w = frame.out_shape
+    if residual is not None and dst.is_georeferenced:
+        grid = frame.georef.transform
+        dst = GeoRef(h, w, grid @ residual @ ~grid @ dst.transform, dst.crs)
     if not (dst.is_georeferenced and tile.georef.is_georeferenced):
         if tile.georef.shape != frame.georef.shape:
             raise RenderError(
@@ -135,7 +145,7 @@ def read_onto(tile: Tile, frame: Frame, *, frame_name: str = "BEFORE") -> tuple:
             )
         local = Frame(tile.georef, frame.window, frame.out_shape)
         return read_frame(tile, local)
-    window = _source_window(tile, frame)
+    window = _source_window(tile, dst)
     if window is None:
         raise RenderError(
             f"{tile.path} does not cover the frame of {frame_name}; pick tiles of the same "
@@ -169,9 +179,8 @@ def read_onto(tile: Tile, frame: Frame, *, frame_name: str = "BEFORE") -> tuple:
     return _to_rgb(out, valid_out, limits), valid_out
 
 
-def _source_window(tile: Tile, frame: Frame) -> Window | None:
-    """Return the window of ``tile`` under the frame (a 2-pixel margin), cut to its grid."""
-    dst = frame.out_georef
+def _source_window(tile: Tile, dst: GeoRef) -> Window | None:
+    """Return the window of ``tile`` under the output grid (a 2-pixel margin), cut to its grid."""
     t = np.linspace(0.0, 1.0, 9)
     w, h = float(dst.width), float(dst.height)
     cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from pyproj import Geod
 
 from imagery_tool.errors import RenderError
@@ -28,7 +29,9 @@ __all__ = [
     "marks_from_annotations",
     "move_marks",
     "read_changes",
+    "read_residual",
     "size_m",
+    "transform_marks",
 ]
 
 CHANGE_KINDS = ("appeared", "disappeared", "changed")
@@ -338,3 +341,39 @@ def move_marks(marks: Sequence[Mark], source: GeoRef, target: GeoRef) -> list[Ma
         corners = tuple((float(a), float(b)) for a, b in zip(c, r, strict=True))
         moved.append(Mark(corners, mark.label, mark.kind, mark.attributes, mark.tile))
     return moved
+
+
+def transform_marks(marks: Sequence[Mark], transform: Affine) -> list[Mark]:
+    """Apply a pixel-to-pixel affine ``transform`` (on one grid) to the corners of ``marks``."""
+    moved = []
+    for mark in marks:
+        corners = tuple(transform * (float(x), float(y)) for x, y in mark.corners)
+        moved.append(Mark(corners, mark.label, mark.kind, mark.attributes, mark.tile))
+    return moved
+
+
+def read_residual(path: str | Path, *, before: str, after: str) -> tuple[float, ...] | None:
+    """Return the co-registration residual a detect output records for these two tiles, if any.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoJSON / JSON written by ``imagery-tool detect``.
+    before, after : str
+        File names of the two tiles being drawn; the record must name the same two.
+
+    Returns
+    -------
+    tuple of 6 float or None
+        ``registration.matrix`` of the file; ``None`` when the file records no registration or
+        one for other tiles (errors in the file itself are reported by `read_changes`).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        matrix = data["registration"]["matrix"]
+        names = (Path(data["before"]).name, Path(data["after"]).name)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if names != (before, after) or len(matrix) != 6:
+        return None
+    return tuple(float(v) for v in matrix)
