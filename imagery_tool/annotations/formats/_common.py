@@ -26,6 +26,7 @@ __all__ = [
     "ImportResult",
     "Reader",
     "atomic_write_text",
+    "group_by_tile",
     "safe_file_name",
     "tile_key",
     "warn_lost",
@@ -200,6 +201,27 @@ UNTILED = "untiled"
 def tile_key(annotation: BoxAnnotation) -> str:
     """Return the tile name a box is written under; `UNTILED` for a box without a tile."""
     return annotation.tile or UNTILED
+
+
+def group_by_tile(
+    annotations: Iterable[BoxAnnotation], out: Path, *, suffix: str, format_name: str
+) -> dict[str, list[BoxAnnotation]]:
+    """Group boxes by tile for a one-image-per-file format, sorted by tile name.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When ``out`` is a single ``suffix`` file but the boxes span several tiles.
+    """
+    by_tile: dict[str, list[BoxAnnotation]] = {}
+    for a in annotations:
+        by_tile.setdefault(tile_key(a), []).append(a)
+    if out.suffix.lower() == suffix and len(by_tile) > 1:
+        raise AnnotationFormatError(
+            f"{out}: {format_name} holds one image per file and the boxes span {len(by_tile)} "
+            "tiles; give a folder as output"
+        )
+    return dict(sorted(by_tile.items()))
 
 
 def safe_file_name(name: str) -> str:

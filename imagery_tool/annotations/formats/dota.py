@@ -16,8 +16,8 @@ from imagery_tool.annotations.formats._common import (
     count_lost,
     finite,
     fmt,
+    group_by_tile,
     output_path,
-    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -46,17 +46,10 @@ def write(
     spaces); ``difficult`` is 1 for ``confidence: low``. ``OUT`` is a folder (files
     ``<tile stem>.txt``) or, for a single tile, a ``.txt`` file.
     """
-    by_tile: dict[str, list[BoxAnnotation]] = {}
-    for a in annotations:
-        by_tile.setdefault(tile_key(a), []).append(a)
+    by_tile = group_by_tile(annotations, out, suffix=".txt", format_name="DOTA")
     single = out.suffix.lower() == ".txt"
-    if single and len(by_tile) > 1:
-        raise AnnotationFormatError(
-            f"{out}: DOTA holds one image per file and the boxes span {len(by_tile)} tiles; "
-            "give a folder as output"
-        )
     issues, files = [], {}
-    for name, boxes in sorted(by_tile.items()):
+    for name, boxes in by_tile.items():
         record = tiles.get(name)
         gsd = None
         if record is not None and record.crs_wkt:

@@ -16,9 +16,9 @@ from imagery_tool.annotations.formats._common import (
     atomic_write_text,
     count_lost,
     finite,
+    group_by_tile,
     output_path,
     safe_file_name,
-    tile_key,
     warn_lost,
 )
 from imagery_tool.annotations.model import BoxAnnotation
@@ -46,17 +46,10 @@ def write(
     ``truncated`` is 1 for boxes reaching outside the tile. ``OUT`` is a folder (files
     ``<tile stem>.xml``) or, for a single tile, an ``.xml`` file.
     """
-    by_tile: dict[str, list[BoxAnnotation]] = {}
-    for a in annotations:
-        by_tile.setdefault(tile_key(a), []).append(a)
+    by_tile = group_by_tile(annotations, out, suffix=".xml", format_name="VOC")
     single = out.suffix.lower() == ".xml"
-    if single and len(by_tile) > 1:
-        raise AnnotationFormatError(
-            f"{out}: VOC holds one image per file and the boxes span {len(by_tile)} tiles; "
-            "give a folder as output"
-        )
     files, issues = {}, []
-    for name, boxes in sorted(by_tile.items()):
+    for name, boxes in by_tile.items():
         record = tiles.get(name)
         root = Element("annotation", verified="no")
         SubElement(root, "folder").text = "images"
