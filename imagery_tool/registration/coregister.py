@@ -186,7 +186,9 @@ def coregister(
         ) or (matrix, stats)
     used, measured, rmse = stats
     return Registration(
-        matrix=matrix_to_affine(matrix),
+        # rounded: the last bits of OpenCV's transforms vary between a process's first and later
+        # calls; 1e-9 keeps every date's result identical across processes and machines
+        matrix=tuple(round(v, 9) for v in matrix_to_affine(matrix)),
         model=model if measured else "none",
         windows_used=used,
         windows_measured=measured,

@@ -40,7 +40,7 @@ def gradient_magnitude(image: np.ndarray, *, sigma: float = 1.0) -> np.ndarray:
     smooth = cv2.GaussianBlur(image, (0, 0), sigma) if sigma > 0 else image
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    return cv2.magnitude(gx, gy)
+    return np.sqrt(gx * gx + gy * gy)  # cv2.magnitude's last bits vary between calls
 
 
 @lru_cache(maxsize=8)
@@ -50,6 +50,9 @@ def _hann(height: int, width: int) -> np.ndarray:
 
 def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float, float]:
     """Shift of ``moving`` relative to ``reference`` by phase correlation (Hann window).
+
+    Computed with NumPy's FFT rather than ``cv2.phaseCorrelate``, whose result varies in the
+    last bits from call to call; same estimator (5 x 5 weighted centroid around the peak).
 
     Parameters
     ----------
@@ -61,14 +64,11 @@ def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float
     dx, dy : float
         Content at ``(x, y)`` in ``reference`` lies at ``(x + dx, y + dy)`` in ``moving``.
     response : float
-        Peak concentration (higher is more reliable; ~0 for unrelated images).
+        Share of the correlation in the 5 x 5 peak (about 1 for a clean match, ~0 for
+        unrelated images).
     """
-    (dx, dy), response = cv2.phaseCorrelate(
-        np.ascontiguousarray(reference, dtype=np.float32),
-        np.ascontiguousarray(moving, dtype=np.float32),
-        _hann(*reference.shape),
-    )
-    return float(dx), float(dy), float(response)
+    h, w = reference.shape
+    return bounded_phase_shift(reference, moving, max_shift=max(h, w))
 
 
 def bounded_phase_shift(
@@ -77,31 +77,40 @@ def bounded_phase_shift(
     """Phase correlation whose peak is searched only within ``max_shift`` pixels.
 
     Used for the first, whole-image estimate, where an unbounded search can lock onto a
-    periodic pattern far away. Sub-pixel by a 3 x 3 centroid around the peak.
+    periodic pattern far away.
 
     Returns
     -------
     dx, dy, response : float
-        As `phase_shift`; ``response`` is the peak's share of the correlation energy.
+        As `phase_shift`.
     """
     h, w = reference.shape
     window = _hann(h, w)
     fa = np.fft.rfft2(reference * window)
     fb = np.fft.rfft2(moving * window)
     cross = fb * np.conj(fa)
-    cross /= np.abs(cross) + 1e-9
+    cross /= np.abs(cross) + 1e-12
     corr = np.fft.fftshift(np.fft.irfft2(cross, s=(h, w)))
     cy, cx = h // 2, w // 2
-    r = int(max(1, min(max_shift, cy - 2, cx - 2)))
+    r = int(max(1, min(max_shift, cy - 3, cx - 3)))
     sub = corr[cy - r : cy + r + 1, cx - r : cx + r + 1]
     py, px = np.unravel_index(int(np.argmax(sub)), sub.shape)
-    py, px = py + cy - r, px + cx - r
-    patch = np.clip(corr[py - 1 : py + 2, px - 1 : px + 2], 0, None)
-    total = float(patch.sum()) or 1.0
-    oy = float((patch.sum(axis=1) * np.arange(-1, 2)).sum()) / total
-    ox = float((patch.sum(axis=0) * np.arange(-1, 2)).sum()) / total
-    response = float(corr[py, px]) / (float(np.abs(corr).sum()) / corr.size * 100 + 1e-12)
-    return px - cx + ox, py - cy + oy, response
+    py, px = int(py) + cy - r, int(px) + cx - r
+    patch = np.clip(corr[py - 2 : py + 3, px - 2 : px + 3], 0.0, None)
+    total = float(patch.sum())
+    if total <= 0:
+        return float(px - cx), float(py - cy), 0.0
+    ox = _parabola(corr[py, px - 1], corr[py, px], corr[py, px + 1])
+    oy = _parabola(corr[py - 1, px], corr[py, px], corr[py + 1, px])
+    return px - cx + ox, py - cy + oy, total
+
+
+def _parabola(left: float, centre: float, right: float) -> float:
+    """Sub-pixel offset of the vertex of the parabola through three samples."""
+    denom = left - 2.0 * centre + right
+    if denom >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
 
 
 def fit_model(
