@@ -206,14 +206,11 @@ def test_truncated_file_fails_with_the_file_named(utm_tile, tmp_path):
     assert "\n" not in str(excinfo.value)
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [(b"", "cannot be read as a raster"), (b"hello, I am text\n" * 50, "cannot be read as a raster"), (b"II*\x00garbage", "")],
-)
-def test_not_a_raster(tmp_path, content, message):
+@pytest.mark.parametrize("content", [b"", b"hello, I am text\n" * 50, b"II*\x00garbage"])
+def test_not_a_raster(tmp_path, content):
     path = tmp_path / "bad.tif"
     path.write_bytes(content)
-    with pytest.raises(TileReadError, match="bad.tif"):
+    with pytest.raises(TileReadError, match=r"bad\.tif: cannot be read as a raster"):
         open_tile(path)
 
 
