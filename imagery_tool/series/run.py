@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 from rasterio.windows import Window
 
+from imagery_tool.atomic import atomic_write_text
 from imagery_tool.change import METHODS
-from imagery_tool.change.result import ChangeResult, atomic_write
+from imagery_tool.change.result import ChangeResult
 from imagery_tool.display import stretch_limits, stretch_to_uint8
 from imagery_tool.errors import ImageryToolError, SeriesRunError
 from imagery_tool.registration import GridMapping, Registration
@@ -186,7 +187,7 @@ class _Site:
 
     def save_state(self) -> None:
         text = json.dumps(self.state, indent=1, sort_keys=True) + "\n"
-        atomic_write(self.outdir / STATE_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write_text(self.outdir / STATE_FILE, text)
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
@@ -317,7 +318,7 @@ def run_series(
         site.report.objects = len(timeline.tracks)
     report.seconds = time.perf_counter() - started
     summary = json.dumps(report.to_dict(), indent=1) + "\n"
-    atomic_write(outdir / SUMMARY_FILE, lambda tmp: tmp.write_text(summary, encoding="utf-8"))
+    atomic_write_text(outdir / SUMMARY_FILE, summary)
     if not report.ok:
         failures = [f for s in sites for f in s.report.failures]
         kept = sum(len(s.report.computed) + len(s.report.reused) for s in sites)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from imagery_tool.change.result import atomic_write
+from imagery_tool.atomic import atomic_path, atomic_write_text
 from imagery_tool.series.tracking import Event, Track
 
 __all__ = [
@@ -197,11 +197,12 @@ def write_timeline(
     outdir = Path(outdir)
     paths = {k: outdir / f"timeline.{k}" for k in ("json", "csv", "png")}
     text = json.dumps(timeline.to_dict(), indent=1) + "\n"
-    atomic_write(paths["json"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write_text(paths["json"], text)
     table = timeline.csv_text()
-    atomic_write(paths["csv"], lambda tmp: tmp.write_text(table, encoding="utf-8"))
+    atomic_write_text(paths["csv"], table)
     image = render_timeline(timeline, chips or {})
-    atomic_write(paths["png"], lambda tmp: Image.fromarray(image).save(tmp, format="PNG"))
+    with atomic_path(paths["png"]) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
     return paths
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imagery_tool.atomic import atomic_write_text
 from imagery_tool.synthetic.acquisition import Acquisition, sun_position
 from imagery_tool.synthetic.aircraft import make_aircraft
 from imagery_tool.synthetic.cog import write_cog
@@ -207,10 +208,7 @@ class SeriesFiles:
 
 def _dump(obj: dict, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(path, json.dumps(obj, indent=1) + "\n")
 
 
 def write_series(
