@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,12 +12,13 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from imagery_tool.atomic import atomic_path, atomic_write_text
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.errors import NotGeoreferencedError
 from imagery_tool.registration import Registration
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
-__all__ = ["ChangeResult", "atomic_write"]
+__all__ = ["ChangeResult"]
 
 _DECIMALS = 7  # RFC 7946 recommends no more than needed: 1e-7 degree is about 1 cm
 
@@ -112,7 +110,8 @@ class ChangeResult:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".png":
-            atomic_write(path, lambda tmp: _write_png(tmp, self.mask()))
+            with atomic_path(path) as tmp:
+                _write_png(tmp, self.mask())
             return path
         if suffix not in (".tif", ".tiff"):
             raise ValueError(f"{path}: the mask is written as .tif or .png; rename the file")
@@ -139,7 +138,8 @@ class ChangeResult:
                         win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
                         ds.write(self.mask(win)[None], window=win)
 
-        atomic_write(path, write)
+        with atomic_path(path) as tmp:
+            write(tmp)
         return path
 
     # -- vector output -----------------------------------------------------------------------
@@ -198,7 +198,7 @@ class ChangeResult:
         else:
             data = self.to_geojson() if self.georeferenced else self.to_json()
         text = json.dumps(data, indent=1)
-        atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+        atomic_write_text(path, text + "\n")
         return path
 
     def summary(self) -> dict[str, Any]:
@@ -224,7 +224,8 @@ class ChangeResult:
         from imagery_tool.change.quicklook import render_quicklook
 
         image = render_quicklook(self, max_side=max_side)
-        atomic_write(Path(path), lambda tmp: _write_png(tmp, image))
+        with atomic_path(path) as tmp:
+            _write_png(tmp, image)
         return Path(path)
 
 
@@ -268,20 +269,3 @@ def _ccw_ring(points: np.ndarray) -> np.ndarray:
     if area < 0:
         pts = pts[::-1]
     return np.vstack([pts, pts[:1]])
-
-
-def atomic_write(path: Path, writer: Callable[[Path], object]) -> None:
-    """Write a file through a temporary file in the same folder and `os.replace`.
-
-    Nothing is left at ``path`` (nor the temporary file) when ``writer`` fails.
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
