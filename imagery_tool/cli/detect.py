@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from imagery_tool.change.methods import METHODS
+from imagery_tool.cli.options import method_option
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")
@@ -36,13 +37,7 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
 @click.option("--mask", "mask_path", help="Binary change mask on BEFORE's grid: .tif or .png.")
 @click.option("--png", "png_path", help="Quick look PNG: both dates side by side with boxes.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@click.option(
-    "--method",
-    type=click.Choice(list(METHODS)),
-    default="robust",
-    show_default=True,
-    help="Change-detection method.",
-)
+@method_option
 @click.option(
     "--min-size-m", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
     help="Smallest object (long side) in metres.",
@@ -109,9 +104,8 @@ def detect(
             f"{tile_b.path} has no georeference, so lon/lat GeoJSON cannot be written; "
             f"use -o {out.with_suffix('.json').name} for pixel coordinates"
         )
-    from imagery_tool.change.methods import METHODS as _METHODS
 
-    registration = coregister(tile_b, tile_a, model=model, measure=_METHODS[method].register)
+    registration = coregister(tile_b, tile_a, model=model, measure=METHODS[method].register)
     result = detect_changes(
         tile_b,
         tile_a,

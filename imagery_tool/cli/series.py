@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from imagery_tool.change import METHODS
+from imagery_tool.cli.options import method_option
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -83,13 +83,7 @@ def _clock(seconds: float) -> str:
     help="Local workers (default: the machine's CPUs); the cluster's own with --scheduler.",
 )
 @click.option("--force", is_flag=True, help="Recompute pairs already done.")
-@click.option(
-    "--method",
-    type=click.Choice(list(METHODS)),
-    default="robust",
-    show_default=True,
-    help="Change-detection method for each pair.",
-)
+@method_option
 @click.option(
     "--duplicates",
     type=click.Choice(list(DUPLICATE_POLICIES)),
