@@ -27,6 +27,7 @@ __all__ = [
     "Reader",
     "atomic_write_text",
     "group_by_tile",
+    "label_files",
     "safe_file_name",
     "tile_key",
     "warn_lost",
@@ -222,6 +223,18 @@ def group_by_tile(
             "tiles; give a folder as output"
         )
     return dict(sorted(by_tile.items()))
+
+
+def label_files(path: Path, *, subfolder: str, pattern: str) -> list[Path]:
+    """Return the label files to read: ``path`` itself, or a folder's ``pattern`` files.
+
+    A dataset folder is searched in its conventional ``subfolder`` (``labelTxt``,
+    ``Annotations``) when it has one.
+    """
+    if not path.is_dir():
+        return [path]
+    sub = path / subfolder
+    return sorted((sub if sub.is_dir() else path).glob(pattern))
 
 
 def safe_file_name(name: str) -> str:

@@ -17,6 +17,7 @@ from imagery_tool.annotations.formats._common import (
     finite,
     fmt,
     group_by_tile,
+    label_files,
     output_path,
     warn_lost,
 )
@@ -89,11 +90,7 @@ def read(
     silently).
     """
     path = Path(path)
-    if path.is_dir():
-        sub = path / "labelTxt"
-        files = sorted((sub if sub.is_dir() else path).glob("*.txt"))
-    else:
-        files = [path]
+    files = label_files(path, subfolder="labelTxt", pattern="*.txt")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
         try:

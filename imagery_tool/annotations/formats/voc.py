@@ -17,6 +17,7 @@ from imagery_tool.annotations.formats._common import (
     count_lost,
     finite,
     group_by_tile,
+    label_files,
     output_path,
     safe_file_name,
     warn_lost,
@@ -102,11 +103,7 @@ def read(
     is named by ``<filename>`` reduced to a base name (``<path>`` is ignored).
     """
     path = Path(path)
-    if path.is_dir():
-        sub = path / "Annotations"
-        files = sorted((sub if sub.is_dir() else path).glob("*.xml"))
-    else:
-        files = [path]
+    files = label_files(path, subfolder="Annotations", pattern="*.xml")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
         root = _parse(file)
