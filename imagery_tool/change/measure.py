@@ -68,6 +68,7 @@ def robust_change(
     threshold: float,
     noise: float,
     ncc_max: float = 0.55,
+    scale_tol: float = 0.5,
     shadow_depth: float = 0.3,
     shadow_blue: float = 0.08,
     sigma: float = 1.0,
@@ -76,11 +77,14 @@ def robust_change(
 
     A pixel changes when (1) the change vector of the smoothed, normalised bands exceeds
     ``threshold``; (2) the local structure is not preserved: the normalised cross-correlation
-    of 7 x 7 neighbourhoods of both dates is below ``ncc_max`` (a shadow or a new sun angle
-    over textured ground scales the texture, it does not replace it); and (3) it is not a cast
-    shadow coming or going: a darkening deeper than ``shadow_depth`` (natural log) in which the
-    blue band darkens less than the red one (shadows are lit by the blue sky), by at least
-    ``shadow_blue`` of the depth.
+    of 7 x 7 neighbourhoods of both dates is below ``ncc_max``, or their contrast does not
+    follow their brightness: the log ratio of the local standard deviations departs from the
+    log ratio of the local means by ``scale_tol`` or more (a shadow or a new sun angle over
+    textured ground scales the texture with the light, it does not replace it; a dark vehicle
+    parked over a faint panel joint correlates with it but is far more contrasted); and (3) it
+    is not a cast shadow coming or going: a darkening deeper than ``shadow_depth`` (natural
+    log) in which the blue band darkens less than the red one (shadows are lit by the blue
+    sky), by at least ``shadow_blue`` of the depth.
 
     Parameters
     ----------
@@ -106,7 +110,9 @@ def robust_change(
     mask = np.zeros(valid.shape, dtype=bool)
     shadow_mask = np.zeros(valid.shape, dtype=bool)
     if candidate.any():
-        candidate &= ~_structure_kept(gb, ga, candidate, eps=(2.0 * noise) ** 2, ncc_max=ncc_max)
+        candidate &= ~_structure_kept(
+            gb, ga, candidate, eps=(2.0 * noise) ** 2, ncc_max=ncc_max, scale_tol=scale_tol
+        )
         if before.shape[0] >= 3 and candidate.any():
             rows, cols = np.nonzero(candidate)
             offset = np.float32(max(2.0 * noise, 1.0))
@@ -128,8 +134,10 @@ def _grey(bands: np.ndarray) -> np.ndarray:
     return total
 
 
-def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, tile: int = 64):
-    """Mark candidates that keep their local structure (NCC >= ncc_max).
+def _structure_kept(
+    gb, ga, candidate, *, eps: float, ncc_max: float, scale_tol: float, tile: int = 64
+):
+    """Mark candidates that keep their local structure (NCC >= ncc_max, contrast ~ light).
 
     Evaluated only on the tiles that hold candidates: changes are sparse.
     """
@@ -145,18 +153,30 @@ def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, tile: int 
         r1, c1 = min(h, r0 + tile), min(w, c0 + tile)
         rr0, cc0 = max(0, r0 - pad), max(0, c0 - pad)
         rr1, cc1 = min(h, r1 + pad), min(w, c1 + pad)
-        ncc = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], eps=eps)
-        inner = ncc[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0]
-        kept[r0:r1, c0:c1] = candidate[r0:r1, c0:c1] & (inner >= ncc_max)
+        ncc, scale = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], eps=eps)
+        inner = (ncc >= ncc_max) & (np.abs(scale) < scale_tol)
+        inner = inner[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0]
+        kept[r0:r1, c0:c1] = candidate[r0:r1, c0:c1] & inner
     return kept
 
 
-def _local_ncc(x: np.ndarray, y: np.ndarray, *, eps: float, size: int = 7) -> np.ndarray:
-    """Normalised cross-correlation of ``size`` x ``size`` neighbourhoods, regularised by eps."""
+def _local_ncc(
+    x: np.ndarray, y: np.ndarray, *, eps: float, size: int = 7
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local correlation and contrast-versus-light mismatch of ``size`` x ``size`` neighbourhoods.
+
+    Returns the normalised cross-correlation (regularised by ``eps``) and
+    ``log(sd_y / sd_x) - log(mean_y / mean_x)`` (0 when the contrast scales with the light).
+    """
     k = (size, size)
     mx = cv2.blur(x, k)
     my = cv2.blur(y, k)
     vx = cv2.blur(x * x, k) - mx * mx
     vy = cv2.blur(y * y, k) - my * my
     cxy = cv2.blur(x * y, k) - mx * my
-    return cxy / np.sqrt((np.maximum(vx, 0) + eps) * (np.maximum(vy, 0) + eps))
+    vx = np.maximum(vx, 0) + eps
+    vy = np.maximum(vy, 0) + eps
+    ncc = cxy / np.sqrt(vx * vy)
+    # a change of light scales the texture with the brightness: log(sd ratio / mean ratio) ~ 0
+    scale = 0.5 * np.log(vy / vx) - np.log((my + 8.0) / (mx + 8.0))
+    return ncc, scale
