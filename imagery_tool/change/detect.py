@@ -15,6 +15,7 @@ from rasterio.windows import Window
 
 from imagery_tool.change.measure import ChangeMaps, cva_magnitude, robust_change
 from imagery_tool.change.methods import METHODS, Method
+from imagery_tool.change.model import RegionModel, default_model
 from imagery_tool.change.objects import RegionRules, extract_regions
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
@@ -57,6 +58,8 @@ def detect_changes(
     pixel_size_m: float | None = None,
     block_px: int = 1024,
     workers: int | None = None,
+    model: RegionModel | None = None,
+    min_score: float | None = None,
 ) -> ChangeResult:
     """Find objects that appeared, disappeared or changed between two dates.
 
@@ -87,6 +90,12 @@ def detect_changes(
         Side of the blocks processed at once.
     workers : int, optional
         Threads over blocks (default: up to 2).
+    model : RegionModel, optional
+        For ``"robust"``: the model that scores candidate objects (default: the one shipped,
+        trained on generated scenes; see `imagery_tool.change.model`).
+    min_score : float, optional
+        For ``"robust"``: report objects whose score (the model's probability) reaches this;
+        default: the model's own ``min_score``. Lower finds more and raises more false alarms.
 
     Returns
     -------
@@ -119,6 +128,8 @@ def detect_changes(
             pixel_size_m=pixel_size_m,
             block_px=block_px,
             workers=workers,
+            model=model,
+            min_score=min_score,
         )
 
 
@@ -134,6 +145,8 @@ def _detect(
     pixel_size_m,
     block_px,
     workers,
+    model,
+    min_score,
 ) -> ChangeResult:
     spec = METHODS[method]
     before = before if isinstance(before, Tile) else open_tile(before)
@@ -153,7 +166,15 @@ def _detect(
         k = DEFAULT_THRESHOLD if threshold is None else threshold
         level = max(k * noise * math.sqrt(bands), 0.03 * span)
     if spec.objects == "robust":
-        rules = RegionRules(min_size_m=min_size_m, max_size_m=max_size_m, pixel_size_m=gsd)
+        model = model or default_model()
+        min_score = model.min_score if min_score is None else min_score
+        rules = RegionRules(
+            min_size_m=min_size_m,
+            max_size_m=max_size_m,
+            pixel_size_m=gsd,
+            model=model,
+            min_score=min_score,
+        )
     else:
         rules = RegionRules(
             min_size_m=min_size_m,
@@ -181,6 +202,7 @@ def _detect(
             "noise": round(float(noise), 3),
             "pixel_size_m": gsd,
             "pixel_size_assumed": assumed,
+            "min_score": rules.min_score if spec.objects == "robust" else None,
         },
     )
 
@@ -335,7 +357,9 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
         runs = _chunks([(windows[k], groups[k]) for k in order], workers)
         for found in pool.map(lambda run: _walk_seams(job, run), runs):
             regions.extend(found)
-    return _dedupe(regions, absorb=job.rules.open_px > 1)
+    # Without a model, fragments near a larger object are taken for pieces of it; a model
+    # scores them itself (a vehicle parked by an aircraft is not a fragment of it).
+    return _dedupe(regions, absorb=job.rules.open_px > 1 and job.rules.model is None)
 
 
 def _chunks(items: list, n: int) -> list[list]:

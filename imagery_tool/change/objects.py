@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from imagery_tool.change.features import RegionEvidence, region_features
 from imagery_tool.change.measure import ChangeMaps
+from imagery_tool.change.model import RegionModel
 from imagery_tool.change.region import ChangeRegion
 
 __all__ = ["RegionRules", "extract_regions"]
@@ -45,6 +47,12 @@ class RegionRules:
     min_aspect : float
         Objects narrower than this share of their length are dropped (vehicles and aircraft
         are not lines).
+    model : RegionModel or None
+        When given, the candidates that pass the size rules are scored by the model from
+        their `FEATURES` (the score is its probability that the candidate is a changed object)
+        and ``structure_max``, ``min_evidence`` and ``min_aspect`` are left to it.
+    min_score : float
+        Candidates scoring below this are dropped.
     """
 
     min_size_m: float = 3.0
@@ -58,6 +66,8 @@ class RegionRules:
     body_share: float = 0.5
     small_m: float = 12.0
     min_aspect: float = 0.18
+    model: RegionModel | None = None
+    min_score: float = 0.0
 
 
 def extract_regions(
@@ -121,9 +131,7 @@ def extract_regions(
         if cut:
             seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
             continue
-        region = _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
-        if region is not None:
-            regions.append(region)
+        regions += _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
     return regions, seams
 
 
@@ -141,7 +149,74 @@ def _box_area(mask: np.ndarray) -> int:
     return int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
 
 
-def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> ChangeRegion | None:
+@dataclass(frozen=True)
+class _Box:
+    """One hypothesis of where an object lies: its outline and oriented box."""
+
+    outline: np.ndarray
+    rect: tuple
+    length: float
+    width: float
+    of_body: bool
+    piece: bool = False
+
+
+def _box(
+    outline: np.ndarray, *, of_body: bool, rules: RegionRules, piece: bool = False
+) -> _Box | None:
+    # smoothing widened the change by about a pixel on each side: take it back
+    thinner = cv2.erode(outline, np.ones((3, 3), np.uint8))
+    if rules.open_px > 1 and thinner.sum() >= 0.3 * outline.sum():
+        outline = thinner
+    rect = cv2.minAreaRect(cv2.findNonZero(outline))
+    (sw, sh) = rect[1]
+    length, width = max(sw, sh) + 1.0, min(sw, sh) + 1.0
+    if not rules.min_size_m <= length * rules.pixel_size_m <= rules.max_size_m:
+        return None
+    if rules.model is None and width < rules.min_aspect * length:
+        return None  # a thin stripe: a shadow's edge or a rim along a long line, not an object
+    return _Box(outline, rect, float(length), float(width), of_body, piece)
+
+
+def _pieces(own: np.ndarray, rules: RegionRules) -> list[_Box]:
+    """Each separate piece of an object's own change, as an object of its own.
+
+    Two objects a few metres apart (a truck parked under a wing, a vehicle beside an aircraft's
+    shadow) come out as one component; the model scores each piece on its own as well.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(own, connectivity=8)
+    if count <= 2:
+        return []
+    least = 0.25 * rules.min_size_m**2 / rules.pixel_size_m**2
+    boxes = []
+    for k in range(1, count):
+        if stats[k, cv2.CC_STAT_AREA] >= least:
+            box = _box((labels == k).view(np.uint8), of_body=True, rules=rules, piece=True)
+            boxes += [box] if box else []
+    return boxes
+
+
+def _boxes(body: np.ndarray, filled: np.ndarray, rules: RegionRules) -> list[_Box]:
+    """Where the object may lie: around its own change (its body) or around everything.
+
+    The box follows the body, not the shadow that comes with it, unless the body shows too
+    little of the object (an aircraft painted like the apron changes mostly along its outline
+    and shadow). Without a model a fixed rule chooses; a model scores both boxes.
+    """
+    if not body.any():
+        return [b for b in [_box(filled, of_body=False, rules=rules)] if b]
+    if rules.model is not None:
+        both = [_box(body, of_body=True, rules=rules), _box(filled, of_body=False, rules=rules)]
+        return [b for b in both if b]
+    small = _box_side(filled) * rules.pixel_size_m < rules.small_m
+    share = _box_area(body) / max(1, _box_area(filled))
+    of_body = small or share >= rules.body_share
+    box = _box(body if of_body else filled, of_body=of_body, rules=rules)
+    return [box] if box else []
+
+
+def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> list[ChangeRegion]:
+    """Make the object of one connected component, if any (for a probe model: every box)."""
     x, y, w, h = box
     pad = 4
     hh, ww = mask.shape
@@ -153,32 +228,18 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
     pixels = comp & mask[ys, xs]
     area = int(pixels.sum())
     evidence = int((comp & primary[ys, xs]).sum())
-    if area == 0 or evidence < rules.min_evidence * area:
-        return None
+    ruled = rules.model is None  # without a model, fixed rules decide
+    if evidence == 0 or ruled and evidence < rules.min_evidence * area:
+        return []  # a shadow alone is not an object
     if evidence * rules.pixel_size_m**2 < 0.25 * rules.min_size_m**2:
-        return None
+        return []
     filled = cv2.erode(comp, disc) | pixels  # the closing of the fragments
-    # The box follows the object's own change (its body), not the shadow that comes with it,
-    # unless the body shows too little (an aircraft painted like the apron).
-    body = comp & primary[ys, xs]
-    body = (cv2.erode(cv2.dilate(body, disc), disc) & comp) | body
-    small = _box_side(filled) * rules.pixel_size_m < rules.small_m
-    share = _box_area(body) / max(1, _box_area(filled))
-    outline = body if body.any() and (small or share >= rules.body_share) else filled
-    # smoothing widened the change by about a pixel on each side: take it back
-    thinner = cv2.erode(outline, np.ones((3, 3), np.uint8))
-    if rules.open_px > 1 and thinner.sum() >= 0.3 * outline.sum():
-        outline = thinner
-    pts = cv2.findNonZero(outline)
-    (cx, cy), (sw, sh), angle = cv2.minAreaRect(pts)
-    length, width = max(sw, sh) + 1.0, min(sw, sh) + 1.0
-    length_m = length * rules.pixel_size_m
-    if length_m < rules.min_size_m or length_m > rules.max_size_m:
-        return None
-    if width < rules.min_aspect * length:
-        return None  # a thin stripe: a shadow's edge or a rim along a long line, not an object
-    if area * rules.pixel_size_m**2 < 0.25 * rules.min_size_m**2:
-        return None
+    own = comp & primary[ys, xs]
+    body = (cv2.erode(cv2.dilate(own, disc), disc) & comp) | own
+    hypotheses = _boxes(body, filled, rules)
+    pieces = _pieces(own, rules) if rules.model is not None else []
+    if not hypotheses and not pieces:
+        return []
     # structure: the same outline in both dates means the same object under a new light
     gb, ga = maps.before_grey[ys, xs], maps.after_grey[ys, xs]
     zone = cv2.dilate(filled, np.ones((5, 5), np.uint8)).astype(bool)
@@ -188,8 +249,8 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
     ea = float((gax[zone] ** 2 + gay[zone] ** 2).sum())
     dot = float((gbx[zone] * gax[zone] + gby[zone] * gay[zone]).sum())
     rho = dot / np.sqrt(eb * ea + 1e-12)
-    if rho > rules.structure_max:
-        return None
+    if ruled and rho > rules.structure_max:
+        return []
     # which date holds the object: more structure and more contrast to the surroundings
     inside = filled.astype(bool)
     ring = (cv2.dilate(filled, disc) & ~cv2.dilate(filled, np.ones((3, 3), np.uint8))).astype(bool)
@@ -209,14 +270,57 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
         change = "disappeared"
     else:
         change = "changed"
-    strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
-    score = float(np.clip((1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0)), 0.0, 1.0))
+    scored = []
+    for hyp in hypotheses + pieces:
+        features = None
+        if ruled:
+            strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
+            score = (1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0))
+        else:
+            features = region_features(
+                RegionEvidence(
+                    before=maps.before[:, ys, xs],
+                    after=maps.after[:, ys, xs],
+                    grad_before=(gbx, gby),
+                    grad_after=(gax, gay),
+                    grey_before=gb,
+                    grey_after=ga,
+                    strength=maps.strength[ys, xs],
+                    pixels=pixels.astype(bool),
+                    body=own.astype(bool),
+                    filled=inside,
+                    outline=hyp.outline.astype(bool),
+                    ring=ring,
+                    length_px=hyp.length,
+                    width_px=hyp.width,
+                    pixel_size_m=rules.pixel_size_m,
+                    rho=float(rho),
+                    balance=float(balance),
+                    contrast=(cb, ca),
+                    energy=(float(energy_b), float(energy_a)),
+                    box_of_body=hyp.of_body,
+                    piece=hyp.piece,
+                )
+            )
+            score = rules.model.probability(features)[0]
+        score = float(np.clip(score, 0.0, 1.0))
+        if score >= rules.min_score:
+            scored.append((score, hyp, features))
+    # the box hypotheses compete: the best one stays (a probe keeps all)
+    if scored and not (rules.model is not None and rules.model.is_probe):
+        scored = [max(scored, key=lambda item: item[0])]
+    return [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
+
+
+def _make_region(change, score, hyp: _Box, features, filled, crop, origin, rules) -> ChangeRegion:
+    xs, ys = crop
+    (cx, cy), (sw, sh), angle = hyp.rect
     corners = cv2.boxPoints(((cx, cy), (sw + 1.0, sh + 1.0), angle)).astype(np.float64)
     ox, oy = origin[0] + xs.start, origin[1] + ys.start
     corners += (ox, oy)  # minAreaRect works on pixel indexes: centres sit at +0.5 ...
     corners += 0.5  # ... so shift to continuous coordinates
-    rows = np.nonzero(outline.any(axis=1))[0]
-    cols = np.nonzero(outline.any(axis=0))[0]
+    rows = np.nonzero(hyp.outline.any(axis=1))[0]
+    cols = np.nonzero(hyp.outline.any(axis=0))[0]
     bbox = (int(ox + cols[0]), int(oy + rows[0]), int(ox + cols[-1] + 1), int(oy + rows[-1] + 1))
     crop_mask = filled[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(bool)
     return ChangeRegion(
@@ -225,8 +329,9 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> Cha
         bbox_px=bbox,
         polygon_px=corners,
         area_px=int(crop_mask.sum()),
-        length_px=float(length),
-        width_px=float(width),
+        length_px=hyp.length,
+        width_px=hyp.width,
         pixel_size_m=rules.pixel_size_m,
         mask=crop_mask,
+        features=features,
     )

@@ -35,6 +35,8 @@ class ChangeRegion:
         Ground size of one pixel (``None`` in pixel mode without a stated size).
     mask : (h, w) bool ndarray
         The object's pixels inside `bbox_px` (for the change mask).
+    features : (F,) float64 ndarray or None
+        What the region model scored (`imagery_tool.change.features.FEATURES`), when one did.
     """
 
     change: str
@@ -46,6 +48,7 @@ class ChangeRegion:
     width_px: float
     pixel_size_m: float | None = None
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    features: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def area_m2(self) -> float | None:

@@ -1,0 +1,175 @@
+"""What the region model sees of a candidate object: size, shape, change, colour and context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["FEATURES", "RegionEvidence", "region_features"]
+
+FEATURES = (
+    "log_length_m",  # long side of the oriented box
+    "log_width_m",  # short side
+    "aspect",  # short / long side
+    "fill",  # outline pixels over the oriented box's area
+    "evidence",  # share of the changed pixels that are not shadow-coloured
+    "box_of_body",  # 1: the box is drawn around the non-shadow change; 0: around everything
+    "box_share",  # area of the box over the area of the box of everything
+    "piece",  # 1: the box is one separate piece of the non-shadow change
+    "fragments",  # log(1 + pieces of non-shadow change)
+    "strength_mean",  # log of the mean change strength (1 = threshold)
+    "strength_p90",  # log of its 90th percentile
+    "strong_share",  # share of the region above the threshold before the structure test
+    "rho",  # gradient correlation between the dates over the region
+    "balance",  # which date holds the object (> 0: AFTER)
+    "contrast_log_ratio",  # log of AFTER over BEFORE contrast to the surroundings
+    "energy_log_ratio",  # log of AFTER over BEFORE gradient energy
+    "contrast_max",  # log(1 + the larger contrast), in grey levels
+    "darkening",  # mean log ratio AFTER / BEFORE over the bands, changed pixels
+    "colour_change",  # median of the largest band departure from that mean
+    "blue_excess",  # median blue-minus-red log ratio, signed by darkening
+    "dark_before",  # log of inside over surroundings grey, BEFORE
+    "dark_after",  # same, AFTER
+    "ring_rho",  # gradient correlation in a ring around the object (persistent neighbours)
+    "ring_energy",  # log(1 + gradient magnitude in that ring)
+)
+
+
+@dataclass(frozen=True)
+class RegionEvidence:
+    """A candidate object's pixels and measurements, cropped around it.
+
+    Attributes
+    ----------
+    before, after : (B, h, w) float32 ndarray
+        Smoothed bands of both dates.
+    grad_before, grad_after : tuple of two (h, w) float32 ndarray
+        Sobel x and y gradients of the smoothed grey images.
+    grey_before, grey_after : (h, w) float32 ndarray
+    strength : (h, w) float32 ndarray
+        Change strength (1 = threshold).
+    pixels : (h, w) bool ndarray
+        The object's changed pixels (shadow included).
+    body : (h, w) bool ndarray
+        Its non-shadow change.
+    filled : (h, w) bool ndarray
+        Its pixels with the gaps between fragments closed.
+    outline : (h, w) bool ndarray
+        The pixels its box is drawn around (one hypothesis: body or everything).
+    ring : (h, w) bool ndarray
+        Its immediate surroundings.
+    length_px, width_px : float
+        Sides of the oriented box of ``outline``.
+    pixel_size_m : float
+    rho, balance : float
+        Gradient correlation between dates and the kind balance (see `extract_regions`).
+    contrast : tuple of float
+        Contrast to the surroundings in BEFORE and AFTER.
+    energy : tuple of float
+        Gradient energy (root of the sum of squares) in BEFORE and AFTER.
+    box_of_body : bool
+        Whether ``outline`` is the non-shadow change.
+    piece : bool
+        Whether ``outline`` is one separate piece of the non-shadow change.
+    """
+
+    before: np.ndarray
+    after: np.ndarray
+    grad_before: tuple[np.ndarray, np.ndarray]
+    grad_after: tuple[np.ndarray, np.ndarray]
+    grey_before: np.ndarray
+    grey_after: np.ndarray
+    strength: np.ndarray
+    pixels: np.ndarray
+    body: np.ndarray
+    filled: np.ndarray
+    outline: np.ndarray
+    ring: np.ndarray
+    length_px: float
+    width_px: float
+    pixel_size_m: float
+    rho: float
+    balance: float
+    contrast: tuple[float, float]
+    energy: tuple[float, float]
+    box_of_body: bool
+    piece: bool = False
+
+
+def region_features(e: RegionEvidence) -> np.ndarray:
+    """Measure the `FEATURES` of one candidate object.
+
+    Parameters
+    ----------
+    e : RegionEvidence
+
+    Returns
+    -------
+    (len(FEATURES),) float64 ndarray
+    """
+    area = max(1, int(e.pixels.sum()))
+    body_px = int(e.body.sum())
+    pieces = cv2.connectedComponents(e.body.view(np.uint8), connectivity=8)[0] - 1
+    strength = e.strength[e.pixels]
+    level = float(np.median(e.grey_before[e.ring])) if e.ring.any() else 128.0
+    offset = np.float32(0.02 * level + 1.0)
+    logs = np.log((e.after[:, e.pixels] + offset) / (e.before[:, e.pixels] + offset))
+    darkening = logs.mean(axis=0)
+    colour = np.abs(logs - darkening).max(axis=0)
+    blue = (logs[-1] - logs[0]) * np.sign(darkening) if len(logs) >= 3 else np.zeros(1)
+    cb, ca = e.contrast
+    eb, ea = e.energy
+    values = {
+        "log_length_m": np.log(e.length_px * e.pixel_size_m),
+        "log_width_m": np.log(e.width_px * e.pixel_size_m),
+        "aspect": e.width_px / e.length_px,
+        "fill": int(e.outline.sum()) / (e.length_px * e.width_px),
+        "evidence": body_px / area,
+        "box_of_body": float(e.box_of_body),
+        "box_share": _box_area(e.outline) / max(1, _box_area(e.filled)),
+        "piece": float(e.piece),
+        "fragments": np.log1p(pieces),
+        "strength_mean": np.log(max(float(strength.mean()), 1e-3)),
+        "strength_p90": np.log(max(float(np.percentile(strength, 90)), 1e-3)),
+        "strong_share": float((e.strength[e.filled] > 1.0).mean()),
+        "rho": e.rho,
+        "balance": e.balance,
+        "contrast_log_ratio": np.log((ca + 1.0) / (cb + 1.0)),
+        "energy_log_ratio": np.log((ea + 1.0) / (eb + 1.0)),
+        "contrast_max": np.log1p(max(ca, cb)),
+        "darkening": float(darkening.mean()),
+        "colour_change": float(np.median(colour)),
+        "blue_excess": float(np.median(blue)),
+        "dark_before": _darkness(e.grey_before, e.filled, e.ring, offset),
+        "dark_after": _darkness(e.grey_after, e.filled, e.ring, offset),
+        **_ring_structure(e),
+    }
+    return np.array([values[name] for name in FEATURES], dtype=np.float64)
+
+
+def _box_area(mask: np.ndarray) -> int:
+    rows = np.nonzero(mask.any(axis=1))[0]
+    cols = np.nonzero(mask.any(axis=0))[0]
+    return 0 if rows.size == 0 else int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
+
+
+def _darkness(grey: np.ndarray, inside: np.ndarray, ring: np.ndarray, offset: float) -> float:
+    if not ring.any():
+        return 0.0
+    return float(np.log((np.median(grey[inside]) + offset) / (np.median(grey[ring]) + offset)))
+
+
+def _ring_structure(e: RegionEvidence) -> dict[str, float]:
+    """Gradient correlation and magnitude in a band of about 6 px around the object."""
+    outer = cv2.dilate(e.filled.view(np.uint8), np.ones((13, 13), np.uint8)).astype(bool)
+    band = outer & ~cv2.dilate(e.filled.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not band.any():
+        return {"ring_rho": 0.0, "ring_energy": 0.0}
+    (bx, by), (ax, ay) = e.grad_before, e.grad_after
+    bx, by, ax, ay = bx[band], by[band], ax[band], ay[band]
+    sb = float((bx * bx + by * by).sum())
+    sa = float((ax * ax + ay * ay).sum())
+    rho = float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12)
+    return {"ring_rho": rho, "ring_energy": float(np.log1p(np.sqrt(np.sqrt(sb * sa) / band.sum())))}

@@ -1,0 +1,138 @@
+"""The region model: gradient-boosted trees that score candidate objects from their features."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["RegionModel", "default_model"]
+
+
+@dataclass(frozen=True)
+class RegionModel:
+    """A binary gradient-boosted tree ensemble (log-loss) over named features.
+
+    Attributes
+    ----------
+    features : tuple of str
+        Feature names, in column order.
+    trees : tuple of dict
+        Each with ``feature``, ``threshold``, ``left``, ``right`` (node arrays; a leaf has
+        ``left == -1``) and ``value`` (the leaf's contribution to the log-odds).
+    base : float
+        Log-odds before the trees.
+    learning_rate : float
+    min_score : float
+        The probability above which a candidate is reported by default.
+    about : dict
+        How the model was trained (data, seeds, measured accuracy).
+    """
+
+    features: tuple[str, ...]
+    trees: tuple[dict, ...]
+    base: float
+    learning_rate: float
+    min_score: float
+    about: dict
+
+    @classmethod
+    def probe(cls, features: tuple[str, ...]) -> RegionModel:
+        """Make a model without trees that keeps every candidate and every box hypothesis.
+
+        What `benchmarks/train_region_model.py` runs the detector with to collect training
+        candidates (each scores 0.5).
+        """
+        return cls(tuple(features), (), 0.0, 1.0, 0.0, {"probe": True})
+
+    @property
+    def is_probe(self) -> bool:
+        """Whether this is a `probe` (no trees)."""
+        return not self.trees
+
+    @classmethod
+    def load(cls, path: str | Path) -> RegionModel:
+        """Read a model written as JSON (`to_dict`).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        RegionModel
+        """
+        raw = json.loads(Path(path).read_text())
+        return cls._from_dict(raw)
+
+    @classmethod
+    def _from_dict(cls, raw: dict) -> RegionModel:
+        trees = tuple(
+            {
+                "feature": np.asarray(t["feature"], dtype=np.intp),
+                "threshold": np.asarray(t["threshold"], dtype=np.float64),
+                "left": np.asarray(t["left"], dtype=np.intp),
+                "right": np.asarray(t["right"], dtype=np.intp),
+                "value": np.asarray(t["value"], dtype=np.float64),
+            }
+            for t in raw["trees"]
+        )
+        return cls(
+            features=tuple(raw["features"]),
+            trees=trees,
+            base=float(raw["base"]),
+            learning_rate=float(raw["learning_rate"]),
+            min_score=float(raw["min_score"]),
+            about=dict(raw.get("about", {})),
+        )
+
+    def to_dict(self) -> dict:
+        """Return the model as plain JSON types (what `load` reads)."""
+        return {
+            "features": list(self.features),
+            "base": self.base,
+            "learning_rate": self.learning_rate,
+            "min_score": self.min_score,
+            "about": self.about,
+            "trees": [{k: np.asarray(v).tolist() for k, v in t.items()} for t in self.trees],
+        }
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """Probability that each candidate is a changed object.
+
+        Parameters
+        ----------
+        x : (N, len(features)) float ndarray
+
+        Returns
+        -------
+        (N,) float64 ndarray in 0..1
+        """
+        # the trees were fitted on float32 features (scikit-learn casts): compare alike
+        x = np.atleast_2d(np.asarray(x, dtype=np.float32)).astype(np.float64)
+        if x.shape[1] != len(self.features):
+            raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
+        rows = np.arange(len(x))
+        raw = np.full(len(x), self.base)
+        for t in self.trees:
+            node = np.zeros(len(x), dtype=np.intp)
+            while True:
+                inner = t["left"][node] >= 0
+                if not inner.any():
+                    break
+                go_left = x[rows, t["feature"][node]] <= t["threshold"][node]
+                step = np.where(go_left, t["left"][node], t["right"][node])
+                node = np.where(inner, step, node)
+            raw += self.learning_rate * t["value"][node]
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+@cache
+def default_model() -> RegionModel:
+    """Load the model shipped with the package (``change/data/region_model.json``)."""
+    text = resources.files("imagery_tool.change").joinpath("data/region_model.json").read_text()
+    return RegionModel._from_dict(json.loads(text))
