@@ -30,7 +30,9 @@ DEFAULT_MAX_SIZE_M = 120.0  # larger than an An-124 (69 m long, 73 m span) with 
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 _MARGIN = 32  # block overlap for filters and fragment merging, in pixels
 _SAMPLE_WINDOWS = 9
-_GDAL_CACHE_MB = 256  # GDAL's block cache (5 % of RAM by default) counts in peak memory
+# GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
+# tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
+_GDAL_CACHE_MB = 256
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def detect_changes(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
-    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20):
         return _detect(
             before,
             after,
