@@ -270,8 +270,10 @@ def _erode(valid: np.ndarray, px: int) -> np.ndarray:
 
 
 def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> ChangeMaps:
+    """Measure change between BEFORE (in its dtype) and normalised AFTER (float32)."""
     if job.method.measure == "robust":
         return robust_change(before, after, valid, threshold=job.threshold, noise=job.noise)
+    before = before.astype(np.float32)
     strength = cva_magnitude(before, after) * np.float32(1.0 / job.threshold)
     gb, ga = before.mean(axis=0), after.mean(axis=0)
     return ChangeMaps((strength > 1.0) & valid, None, strength, gb, ga, before, after)
@@ -291,9 +293,8 @@ def _process(
     valid = _erode(valid, 3)
     if not valid.any():
         return [], []
-    bf = b.astype(np.float32)
     af = job.radiometry.apply(a, col_off=c0, row_off=r0)
-    maps = _measure(job, bf, af, valid)
+    maps = _measure(job, b, af, valid)
     core_idx = (
         int(core.col_off - c0),
         int(core.row_off - r0),
