@@ -8,8 +8,10 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
 Printed per size: megapixels, read seconds, detect seconds, their ratio, detect seconds per
-megapixel (flat = linear cost) and the peak resident memory of each run (VmHWM: the
-process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork).
+megapixel (flat = linear cost), the peak resident memory of each run (VmHWM: the
+process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork) and
+the 1-minute load average before the runs (other jobs on the machine slow both runs, the
+two-threaded detection more than the single-threaded read).
 
 Usage::
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -142,7 +145,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="2048,5000,10000,20000")
     parser.add_argument("--dir", default="/tmp/imagery_tool_bench")
     parser.add_argument(
-        "--mosaic-above", type=int, default=5000,
+        "--mosaic-above", type=int, default=10000,
         help="sides above this are mosaics of copies of the generated pair of this side "
         "(rendering a 20000 px scene takes the generator tens of minutes on two cores)",
     )  # fmt: skip
@@ -159,6 +162,7 @@ def main(argv=None) -> int:
             print(f"  mosaic {size} px ready in {time.perf_counter() - t:.0f} s", flush=True)
         else:
             before, after = make_pair_files(size, cache)
+        load = os.getloadavg()[0]
         read = run(_READ, before, after)
         detect = run(_DETECT, before, after)
         mp = size * size / 1e6
@@ -167,7 +171,7 @@ def main(argv=None) -> int:
             f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  detect "
             f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f}  "
             f"{detect['seconds'] / mp * 1000:6.1f} ms/MP  peak RSS read {read['rss_mb']:6.0f} MB "
-            f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}",
+            f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}  load {load:.2f}",
             flush=True,
         )
     return 0
