@@ -157,8 +157,9 @@ def main(argv=None) -> int:
         if size > args.mosaic_above:
             base_b, base_a = make_pair_files(args.mosaic_above, cache)
             t = time.perf_counter()
-            before = make_mosaic(base_b, size, cache / f"mosaic_{size}" / base_b.name)
-            after = make_mosaic(base_a, size, cache / f"mosaic_{size}" / base_a.name)
+            folder = cache / f"mosaic_{size}_of_{args.mosaic_above}"
+            before = make_mosaic(base_b, size, folder / base_b.name)
+            after = make_mosaic(base_a, size, folder / base_a.name)
             print(f"  mosaic {size} px ready in {time.perf_counter() - t:.0f} s", flush=True)
         else:
             before, after = make_pair_files(size, cache)
