@@ -69,10 +69,12 @@ def cva_magnitude(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     (H, W) float32 ndarray
     """
     total = np.zeros(before.shape[1:], np.float32)
+    d = np.empty_like(total)  # in place: fresh block-sized arrays cost page faults
     for b, a in zip(before, after, strict=True):
-        d = cv2.subtract(a, b)
-        total = cv2.add(total, cv2.multiply(d, d))
-    return cv2.sqrt(total)
+        cv2.subtract(a, b, dst=d)
+        cv2.multiply(d, d, dst=d)
+        cv2.add(total, d, dst=total)
+    return cv2.sqrt(total, dst=total)
 
 
 def robust_change(
