@@ -7,7 +7,8 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
   single-threaded, as a plain script would;
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
-Printed per size: megapixels, read seconds, detect seconds, their ratio, detect seconds per
+Printed per size: megapixels, read seconds, detect seconds, their ratio, the CPU seconds of
+each run (all threads: less sensitive to other jobs than wall time), detect seconds per
 megapixel (flat = linear cost), the peak resident memory of each run (VmHWM: the
 process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork) and
 the 1-minute load average before the runs (other jobs on the machine slow both runs, the
@@ -37,24 +38,24 @@ _READ = r"""
 import json, sys, time
 import rasterio
 from rasterio.windows import Window
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 for path in sys.argv[1:3]:
     with rasterio.open(path) as ds:
         for _, w in ds.block_windows(1):
             ds.read(window=w)
-dt = time.perf_counter() - t
+dt, cpu = time.perf_counter() - t, time.process_time() - c
 rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps({"seconds": dt, "rss_mb": rss}))
+print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss}))
 """
 
 _DETECT = r"""
 import json, sys, time
 from imagery_tool.change import detect_changes
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 result = detect_changes(sys.argv[1], sys.argv[2])
-dt = time.perf_counter() - t
+dt, cpu = time.perf_counter() - t, time.process_time() - c
 rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps({"seconds": dt, "rss_mb": rss, "regions": len(result.regions)}))
+print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss, "regions": len(result.regions)}))
 """
 
 
@@ -171,6 +172,7 @@ def main(argv=None) -> int:
         print(
             f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  detect "
             f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f}  "
+            f"CPU read {read['cpu']:6.2f} s detect {detect['cpu']:6.2f} s  "
             f"{detect['seconds'] / mp * 1000:6.1f} ms/MP  peak RSS read {read['rss_mb']:6.0f} MB "
             f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}  load {load:.2f}",
             flush=True,
