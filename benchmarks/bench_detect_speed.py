@@ -7,9 +7,12 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
   single-threaded, as a plain script would;
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
-Printed per size: megapixels, read seconds, detect seconds, their ratio, detect seconds per
-megapixel (flat = linear cost) and the peak resident memory of each run (VmHWM: the
-process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork).
+Printed per size: megapixels, read seconds, detect seconds, their ratio, the CPU seconds of
+each run (all threads: less sensitive to other jobs than wall time), detect seconds per
+megapixel (flat = linear cost), the peak resident memory of each run (VmHWM: the
+process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork) and
+the 1-minute load average before the runs (other jobs on the machine slow both runs, the
+two-threaded detection more than the single-threaded read).
 
 Usage::
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -34,24 +38,24 @@ _READ = r"""
 import json, sys, time
 import rasterio
 from rasterio.windows import Window
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 for path in sys.argv[1:3]:
     with rasterio.open(path) as ds:
         for _, w in ds.block_windows(1):
             ds.read(window=w)
-dt = time.perf_counter() - t
+dt, cpu = time.perf_counter() - t, time.process_time() - c
 rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps({"seconds": dt, "rss_mb": rss}))
+print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss}))
 """
 
 _DETECT = r"""
 import json, sys, time
 from imagery_tool.change import detect_changes
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 result = detect_changes(sys.argv[1], sys.argv[2])
-dt = time.perf_counter() - t
+dt, cpu = time.perf_counter() - t, time.process_time() - c
 rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps({"seconds": dt, "rss_mb": rss, "regions": len(result.regions)}))
+print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss, "regions": len(result.regions)}))
 """
 
 
@@ -142,7 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="2048,5000,10000,20000")
     parser.add_argument("--dir", default="/tmp/imagery_tool_bench")
     parser.add_argument(
-        "--mosaic-above", type=int, default=5000,
+        "--mosaic-above", type=int, default=10000,
         help="sides above this are mosaics of copies of the generated pair of this side "
         "(rendering a 20000 px scene takes the generator tens of minutes on two cores)",
     )  # fmt: skip
@@ -154,11 +158,13 @@ def main(argv=None) -> int:
         if size > args.mosaic_above:
             base_b, base_a = make_pair_files(args.mosaic_above, cache)
             t = time.perf_counter()
-            before = make_mosaic(base_b, size, cache / f"mosaic_{size}" / base_b.name)
-            after = make_mosaic(base_a, size, cache / f"mosaic_{size}" / base_a.name)
+            folder = cache / f"mosaic_{size}_of_{args.mosaic_above}"
+            before = make_mosaic(base_b, size, folder / base_b.name)
+            after = make_mosaic(base_a, size, folder / base_a.name)
             print(f"  mosaic {size} px ready in {time.perf_counter() - t:.0f} s", flush=True)
         else:
             before, after = make_pair_files(size, cache)
+        load = os.getloadavg()[0]
         read = run(_READ, before, after)
         detect = run(_DETECT, before, after)
         mp = size * size / 1e6
@@ -166,8 +172,9 @@ def main(argv=None) -> int:
         print(
             f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  detect "
             f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f}  "
+            f"CPU read {read['cpu']:6.2f} s detect {detect['cpu']:6.2f} s  "
             f"{detect['seconds'] / mp * 1000:6.1f} ms/MP  peak RSS read {read['rss_mb']:6.0f} MB "
-            f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}",
+            f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}  load {load:.2f}",
             flush=True,
         )
     return 0

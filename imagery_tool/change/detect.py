@@ -31,7 +31,10 @@ DEFAULT_MAX_SIZE_M = 120.0  # larger than an An-124 (69 m long, 73 m span) with 
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 _MARGIN = 32  # block overlap for filters and fragment merging, in pixels
 _SAMPLE_WINDOWS = 9
-_GDAL_CACHE_MB = 256  # GDAL's block cache (5 % of RAM by default) counts in peak memory
+# GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
+# tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
+_GDAL_CACHE_MB = 128
+_STRIP_PX = 4096  # width of the strips of blocks a worker walks (see `_strips`)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ def detect_changes(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
-    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20):
         return _detect(
             before,
             after,
@@ -288,8 +292,10 @@ def _erode(valid: np.ndarray, px: int) -> np.ndarray:
 
 
 def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> ChangeMaps:
+    """Measure change between BEFORE (in its dtype) and normalised AFTER (float32)."""
     if job.method.measure == "robust":
         return robust_change(before, after, valid, threshold=job.threshold, noise=job.noise)
+    before = before.astype(np.float32)
     strength = cva_magnitude(before, after) * np.float32(1.0 / job.threshold)
     gb, ga = before.mean(axis=0), after.mean(axis=0)
     return ChangeMaps((strength > 1.0) & valid, None, strength, gb, ga, before, after)
@@ -309,9 +315,8 @@ def _process(
     valid = _erode(valid, 3)
     if not valid.any():
         return [], []
-    bf = b.astype(np.float32)
     af = job.radiometry.apply(a, col_off=c0, row_off=r0)
-    maps = _measure(job, bf, af, valid)
+    maps = _measure(job, b, af, valid)
     core_idx = (
         int(core.col_off - c0),
         int(core.row_off - r0),
@@ -325,22 +330,16 @@ def _process(
 
 def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     ov = job.pair.overlap
-    cols = list(range(int(ov.col_off), int(ov.col_off + ov.width), block_px))
-    rows = list(range(int(ov.row_off), int(ov.row_off + ov.height), block_px))
-    tasks = []
-    for i, r in enumerate(rows):
-        for j, c in enumerate(cols):
-            w = min(block_px, int(ov.col_off + ov.width) - c)
-            h = min(block_px, int(ov.row_off + ov.height) - r)
-            edges = (j > 0, i > 0, j < len(cols) - 1, i < len(rows) - 1)
-            tasks.append((Window(c, r, w, h), edges))
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Each worker walks a contiguous run of blocks with its own open files, so that the
-        # compressed tiles shared by neighbouring blocks (their margins) stay in GDAL's cache.
-        for found, cut in pool.map(lambda run: _walk(job, run), _chunks(tasks, workers)):
+        blocks = [
+            b
+            for run in pool.map(lambda run: _walk(job, run), _strips(ov, block_px, workers))
+            for b in run
+        ]
+        for _, found, cut in sorted(blocks, key=lambda block: block[0]):  # row-major order
             regions.extend(found)
             seams.extend(cut)
         max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
@@ -364,18 +363,50 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
 
 def _chunks(items: list, n: int) -> list[list]:
     """Split a list into ``n`` contiguous runs of nearly equal length."""
-    size = -(-len(items) // max(1, n)) or 1
-    return [items[k : k + size] for k in range(0, len(items), size)]
+    if not items:
+        return []
+    n = max(1, min(n, len(items)))
+    bounds = [round(k * len(items) / n) for k in range(n + 1)]
+    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _walk(job: _Job, run: list) -> tuple[list, list]:
-    regions, seams = [], []
+def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
+    """Split the overlap's blocks into runs that each walk a vertical strip top to bottom.
+
+    Each block is ``(index, core, open edges)``, with its index in row-major order.
+
+    A block's margins decode the JPEG tiles of its neighbours' cores. A run walks its strip row
+    by row with its own open files, so that the tiles shared with the block beside it and with
+    the row below are still in GDAL's block cache: the cache must hold two tile rows of a strip
+    (`_STRIP_PX` wide) per file and worker, whatever the raster's width. The number of strips
+    is a multiple of ``workers`` so that the threads finish together; a raster too narrow for
+    one strip per worker is split into runs of rows instead.
+    """
+    c0, r0 = int(overlap.col_off), int(overlap.row_off)
+    c_end, r_end = c0 + int(overlap.width), r0 + int(overlap.height)
+    cols = list(range(c0, c_end, block_px))
+    rows = list(range(r0, r_end, block_px))
+    per_strip = max(1, _STRIP_PX // block_px)
+    n_strips = workers * -(-len(cols) // (workers * per_strip))
+    runs = []
+    for strip in _chunks(list(range(len(cols))), n_strips):
+        run = []
+        for i, r in enumerate(rows):
+            for j in strip:
+                c = cols[j]
+                w, h = min(block_px, c_end - c), min(block_px, r_end - r)
+                edges = (j > 0, i > 0, j < len(cols) - 1, i < len(rows) - 1)
+                run.append((i * len(cols) + j, Window(c, r, w, h), edges))
+        runs.append(run)
+    if len(runs) < workers:
+        runs = _chunks([block for run in runs for block in run], workers)
+    return runs
+
+
+def _walk(job: _Job, run: list) -> list[tuple[int, list, list]]:
+    """Process a run of blocks with one pair of open files: ``(index, regions, seams)`` each."""
     with job.pair.open() as datasets:
-        for core, edges in run:
-            found, cut = _process(job, core, edges, datasets)
-            regions.extend(found)
-            seams.extend(cut)
-    return regions, seams
+        return [(k, *_process(job, core, edges, datasets)) for k, core, edges in run]
 
 
 def _walk_seams(job: _Job, run: list) -> list:

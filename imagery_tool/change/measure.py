@@ -38,8 +38,23 @@ class ChangeMaps:
     after: np.ndarray
 
 
+_FILTER_DTYPES = (np.uint8, np.uint16, np.int16, np.float32)  # cv2 filters these to float32
+
+
 def _smooth(bands: np.ndarray, sigma: float) -> np.ndarray:
-    return np.stack([cv2.GaussianBlur(b, (0, 0), sigma) for b in bands])
+    """Gaussian smoothing of each band to float32, straight from any input dtype.
+
+    The same kernel as ``cv2.GaussianBlur`` of a float image (bit-identical); from uint8 it
+    saves converting the bands first. Other dtypes are converted to float32.
+    """
+    if bands.dtype not in _FILTER_DTYPES:
+        bands = bands.astype(np.float32)
+    ksize = round(sigma * 8 + 1) | 1  # OpenCV's size for float images
+    kernel = cv2.getGaussianKernel(ksize, sigma, cv2.CV_32F)
+    out = np.empty(bands.shape, np.float32)
+    for band, dst in zip(bands, out, strict=True):
+        cv2.sepFilter2D(band, cv2.CV_32F, kernel, kernel, dst=dst)
+    return out
 
 
 def cva_magnitude(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -54,10 +69,12 @@ def cva_magnitude(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     (H, W) float32 ndarray
     """
     total = np.zeros(before.shape[1:], np.float32)
+    d = np.empty_like(total)  # in place: fresh block-sized arrays cost page faults
     for b, a in zip(before, after, strict=True):
-        d = cv2.subtract(a, b)
-        total = cv2.add(total, cv2.multiply(d, d))
-    return cv2.sqrt(total)
+        cv2.subtract(a, b, dst=d)
+        cv2.multiply(d, d, dst=d)
+        cv2.add(total, d, dst=total)
+    return cv2.sqrt(total, dst=total)
 
 
 def robust_change(
@@ -88,7 +105,7 @@ def robust_change(
 
     Parameters
     ----------
-    before, after : (B, H, W) float32 ndarray
+    before, after : (B, H, W) uint8 or float32 ndarray
         BEFORE and normalised AFTER on one grid, in BEFORE's units.
     valid : (H, W) bool ndarray
     threshold : float

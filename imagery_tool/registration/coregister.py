@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,7 @@ REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 
 _COARSE_SIDE = 1024  # longer side of the reduced level used for the first estimate
 _MIN_RESPONSE = 0.02  # phase-correlation peak below this: the window is not trusted
+_WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads over the full-resolution windows
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ def coregister(
             return base
         matrix, stats = _coarse_estimate(coarse, model, max_shift_px)
         matrix, stats = _fine_estimate(
-            before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows, dsb, dsa
+            before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows
         ) or (matrix, stats)
     used, measured, rmse = stats
     return Registration(
@@ -308,9 +312,7 @@ def _grid_centres(width: int, height: int, size: int, n: int) -> list[tuple[int,
     return [(int(x), int(y)) for y in ys for x in xs]
 
 
-def _fine_estimate(
-    before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows, dsb, dsa
-):
+def _fine_estimate(before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows):
     """Refine at full resolution on a grid of windows; None when no window can be placed."""
     margin = 24
     size = window_px
@@ -338,50 +340,81 @@ def _fine_estimate(
         textures.append(float(patch.mean()) if ok.size and ok.mean() > 0.95 else 0.0)
     textures = np.array(textures)
     keep = textures > 0.25 * np.median(textures[textures > 0]) if (textures > 0).any() else []
-    windows = []
+    places = []
     for (cx, cy), k in zip(centres, keep, strict=False):
-        if not k:
-            continue
-        c0 = int(overlap.col_off) + margin + cx - size // 2
-        r0 = int(overlap.row_off) + margin + cy - size // 2
-        win = Window(c0, r0, size, size)
-        pixels_b = before.read(window=win, dataset=dsb)
-        valid_b = before.read_valid(window=win, pixels=pixels_b, dataset=dsb)
-        if valid_b.mean() < 0.98:
-            continue
-        big = Window(c0 - margin, r0 - margin, size + 2 * margin, size + 2 * margin)
-        g = mapping.local_matrix(big.col_off, big.row_off, big.width, big.height)
-        pixels_a, valid_a = read_resampled(after, g @ matrix, big, dataset=dsa)
-        windows.append(
-            (c0, r0, gradient_magnitude(grey(pixels_b, valid_b)), grey(pixels_a, valid_a), valid_a)
-        )
-    if not windows:
-        return None
-    residual = np.eye(3)
-    stats = (0, 0, None)
-    for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
-        pts, shifts = [], []
-        for c0, r0, ref_g_w, mov_a, valid_a in windows:
-            m_idx = index_matrix(
-                residual, dst_origin=(c0, r0), src_origin=(c0 - margin, r0 - margin)
+        if k:
+            places.append(
+                (
+                    int(overlap.col_off) + margin + cx - size // 2,
+                    int(overlap.row_off) + margin + cy - size // 2,
+                )
             )
-            mov = warp_array(mov_a, m_idx, (size, size))
-            if warp_array(valid_a.view(np.uint8), m_idx, (size, size), nearest=True).mean() < 0.98:
-                continue
-            sx, sy, response = phase_shift(ref_g_w, gradient_magnitude(mov))
-            if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > margin:
-                continue
-            pts.append((c0 + size / 2, r0 + size / 2))
-            shifts.append((sx, sy))
-        if not pts:
-            break
-        pts_a, shifts_a = np.array(pts), np.array(shifts)
-        update, inliers = fit_model(pts_a, shifts_a, model=model, threshold=threshold)
-        predicted = (pts_a @ update[:2, :2].T + update[:2, 2]) - pts_a
-        misfit = np.hypot(*(shifts_a - predicted)[inliers].T)
-        rmse = float(np.sqrt(np.mean(misfit**2))) if misfit.size else None
-        residual = residual @ update
-        stats = (int(inliers.sum()), len(pts), rmse)
-        if iteration >= 2 and np.abs(shifts_a[inliers]).max() < 0.02:
-            break
+    workers = max(1, min(_WORKERS, len(places)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # every other window per thread, each thread with its own open files
+        read = partial(_read_windows, before, after, mapping, matrix, size, margin)
+        found = dict(
+            pair
+            for part in pool.map(read, [places[k::workers] for k in range(workers)])
+            for pair in part
+        )
+        windows = [found[place] for place in places if found[place] is not None]
+        if not windows:
+            return None
+        residual = np.eye(3)
+        stats = (0, 0, None)
+        for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
+            measure = partial(_window_shift, residual, size, margin)
+            pts, shifts = [], []
+            for (c0, r0, *_), shift in zip(windows, pool.map(measure, windows), strict=True):
+                if shift is not None:
+                    pts.append((c0 + size / 2, r0 + size / 2))
+                    shifts.append(shift)
+            if not pts:
+                break
+            pts_a, shifts_a = np.array(pts), np.array(shifts)
+            update, inliers = fit_model(pts_a, shifts_a, model=model, threshold=threshold)
+            predicted = (pts_a @ update[:2, :2].T + update[:2, 2]) - pts_a
+            misfit = np.hypot(*(shifts_a - predicted)[inliers].T)
+            rmse = float(np.sqrt(np.mean(misfit**2))) if misfit.size else None
+            residual = residual @ update
+            stats = (int(inliers.sum()), len(pts), rmse)
+            if iteration >= 2 and np.abs(shifts_a[inliers]).max() < 0.02:
+                break
     return matrix @ residual, stats
+
+
+def _read_windows(before, after, mapping, matrix, size, margin, places) -> list:
+    """Read full-resolution windows at ``places`` (top-left ``(col, row)``) with own files.
+
+    Returns ``(place, window)`` pairs; the window is ``(c0, r0, BEFORE gradient magnitude,
+    AFTER grey with a margin, AFTER valid)``, or None when BEFORE is not valid enough there.
+    """
+    out = []
+    with before.open() as dsb, after.open() as dsa:
+        for c0, r0 in places:
+            win = Window(c0, r0, size, size)
+            pixels_b = before.read(window=win, dataset=dsb)
+            valid_b = before.read_valid(window=win, pixels=pixels_b, dataset=dsb)
+            if valid_b.mean() < 0.98:
+                out.append(((c0, r0), None))
+                continue
+            big = Window(c0 - margin, r0 - margin, size + 2 * margin, size + 2 * margin)
+            g = mapping.local_matrix(big.col_off, big.row_off, big.width, big.height)
+            pixels_a, valid_a = read_resampled(after, g @ matrix, big, dataset=dsa)
+            ref_g = gradient_magnitude(grey(pixels_b, valid_b))
+            out.append(((c0, r0), (c0, r0, ref_g, grey(pixels_a, valid_a), valid_a)))
+    return out
+
+
+def _window_shift(residual, size, margin, window) -> tuple[float, float] | None:
+    """Shift of one window after ``residual``; None when it is not trusted."""
+    c0, r0, ref_g_w, mov_a, valid_a = window
+    m_idx = index_matrix(residual, dst_origin=(c0, r0), src_origin=(c0 - margin, r0 - margin))
+    mov = warp_array(mov_a, m_idx, (size, size))
+    if warp_array(valid_a.view(np.uint8), m_idx, (size, size), nearest=True).mean() < 0.98:
+        return None
+    sx, sy, response = phase_shift(ref_g_w, gradient_magnitude(mov))
+    if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > margin:
+        return None
+    return sx, sy

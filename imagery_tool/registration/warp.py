@@ -85,6 +85,9 @@ def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray
     w, h = int(window.width), int(window.height)
     ic0, ir0 = max(0, c0), max(0, r0)
     ic1, ir1 = min(tile.width, c0 + w), min(tile.height, r0 + h)
+    if (ic0, ir0, ic1, ir1) == (c0, r0, c0 + w, r0 + h):  # inside: no padding, no copy
+        pixels = tile.read(window=window, bands=bands, dataset=dataset)
+        return pixels, tile.read_valid(window=window, pixels=pixels, dataset=dataset)
     pixels = np.zeros((len(bands), h, w), dtype=tile.dtype)
     valid = np.zeros((h, w), dtype=bool)
     if ic1 > ic0 and ir1 > ir0:
@@ -179,7 +182,9 @@ def read_resampled(
     )
     if tile.is_float:
         src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
-    src_valid = cv2.erode(src_valid.view(np.uint8), np.ones((3, 3), np.uint8))
+    src_valid = src_valid.view(np.uint8)
+    if not src_valid.all():  # eroding all-valid would change nothing (the border is kept)
+        src_valid = cv2.erode(src_valid, np.ones((3, 3), np.uint8))
     pixels = warp_array(src, m, (h, w))
     valid = warp_array(src_valid, m, (h, w), nearest=True).astype(bool)
     return pixels, valid

@@ -143,3 +143,16 @@ def test_pixel_mode_json_and_refused_geojson(tmp_path, site, acquisitions, bodie
     with pytest.raises(NotGeoreferencedError, match=r"b\.png has no georeference"):
         result.write(tmp_path / "c.geojson")
     assert not (tmp_path / "c.geojson").exists()
+
+
+def test_one_or_two_workers_find_the_same_regions(change_pair):
+    before, after, _ = change_pair
+    reg = coregister(before, after)
+    # 160 px blocks: 4 x 4 blocks, two strips for two workers, objects cut on the seams
+    runs = [
+        detect_changes(before, after, registration=reg, block_px=160, workers=workers)
+        for workers in (1, 2)
+    ]
+    one, two = ([(r.bbox_px, r.change, r.score) for r in run.regions] for run in runs)
+    assert one == two
+    assert len(one) == 2

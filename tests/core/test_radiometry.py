@@ -1,0 +1,55 @@
+"""Radiometric normalisation: the local haze fields applied to blocks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from imagery_tool.radiometry import Radiometry
+
+
+def _bilinear(field: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Exact bilinear interpolation at array indexes (x, y), edges replicated."""
+    h, w = field.shape
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
+    j = np.minimum(np.floor(x).astype(int), w - 2)
+    i = np.minimum(np.floor(y).astype(int), h - 2)
+    a, b = y - i, x - j
+    f = field.astype(np.float64)
+    top = (1 - b) * f[i, j] + b * f[i, j + 1]
+    bottom = (1 - b) * f[i + 1, j] + b * f[i + 1, j + 1]
+    return (1 - a) * top + a * bottom
+
+
+def _smooth_field(rng, mean: float, spread: float) -> np.ndarray:
+    """A (1, 30, 30) field as smooth as `fit_radiometry` makes them (blur of 4 cells)."""
+    noise = cv2.GaussianBlur(rng.standard_normal((30, 30)).astype(np.float32), (0, 0), 4.0)
+    return (mean + spread * noise / noise.std())[None]
+
+
+@pytest.mark.parametrize("origin", [(0, 0), (37, 501), (1013, 7)])
+def test_haze_fields_match_an_exact_bilinear_field(origin):
+    rng = np.random.default_rng(3)
+    gain = _smooth_field(rng, 1.0, 0.05)
+    offset = _smooth_field(rng, 0.0, 10.0)
+    knots = np.array([[0.0, 255.0]], np.float32)  # identity tone curve
+    step = 37.9  # BEFORE pixels per field cell, as fitted on a 1024 px reduced level
+    radiometry = Radiometry(knots, knots, gain, offset, (0.0, 0.0), (step, step))
+    after = rng.integers(0, 256, (1, 300, 411), dtype=np.uint8)
+    col, row = origin
+    out = radiometry.apply(after, col_off=col, row_off=row)
+    # field cell k's centre is at BEFORE pixel (k + 0.5) * step; block pixel centres at +0.5
+    ys, xs = np.mgrid[0:300, 0:411]
+    fx = (col + xs + 0.5) / step - 0.5
+    fy = (row + ys + 0.5) / step - 0.5
+    exact = after[0] * _bilinear(gain[0], fx, fy) + _bilinear(offset[0], fx, fy)
+    assert out.dtype == np.float32
+    assert np.abs(out[0] - exact).max() < 0.06  # grey levels (0.03 to 0.05 measured)
+
+
+def test_identity_changes_nothing():
+    after = np.random.default_rng(0).integers(0, 256, (3, 40, 50), dtype=np.uint8)
+    out = Radiometry.identity(3).apply(after, col_off=100, row_off=7)
+    np.testing.assert_array_equal(out, after.astype(np.float32))
