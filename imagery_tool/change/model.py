@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 __all__ = ["RegionModel", "default_model"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RegionModel:
     """A binary gradient-boosted tree ensemble (log-loss) over named features.
 
@@ -116,6 +117,8 @@ class RegionModel:
         x = np.atleast_2d(np.asarray(x, dtype=np.float32)).astype(np.float64)
         if x.shape[1] != len(self.features):
             raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
+        if len(x) == 1:  # one candidate at a time (the detector's case): plain Python is faster
+            return np.array([self._one(x[0].tolist())])
         rows = np.arange(len(x))
         raw = np.full(len(x), self.base)
         for t in self.trees:
@@ -129,6 +132,20 @@ class RegionModel:
                 node = np.where(inner, step, node)
             raw += self.learning_rate * t["value"][node]
         return 1.0 / (1.0 + np.exp(-raw))
+
+    def _one(self, x: list[float]) -> float:
+        raw = self.base
+        for feature, threshold, left, right, value in self._lists:
+            node = 0
+            while left[node] >= 0:
+                node = left[node] if x[feature[node]] <= threshold[node] else right[node]
+            raw += self.learning_rate * value[node]
+        return 1.0 / (1.0 + math.exp(-raw))
+
+    @cached_property
+    def _lists(self) -> list[tuple[list, ...]]:
+        keys = ("feature", "threshold", "left", "right", "value")
+        return [tuple(t[k].tolist() for k in keys) for t in self.trees]
 
 
 @cache

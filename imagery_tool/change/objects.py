@@ -53,6 +53,10 @@ class RegionRules:
         and ``structure_max``, ``min_evidence`` and ``min_aspect`` are left to it.
     min_score : float
         Candidates scoring below this are dropped.
+    split_score : float
+        With a model: when two or more separate pieces of one component each score at least
+        this share of its best score, they are reported as separate objects rather than the
+        component as one.
     """
 
     min_size_m: float = 3.0
@@ -68,6 +72,7 @@ class RegionRules:
     min_aspect: float = 0.18
     model: RegionModel | None = None
     min_score: float = 0.0
+    split_score: float = 0.5
 
 
 def extract_regions(
@@ -306,10 +311,31 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
         score = float(np.clip(score, 0.0, 1.0))
         if score >= rules.min_score:
             scored.append((score, hyp, features))
-    # the box hypotheses compete: the best one stays (a probe keeps all)
-    if scored and not (rules.model is not None and rules.model.is_probe):
-        scored = [max(scored, key=lambda item: item[0])]
+    if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
+        scored = _best_hypotheses(scored, rules.split_score)
     return [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
+
+
+def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:
+    """Keep the best-scored box, and separate pieces that do not overlap what is kept.
+
+    The boxes of one component compete (its own change, everything, each piece): the best one
+    stays. When two or more pieces each score at least ``split_score`` times the best score,
+    they are separate objects and stay instead. A piece outside the kept outlines is another
+    object (a vehicle beside an aircraft's shadow) and stays too.
+    """
+    ranked = sorted(scored, key=lambda item: -item[0])
+    if not ranked:
+        return []
+    least = split_score * ranked[0][0]
+    confident = [item for item in ranked if item[1].piece and item[0] >= least]
+    if len(confident) >= 2:
+        return confident  # several objects side by side (vehicles in a row)
+    kept = ranked[:1]
+    for item in ranked[1:]:
+        if item[1].piece and not any((item[1].outline & k[1].outline).any() for k in kept):
+            kept.append(item)
+    return kept
 
 
 def _make_region(change, score, hyp: _Box, features, filled, crop, origin, rules) -> ChangeRegion:

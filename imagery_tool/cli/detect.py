@@ -52,6 +52,12 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
     "sensitive); for --method cva an absolute magnitude replacing Otsu's.",
 )  # fmt: skip
 @click.option(
+    "--min-score", type=click.FloatRange(0, 1), default=None,
+    help="For --method robust: report objects whose score (the region model's probability) "
+    "reaches this (default: the model's, chosen for precision 0.95; lower = more found, more "
+    "false alarms).",
+)  # fmt: skip
+@click.option(
     "--registration",
     "model",
     type=click.Choice(list(REGISTRATION_MODELS)),
@@ -74,6 +80,7 @@ def detect(
     min_size_m: float,
     max_size_m: float,
     threshold: float | None,
+    min_score: float | None,
     model: str,
     pixel_size_m: float | None,
 ) -> None:
@@ -115,6 +122,7 @@ def detect(
         threshold=threshold,
         registration=registration,
         pixel_size_m=pixel_size_m,
+        min_score=min_score,
     )
     written: list[Path] = []
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -137,3 +138,23 @@ def test_bad_options_exit_2(tmp_path, pair, capsys):
                         "--method", "magic"], capsys)  # fmt: skip
     assert code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_min_score_keeps_the_surer_objects_and_is_recorded(tmp_path, capsys):
+    samples = Path(__file__).resolve().parents[2] / "sample_tiles"
+    before, after = (str(samples / f"hmeimim_2024-12-{d}.tif") for d in ("06", "13"))
+    scores = {}
+    for level in ("0.05", "0.9"):
+        out = tmp_path / f"c{level}.json"
+        code, stdout, err = run(
+            ["detect", before, after, "-o", str(out), "--min-score", level, "--json"], capsys
+        )
+        assert code == 0, err
+        assert json.loads(stdout)["parameters"]["min_score"] == float(level)
+        scores[level] = [f["properties"]["score"] for f in json.loads(out.read_text())["features"]]
+    assert scores["0.9"] and min(scores["0.9"]) >= 0.9
+    assert set(scores["0.9"]) <= set(scores["0.05"]) and len(scores["0.9"]) < len(scores["0.05"])
+    code, _, err = run(
+        ["detect", before, after, "-o", str(tmp_path / "c.json"), "--min-score", "2"], capsys
+    )
+    assert code == 2 and "--min-score" in err
