@@ -300,8 +300,12 @@ def run(seeds, *, size: int, methods, verbose: bool, cache: Path | None) -> dict
     return totals
 
 
-def score_files(before: Path, after: Path, truth_path: Path, *, methods) -> dict[str, Score]:
-    """Score detection on one written pair against its generator truth file."""
+def written_scene(before: Path, after: Path, truth_path: Path) -> Scene:
+    """Load a pair written by the generator (`write_series`) and its truth as a `Scene`.
+
+    Objects that changed attributes are read from the BEFORE truth file beside it.
+    """
+    truth_path = Path(truth_path)
     truth = json.loads(truth_path.read_text())
     with rasterio.open(before) as ds:
         shape = (ds.height, ds.width)
@@ -313,15 +317,21 @@ def score_files(before: Path, after: Path, truth_path: Path, *, methods) -> dict
         neutral += [
             (o["bbox_px"], "changed", o["kind"], [o["bbox_px"]]) for o in objects if o["id"] in ids
         ]
+    return Scene(Path(before).stem, Path(before), Path(after), scored, neutral)
+
+
+def score_files(before: Path, after: Path, truth_path: Path, *, methods) -> dict[str, Score]:
+    """Score detection on one written pair against its generator truth file."""
+    scene = written_scene(before, after, truth_path)
     totals = {}
     for m in methods:
         t0 = time.perf_counter()
         result = detect_changes(before, after, method=m)
-        s = score_scene(result.regions, scored, neutral)
+        s = score_scene(result.regions, scene.scored, scene.neutral)
         s.seconds = time.perf_counter() - t0
         totals[m] = s
-        print(f"{m}: {len(result.regions)} regions for {len(scored)} counted changes "
-              f"({len(neutral)} not counted)", flush=True)  # fmt: skip
+        print(f"{m}: {len(result.regions)} regions for {len(scene.scored)} counted changes "
+              f"({len(scene.neutral)} not counted)", flush=True)  # fmt: skip
     return totals
 
 
