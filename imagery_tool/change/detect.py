@@ -178,6 +178,8 @@ def _detect(
             pixel_size_m=gsd,
             model=model,
             min_score=min_score,
+            # no changed object of the training scenes correlates above 0.7 between the dates
+            structure_max=0.7,
         )
     else:
         rules = RegionRules(

@@ -48,15 +48,18 @@ class RegionRules:
         Objects narrower than this share of their length are dropped (vehicles and aircraft
         are not lines).
     model : RegionModel or None
-        When given, the candidates that pass the size rules are scored by the model from
-        their `FEATURES` (the score is its probability that the candidate is a changed object)
-        and ``structure_max``, ``min_evidence`` and ``min_aspect`` are left to it.
+        When given, the candidates that pass the size and structure rules are scored by the
+        model from their `FEATURES` (the score is its probability that the candidate is a
+        changed object) and ``min_evidence`` and ``min_aspect`` are left to it.
     min_score : float
         Candidates scoring below this are dropped.
     split_score : float
         With a model: when two or more separate pieces of one component each score at least
         this share of its best score, they are reported as separate objects rather than the
         component as one.
+    inner_score : float
+        With a model: a piece scoring this, whose box is under a quarter of the kept box, is
+        reported as a separate object even inside it.
     """
 
     min_size_m: float = 3.0
@@ -73,6 +76,7 @@ class RegionRules:
     model: RegionModel | None = None
     min_score: float = 0.0
     split_score: float = 0.5
+    inner_score: float = 0.7
 
 
 def extract_regions(
@@ -254,7 +258,7 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     ea = float((gax[zone] ** 2 + gay[zone] ** 2).sum())
     dot = float((gbx[zone] * gax[zone] + gby[zone] * gay[zone]).sum())
     rho = dot / np.sqrt(eb * ea + 1e-12)
-    if ruled and rho > rules.structure_max:
+    if rho > rules.structure_max:
         return []
     # which date holds the object: more structure and more contrast to the surroundings
     inside = filled.astype(bool)
@@ -312,17 +316,19 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
         if score >= rules.min_score:
             scored.append((score, hyp, features))
     if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
-        scored = _best_hypotheses(scored, rules.split_score)
+        scored = _best_hypotheses(scored, rules.split_score, rules.inner_score)
     return [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
 
 
-def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:
-    """Keep the best-scored box, and separate pieces that do not overlap what is kept.
+def _best_hypotheses(scored: list[tuple], split_score: float, inner_score: float) -> list[tuple]:
+    """Keep the best-scored box, and separate pieces that are other objects.
 
     The boxes of one component compete (its own change, everything, each piece): the best one
     stays. When two or more pieces each score at least ``split_score`` times the best score,
     they are separate objects and stay instead. A piece outside the kept outlines is another
-    object (a vehicle beside an aircraft's shadow) and stays too.
+    object (a vehicle beside an aircraft's shadow) and stays too, as does a piece scoring
+    ``inner_score`` or more whose box is under a quarter of the kept one's (a vehicle touching
+    an aircraft's changed shadow).
     """
     ranked = sorted(scored, key=lambda item: -item[0])
     if not ranked:
@@ -332,8 +338,13 @@ def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:
     if len(confident) >= 2:
         return confident  # several objects side by side (vehicles in a row)
     kept = ranked[:1]
+    largest = kept[0][1].length * kept[0][1].width
     for item in ranked[1:]:
-        if item[1].piece and not any((item[1].outline & k[1].outline).any() for k in kept):
+        if not item[1].piece:
+            continue
+        inner = item[0] >= inner_score and item[1].length * item[1].width < 0.25 * largest
+        others = kept if not inner else kept[1:]
+        if not any((item[1].outline & k[1].outline).any() for k in others):
             kept.append(item)
     return kept
 
