@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FEATURES", "RegionEvidence", "region_features"]
+__all__ = ["FEATURES", "RegionEvidence", "box_area", "region_features"]
 
 FEATURES = (
     "log_length_m",  # long side of the oriented box
@@ -98,6 +98,13 @@ class RegionEvidence:
     piece: bool = False
 
 
+def box_area(mask: np.ndarray) -> int:
+    """Pixels in the axis-aligned bounding box of a mask's set pixels (0 when none)."""
+    rows = np.nonzero(mask.any(axis=1))[0]
+    cols = np.nonzero(mask.any(axis=0))[0]
+    return 0 if rows.size == 0 else int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
+
+
 def region_features(e: RegionEvidence) -> np.ndarray:
     """Measure the `FEATURES` of one candidate object.
 
@@ -128,7 +135,7 @@ def region_features(e: RegionEvidence) -> np.ndarray:
         "fill": int(e.outline.sum()) / (e.length_px * e.width_px),
         "evidence": body_px / area,
         "box_of_body": float(e.box_of_body),
-        "box_share": _box_area(e.outline) / max(1, _box_area(e.filled)),
+        "box_share": box_area(e.outline) / max(1, box_area(e.filled)),
         "piece": float(e.piece),
         "fragments": np.log1p(pieces),
         "strength_mean": np.log(max(float(strength.mean()), 1e-3)),
@@ -147,12 +154,6 @@ def region_features(e: RegionEvidence) -> np.ndarray:
         **_ring_structure(e),
     }
     return np.array([values[name] for name in FEATURES], dtype=np.float64)
-
-
-def _box_area(mask: np.ndarray) -> int:
-    rows = np.nonzero(mask.any(axis=1))[0]
-    cols = np.nonzero(mask.any(axis=0))[0]
-    return 0 if rows.size == 0 else int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
 
 
 def _darkness(grey: np.ndarray, inside: np.ndarray, ring: np.ndarray, offset: float) -> float:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imagery_tool.change.features import RegionEvidence, region_features
+from imagery_tool.change.features import RegionEvidence, box_area, region_features
 from imagery_tool.change.measure import ChangeMaps
 from imagery_tool.change.model import RegionModel
 from imagery_tool.change.region import ChangeRegion
@@ -150,14 +150,6 @@ def _box_side(mask: np.ndarray) -> int:
     return 0 if rows.size == 0 else int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
 
 
-def _box_area(mask: np.ndarray) -> int:
-    rows = np.nonzero(mask.any(axis=1))[0]
-    cols = np.nonzero(mask.any(axis=0))[0]
-    if rows.size == 0:
-        return 0
-    return int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
-
-
 @dataclass(frozen=True)
 class _Box:
     """One hypothesis of where an object lies: its outline and oriented box."""
@@ -218,7 +210,7 @@ def _boxes(body: np.ndarray, filled: np.ndarray, rules: RegionRules) -> list[_Bo
         both = [_box(body, of_body=True, rules=rules), _box(filled, of_body=False, rules=rules)]
         return [b for b in both if b]
     small = _box_side(filled) * rules.pixel_size_m < rules.small_m
-    share = _box_area(body) / max(1, _box_area(filled))
+    share = box_area(body) / max(1, box_area(filled))
     of_body = small or share >= rules.body_share
     box = _box(body if of_body else filled, of_body=of_body, rules=rules)
     return [box] if box else []
