@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FEATURES", "RegionEvidence", "box_area", "region_features"]
+__all__ = ["FEATURES", "BoxHypothesis", "RegionEvidence", "box_area", "region_features"]
 
 FEATURES = (
     "log_length_m",  # long side of the oriented box
@@ -56,12 +56,8 @@ class RegionEvidence:
         Its non-shadow change.
     filled : (h, w) bool ndarray
         Its pixels with the gaps between fragments closed.
-    outline : (h, w) bool ndarray
-        The pixels its box is drawn around (one hypothesis: body or everything).
     ring : (h, w) bool ndarray
         Its immediate surroundings.
-    length_px, width_px : float
-        Sides of the oriented box of ``outline``.
     pixel_size_m : float
     rho, balance : float
         Gradient correlation between dates and the kind balance (see `extract_regions`).
@@ -69,10 +65,6 @@ class RegionEvidence:
         Contrast to the surroundings in BEFORE and AFTER.
     energy : tuple of float
         Gradient energy (root of the sum of squares) in BEFORE and AFTER.
-    box_of_body : bool
-        Whether ``outline`` is the non-shadow change.
-    piece : bool
-        Whether ``outline`` is one separate piece of the non-shadow change.
     """
 
     before: np.ndarray
@@ -85,16 +77,37 @@ class RegionEvidence:
     pixels: np.ndarray
     body: np.ndarray
     filled: np.ndarray
-    outline: np.ndarray
     ring: np.ndarray
-    length_px: float
-    width_px: float
     pixel_size_m: float
     rho: float
     balance: float
     contrast: tuple[float, float]
     energy: tuple[float, float]
-    box_of_body: bool
+
+
+@dataclass(frozen=True)
+class BoxHypothesis:
+    """One hypothesis of where a candidate object lies.
+
+    Attributes
+    ----------
+    outline : (h, w) uint8 ndarray
+        The pixels its box is drawn around, in the candidate's crop.
+    rect : tuple
+        Its oriented box, as `cv2.minAreaRect` gives it (pixel indexes of the crop).
+    length, width : float
+        Sides of the oriented box, in pixels.
+    of_body : bool
+        Whether ``outline`` is the non-shadow change (else everything, shadow included).
+    piece : bool
+        Whether ``outline`` is one separate piece of the non-shadow change.
+    """
+
+    outline: np.ndarray
+    rect: tuple
+    length: float
+    width: float
+    of_body: bool
     piece: bool = False
 
 
@@ -105,16 +118,19 @@ def box_area(mask: np.ndarray) -> int:
     return 0 if rows.size == 0 else int((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
 
 
-def region_features(e: RegionEvidence) -> np.ndarray:
-    """Measure the `FEATURES` of one candidate object.
+def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray:
+    """Measure the `FEATURES` of one candidate object for each of its box hypotheses.
+
+    What does not depend on the box is measured once.
 
     Parameters
     ----------
     e : RegionEvidence
+    boxes : list of BoxHypothesis
 
     Returns
     -------
-    (len(FEATURES),) float64 ndarray
+    (len(boxes), len(FEATURES)) float64 ndarray
     """
     area = max(1, int(e.pixels.sum()))
     body_px = int(e.body.sum())
@@ -128,15 +144,8 @@ def region_features(e: RegionEvidence) -> np.ndarray:
     blue = (logs[-1] - logs[0]) * np.sign(darkening) if len(logs) >= 3 else np.zeros(1)
     cb, ca = e.contrast
     eb, ea = e.energy
-    values = {
-        "log_length_m": np.log(e.length_px * e.pixel_size_m),
-        "log_width_m": np.log(e.width_px * e.pixel_size_m),
-        "aspect": e.width_px / e.length_px,
-        "fill": int(e.outline.sum()) / (e.length_px * e.width_px),
+    shared = {
         "evidence": body_px / area,
-        "box_of_body": float(e.box_of_body),
-        "box_share": box_area(e.outline) / max(1, box_area(e.filled)),
-        "piece": float(e.piece),
         "fragments": np.log1p(pieces),
         "strength_mean": np.log(max(float(strength.mean()), 1e-3)),
         "strength_p90": np.log(max(float(np.percentile(strength, 90)), 1e-3)),
@@ -153,7 +162,21 @@ def region_features(e: RegionEvidence) -> np.ndarray:
         "dark_after": _darkness(e.grey_after, e.filled, e.ring, offset),
         **_ring_structure(e),
     }
-    return np.array([values[name] for name in FEATURES], dtype=np.float64)
+    filled_box = max(1, box_area(e.filled))
+    rows = []
+    for box in boxes:
+        values = {
+            **shared,
+            "log_length_m": np.log(box.length * e.pixel_size_m),
+            "log_width_m": np.log(box.width * e.pixel_size_m),
+            "aspect": box.width / box.length,
+            "fill": int(box.outline.sum()) / (box.length * box.width),
+            "box_of_body": float(box.of_body),
+            "box_share": box_area(box.outline) / filled_box,
+            "piece": float(box.piece),
+        }
+        rows.append([values[name] for name in FEATURES])
+    return np.array(rows, dtype=np.float64).reshape(len(boxes), len(FEATURES))
 
 
 def _darkness(grey: np.ndarray, inside: np.ndarray, ring: np.ndarray, offset: float) -> float:

@@ -117,8 +117,8 @@ class RegionModel:
         x = np.atleast_2d(np.asarray(x, dtype=np.float32)).astype(np.float64)
         if x.shape[1] != len(self.features):
             raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
-        if len(x) == 1:  # one candidate at a time (the detector's case): plain Python is faster
-            return np.array([self._one(x[0].tolist())])
+        if len(x) <= 16:  # a candidate's few boxes (the detector's case): plain Python is faster
+            return np.array([self._one(row) for row in x.tolist()])
         rows = np.arange(len(x))
         raw = np.full(len(x), self.base)
         for t in self.trees:

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imagery_tool.change.features import RegionEvidence, box_area, region_features
+from imagery_tool.change.features import (
+    BoxHypothesis,
+    RegionEvidence,
+    box_area,
+    region_features,
+)
 from imagery_tool.change.measure import ChangeMaps
 from imagery_tool.change.model import RegionModel
 from imagery_tool.change.region import ChangeRegion
@@ -150,21 +155,9 @@ def _box_side(mask: np.ndarray) -> int:
     return 0 if rows.size == 0 else int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
 
 
-@dataclass(frozen=True)
-class _Box:
-    """One hypothesis of where an object lies: its outline and oriented box."""
-
-    outline: np.ndarray
-    rect: tuple
-    length: float
-    width: float
-    of_body: bool
-    piece: bool = False
-
-
 def _box(
     outline: np.ndarray, *, of_body: bool, rules: RegionRules, piece: bool = False
-) -> _Box | None:
+) -> BoxHypothesis | None:
     # smoothing widened the change by about a pixel on each side: take it back
     thinner = cv2.erode(outline, np.ones((3, 3), np.uint8))
     if rules.open_px > 1 and thinner.sum() >= 0.3 * outline.sum():
@@ -176,10 +169,10 @@ def _box(
         return None
     if rules.model is None and width < rules.min_aspect * length:
         return None  # a thin stripe: a shadow's edge or a rim along a long line, not an object
-    return _Box(outline, rect, float(length), float(width), of_body, piece)
+    return BoxHypothesis(outline, rect, float(length), float(width), of_body, piece)
 
 
-def _pieces(own: np.ndarray, rules: RegionRules) -> list[_Box]:
+def _pieces(own: np.ndarray, rules: RegionRules) -> list[BoxHypothesis]:
     """Each separate piece of an object's own change, as an object of its own.
 
     Two objects a few metres apart (a truck parked under a wing, a vehicle beside an aircraft's
@@ -197,7 +190,7 @@ def _pieces(own: np.ndarray, rules: RegionRules) -> list[_Box]:
     return boxes
 
 
-def _boxes(body: np.ndarray, filled: np.ndarray, rules: RegionRules) -> list[_Box]:
+def _boxes(body: np.ndarray, filled: np.ndarray, rules: RegionRules) -> list[BoxHypothesis]:
     """Where the object may lie: around its own change (its body) or around everything.
 
     The box follows the body, not the shadow that comes with it, unless the body shows too
@@ -271,42 +264,37 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
         change = "disappeared"
     else:
         change = "changed"
-    scored = []
-    for hyp in hypotheses + pieces:
-        features = None
-        if ruled:
-            strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
-            score = (1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0))
-        else:
-            features = region_features(
-                RegionEvidence(
-                    before=maps.before[:, ys, xs],
-                    after=maps.after[:, ys, xs],
-                    grad_before=(gbx, gby),
-                    grad_after=(gax, gay),
-                    grey_before=gb,
-                    grey_after=ga,
-                    strength=maps.strength[ys, xs],
-                    pixels=pixels.astype(bool),
-                    body=own.astype(bool),
-                    filled=inside,
-                    outline=hyp.outline.astype(bool),
-                    ring=ring,
-                    length_px=hyp.length,
-                    width_px=hyp.width,
-                    pixel_size_m=rules.pixel_size_m,
-                    rho=float(rho),
-                    balance=float(balance),
-                    contrast=(cb, ca),
-                    energy=(float(energy_b), float(energy_a)),
-                    box_of_body=hyp.of_body,
-                    piece=hyp.piece,
-                )
-            )
-            score = rules.model.probability(features)[0]
-        score = float(np.clip(score, 0.0, 1.0))
-        if score >= rules.min_score:
-            scored.append((score, hyp, features))
+    boxes = hypotheses + pieces
+    if ruled:
+        strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
+        score = (1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0))
+        features, scores = [None] * len(boxes), [score] * len(boxes)
+    else:
+        evidence_of = RegionEvidence(
+            before=maps.before[:, ys, xs],
+            after=maps.after[:, ys, xs],
+            grad_before=(gbx, gby),
+            grad_after=(gax, gay),
+            grey_before=gb,
+            grey_after=ga,
+            strength=maps.strength[ys, xs],
+            pixels=pixels.astype(bool),
+            body=own.astype(bool),
+            filled=inside,
+            ring=ring,
+            pixel_size_m=rules.pixel_size_m,
+            rho=float(rho),
+            balance=float(balance),
+            contrast=(cb, ca),
+            energy=(float(energy_b), float(energy_a)),
+        )
+        features = region_features(evidence_of, boxes)
+        scores = rules.model.probability(features)
+    scored = [
+        (float(np.clip(score, 0.0, 1.0)), box, feats)
+        for score, box, feats in zip(scores, boxes, features, strict=True)
+        if score >= rules.min_score
+    ]
     if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
         scored = _best_hypotheses(scored, rules.split_score, rules.inner_score)
     return [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
@@ -341,7 +329,9 @@ def _best_hypotheses(scored: list[tuple], split_score: float, inner_score: float
     return kept
 
 
-def _make_region(change, score, hyp: _Box, features, filled, crop, origin, rules) -> ChangeRegion:
+def _make_region(
+    change, score, hyp: BoxHypothesis, features, filled, crop, origin, rules
+) -> ChangeRegion:
     xs, ys = crop
     (cx, cy), (sw, sh), angle = hyp.rect
     corners = cv2.boxPoints(((cx, cy), (sw + 1.0, sh + 1.0), angle)).astype(np.float64)
