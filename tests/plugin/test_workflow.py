@@ -61,8 +61,11 @@ def test_whole_workflow(make_napari_viewer, qtbot, change_folder, tmp_path):
     compare = CompareWidget(viewer)
     assert compare.before_combo.currentText() == "2024-12-13"
     assert compare.after_combo.currentText() == "2025-01-10"
+    compare.min_score_spin.setValue(0.5)
     with qtbot.waitSignal(compare.detect().finished, timeout=60_000):
         pass
+    assert compare.result.parameters["min_score"] == 0.5
+    assert all(r.score >= 0.5 for r in compare.result.regions)
     appeared = [r for r in compare.result.regions if r.change == "appeared"]
     assert appeared, compare.stage_label.text()
     x0, y0, x1, y1 = NEW_OBJECT
