@@ -159,8 +159,13 @@ def fit_radiometry(
         ka = np.percentile(a_valid[k], q)
         kb = np.percentile(b_valid[k], q)
         ka, idx = np.unique(ka, return_index=True)  # strictly increasing for interpolation
+        kb = kb[idx]
+        if len(ka) > 1 and ka[0] >= 0 and ka[1] > 0 and kb[1] > 0:
+            # below the first percentile lie the shadows, too few to match and unlike in both
+            # dates: they scale with the light (a shadow keeps its depth and its tint)
+            ka[0], kb[0] = 0.0, 0.0
         ka = np.pad(ka, (0, _KNOTS - len(ka)), mode="edge")
-        kb = np.pad(kb[idx], (0, _KNOTS - len(idx)), mode="edge")
+        kb = np.pad(kb, (0, _KNOTS - len(kb)), mode="edge")
         knots_a[k], knots_b[k] = ka, kb
     h, w = valid.shape
     sigma = max(1.0, sigma_px / max(step))  # in reduced-level pixels

@@ -34,6 +34,10 @@ FEATURES = (
     "dark_after",  # same, AFTER
     "ring_rho",  # gradient correlation in a ring around the object (persistent neighbours)
     "ring_energy",  # log(1 + gradient magnitude in that ring)
+    "hole_share",  # unchanged share of the object's convex hull (a roof inside a swung shadow)
+    "hole_rho",  # gradient correlation between the dates over that hole and its rim
+    "hole_step",  # log grey step from the hole to the surroundings, the smaller of both dates
+    "two_way",  # the smaller of the shares of changed pixels that darken and that brighten
 )
 
 
@@ -160,7 +164,9 @@ def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray
         "blue_excess": float(np.median(blue)),
         "dark_before": _darkness(e.grey_before, e.filled, e.ring, offset),
         "dark_after": _darkness(e.grey_after, e.filled, e.ring, offset),
+        "two_way": float(min((darkening < -0.15).mean(), (darkening > 0.15).mean())),
         **_ring_structure(e),
+        **_hole_structure(e, offset),
     }
     filled_box = max(1, box_area(e.filled))
     rows = []
@@ -197,3 +203,29 @@ def _ring_structure(e: RegionEvidence) -> dict[str, float]:
     sa = float((ax * ax + ay * ay).sum())
     rho = float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12)
     return {"ring_rho": rho, "ring_energy": float(np.log1p(np.sqrt(np.sqrt(sb * sa) / band.sum())))}
+
+
+def _hole_structure(e: RegionEvidence, offset: float) -> dict[str, float]:
+    """Measure what lies unchanged inside the convex hull of an object, and if in both dates.
+
+    A shadow that swings with the sun around a building changes in an L or a U around its roof;
+    the roof itself, inside the hull, is the same in both dates and stands out from the ground
+    in both. A new object changes its whole outline: its hull holds little unchanged ground.
+    """
+    hull = np.zeros(e.filled.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(e.filled.view(np.uint8))), 1)
+    hole = hull.astype(bool) & ~e.filled
+    share = float(hole.sum()) / max(1, int(hull.sum()))
+    if not hole.any():
+        return {"hole_share": share, "hole_rho": 0.0, "hole_step": 0.0}
+    rim = cv2.dilate(hole.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    (bx, by), (ax, ay) = e.grad_before, e.grad_after
+    bx, by, ax, ay = bx[rim], by[rim], ax[rim], ay[rim]
+    sb = float((bx * bx + by * by).sum())
+    sa = float((ax * ax + ay * ay).sum())
+    rho = float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12)
+    step = min(
+        abs(_darkness(e.grey_before, hole, e.ring, offset)),
+        abs(_darkness(e.grey_after, hole, e.ring, offset)),
+    )
+    return {"hole_share": share, "hole_rho": rho, "hole_step": step}

@@ -195,5 +195,5 @@ def _local_ncc(
     vy = np.maximum(vy, 0) + eps
     ncc = cxy / np.sqrt(vx * vy)
     # a change of light scales the texture with the brightness: log(sd ratio / mean ratio) ~ 0
-    scale = 0.5 * np.log(vy / vx) - np.log((my + 8.0) / (mx + 8.0))
+    scale = 0.5 * np.log(vy / vx) - np.log(np.maximum(my + 8.0, 1.0) / np.maximum(mx + 8.0, 1.0))
     return ncc, scale

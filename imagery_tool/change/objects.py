@@ -62,9 +62,6 @@ class RegionRules:
         With a model: when two or more separate pieces of one component each score at least
         this share of its best score, they are reported as separate objects rather than the
         component as one.
-    inner_score : float
-        With a model: a piece scoring this, whose box is under a quarter of the kept box, is
-        reported as a separate object even inside it.
     """
 
     min_size_m: float = 3.0
@@ -81,7 +78,6 @@ class RegionRules:
     model: RegionModel | None = None
     min_score: float = 0.0
     split_score: float = 0.5
-    inner_score: float = 0.7
 
 
 def extract_regions(
@@ -293,22 +289,23 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     scored = [
         (float(np.clip(score, 0.0, 1.0)), box, feats)
         for score, box, feats in zip(scores, boxes, features, strict=True)
-        if score >= rules.min_score
     ]
     if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
-        scored = _best_hypotheses(scored, rules.split_score, rules.inner_score)
-    return [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
+        scored = _best_hypotheses(scored, rules.split_score)
+    # chosen first, filtered after: a higher min_score only drops objects, never reshapes them
+    regions = [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
+    return [r for r in regions if r.score >= rules.min_score]  # the score as reported
 
 
-def _best_hypotheses(scored: list[tuple], split_score: float, inner_score: float) -> list[tuple]:
+def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:
     """Keep the best-scored box, and separate pieces that are other objects.
 
     The boxes of one component compete (its own change, everything, each piece): the best one
     stays. When two or more pieces each score at least ``split_score`` times the best score,
     they are separate objects and stay instead. A piece outside the kept outlines is another
-    object (a vehicle beside an aircraft's shadow) and stays too, as does a piece scoring
-    ``inner_score`` or more whose box is under a quarter of the kept one's (a vehicle touching
-    an aircraft's changed shadow).
+    object (a vehicle beside an aircraft's shadow) and stays too, as does a piece whose box is
+    under a quarter of the kept one's (a vehicle parked under a wing or touching an aircraft's
+    changed shadow).
     """
     ranked = sorted(scored, key=lambda item: -item[0])
     if not ranked:
@@ -322,7 +319,7 @@ def _best_hypotheses(scored: list[tuple], split_score: float, inner_score: float
     for item in ranked[1:]:
         if not item[1].piece:
             continue
-        inner = item[0] >= inner_score and item[1].length * item[1].width < 0.25 * largest
+        inner = item[1].length * item[1].width < 0.25 * largest
         others = kept if not inner else kept[1:]
         if not any((item[1].outline & k[1].outline).any() for k in others):
             kept.append(item)

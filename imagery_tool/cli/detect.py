@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from imagery_tool.change.methods import METHODS
-from imagery_tool.cli.options import method_option
+from imagery_tool.cli.options import method_option, min_score_option
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")
@@ -51,12 +51,7 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
     help="Change threshold in sensor-noise standard deviations (default 6; lower = more "
     "sensitive); for --method cva an absolute magnitude replacing Otsu's.",
 )  # fmt: skip
-@click.option(
-    "--min-score", type=click.FloatRange(0, 1), default=None,
-    help="For --method robust: report objects whose score (the region model's probability) "
-    "reaches this (default: the model's, chosen for precision 0.95; lower = more found, more "
-    "false alarms).",
-)  # fmt: skip
+@min_score_option
 @click.option(
     "--registration",
     "model",

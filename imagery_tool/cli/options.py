@@ -13,3 +13,10 @@ method_option = click.option(
     show_default=True,
     help="Change-detection method.",
 )
+
+min_score_option = click.option(
+    "--min-score", type=click.FloatRange(0, 1), default=None,
+    help="For --method robust: report objects whose score (the region model's probability) "
+    "reaches this (default: the model's, chosen for precision 0.95; lower = more found, more "
+    "false alarms).",
+)  # fmt: skip

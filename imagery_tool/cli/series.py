@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from imagery_tool.cli.options import method_option
+from imagery_tool.cli.options import method_option, min_score_option
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -84,6 +84,7 @@ def _clock(seconds: float) -> str:
 )
 @click.option("--force", is_flag=True, help="Recompute pairs already done.")
 @method_option
+@min_score_option
 @click.option(
     "--duplicates",
     type=click.Choice(list(DUPLICATE_POLICIES)),
@@ -107,6 +108,7 @@ def series(
     workers: int | None,
     force: bool,
     method: str,
+    min_score: float | None,
     duplicates: str,
     connect_timeout: float,
     quiet: bool,
@@ -143,6 +145,7 @@ def series(
         workers=workers,
         force=force,
         method=method,
+        min_score=min_score,
         duplicates=duplicates,
         connect_timeout=connect_timeout,
         progress=progress,

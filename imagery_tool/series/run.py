@@ -223,6 +223,7 @@ def run_series(
     workers: int | None = None,
     force: bool = False,
     method: str = "robust",
+    min_score: float | None = None,
     duplicates: str = "error",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
     block_px: int = 1024,
@@ -258,6 +259,8 @@ def run_series(
         Recompute pairs and registrations even when their files are up to date.
     method : str
         A key of `imagery_tool.change.METHODS`.
+    min_score : float, optional
+        Lowest score of a reported object (robust method; default: the region model's).
     duplicates : {"error", "first"}
         Tiles of one site with the same acquisition time (see `collect_inputs`).
     connect_timeout : float
@@ -292,7 +295,10 @@ def run_series(
         report = SeriesReport(
             Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
         )
-        tasks, handlers = _plan(sites, force=force, method=method, block_px=block_px, engine=engine)
+        tasks, handlers = _plan(
+            sites, force=force, detection={"method": method, "min_score": min_score},
+            block_px=block_px, engine=engine,
+        )  # fmt: skip
         total = len(tasks)
         done = 0
         if progress is not None:
@@ -353,7 +359,7 @@ def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
     return site
 
 
-def _plan(sites: list[_Site], *, force: bool, method: str, block_px: int, engine):
+def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, engine):
     """Tasks for what is not done yet, and a handler per task key."""
     token = run_token()
     tasks: list[Task] = []
@@ -383,7 +389,7 @@ def _plan(sites: list[_Site], *, force: bool, method: str, block_px: int, engine
             expected = {
                 "before": _fingerprint(before.path),
                 "after": _fingerprint(after.path),
-                "method": method,
+                **detection,
                 "file": path.name,
             }
             if path.exists() and not force:
@@ -403,7 +409,7 @@ def _plan(sites: list[_Site], *, force: bool, method: str, block_px: int, engine
                     key,
                     detect_pair,
                     (str(before.path), str(after.path)),
-                    {"method": method, "block_px": block_px},
+                    {**detection, "block_px": block_px},
                     megapixels=mp,
                 )
             )

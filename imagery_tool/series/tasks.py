@@ -60,6 +60,7 @@ def detect_pair(
     after: str | Path,
     *,
     method: str = "robust",
+    min_score: float | None = None,
     threads: int = 1,
     block_px: int = 1024,
 ):
@@ -71,6 +72,8 @@ def detect_pair(
         The earlier and the later tile.
     method : str
         A key of `imagery_tool.change.METHODS`.
+    min_score : float, optional
+        Lowest score of a reported object (default: the region model's).
     threads : int
         Threads over blocks inside the pair.
     block_px : int
@@ -84,6 +87,8 @@ def detect_pair(
 
     single_threaded()
     try:
-        return detect_changes(before, after, method=method, workers=threads, block_px=block_px)
+        return detect_changes(
+            before, after, method=method, min_score=min_score, workers=threads, block_px=block_px
+        )
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))

@@ -83,3 +83,31 @@ def test_json_report_progress_and_quiet_rerun(tmp_path):
     assert (
         "hmeimim: 2 dates 2024-11-01 .. 2024-11-04, 1 pairs (0 computed, 1 reused)" in text.stdout
     )
+
+
+def test_min_score_reaches_the_detector_and_a_new_value_recomputes(tmp_path):
+    from imagery_tool.change.model import default_model
+    from imagery_tool.series.synthetic import hmeimim_timeline_series
+    from imagery_tool.synthetic import write_series
+
+    tiles = tmp_path / "tiles"
+    write_series(hmeimim_timeline_series(size=512, n_dates=3), tiles, block=512, catalog=False)
+    out = tmp_path / "out"
+    args = ["series", str(tiles), "-o", str(out), "--scheduler", "threads", "--json"]
+
+    def scores() -> list[float]:
+        pairs = sorted((out / "pairs").glob("*.geojson"))
+        assert len(pairs) == 2
+        return [
+            f["properties"]["score"] for p in pairs for f in json.loads(p.read_text())["features"]
+        ]
+
+    strict = CliRunner().invoke(cli, [*args, "--min-score", "1"])
+    assert strict.exit_code == 0, strict.output
+    assert scores() == []  # no probability reaches 1
+    default = CliRunner().invoke(cli, args)
+    assert default.exit_code == 0, default.output
+    site = json.loads(default.stdout)["sites"][0]
+    assert list(site["recomputed"].values()) == ["made from other inputs or settings"] * 2
+    found = scores()
+    assert found and min(found) >= default_model().min_score

@@ -53,3 +53,24 @@ def test_identity_changes_nothing():
     after = np.random.default_rng(0).integers(0, 256, (3, 40, 50), dtype=np.uint8)
     out = Radiometry.identity(3).apply(after, col_off=100, row_off=7)
     np.testing.assert_array_equal(out, after.astype(np.float32))
+
+
+def test_shadows_keep_their_depth_and_tint_when_the_sun_moved():
+    from imagery_tool.radiometry import fit_radiometry
+
+    rng = np.random.default_rng(5)
+    ground = np.array([120.0, 130.0, 95.0])[:, None, None] * (
+        1 + 0.08 * rng.standard_normal((1, 400, 400))
+    )
+    tint = np.array([0.40, 0.43, 0.50])[:, None, None]  # lit by the blue sky only
+    before, after = ground.copy(), 0.8 * ground  # AFTER: another gain
+    before[:, 100:102, 100:120] *= tint  # a short shadow: 0.03 % of the pixels
+    after[:, 100:130, 100:120] *= tint  # a long one (lower sun): 0.4 %
+    before, after = (np.clip(x, 0, 255).astype(np.uint8) for x in (before, after))
+    valid = np.ones((400, 400), bool)
+    radiometry = fit_radiometry(before, after, valid, origin=(0, 0), step=(1, 1), local=False)
+    out = radiometry.apply(after)
+    shadow = out[:, 110:130, 100:120].mean(axis=(1, 2))
+    lit = out[:, 200:300, 200:300].mean(axis=(1, 2))
+    # the shadow is as deep and as blue after normalisation as in the light it fell in
+    np.testing.assert_allclose(shadow / lit, tint[:, 0, 0], atol=0.03)
