@@ -117,35 +117,34 @@ class RegionModel:
         x = np.atleast_2d(np.asarray(x, dtype=np.float32)).astype(np.float64)
         if x.shape[1] != len(self.features):
             raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
-        if len(x) <= 16:  # a candidate's few boxes (the detector's case): plain Python is faster
-            return np.array([self._one(row) for row in x.tolist()])
-        rows = np.arange(len(x))
-        raw = np.full(len(x), self.base)
-        for t in self.trees:
-            node = np.zeros(len(x), dtype=np.intp)
-            while True:
-                inner = t["left"][node] >= 0
-                if not inner.any():
-                    break
-                go_left = x[rows, t["feature"][node]] <= t["threshold"][node]
-                step = np.where(go_left, t["left"][node], t["right"][node])
-                node = np.where(inner, step, node)
-            raw += self.learning_rate * t["value"][node]
+        if not self.trees:
+            return np.full(len(x), 1.0 / (1.0 + math.exp(-self.base)))
+        feature, threshold, left, right, value = self._packed
+        trees = np.arange(len(self.trees))
+        node = np.zeros((len(x), len(trees)), dtype=np.intp)  # all rows down all trees at once
+        rows = np.arange(len(x))[:, None]
+        while True:
+            inner = left[trees, node] >= 0
+            if not inner.any():
+                break
+            go_left = x[rows, feature[trees, node]] <= threshold[trees, node]
+            step = np.where(go_left, left[trees, node], right[trees, node])
+            node = np.where(inner, step, node)
+        raw = self.base + self.learning_rate * value[trees, node].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-raw))
 
-    def _one(self, x: list[float]) -> float:
-        raw = self.base
-        for feature, threshold, left, right, value in self._lists:
-            node = 0
-            while left[node] >= 0:
-                node = left[node] if x[feature[node]] <= threshold[node] else right[node]
-            raw += self.learning_rate * value[node]
-        return 1.0 / (1.0 + math.exp(-raw))
-
     @cached_property
-    def _lists(self) -> list[tuple[list, ...]]:
+    def _packed(self) -> tuple[np.ndarray, ...]:
+        """The trees' node arrays as (trees, nodes) arrays, padded with leaves."""
+        width = max(len(t["left"]) for t in self.trees)
         keys = ("feature", "threshold", "left", "right", "value")
-        return [tuple(t[k].tolist() for k in keys) for t in self.trees]
+        pads = (0, 0.0, -1, -1, 0.0)
+        return tuple(
+            np.stack(
+                [np.pad(t[k], (0, width - len(t[k])), constant_values=pad) for t in self.trees]
+            )
+            for k, pad in zip(keys, pads, strict=True)
+        )
 
 
 @cache
