@@ -39,6 +39,20 @@ def test_trees_add_their_leaves_to_the_log_odds():
     np.testing.assert_allclose(model.probability(x), 1 / (1 + np.exp(-raw)))
 
 
+def test_trees_of_different_depths_are_walked_to_their_own_leaves():
+    deep = {  # feature 1 <= 0 -> (feature 0 <= 1 -> -1 else +3), else +5
+        "feature": np.array([1, 0, 0, 0, 0]),
+        "threshold": np.array([0.0, 1.0, -2.0, -2.0, -2.0]),
+        "left": np.array([1, 3, -1, -1, -1]),
+        "right": np.array([2, 4, -1, -1, -1]),
+        "value": np.array([0.0, 0.0, 5.0, -1.0, 3.0]),
+    }
+    model = _model(trees=(_stump(), deep), base=0.0, learning_rate=1.0)
+    x = np.array([[0.0, -1.0], [2.0, -1.0], [0.0, 1.0]])
+    raw = np.array([-2 - 1, 2 + 3, -2 + 5])
+    np.testing.assert_allclose(model.probability(x), 1 / (1 + np.exp(-raw)))
+
+
 def test_one_row_and_many_rows_agree():
     model = default_model()
     x = np.random.default_rng(3).normal(size=(50, len(model.features)))

@@ -1,0 +1,65 @@
+"""What the region model sees: the unchanged hole inside a candidate's hull."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from imagery_tool.change.features import FEATURES, BoxHypothesis, RegionEvidence, region_features
+
+
+def _evidence(grey_before: np.ndarray, grey_after: np.ndarray, pixels: np.ndarray):
+    grads = [
+        (cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
+        for g in (grey_before, grey_after)
+    ]
+    ring = cv2.dilate(pixels.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~pixels
+    return RegionEvidence(
+        before=np.stack([grey_before] * 3),
+        after=np.stack([grey_after] * 3),
+        grad_before=grads[0],
+        grad_after=grads[1],
+        grey_before=grey_before,
+        grey_after=grey_after,
+        strength=np.where(pixels, 3.0, 0.0).astype(np.float32),
+        pixels=pixels,
+        body=pixels,
+        filled=pixels,
+        ring=ring,
+        pixel_size_m=0.5,
+        rho=0.0,
+        balance=0.0,
+        contrast=(1.0, 1.0),
+        energy=(1.0, 1.0),
+    )
+
+
+def _features(e: RegionEvidence) -> dict[str, float]:
+    outline = e.filled.view(np.uint8)
+    rect = cv2.minAreaRect(cv2.findNonZero(outline))
+    box = BoxHypothesis(outline, rect, 20.0, 10.0, of_body=True)
+    return dict(zip(FEATURES, region_features(e, [box])[0], strict=True))
+
+
+def test_a_swung_shadow_around_a_roof_has_a_persistent_hole():
+    ground = np.full((80, 80), 100.0, np.float32)
+    before, after = ground.copy(), ground.copy()
+    before[30:60, 30:60] = after[30:60, 30:60] = 200.0  # the roof, in both dates
+    before[20:30, 30:60] = 45.0  # the shadow falls north ...
+    after[30:60, 20:30] = 45.0  # ... then west
+    changed = np.zeros((80, 80), bool)
+    changed[20:30, 30:60] = changed[30:60, 20:30] = True  # an L around the roof
+    f = _features(_evidence(before, after, changed))
+    assert f["hole_share"] > 0.3  # the roof fills much of the L's hull
+    assert f["hole_rho"] > 0.5  # its edges are there in both dates
+    assert f["hole_step"] > 0.5  # and it stands out from the ground in both
+
+
+def test_a_new_vehicle_has_no_hole():
+    before = np.full((80, 80), 100.0, np.float32)
+    after = before.copy()
+    after[30:50, 35:45] = 40.0
+    changed = np.zeros((80, 80), bool)
+    changed[30:50, 35:45] = True
+    f = _features(_evidence(before, after, changed))
+    assert f["hole_share"] == 0.0 and f["hole_rho"] == 0.0 and f["hole_step"] == 0.0
