@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,7 +337,7 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _opencv_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
         blocks = [
             b
             for run in pool.map(lambda run: _walk(job, run), _strips(ov, block_px, workers))
@@ -361,6 +363,25 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     # Without a model, fragments near a larger object are taken for pieces of it; a model
     # scores them itself (a vehicle parked by an aircraft is not a fragment of it).
     return _dedupe(regions, absorb=job.rules.open_px > 1 and job.rules.model is None)
+
+
+@contextmanager
+def _opencv_threads(n: int | None) -> Iterator[None]:
+    """Run with OpenCV's own thread pool set to ``n`` threads (None: unchanged), then restore.
+
+    While our workers keep the cores busy, OpenCV's pool only adds threads that spin-wait for
+    work beside them: about 1 CPU second in 16 at 10000 px, for no gain in wall time. Results
+    do not depend on it (the region dumps of the speed work are identical).
+    """
+    if n is None:
+        yield
+        return
+    saved = cv2.getNumThreads()
+    cv2.setNumThreads(n)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(saved)
 
 
 def _chunks(items: list, n: int) -> list[list]:
