@@ -68,12 +68,16 @@ def cva_magnitude(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     -------
     (H, W) float32 ndarray
     """
-    total = np.zeros(before.shape[1:], np.float32)
-    d = np.empty_like(total)  # in place: fresh block-sized arrays cost page faults
-    for b, a in zip(before, after, strict=True):
-        cv2.subtract(a, b, dst=d)
-        cv2.multiply(d, d, dst=d)
-        cv2.add(total, d, dst=total)
+    # in place, and the first band's square written straight into the sum: fresh block-sized
+    # arrays cost page faults, and 0 + x is x
+    total = np.empty(before.shape[1:], np.float32)
+    d = np.empty_like(total)
+    for k, (b, a) in enumerate(zip(before, after, strict=True)):
+        square = total if k == 0 else d
+        cv2.subtract(a, b, dst=square)
+        cv2.multiply(square, square, dst=square)
+        if k:
+            cv2.add(total, d, dst=total)
     return cv2.sqrt(total, dst=total)
 
 
@@ -119,8 +123,8 @@ def robust_change(
     """
     sb = _smooth(before, sigma)
     sa = _smooth(after, sigma)
-    magnitude = cva_magnitude(sb, sa)
-    strength = magnitude * np.float32(1.0 / threshold)
+    strength = cva_magnitude(sb, sa)
+    strength *= np.float32(1.0 / threshold)  # in place: the magnitude itself is not kept
     gb = _grey(sb)
     ga = _grey(sa)
     candidate = (strength > 1.0) & valid
@@ -144,8 +148,8 @@ def robust_change(
 
 
 def _grey(bands: np.ndarray) -> np.ndarray:
-    total = bands[0].copy()
-    for band in bands[1:]:
+    total = bands[0].copy() if len(bands) == 1 else cv2.add(bands[0], bands[1])
+    for band in bands[2:]:
         cv2.add(total, band, dst=total)
     total *= np.float32(1.0 / len(bands))
     return total
