@@ -307,9 +307,12 @@ def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray
 
 
 def _process(
-    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets
+    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets, within=None
 ) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
-    """Read, measure and extract the objects of one block (core plus margin)."""
+    """Read, measure and extract the objects of one block (core plus margin).
+
+    With ``within`` (a BEFORE box), only objects that may meet it are extracted.
+    """
     ov = job.pair.overlap
     c0 = max(ov.col_off, core.col_off - _MARGIN)
     r0 = max(ov.row_off, core.row_off - _MARGIN)
@@ -328,8 +331,15 @@ def _process(
         int(core.col_off + core.width - c0),
         int(core.row_off + core.height - r0),
     )
+    if within is not None:
+        within = (within[0] - c0, within[1] - r0, within[2] - c0, within[3] - r0)
     return extract_regions(
-        maps, core=core_idx, open_edges=edges, origin=(int(c0), int(r0)), rules=job.rules
+        maps,
+        core=core_idx,
+        open_edges=edges,
+        origin=(int(c0), int(r0)),
+        rules=job.rules,
+        within=within,
     )
 
 
@@ -416,7 +426,8 @@ class _SeamTracker:
     def measure(self, boxes: list, datasets) -> None:
         """Measure the windows of groups claimed by this worker."""
         for box in boxes:
-            found, _ = _process(self.job, *_seam_window(box, self.limits), datasets)
+            # objects in the window beside the group's are not measured (nor kept)
+            found, _ = _process(self.job, *_seam_window(box, self.limits), datasets, within=box)
             self.found[box] = [r for r in found if _intersects(r.bbox_px, box)]
 
 
