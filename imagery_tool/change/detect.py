@@ -324,7 +324,9 @@ def _process(
     if not valid.any():
         return [], []
     af = job.radiometry.apply(a, col_off=c0, row_off=r0)
+    del a  # peak memory: both workers may be at their peak at once (OpenCV single-threaded)
     maps = _measure(job, b, af, valid)
+    del b, af  # what the objects need is in the maps
     core_idx = (
         int(core.col_off - c0),
         int(core.row_off - r0),
