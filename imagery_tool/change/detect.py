@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import threading
@@ -353,8 +354,11 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
     strips = _strips(ov, block_px, workers)
     tracker = _SeamTracker(job, [block for run in strips for block in run], max_side=max_side)
+    queue = _BlockQueue(strips)
     with _opencv_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
-        blocks = [b for run in pool.map(lambda run: _walk(job, run, tracker), strips) for b in run]
+        blocks = [
+            b for run in pool.map(lambda _: _walk(job, queue, tracker), range(workers)) for b in run
+        ]
         for _, found, cut in sorted(blocks, key=lambda block: block[0]):  # row-major order
             regions.extend(found)
             seams.extend(cut)
@@ -492,8 +496,9 @@ def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
     by row with its own open files, so that the tiles shared with the block beside it and with
     the row below are still in GDAL's block cache: the cache must hold two tile rows of a strip
     (`_STRIP_PX` wide) per file and worker, whatever the raster's width. The number of strips
-    is a multiple of ``workers`` so that the threads finish together; a raster too narrow for
-    one strip per worker is split into runs of rows instead.
+    is a multiple of ``workers``; `_BlockQueue` hands them out and lets an idle worker finish
+    another's strip from its bottom. A raster too narrow for one strip per worker is split
+    into runs of rows instead.
     """
     c0, r0 = int(overlap.col_off), int(overlap.row_off)
     c_end, r_end = c0 + int(overlap.width), r0 + int(overlap.height)
@@ -516,14 +521,47 @@ def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
     return runs
 
 
-def _walk(job: _Job, run: list, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
-    """Process a run of blocks with one pair of open files: ``(index, regions, seams)`` each.
+class _BlockQueue:
+    """Hand out the blocks of the strips (`_strips`) to the workers, strip by strip.
+
+    A worker walks a strip from its top; when no strip is left unstarted, an idle worker takes
+    blocks from the bottom of the strip with the most blocks left, walking up to meet its
+    owner. Strips differ in cost with their content (changes are not spread evenly): without
+    this, one worker may finish its last strip seconds before the other. Only the row where
+    they meet is decoded twice.
+    """
+
+    def __init__(self, runs: list[list]) -> None:
+        self.runs = [collections.deque(run) for run in runs]
+        self.started = 0
+        self.lock = threading.Lock()
+
+    def take(self, state: tuple[int, bool] | None) -> tuple[tuple[int, bool], tuple] | None:
+        """Next block for a worker in ``state`` (its run, from the bottom?); None when done."""
+        with self.lock:
+            if state is None or not self.runs[state[0]]:
+                if self.started < len(self.runs):
+                    state = (self.started, False)
+                    self.started += 1
+                else:
+                    longest = max(range(len(self.runs)), key=lambda k: len(self.runs[k]))
+                    if not self.runs[longest]:
+                        return None
+                    state = (longest, True)
+            run = self.runs[state[0]]
+            return state, run.pop() if state[1] else run.popleft()
+
+
+def _walk(job: _Job, queue: _BlockQueue, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
+    """Process blocks from the queue with one pair of open files: ``(index, regions, seams)``.
 
     After each block, the groups of cut pieces it completes are measured (`_SeamTracker`).
     """
     out = []
+    state = None
     with job.pair.open() as datasets:
-        for k, core, edges in run:
+        while (got := queue.take(state)) is not None:
+            state, (k, core, edges) = got
             found, cut = _process(job, core, edges, datasets)
             out.append((k, found, cut))
             tracker.measure(tracker.block_done(k, cut), datasets)
