@@ -544,8 +544,8 @@ class _BlockQueue:
                     state = (self.started, False)
                     self.started += 1
                 else:
-                    longest = max(range(len(self.runs)), key=lambda k: len(self.runs[k]))
-                    if not self.runs[longest]:
+                    longest = max(range(len(self.runs)), key=lambda k: len(self.runs[k]), default=0)
+                    if not self.runs or not self.runs[longest]:
                         return None
                     state = (longest, True)
             run = self.runs[state[0]]
