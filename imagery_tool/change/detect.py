@@ -353,7 +353,8 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     seams: list[tuple[int, int, int, int]] = []
     max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
     strips = _strips(ov, block_px, workers)
-    tracker = _SeamTracker(job, [block for run in strips for block in run], max_side=max_side)
+    every = [block for run in strips for block in run]
+    tracker = _SeamTracker(job, every, block_px=block_px, max_side=max_side)
     queue = _BlockQueue(strips)
     with _opencv_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
         blocks = [
@@ -386,9 +387,10 @@ class _SeamTracker:
     are the same as measured at the end (`_run` looks them up by the group's box).
     """
 
-    def __init__(self, job: _Job, blocks: list, *, max_side: int) -> None:
+    def __init__(self, job: _Job, blocks: list, *, block_px: int, max_side: int) -> None:
         self.job = job
         self.max_side = max_side
+        self.block_px = block_px
         ov = job.pair.overlap
         self.limits = (
             int(ov.col_off),
@@ -396,7 +398,9 @@ class _SeamTracker:
             int(ov.col_off + ov.width),
             int(ov.row_off + ov.height),
         )
-        # the window each pending block reads: every piece it finds lies inside
+        self.shape = (-(-int(ov.height) // block_px), -(-int(ov.width) // block_px))
+        # the window each pending block reads (every piece it finds lies inside), by its index
+        # in row-major order (see `_strips`)
         self.pending = {index: _extended(core, self.limits) for index, core, _ in blocks}
         self.open: list[tuple[int, int, int, int]] = []  # pieces of groups still growing
         self.found: dict[tuple[int, int, int, int], list[ChangeRegion]] = {}
@@ -424,10 +428,19 @@ class _SeamTracker:
         """Whether a pending block may still find a piece near ``piece`` (`_near_pairs`)."""
         c0, r0, c1, r1 = piece
         g = _SEAM_GAP
-        return any(
-            c0 - g < e[2] and e[0] - g < c1 and r0 - g < e[3] and e[1] - g < r1
-            for e in self.pending.values()
-        )
+        # the blocks whose window can reach the piece: its own and their neighbours
+        reach = g + _MARGIN
+        rows, cols = self.shape
+        first_i = max(0, (r0 - reach - self.limits[1]) // self.block_px - 1)
+        last_i = min(rows - 1, (r1 + reach - self.limits[1]) // self.block_px)
+        first_j = max(0, (c0 - reach - self.limits[0]) // self.block_px - 1)
+        last_j = min(cols - 1, (c1 + reach - self.limits[0]) // self.block_px)
+        for i in range(first_i, last_i + 1):
+            for j in range(first_j, last_j + 1):
+                e = self.pending.get(i * cols + j)
+                if e and c0 - g < e[2] and e[0] - g < c1 and r0 - g < e[3] and e[1] - g < r1:
+                    return True
+        return False
 
     def measure(self, boxes: list, datasets) -> None:
         """Measure the windows of groups claimed by this worker."""
