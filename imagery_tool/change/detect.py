@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import os
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -304,9 +308,12 @@ def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray
 
 
 def _process(
-    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets
+    job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets, within=None
 ) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
-    """Read, measure and extract the objects of one block (core plus margin)."""
+    """Read, measure and extract the objects of one block (core plus margin).
+
+    With ``within`` (a BEFORE box), only objects that may meet it are extracted.
+    """
     ov = job.pair.overlap
     c0 = max(ov.col_off, core.col_off - _MARGIN)
     r0 = max(ov.row_off, core.row_off - _MARGIN)
@@ -318,15 +325,24 @@ def _process(
     if not valid.any():
         return [], []
     af = job.radiometry.apply(a, col_off=c0, row_off=r0)
+    del a  # peak memory: both workers may be at their peak at once (OpenCV single-threaded)
     maps = _measure(job, b, af, valid)
+    del b, af  # what the objects need is in the maps
     core_idx = (
         int(core.col_off - c0),
         int(core.row_off - r0),
         int(core.col_off + core.width - c0),
         int(core.row_off + core.height - r0),
     )
+    if within is not None:
+        within = (within[0] - c0, within[1] - r0, within[2] - c0, within[3] - r0)
     return extract_regions(
-        maps, core=core_idx, open_edges=edges, origin=(int(c0), int(r0)), rules=job.rules
+        maps,
+        core=core_idx,
+        open_edges=edges,
+        origin=(int(c0), int(r0)),
+        rules=job.rules,
+        within=within,
     )
 
 
@@ -335,32 +351,144 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
+    strips = _strips(ov, block_px, workers)
+    every = [block for run in strips for block in run]
+    tracker = _SeamTracker(job, every, block_px=block_px, max_side=max_side)
+    queue = _BlockQueue(strips)
+    with _opencv_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
         blocks = [
-            b
-            for run in pool.map(lambda run: _walk(job, run), _strips(ov, block_px, workers))
-            for b in run
+            b for run in pool.map(lambda _: _walk(job, queue, tracker), range(workers)) for b in run
         ]
         for _, found, cut in sorted(blocks, key=lambda block: block[0]):  # row-major order
             regions.extend(found)
             seams.extend(cut)
-        max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
-        groups = _group_boxes(seams, gap=4, max_side=max_side)
-        windows = []
-        for c0, r0, c1, r1 in groups:
-            pad = 16
-            wc0 = max(int(ov.col_off), c0 - pad)
-            wr0 = max(int(ov.row_off), r0 - pad)
-            wc1 = min(int(ov.col_off + ov.width), c1 + pad)
-            wr1 = min(int(ov.row_off + ov.height), r1 + pad)
-            windows.append((Window(wc0, wr0, wc1 - wc0, wr1 - wr0), (False,) * 4))
-        order = sorted(range(len(windows)), key=lambda k: (groups[k][1], groups[k][0]))
-        runs = _chunks([(windows[k], groups[k]) for k in order], workers)
-        for found in pool.map(lambda run: _walk_seams(job, run), runs):
-            regions.extend(found)
+        groups = _group_boxes(seams, gap=_SEAM_GAP, max_side=max_side)
+        order = sorted(range(len(groups)), key=lambda k: (groups[k][1], groups[k][0]))
+        # every group was measured as soon as it was complete (see `_SeamTracker`); any left
+        # over is measured now
+        left = [groups[k] for k in order if groups[k] not in tracker.found]
+        list(pool.map(lambda run: _walk_seams(job, run, tracker), _chunks(left, workers)))
+        for k in order:
+            regions.extend(tracker.found[groups[k]])
     # Without a model, fragments near a larger object are taken for pieces of it; a model
     # scores them itself (a vehicle parked by an aircraft is not a fragment of it).
     return _dedupe(regions, absorb=job.rules.open_px > 1 and job.rules.model is None)
+
+
+class _SeamTracker:
+    """Measure the objects cut by block seams as soon as all their pieces are known.
+
+    An object cut by a seam is measured again whole, in a window around the group of its
+    pieces (`_group_boxes`). Measured after all blocks, those windows decode again the JPEG
+    tiles that their blocks decoded long before (a tenth of the decoding at 10000 px). Here a
+    group is measured by the worker that finishes the last block able to add a piece to it,
+    while the tiles are still in GDAL's block cache. The group, its window and so its regions
+    are the same as measured at the end (`_run` looks them up by the group's box).
+    """
+
+    def __init__(self, job: _Job, blocks: list, *, block_px: int, max_side: int) -> None:
+        self.job = job
+        self.max_side = max_side
+        self.block_px = block_px
+        ov = job.pair.overlap
+        self.limits = (
+            int(ov.col_off),
+            int(ov.row_off),
+            int(ov.col_off + ov.width),
+            int(ov.row_off + ov.height),
+        )
+        self.shape = (-(-int(ov.height) // block_px), -(-int(ov.width) // block_px))
+        # the window each pending block reads (every piece it finds lies inside), by its index
+        # in row-major order (see `_strips`)
+        self.pending = {index: _extended(core, self.limits) for index, core, _ in blocks}
+        self.open: list[tuple[int, int, int, int]] = []  # pieces of groups still growing
+        self.found: dict[tuple[int, int, int, int], list[ChangeRegion]] = {}
+        self.lock = threading.Lock()
+
+    def block_done(self, index: int, cut: list) -> list[tuple[int, int, int, int]]:
+        """Record a finished block and its cut pieces; claim the groups now complete."""
+        with self.lock:
+            del self.pending[index]
+            self.open.extend(tuple(int(v) for v in box) for box in cut)
+            growing, ready = [], []
+            for group in _groups(self.open, _SEAM_GAP):
+                pieces = [self.open[i] for i in group]
+                if any(self._may_grow(piece) for piece in pieces):
+                    growing.extend(pieces)
+                    continue
+                for box in _group_windows(pieces, self.max_side):
+                    if box not in self.found:
+                        self.found[box] = []  # claimed: filled by the claiming worker
+                        ready.append(box)
+            self.open = growing
+        return ready
+
+    def _may_grow(self, piece: tuple[int, int, int, int]) -> bool:
+        """Whether a pending block may still find a piece near ``piece`` (`_near_pairs`)."""
+        c0, r0, c1, r1 = piece
+        g = _SEAM_GAP
+        # the blocks whose window can reach the piece: its own and their neighbours
+        reach = g + _MARGIN
+        rows, cols = self.shape
+        first_i = max(0, (r0 - reach - self.limits[1]) // self.block_px - 1)
+        last_i = min(rows - 1, (r1 + reach - self.limits[1]) // self.block_px)
+        first_j = max(0, (c0 - reach - self.limits[0]) // self.block_px - 1)
+        last_j = min(cols - 1, (c1 + reach - self.limits[0]) // self.block_px)
+        for i in range(first_i, last_i + 1):
+            for j in range(first_j, last_j + 1):
+                e = self.pending.get(i * cols + j)
+                if e and c0 - g < e[2] and e[0] - g < c1 and r0 - g < e[3] and e[1] - g < r1:
+                    return True
+        return False
+
+    def measure(self, boxes: list, datasets) -> None:
+        """Measure the windows of groups claimed by this worker."""
+        for box in boxes:
+            # objects in the window beside the group's are not measured (nor kept)
+            found, _ = _process(self.job, *_seam_window(box, self.limits), datasets, within=box)
+            self.found[box] = [r for r in found if _intersects(r.bbox_px, box)]
+
+
+_SEAM_GAP = 4  # pieces of cut objects this close (px) are pieces of one object
+
+
+def _extended(core: Window, limits: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``(c0, r0, c1, r1)`` of a block's core plus margin, within the overlap (see `_process`)."""
+    return (
+        max(limits[0], int(core.col_off) - _MARGIN),
+        max(limits[1], int(core.row_off) - _MARGIN),
+        min(limits[2], int(core.col_off + core.width) + _MARGIN),
+        min(limits[3], int(core.row_off + core.height) + _MARGIN),
+    )
+
+
+def _seam_window(box, limits: tuple[int, int, int, int]) -> tuple[Window, tuple[bool, ...]]:
+    """Return the window (and closed edges) in which a group of cut pieces is measured whole."""
+    c0, r0, c1, r1 = box
+    pad = 16
+    wc0, wr0 = max(limits[0], c0 - pad), max(limits[1], r0 - pad)
+    wc1, wr1 = min(limits[2], c1 + pad), min(limits[3], r1 + pad)
+    return Window(wc0, wr0, wc1 - wc0, wr1 - wr0), (False,) * 4
+
+
+@contextmanager
+def _opencv_threads(n: int | None) -> Iterator[None]:
+    """Run with OpenCV's own thread pool set to ``n`` threads (None: unchanged), then restore.
+
+    While our workers keep the cores busy, OpenCV's pool only adds threads that spin-wait for
+    work beside them: about 1 CPU second in 16 at 10000 px, for no gain in wall time. Results
+    do not depend on it (the region dumps of the speed work are identical).
+    """
+    if n is None:
+        yield
+        return
+    saved = cv2.getNumThreads()
+    cv2.setNumThreads(n)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(saved)
 
 
 def _chunks(items: list, n: int) -> list[list]:
@@ -381,8 +509,9 @@ def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
     by row with its own open files, so that the tiles shared with the block beside it and with
     the row below are still in GDAL's block cache: the cache must hold two tile rows of a strip
     (`_STRIP_PX` wide) per file and worker, whatever the raster's width. The number of strips
-    is a multiple of ``workers`` so that the threads finish together; a raster too narrow for
-    one strip per worker is split into runs of rows instead.
+    is a multiple of ``workers``; `_BlockQueue` hands them out and lets an idle worker finish
+    another's strip from its bottom. A raster too narrow for one strip per worker is split
+    into runs of rows instead.
     """
     c0, r0 = int(overlap.col_off), int(overlap.row_off)
     c_end, r_end = c0 + int(overlap.width), r0 + int(overlap.height)
@@ -405,19 +534,56 @@ def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
     return runs
 
 
-def _walk(job: _Job, run: list) -> list[tuple[int, list, list]]:
-    """Process a run of blocks with one pair of open files: ``(index, regions, seams)`` each."""
-    with job.pair.open() as datasets:
-        return [(k, *_process(job, core, edges, datasets)) for k, core, edges in run]
+class _BlockQueue:
+    """Hand out the blocks of the strips (`_strips`) to the workers, strip by strip.
+
+    A worker walks a strip from its top; when no strip is left unstarted, an idle worker takes
+    blocks from the bottom of the strip with the most blocks left, walking up to meet its
+    owner. Strips differ in cost with their content (changes are not spread evenly): without
+    this, one worker may finish its last strip seconds before the other. Only the row where
+    they meet is decoded twice.
+    """
+
+    def __init__(self, runs: list[list]) -> None:
+        self.runs = [collections.deque(run) for run in runs]
+        self.started = 0
+        self.lock = threading.Lock()
+
+    def take(self, state: tuple[int, bool] | None) -> tuple[tuple[int, bool], tuple] | None:
+        """Next block for a worker in ``state`` (its run, from the bottom?); None when done."""
+        with self.lock:
+            if state is None or not self.runs[state[0]]:
+                if self.started < len(self.runs):
+                    state = (self.started, False)
+                    self.started += 1
+                else:
+                    longest = max(range(len(self.runs)), key=lambda k: len(self.runs[k]), default=0)
+                    if not self.runs or not self.runs[longest]:
+                        return None
+                    state = (longest, True)
+            run = self.runs[state[0]]
+            return state, run.pop() if state[1] else run.popleft()
 
 
-def _walk_seams(job: _Job, run: list) -> list:
-    regions = []
+def _walk(job: _Job, queue: _BlockQueue, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
+    """Process blocks from the queue with one pair of open files: ``(index, regions, seams)``.
+
+    After each block, the groups of cut pieces it completes are measured (`_SeamTracker`).
+    """
+    out = []
+    state = None
     with job.pair.open() as datasets:
-        for (window, edges), box in run:
-            found, _ = _process(job, window, edges, datasets)
-            regions.extend(r for r in found if _intersects(r.bbox_px, box))
-    return regions
+        while (got := queue.take(state)) is not None:
+            state, (k, core, edges) = got
+            found, cut = _process(job, core, edges, datasets)
+            out.append((k, found, cut))
+            tracker.measure(tracker.block_done(k, cut), datasets)
+    return out
+
+
+def _walk_seams(job: _Job, boxes: list, tracker: _SeamTracker) -> None:
+    with job.pair.open() as datasets:
+        tracker.measure(boxes, datasets)
 
 
 def _intersects(a, b) -> bool:
@@ -432,6 +598,14 @@ def _group_boxes(boxes, *, gap: int, max_side: int) -> list[tuple[int, int, int,
     beyond an object's size (bounded memory) and duplicates are removed afterwards.
     """
     boxes = [tuple(int(v) for v in b) for b in boxes]
+    out = []
+    for group in _groups(boxes, gap):
+        out.extend(_group_windows([boxes[i] for i in group], max_side))
+    return out
+
+
+def _groups(boxes: list, gap: int) -> list[list[int]]:
+    """Indexes of the boxes linked by overlaps within ``gap`` px, group by group."""
     parent = list(range(len(boxes)))
 
     def find(i: int) -> int:
@@ -445,17 +619,18 @@ def _group_boxes(boxes, *, gap: int, max_side: int) -> list[tuple[int, int, int,
     members: dict[int, list[int]] = {}
     for i in range(len(boxes)):
         members.setdefault(find(i), []).append(i)
-    out = []
-    for group in members.values():
-        c0 = min(boxes[i][0] for i in group)
-        r0 = min(boxes[i][1] for i in group)
-        c1 = max(boxes[i][2] for i in group)
-        r1 = max(boxes[i][3] for i in group)
-        if max(c1 - c0, r1 - r0) <= max_side:
-            out.append((c0, r0, c1, r1))
-        else:
-            out.extend(boxes[i] for i in group)
-    return out
+    return list(members.values())
+
+
+def _group_windows(pieces: list, max_side: int) -> list[tuple[int, int, int, int]]:
+    """Return the box of a group of pieces, or the pieces themselves beyond ``max_side``."""
+    c0 = min(b[0] for b in pieces)
+    r0 = min(b[1] for b in pieces)
+    c1 = max(b[2] for b in pieces)
+    r1 = max(b[3] for b in pieces)
+    if max(c1 - c0, r1 - r0) <= max_side:
+        return [(c0, r0, c1, r1)]
+    return list(pieces)
 
 
 def _near_pairs(boxes, gap: int, cell: int = 256):

@@ -68,12 +68,16 @@ def cva_magnitude(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     -------
     (H, W) float32 ndarray
     """
-    total = np.zeros(before.shape[1:], np.float32)
-    d = np.empty_like(total)  # in place: fresh block-sized arrays cost page faults
-    for b, a in zip(before, after, strict=True):
-        cv2.subtract(a, b, dst=d)
-        cv2.multiply(d, d, dst=d)
-        cv2.add(total, d, dst=total)
+    # in place, and the first band's square written straight into the sum: fresh block-sized
+    # arrays cost page faults, and 0 + x is x
+    total = np.empty(before.shape[1:], np.float32)
+    d = np.empty_like(total)
+    for k, (b, a) in enumerate(zip(before, after, strict=True)):
+        square = total if k == 0 else d
+        cv2.subtract(a, b, dst=square)
+        cv2.multiply(square, square, dst=square)
+        if k:
+            cv2.add(total, d, dst=total)
     return cv2.sqrt(total, dst=total)
 
 
@@ -119,8 +123,8 @@ def robust_change(
     """
     sb = _smooth(before, sigma)
     sa = _smooth(after, sigma)
-    magnitude = cva_magnitude(sb, sa)
-    strength = magnitude * np.float32(1.0 / threshold)
+    strength = cva_magnitude(sb, sa)
+    strength *= np.float32(1.0 / threshold)  # in place: the magnitude itself is not kept
     gb = _grey(sb)
     ga = _grey(sa)
     candidate = (strength > 1.0) & valid
@@ -131,21 +135,25 @@ def robust_change(
             gb, ga, candidate, eps=(2.0 * noise) ** 2, ncc_max=ncc_max, scale_tol=scale_tol
         )
         if before.shape[0] >= 3 and candidate.any():
-            rows, cols = np.nonzero(candidate)
+            # flat indexes, in the same (row-major) order: np.nonzero of a 2-D mask is several
+            # times slower than np.flatnonzero
+            at = np.flatnonzero(candidate)
+            h, w = candidate.shape
+            flat_a, flat_b = sa[:3].reshape(3, h * w), sb[:3].reshape(3, h * w)
             offset = np.float32(max(2.0 * noise, 1.0))
-            logs = np.log((sa[:3, rows, cols] + offset) / (sb[:3, rows, cols] + offset))
+            logs = np.log((flat_a[:, at] + offset) / (flat_b[:, at] + offset))
             depth = -logs.mean(axis=0)
             blue_excess = (logs[2] - logs[0]) * np.sign(depth)
             shadow = (np.abs(depth) > shadow_depth) & (blue_excess > shadow_blue * np.abs(depth))
-            candidate[rows[shadow], cols[shadow]] = False
-            shadow_mask[rows[shadow], cols[shadow]] = True
+            np.put(candidate, at[shadow], False)
+            np.put(shadow_mask, at[shadow], True)
         mask = candidate
     return ChangeMaps(mask, shadow_mask, strength, gb, ga, sb, sa)
 
 
 def _grey(bands: np.ndarray) -> np.ndarray:
-    total = bands[0].copy()
-    for band in bands[1:]:
+    total = bands[0].copy() if len(bands) == 1 else cv2.add(bands[0], bands[1])
+    for band in bands[2:]:
         cv2.add(total, band, dst=total)
     total *= np.float32(1.0 / len(bands))
     return total

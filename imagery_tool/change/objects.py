@@ -87,6 +87,7 @@ def extract_regions(
     open_edges: tuple[bool, bool, bool, bool],
     origin: tuple[int, int],
     rules: RegionRules,
+    within: tuple[int, int, int, int] | None = None,
 ) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
     """Turn one block's change mask into objects.
 
@@ -102,6 +103,9 @@ def extract_regions(
     origin : (int, int)
         BEFORE ``(col, row)`` of the block's top-left pixel.
     rules : RegionRules
+    within : (c0, r0, c1, r1), optional
+        Only objects whose box meets this box (block pixel indexes) are wanted: the others
+        are not measured (an object's box lies within its component's).
 
     Returns
     -------
@@ -140,6 +144,10 @@ def extract_regions(
         )
         if cut:
             seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
+            continue
+        if within is not None and not (
+            x < within[2] and within[0] < x + w and y < within[3] and within[1] < y + h
+        ):
             continue
         regions += _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
     return regions, seams

@@ -21,6 +21,7 @@ from imagery_tool.registration.phase import (
     gradient_magnitude,
     grey,
     phase_shift,
+    windowed_spectrum,
 )
 from imagery_tool.registration.warp import index_matrix, read_resampled, warp_array
 from imagery_tool.tile import Tile, open_tile
@@ -277,6 +278,7 @@ def _coarse_estimate(coarse: _Coarse, model: str, max_shift_px: float):
     if min(h, w) < 2 * 32:
         return _to_full(matrix, coarse), (0, 0, None)
     centres = _grid_centres(w, h, size, 5)
+    spectra: dict[tuple[int, int], np.ndarray] = {}  # of the reference windows, per centre
     stats = (0, 0, None)
     for iteration, threshold in enumerate((2.0, 1.0, 0.5)):
         m_idx = index_matrix(matrix)
@@ -288,7 +290,9 @@ def _coarse_estimate(coarse: _Coarse, model: str, max_shift_px: float):
             sl = (slice(cy - size // 2, cy + size // 2), slice(cx - size // 2, cx + size // 2))
             if coarse.valid[sl].mean() < 0.9 or mov_valid[sl].mean() < 0.9:
                 continue
-            sx, sy, response = phase_shift(ref_g[sl], mov_g[sl])
+            if (cx, cy) not in spectra:
+                spectra[cx, cy] = windowed_spectrum(ref_g[sl])
+            sx, sy, response = phase_shift(ref_g[sl], mov_g[sl], reference_spectrum=spectra[cx, cy])
             if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > size / 4:
                 continue
             pts.append((cx, cy))
@@ -387,8 +391,9 @@ def _fine_estimate(before, after, mapping, overlap, coarse, matrix, model, windo
 def _read_windows(before, after, mapping, matrix, size, margin, places) -> list:
     """Read full-resolution windows at ``places`` (top-left ``(col, row)``) with own files.
 
-    Returns ``(place, window)`` pairs; the window is ``(c0, r0, BEFORE gradient magnitude,
-    AFTER grey with a margin, AFTER valid)``, or None when BEFORE is not valid enough there.
+    Returns ``(place, window)`` pairs; the window is ``(c0, r0, BEFORE gradient magnitude, its
+    windowed spectrum, AFTER grey with a margin, AFTER valid)``, or None when BEFORE is not
+    valid enough there.
     """
     out = []
     with before.open() as dsb, after.open() as dsa:
@@ -403,18 +408,19 @@ def _read_windows(before, after, mapping, matrix, size, margin, places) -> list:
             g = mapping.local_matrix(big.col_off, big.row_off, big.width, big.height)
             pixels_a, valid_a = read_resampled(after, g @ matrix, big, dataset=dsa)
             ref_g = gradient_magnitude(grey(pixels_b, valid_b))
-            out.append(((c0, r0), (c0, r0, ref_g, grey(pixels_a, valid_a), valid_a)))
+            spectrum = windowed_spectrum(ref_g)  # once, for every iteration of the fit
+            out.append(((c0, r0), (c0, r0, ref_g, spectrum, grey(pixels_a, valid_a), valid_a)))
     return out
 
 
 def _window_shift(residual, size, margin, window) -> tuple[float, float] | None:
     """Shift of one window after ``residual``; None when it is not trusted."""
-    c0, r0, ref_g_w, mov_a, valid_a = window
+    c0, r0, ref_g_w, spectrum, mov_a, valid_a = window
     m_idx = index_matrix(residual, dst_origin=(c0, r0), src_origin=(c0 - margin, r0 - margin))
     mov = warp_array(mov_a, m_idx, (size, size))
     if warp_array(valid_a.view(np.uint8), m_idx, (size, size), nearest=True).mean() < 0.98:
         return None
-    sx, sy, response = phase_shift(ref_g_w, gradient_magnitude(mov))
+    sx, sy, response = phase_shift(ref_g_w, gradient_magnitude(mov), reference_spectrum=spectrum)
     if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > margin:
         return None
     return sx, sy

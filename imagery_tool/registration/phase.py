@@ -7,7 +7,14 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-__all__ = ["bounded_phase_shift", "fit_model", "gradient_magnitude", "grey", "phase_shift"]
+__all__ = [
+    "bounded_phase_shift",
+    "fit_model",
+    "gradient_magnitude",
+    "grey",
+    "phase_shift",
+    "windowed_spectrum",
+]
 
 
 def grey(pixels: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -48,7 +55,23 @@ def _hann(height: int, width: int) -> np.ndarray:
     return cv2.createHanningWindow((width, height), cv2.CV_32F)
 
 
-def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float, float]:
+def windowed_spectrum(image: np.ndarray) -> np.ndarray:
+    """Spectrum of an image under the Hann window, as phase correlation takes its reference.
+
+    Compute it once for a reference compared with several moving images (the
+    ``reference_spectrum`` of `phase_shift` and `bounded_phase_shift`).
+
+    Returns
+    -------
+    (H, W // 2 + 1) complex ndarray
+    """
+    h, w = image.shape
+    return np.fft.rfft2(image * _hann(h, w))
+
+
+def phase_shift(
+    reference: np.ndarray, moving: np.ndarray, *, reference_spectrum: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """Shift of ``moving`` relative to ``reference`` by phase correlation (Hann window).
 
     Computed with NumPy's FFT rather than ``cv2.phaseCorrelate``, whose result varies in the
@@ -58,6 +81,8 @@ def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float
     ----------
     reference, moving : (H, W) float32 ndarray
         Same shape; usually gradient magnitudes.
+    reference_spectrum : complex ndarray, optional
+        ``windowed_spectrum(reference)``, when already computed.
 
     Returns
     -------
@@ -68,11 +93,17 @@ def phase_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float
         unrelated images).
     """
     h, w = reference.shape
-    return bounded_phase_shift(reference, moving, max_shift=max(h, w))
+    return bounded_phase_shift(
+        reference, moving, max_shift=max(h, w), reference_spectrum=reference_spectrum
+    )
 
 
 def bounded_phase_shift(
-    reference: np.ndarray, moving: np.ndarray, *, max_shift: float
+    reference: np.ndarray,
+    moving: np.ndarray,
+    *,
+    max_shift: float,
+    reference_spectrum: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
     """Phase correlation whose peak is searched only within ``max_shift`` pixels.
 
@@ -85,9 +116,8 @@ def bounded_phase_shift(
         As `phase_shift`.
     """
     h, w = reference.shape
-    window = _hann(h, w)
-    fa = np.fft.rfft2(reference * window)
-    fb = np.fft.rfft2(moving * window)
+    fa = windowed_spectrum(reference) if reference_spectrum is None else reference_spectrum
+    fb = np.fft.rfft2(moving * _hann(h, w))
     cross = fb * np.conj(fa)
     cross /= np.abs(cross) + 1e-12
     corr = np.fft.fftshift(np.fft.irfft2(cross, s=(h, w)))

@@ -70,9 +70,11 @@ def warp_array(
     flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     dsize = (int(shape[1]), int(shape[0]))
     m = np.asarray(matrix, dtype=np.float64)
-    if array.ndim == 3:
-        out = [cv2.warpAffine(band, m, dsize, flags=flags, borderValue=0) for band in array]
-        return np.stack(out)
+    if array.ndim == 3:  # band by band, each straight into its plane of the result
+        out = np.empty((array.shape[0], dsize[1], dsize[0]), dtype=array.dtype)
+        for band, plane in zip(array, out, strict=True):
+            cv2.warpAffine(band, m, dsize, dst=plane, flags=flags, borderValue=0)
+        return out
     return cv2.warpAffine(array, m, dsize, flags=flags, borderValue=0)
 
 

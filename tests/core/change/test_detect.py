@@ -10,6 +10,7 @@ import rasterio
 from conftest import write_tif
 
 from imagery_tool.change import METHODS, detect_changes
+from imagery_tool.change.detect import _BlockQueue
 from imagery_tool.errors import IncompatibleTilesError, NotGeoreferencedError
 from imagery_tool.registration import coregister
 from imagery_tool.synthetic import render
@@ -145,14 +146,30 @@ def test_pixel_mode_json_and_refused_geojson(tmp_path, site, acquisitions, bodie
     assert not (tmp_path / "c.geojson").exists()
 
 
-def test_one_or_two_workers_find_the_same_regions(change_pair):
+def test_one_two_or_three_workers_find_the_same_regions(change_pair):
     before, after, _ = change_pair
     reg = coregister(before, after)
-    # 160 px blocks: 4 x 4 blocks, two strips for two workers, objects cut on the seams
+    # 160 px blocks: 4 x 4 blocks, a strip per worker, objects cut on the seams
     runs = [
         detect_changes(before, after, registration=reg, block_px=160, workers=workers)
-        for workers in (1, 2)
+        for workers in (1, 2, 3)
     ]
-    one, two = ([(r.bbox_px, r.change, r.score) for r in run.regions] for run in runs)
-    assert one == two
+    one, two, three = ([(r.bbox_px, r.change, r.score) for r in run.regions] for run in runs)
+    assert one == two == three
     assert len(one) == 2
+
+
+def test_an_idle_worker_finishes_a_strip_from_its_bottom():
+    queue = _BlockQueue([[0, 1, 2, 3, 4, 5], [6, 7]])
+    a, first = queue.take(None)  # worker A starts strip 0 at its top
+    b, second = queue.take(None)  # worker B starts strip 1
+    b, third = queue.take(b)
+    b, fourth = queue.take(b)  # strip 1 done, none left unstarted: strip 0's last block
+    taken = [first, second, third, fourth]
+    assert taken == [0, 6, 7, 5]
+    for state in (a, b) * 3:
+        got = queue.take(state)
+        if got is not None:
+            taken.append(got[1])
+    assert sorted(taken) == list(range(8))
+    assert queue.take(a) is None and queue.take(b) is None
