@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
@@ -80,57 +81,78 @@ def make_pair_files(size: int, folder: Path) -> tuple[Path, Path]:
     return files.tiles[0], files.tiles[1]
 
 
-def wrapped(ds, row: int, col: int, h: int, w: int) -> np.ndarray:
-    """Read a window of ``ds`` repeated periodically (a mosaic of copies of the scene)."""
-    out = np.empty((ds.count, h, w), dtype="uint8")
-    size_r, size_c = ds.height, ds.width
-    r = 0
-    while r < h:
-        sr = (row + r) % size_r
-        hh = min(h - r, size_r - sr)
-        c = 0
-        while c < w:
-            sc = (col + c) % size_c
-            ww = min(w - c, size_c - sc)
-            out[:, r : r + hh, c : c + ww] = ds.read(window=Window(sc, sr, ww, hh))
-            c += ww
-        r += hh
-    return out
+# The mosaic repeats the inner part of the scene (a margin clear of AFTER's shifted edges), and
+# AFTER's copies are laid out so that the whole mosaic pair is misregistered by one similarity
+# (as a real 20000 px pair is): copies of the rotated AFTER tile would each turn about their
+# own centre, which no single fit can undo.
+_MARGIN = 64
+_MOSAIC_SHIFT = (6.3, -4.8)  # px, AFTER minus BEFORE at the mosaic's centre
+_MOSAIC_ROTATION_DEG = 0.2
 
 
-def make_mosaic(source: Path, size: int, path: Path) -> Path:
-    """Write a ``size`` px square JPEG-tiled GeoTIFF with overviews from copies of ``source``."""
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+def make_mosaic_pair(before: Path, after: Path, size: int, folder: Path) -> tuple[Path, Path]:
+    """Write (once) a ``size`` px pair of JPEG-tiled GeoTIFFs from copies of a smaller pair.
+
+    BEFORE's copies tile the mosaic; AFTER is first brought onto BEFORE's grid (by the
+    registration measured between them) and its copies are then shifted and rotated together.
+    """
+    from imagery_tool.registration import coregister
+
+    out_b, out_a = folder / before.name, folder / after.name
+    if out_b.exists() and out_a.exists():
+        return out_b, out_a
+    folder.mkdir(parents=True, exist_ok=True)
+    residual = coregister(before, after).matrix3
+    angle = np.radians(_MOSAIC_ROTATION_DEG)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = np.array([size / 2, size / 2])
+
+    def on_before(cols, rows):
+        return cols, rows
+
+    def on_after(cols, rows):  # mosaic pixel -> the same ground in the BEFORE-like mosaic
+        c, r = cols - centre[0], rows - centre[1]
+        return (
+            rot[0, 0] * c + rot[0, 1] * r + centre[0] + _MOSAIC_SHIFT[0],
+            rot[1, 0] * c + rot[1, 1] * r + centre[1] + _MOSAIC_SHIFT[1],
+        )
+
+    _write_mosaic(before, size, out_b, on_before, np.eye(3))
+    _write_mosaic(after, size, out_a, on_after, residual)
+    return out_b, out_a
+
+
+def _write_mosaic(source: Path, size: int, path: Path, layout, residual: np.ndarray) -> None:
     tmp = path.with_suffix(".tmp.tif")
     with rasterio.open(source) as src:
+        image = np.ascontiguousarray(src.read().transpose(1, 2, 0))  # (h, w, bands) for remap
+        period = src.width - 2 * _MARGIN, src.height - 2 * _MARGIN
         profile = {
-            "driver": "GTiff",
-            "width": size,
-            "height": size,
-            "count": src.count,
-            "dtype": "uint8",
-            "crs": src.crs,
-            "transform": src.transform,
-            "tiled": True,
-            "blockxsize": 512,
-            "blockysize": 512,
-            "compress": "JPEG",
-            "photometric": "YCBCR",
+            "driver": "GTiff", "width": size, "height": size, "count": src.count,
+            "dtype": "uint8", "crs": src.crs, "transform": src.transform, "tiled": True,
+            "blockxsize": 512, "blockysize": 512, "compress": "JPEG", "photometric": "YCBCR",
             "jpeg_quality": 90,
-        }
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.update_tags(**src.tags())
-            step = 2048
-            for r in range(0, size, step):
-                for c in range(0, size, step):
-                    h, w = min(step, size - r), min(step, size - c)
-                    dst.write(wrapped(src, r, c, h, w), window=Window(c, r, w, h))
-        with rasterio.open(tmp, "r+") as dst:
-            dst.build_overviews([2, 4, 8, 16, 32], Resampling.average)
+        }  # fmt: skip
+        tags = src.tags()
+    with rasterio.open(tmp, "w", **profile) as dst:
+        dst.update_tags(**tags)
+        step = 2048
+        for r in range(0, size, step):
+            for c in range(0, size, step):
+                h, w = min(step, size - r), min(step, size - c)
+                rows, cols = np.mgrid[r : r + h, c : c + w].astype(np.float64)
+                x, y = layout(cols, rows)
+                x = _MARGIN + np.mod(x, period[0])  # the copy's pixel, BEFORE's grid
+                y = _MARGIN + np.mod(y, period[1])
+                ax = residual[0, 0] * x + residual[0, 1] * y + residual[0, 2]
+                ay = residual[1, 0] * x + residual[1, 1] * y + residual[1, 2]
+                block = cv2.remap(
+                    image, ax.astype(np.float32), ay.astype(np.float32), cv2.INTER_LINEAR
+                )
+                dst.write(block.reshape(h, w, -1).transpose(2, 0, 1), window=Window(c, r, w, h))
+    with rasterio.open(tmp, "r+") as dst:
+        dst.build_overviews([2, 4, 8, 16, 32], Resampling.average)
     tmp.replace(path)
-    return path
 
 
 def run(code: str, before: Path, after: Path) -> dict:
@@ -158,9 +180,8 @@ def main(argv=None) -> int:
         if size > args.mosaic_above:
             base_b, base_a = make_pair_files(args.mosaic_above, cache)
             t = time.perf_counter()
-            folder = cache / f"mosaic_{size}_of_{args.mosaic_above}"
-            before = make_mosaic(base_b, size, folder / base_b.name)
-            after = make_mosaic(base_a, size, folder / base_a.name)
+            folder = cache / f"mosaic_pair_{size}_of_{args.mosaic_above}"
+            before, after = make_mosaic_pair(base_b, base_a, size, folder)
             print(f"  mosaic {size} px ready in {time.perf_counter() - t:.0f} s", flush=True)
         else:
             before, after = make_pair_files(size, cache)
