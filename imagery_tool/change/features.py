@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FEATURES", "BoxHypothesis", "RegionEvidence", "box_area", "region_features"]
+__all__ = [
+    "FEATURES",
+    "BoxHypothesis",
+    "RegionEvidence",
+    "box_area",
+    "gradient_correlation",
+    "region_features",
+]
 
 FEATURES = (
     "log_length_m",  # long side of the oriented box
@@ -115,6 +122,29 @@ class BoxHypothesis:
     piece: bool = False
 
 
+def gradient_correlation(grad_before, grad_after, where: np.ndarray) -> tuple[float, float, float]:
+    """Correlation of two gradient fields over a mask, and the energy of each.
+
+    Parameters
+    ----------
+    grad_before, grad_after : tuple of two (h, w) float32 ndarray
+        x and y gradients of each date.
+    where : (h, w) bool ndarray
+
+    Returns
+    -------
+    rho : float
+        1 when the same edges point the same way in both dates, about 0 when unrelated.
+    energy_before, energy_after : float
+        Sums of the squared gradient magnitudes.
+    """
+    (bx, by), (ax, ay) = grad_before, grad_after
+    bx, by, ax, ay = bx[where], by[where], ax[where], ay[where]
+    sb = float((bx * bx + by * by).sum())
+    sa = float((ax * ax + ay * ay).sum())
+    return float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12), sb, sa
+
+
 def box_area(mask: np.ndarray) -> int:
     """Pixels in the axis-aligned bounding box of a mask's set pixels (0 when none)."""
     rows = np.nonzero(mask.any(axis=1))[0]
@@ -197,11 +227,7 @@ def _ring_structure(e: RegionEvidence) -> dict[str, float]:
     band = outer & ~cv2.dilate(e.filled.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if not band.any():
         return {"ring_rho": 0.0, "ring_energy": 0.0}
-    (bx, by), (ax, ay) = e.grad_before, e.grad_after
-    bx, by, ax, ay = bx[band], by[band], ax[band], ay[band]
-    sb = float((bx * bx + by * by).sum())
-    sa = float((ax * ax + ay * ay).sum())
-    rho = float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12)
+    rho, sb, sa = gradient_correlation(e.grad_before, e.grad_after, band)
     return {"ring_rho": rho, "ring_energy": float(np.log1p(np.sqrt(np.sqrt(sb * sa) / band.sum())))}
 
 
@@ -219,11 +245,7 @@ def _hole_structure(e: RegionEvidence, offset: float) -> dict[str, float]:
     if not hole.any():
         return {"hole_share": share, "hole_rho": 0.0, "hole_step": 0.0}
     rim = cv2.dilate(hole.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    (bx, by), (ax, ay) = e.grad_before, e.grad_after
-    bx, by, ax, ay = bx[rim], by[rim], ax[rim], ay[rim]
-    sb = float((bx * bx + by * by).sum())
-    sa = float((ax * ax + ay * ay).sum())
-    rho = float((bx * ax + by * ay).sum()) / np.sqrt(sb * sa + 1e-12)
+    rho, _, _ = gradient_correlation(e.grad_before, e.grad_after, rim)
     step = min(
         abs(_darkness(e.grey_before, hole, e.ring, offset)),
         abs(_darkness(e.grey_after, hole, e.ring, offset)),

@@ -11,6 +11,7 @@ from imagery_tool.change.features import (
     BoxHypothesis,
     RegionEvidence,
     box_area,
+    gradient_correlation,
     region_features,
 )
 from imagery_tool.change.measure import ChangeMaps
@@ -243,10 +244,7 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     zone = cv2.dilate(filled, np.ones((5, 5), np.uint8)).astype(bool)
     gbx, gby = cv2.Sobel(gb, cv2.CV_32F, 1, 0), cv2.Sobel(gb, cv2.CV_32F, 0, 1)
     gax, gay = cv2.Sobel(ga, cv2.CV_32F, 1, 0), cv2.Sobel(ga, cv2.CV_32F, 0, 1)
-    eb = float((gbx[zone] ** 2 + gby[zone] ** 2).sum())
-    ea = float((gax[zone] ** 2 + gay[zone] ** 2).sum())
-    dot = float((gbx[zone] * gax[zone] + gby[zone] * gay[zone]).sum())
-    rho = dot / np.sqrt(eb * ea + 1e-12)
+    rho, eb, ea = gradient_correlation((gbx, gby), (gax, gay), zone)
     if rho > rules.structure_max:
         return []
     # which date holds the object: more structure and more contrast to the surroundings
