@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import math
 import os
 import threading
@@ -17,6 +16,16 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from imagery_tool.change.blocks import (
+    BlockQueue,
+    chunks,
+    group_boxes,
+    group_windows,
+    groups,
+    intersects,
+    near_pairs,
+    strips,
+)
 from imagery_tool.change.measure import ChangeMaps, cva_magnitude, robust_change
 from imagery_tool.change.methods import METHODS, Method
 from imagery_tool.change.model import RegionModel, default_model
@@ -38,7 +47,6 @@ _SAMPLE_WINDOWS = 9
 # GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
 # tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
 _GDAL_CACHE_MB = 128
-_STRIP_PX = 4096  # width of the strips of blocks a worker walks (see `_strips`)
 
 
 @dataclass(frozen=True)
@@ -352,10 +360,10 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
     max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
-    strips = _strips(ov, block_px, workers)
-    every = [block for run in strips for block in run]
+    runs = strips(ov, block_px, workers)
+    every = [block for run in runs for block in run]
     tracker = _SeamTracker(job, every, block_px=block_px, max_side=max_side)
-    queue = _BlockQueue(strips)
+    queue = BlockQueue(runs)
     with _opencv_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
         blocks = [
             b for run in pool.map(lambda _: _walk(job, queue, tracker), range(workers)) for b in run
@@ -363,14 +371,14 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
         for _, found, cut in sorted(blocks, key=lambda block: block[0]):  # row-major order
             regions.extend(found)
             seams.extend(cut)
-        groups = _group_boxes(seams, gap=_SEAM_GAP, max_side=max_side)
-        order = sorted(range(len(groups)), key=lambda k: (groups[k][1], groups[k][0]))
+        cut_groups = group_boxes(seams, gap=_SEAM_GAP, max_side=max_side)
+        order = sorted(range(len(cut_groups)), key=lambda k: (cut_groups[k][1], cut_groups[k][0]))
         # every group was measured as soon as it was complete (see `_SeamTracker`); any left
         # over is measured now
-        left = [groups[k] for k in order if groups[k] not in tracker.found]
-        list(pool.map(lambda run: _walk_seams(job, run, tracker), _chunks(left, workers)))
+        left = [cut_groups[k] for k in order if cut_groups[k] not in tracker.found]
+        list(pool.map(lambda run: _walk_seams(job, run, tracker), chunks(left, workers)))
         for k in order:
-            regions.extend(tracker.found[groups[k]])
+            regions.extend(tracker.found[cut_groups[k]])
     # Without a model, fragments near a larger object are taken for pieces of it; a model
     # scores them itself (a vehicle parked by an aircraft is not a fragment of it).
     return _dedupe(regions, absorb=job.rules.open_px > 1 and job.rules.model is None)
@@ -380,7 +388,7 @@ class _SeamTracker:
     """Measure the objects cut by block seams as soon as all their pieces are known.
 
     An object cut by a seam is measured again whole, in a window around the group of its
-    pieces (`_group_boxes`). Measured after all blocks, those windows decode again the JPEG
+    pieces (`group_boxes`). Measured after all blocks, those windows decode again the JPEG
     tiles that their blocks decoded long before (a tenth of the decoding at 10000 px). Here a
     group is measured by the worker that finishes the last block able to add a piece to it,
     while the tiles are still in GDAL's block cache. The group, its window and so its regions
@@ -400,7 +408,7 @@ class _SeamTracker:
         )
         self.shape = (-(-int(ov.height) // block_px), -(-int(ov.width) // block_px))
         # the window each pending block reads (every piece it finds lies inside), by its index
-        # in row-major order (see `_strips`)
+        # in row-major order (see `strips`)
         self.pending = {index: _extended(core, self.limits) for index, core, _ in blocks}
         self.open: list[tuple[int, int, int, int]] = []  # pieces of groups still growing
         self.found: dict[tuple[int, int, int, int], list[ChangeRegion]] = {}
@@ -412,12 +420,12 @@ class _SeamTracker:
             del self.pending[index]
             self.open.extend(tuple(int(v) for v in box) for box in cut)
             growing, ready = [], []
-            for group in _groups(self.open, _SEAM_GAP):
+            for group in groups(self.open, _SEAM_GAP):
                 pieces = [self.open[i] for i in group]
                 if any(self._may_grow(piece) for piece in pieces):
                     growing.extend(pieces)
                     continue
-                for box in _group_windows(pieces, self.max_side):
+                for box in group_windows(pieces, self.max_side):
                     if box not in self.found:
                         self.found[box] = []  # claimed: filled by the claiming worker
                         ready.append(box)
@@ -425,7 +433,7 @@ class _SeamTracker:
         return ready
 
     def _may_grow(self, piece: tuple[int, int, int, int]) -> bool:
-        """Whether a pending block may still find a piece near ``piece`` (`_near_pairs`)."""
+        """Whether a pending block may still find a piece near ``piece`` (`near_pairs`)."""
         c0, r0, c1, r1 = piece
         g = _SEAM_GAP
         # the blocks whose window can reach the piece: its own and their neighbours
@@ -447,7 +455,7 @@ class _SeamTracker:
         for box in boxes:
             # objects in the window beside the group's are not measured (nor kept)
             found, _ = _process(self.job, *_seam_window(box, self.limits), datasets, within=box)
-            self.found[box] = [r for r in found if _intersects(r.bbox_px, box)]
+            self.found[box] = [r for r in found if intersects(r.bbox_px, box)]
 
 
 _SEAM_GAP = 4  # pieces of cut objects this close (px) are pieces of one object
@@ -491,81 +499,7 @@ def _opencv_threads(n: int | None) -> Iterator[None]:
         cv2.setNumThreads(saved)
 
 
-def _chunks(items: list, n: int) -> list[list]:
-    """Split a list into ``n`` contiguous runs of nearly equal length."""
-    if not items:
-        return []
-    n = max(1, min(n, len(items)))
-    bounds = [round(k * len(items) / n) for k in range(n + 1)]
-    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-def _strips(overlap: Window, block_px: int, workers: int) -> list[list]:
-    """Split the overlap's blocks into runs that each walk a vertical strip top to bottom.
-
-    Each block is ``(index, core, open edges)``, with its index in row-major order.
-
-    A block's margins decode the JPEG tiles of its neighbours' cores. A run walks its strip row
-    by row with its own open files, so that the tiles shared with the block beside it and with
-    the row below are still in GDAL's block cache: the cache must hold two tile rows of a strip
-    (`_STRIP_PX` wide) per file and worker, whatever the raster's width. The number of strips
-    is a multiple of ``workers``; `_BlockQueue` hands them out and lets an idle worker finish
-    another's strip from its bottom. A raster too narrow for one strip per worker is split
-    into runs of rows instead.
-    """
-    c0, r0 = int(overlap.col_off), int(overlap.row_off)
-    c_end, r_end = c0 + int(overlap.width), r0 + int(overlap.height)
-    cols = list(range(c0, c_end, block_px))
-    rows = list(range(r0, r_end, block_px))
-    per_strip = max(1, _STRIP_PX // block_px)
-    n_strips = workers * -(-len(cols) // (workers * per_strip))
-    runs = []
-    for strip in _chunks(list(range(len(cols))), n_strips):
-        run = []
-        for i, r in enumerate(rows):
-            for j in strip:
-                c = cols[j]
-                w, h = min(block_px, c_end - c), min(block_px, r_end - r)
-                edges = (j > 0, i > 0, j < len(cols) - 1, i < len(rows) - 1)
-                run.append((i * len(cols) + j, Window(c, r, w, h), edges))
-        runs.append(run)
-    if len(runs) < workers:
-        runs = _chunks([block for run in runs for block in run], workers)
-    return runs
-
-
-class _BlockQueue:
-    """Hand out the blocks of the strips (`_strips`) to the workers, strip by strip.
-
-    A worker walks a strip from its top; when no strip is left unstarted, an idle worker takes
-    blocks from the bottom of the strip with the most blocks left, walking up to meet its
-    owner. Strips differ in cost with their content (changes are not spread evenly): without
-    this, one worker may finish its last strip seconds before the other. Only the row where
-    they meet is decoded twice.
-    """
-
-    def __init__(self, runs: list[list]) -> None:
-        self.runs = [collections.deque(run) for run in runs]
-        self.started = 0
-        self.lock = threading.Lock()
-
-    def take(self, state: tuple[int, bool] | None) -> tuple[tuple[int, bool], tuple] | None:
-        """Next block for a worker in ``state`` (its run, from the bottom?); None when done."""
-        with self.lock:
-            if state is None or not self.runs[state[0]]:
-                if self.started < len(self.runs):
-                    state = (self.started, False)
-                    self.started += 1
-                else:
-                    longest = max(range(len(self.runs)), key=lambda k: len(self.runs[k]), default=0)
-                    if not self.runs or not self.runs[longest]:
-                        return None
-                    state = (longest, True)
-            run = self.runs[state[0]]
-            return state, run.pop() if state[1] else run.popleft()
-
-
-def _walk(job: _Job, queue: _BlockQueue, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
+def _walk(job: _Job, queue: BlockQueue, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
     """Process blocks from the queue with one pair of open files: ``(index, regions, seams)``.
 
     After each block, the groups of cut pieces it completes are measured (`_SeamTracker`).
@@ -586,78 +520,6 @@ def _walk_seams(job: _Job, boxes: list, tracker: _SeamTracker) -> None:
         tracker.measure(boxes, datasets)
 
 
-def _intersects(a, b) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _group_boxes(boxes, *, gap: int, max_side: int) -> list[tuple[int, int, int, int]]:
-    """Group the pieces of cut objects: boxes that overlap (within ``gap`` px) form a group.
-
-    A group whose box would exceed ``max_side`` (pieces of several objects chained along a
-    seam) is not merged: its pieces are measured one by one, so that a window never grows
-    beyond an object's size (bounded memory) and duplicates are removed afterwards.
-    """
-    boxes = [tuple(int(v) for v in b) for b in boxes]
-    out = []
-    for group in _groups(boxes, gap):
-        out.extend(_group_windows([boxes[i] for i in group], max_side))
-    return out
-
-
-def _groups(boxes: list, gap: int) -> list[list[int]]:
-    """Indexes of the boxes linked by overlaps within ``gap`` px, group by group."""
-    parent = list(range(len(boxes)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in _near_pairs(boxes, gap):
-        parent[find(i)] = find(j)
-    members: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        members.setdefault(find(i), []).append(i)
-    return list(members.values())
-
-
-def _group_windows(pieces: list, max_side: int) -> list[tuple[int, int, int, int]]:
-    """Return the box of a group of pieces, or the pieces themselves beyond ``max_side``."""
-    c0 = min(b[0] for b in pieces)
-    r0 = min(b[1] for b in pieces)
-    c1 = max(b[2] for b in pieces)
-    r1 = max(b[3] for b in pieces)
-    if max(c1 - c0, r1 - r0) <= max_side:
-        return [(c0, r0, c1, r1)]
-    return list(pieces)
-
-
-def _near_pairs(boxes, gap: int, cell: int = 256):
-    """Pairs of indexes of boxes closer than ``gap`` px, through a grid hash of cell px."""
-    grid: dict[tuple[int, int], list[int]] = {}
-    for i, (c0, r0, c1, r1) in enumerate(boxes):
-        for gy in range((r0 - gap) // cell, (r1 + gap) // cell + 1):
-            for gx in range((c0 - gap) // cell, (c1 + gap) // cell + 1):
-                grid.setdefault((gx, gy), []).append(i)
-    seen = set()
-    for members in grid.values():
-        for k, i in enumerate(members):
-            a = boxes[i]
-            for j in members[k + 1 :]:
-                if (i, j) in seen:
-                    continue
-                b = boxes[j]
-                if (
-                    a[0] - gap < b[2]
-                    and b[0] - gap < a[2]
-                    and a[1] - gap < b[3]
-                    and b[1] - gap < a[3]
-                ):
-                    seen.add((i, j))
-                    yield i, j
-
-
 def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
     """Drop duplicates (seams) and, when ``absorb``, fragments against a larger object.
 
@@ -668,7 +530,7 @@ def _dedupe(regions: list[ChangeRegion], *, absorb: bool) -> list[ChangeRegion]:
     boxes = [r.bbox_px for r in ordered]
     reach = max([8] + [int(max(4.0, 0.15 * r.length_px)) + 1 for r in ordered])
     drop = set()
-    for i, j in _near_pairs(boxes, reach):
+    for i, j in near_pairs(boxes, reach):
         a, b = ordered[i], ordered[j]  # a scores at least as high as b
         if i in drop or j in drop:
             continue

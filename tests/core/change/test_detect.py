@@ -10,7 +10,7 @@ import rasterio
 from conftest import write_tif
 
 from imagery_tool.change import METHODS, detect_changes
-from imagery_tool.change.detect import _BlockQueue
+from imagery_tool.change.blocks import BlockQueue
 from imagery_tool.errors import IncompatibleTilesError, NotGeoreferencedError
 from imagery_tool.registration import coregister
 from imagery_tool.synthetic import render
@@ -160,7 +160,7 @@ def test_one_two_or_three_workers_find_the_same_regions(change_pair):
 
 
 def test_an_idle_worker_finishes_a_strip_from_its_bottom():
-    queue = _BlockQueue([[0, 1, 2, 3, 4, 5], [6, 7]])
+    queue = BlockQueue([[0, 1, 2, 3, 4, 5], [6, 7]])
     a, first = queue.take(None)  # worker A starts strip 0 at its top
     b, second = queue.take(None)  # worker B starts strip 1
     b, third = queue.take(b)
