@@ -58,8 +58,8 @@ from imagery_tool.change.model import RegionModel
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "imagery_tool/change/data/region_model.json"
 PARAMS = {
-    "n_estimators": 300,
-    "max_depth": 4,
+    "n_estimators": 400,
+    "max_depth": 5,
     "learning_rate": 0.05,
     "subsample": 0.8,
     "min_samples_leaf": 10,
