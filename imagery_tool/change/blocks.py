@@ -10,6 +10,8 @@ import threading
 
 from rasterio.windows import Window
 
+from imagery_tool.grouping import connected_groups
+
 __all__ = [
     "STRIP_PX",
     "BlockQueue",
@@ -120,20 +122,7 @@ def group_boxes(boxes, *, gap: int, max_side: int) -> list[tuple[int, int, int, 
 
 def groups(boxes: list, gap: int) -> list[list[int]]:
     """Indexes of the boxes linked by overlaps within ``gap`` px, group by group."""
-    parent = list(range(len(boxes)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in near_pairs(boxes, gap):
-        parent[find(i)] = find(j)
-    members: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        members.setdefault(find(i), []).append(i)
-    return list(members.values())
+    return connected_groups(len(boxes), near_pairs(boxes, gap))
 
 
 def group_windows(pieces: list, max_side: int) -> list[tuple[int, int, int, int]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imagery_tool.dates import parse_datetime
 from imagery_tool.errors import ImageryToolError, SeriesInputError
+from imagery_tool.grouping import connected_groups
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
@@ -342,31 +343,21 @@ def _shared(a, b) -> float:
 
 def _group_by_site(dated: list[DatedTile]) -> list[list[DatedTile]]:
     """Union tiles whose footprints overlap; tiles without georeference group by pixel size."""
-    parent = list(range(len(dated)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     feet = [_footprint(d.tile) for d in dated]
-    for i in range(len(dated)):
-        for j in range(i + 1, len(dated)):
-            fi, fj = feet[i], feet[j]
-            if fi is not None and fj is not None:
-                same = _shared(fi, fj) >= _SAME_SITE_OVERLAP
-            elif fi is None and fj is None:
-                gi, gj = dated[i].tile.georef, dated[j].tile.georef
-                same = not gi.is_georeferenced and not gj.is_georeferenced and gi.shape == gj.shape
-            else:
-                same = False
-            if same:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[DatedTile]] = {}
-    for i, d in enumerate(dated):
-        groups.setdefault(find(i), []).append(d)
-    return sorted(groups.values(), key=lambda g: min(d.path.name for d in g))
+
+    def same_site(i: int, j: int) -> bool:
+        fi, fj = feet[i], feet[j]
+        if fi is not None and fj is not None:
+            return _shared(fi, fj) >= _SAME_SITE_OVERLAP
+        if fi is None and fj is None:
+            gi, gj = dated[i].tile.georef, dated[j].tile.georef
+            return not gi.is_georeferenced and not gj.is_georeferenced and gi.shape == gj.shape
+        return False
+
+    n = len(dated)
+    links = ((i, j) for i in range(n) for j in range(i + 1, n) if same_site(i, j))
+    groups = [[dated[i] for i in group] for group in connected_groups(n, links)]
+    return sorted(groups, key=lambda g: min(d.path.name for d in g))
 
 
 def _handle_duplicates(group, policy: str, source: Path):
