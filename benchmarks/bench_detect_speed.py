@@ -5,6 +5,9 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
 
 - ``read``: read both rasters whole with rasterio, block by block (the floor any tool pays);
   single-threaded, as a plain script would;
+- ``read (ours)``: the same reads through `Tile.read`, which decodes JPEG GeoTIFFs with
+  libjpeg-turbo instead of GDAL's libjpeg (`imagery_tool.jpeg_tiles`): what detection itself
+  pays to decode, shown for comparison;
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
 Printed per size: megapixels, read seconds, detect seconds, their ratio, the CPU seconds of
@@ -44,6 +47,20 @@ for path in sys.argv[1:3]:
     with rasterio.open(path) as ds:
         for _, w in ds.block_windows(1):
             ds.read(window=w)
+dt, cpu = time.perf_counter() - t, time.process_time() - c
+rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
+print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss}))
+"""
+
+_READ_OURS = r"""
+import json, sys, time
+from imagery_tool.tile import open_tile
+t, c = time.perf_counter(), time.process_time()
+for path in sys.argv[1:3]:
+    tile = open_tile(path, check=False)
+    with tile.open() as ds:
+        for _, w in ds.block_windows(1):
+            tile.read(window=w, dataset=ds)
 dt, cpu = time.perf_counter() - t, time.process_time() - c
 rss = [int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
 print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss}))
@@ -187,11 +204,13 @@ def main(argv=None) -> int:
             before, after = make_pair_files(size, cache)
         load = os.getloadavg()[0]
         read = run(_READ, before, after)
+        ours = run(_READ_OURS, before, after)
         detect = run(_DETECT, before, after)
         mp = size * size / 1e6
         rows.append((size, mp, read, detect))
         print(
-            f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  detect "
+            f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  (ours "
+            f"{ours['seconds']:5.2f} s)  detect "
             f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f}  "
             f"CPU read {read['cpu']:6.2f} s detect {detect['cpu']:6.2f} s  "
             f"{detect['seconds'] / mp * 1000:6.1f} ms/MP  peak RSS read {read['rss_mb']:6.0f} MB "

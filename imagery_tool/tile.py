@@ -20,6 +20,7 @@ from rasterio.windows import Window
 from imagery_tool.dates import AcquisitionDate, resolve_acquisition_date
 from imagery_tool.errors import TileReadError
 from imagery_tool.georef import GeoRef
+from imagery_tool.jpeg_tiles import JpegLayout
 
 __all__ = ["MAX_READ_PIXELS", "Tile", "open_tile"]
 
@@ -74,6 +75,9 @@ class Tile:
         Compression named by the file (``"JPEG"``, ``"DEFLATE"``, ...).
     block_shape : tuple of int
         ``(rows, cols)`` of the file's internal blocks (tiles or strips).
+    jpeg : JpegLayout or None
+        For JPEG GeoTIFFs that `imagery_tool.jpeg_tiles` decodes (faster than GDAL): where
+        their blocks lie. None for other files.
     """
 
     path: Path
@@ -91,6 +95,7 @@ class Tile:
     compression: str | None = None
     block_shape: tuple[int, int] = (0, 0)
     tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    jpeg: JpegLayout | None = field(default=None, repr=False, compare=False)
 
     # -- description ---------------------------------------------------------------------------
 
@@ -190,7 +195,9 @@ class Tile:
         Returns
         -------
         (B, H, W) ndarray
-            Pixels in the file's own dtype; values are not scaled.
+            Pixels in the file's own dtype; values are not scaled. Full-resolution windows of
+            JPEG GeoTIFFs are decoded by `imagery_tool.jpeg_tiles` (libjpeg-turbo), others by
+            GDAL.
 
         Raises
         ------
@@ -209,6 +216,12 @@ class Tile:
         band_list = list(bands or self.data_bands)
         with self._dataset(dataset) as ds:
             try:
+                if (
+                    self.jpeg
+                    and shape == (window.height, window.width)
+                    and self.jpeg.covers(window)
+                ):
+                    return self.jpeg.read(ds, window, band_list)
                 return ds.read(
                     band_list,
                     window=window,
@@ -217,7 +230,7 @@ class Tile:
                     boundless=_outside(window, self.shape),
                     fill_value=0,
                 )
-            except RasterioError as exc:
+            except (RasterioError, ValueError) as exc:
                 raise TileReadError(
                     f"{self.path}: pixel data is unreadable ({_first_line(exc)}); "
                     "the file may be truncated or corrupt"
@@ -411,6 +424,7 @@ def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
         compression=image_structure.get("COMPRESSION") or (ds.compression and ds.compression.name),
         block_shape=tuple(ds.block_shapes[0]) if ds.block_shapes else (ds.height, ds.width),
         tags=dict(tags[""]),
+        jpeg=JpegLayout.probe(path, ds),
     )
 
 
