@@ -70,12 +70,32 @@ def warp_array(
     flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     dsize = (int(shape[1]), int(shape[0]))
     m = np.asarray(matrix, dtype=np.float64)
+    if array.ndim == 3 and array.dtype == np.uint8 and 2 <= array.shape[0] <= 4:
+        return _warp_interleaved(array, m, dsize, flags)
     if array.ndim == 3:  # band by band, each straight into its plane of the result
         out = np.empty((array.shape[0], dsize[1], dsize[0]), dtype=array.dtype)
         for band, plane in zip(array, out, strict=True):
             cv2.warpAffine(band, m, dsize, dst=plane, flags=flags, borderValue=0)
         return out
     return cv2.warpAffine(array, m, dsize, flags=flags, borderValue=0)
+
+
+def _warp_interleaved(
+    array: np.ndarray, m: np.ndarray, dsize: tuple[int, int], flags: int
+) -> np.ndarray:
+    """Warp 2 to 4 uint8 bands as one 4-channel image, then split it back into planes.
+
+    OpenCV's bilinear warp has a vector path for 4-channel 8-bit images: twice as fast as
+    warping 3 bands one by one, with the same values (each channel is interpolated alone).
+    """
+    bands = array.shape[0]
+    pairs = [k for band in range(bands) for k in (band, band)]
+    interleaved = np.zeros((*array.shape[1:], 4), np.uint8)
+    cv2.mixChannels(list(array), [interleaved], pairs)
+    warped = cv2.warpAffine(interleaved, m, dsize, flags=flags, borderValue=0)
+    out = np.empty((bands, dsize[1], dsize[0]), np.uint8)
+    cv2.mixChannels([warped], list(out), pairs)
+    return out
 
 
 def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray, np.ndarray]:
