@@ -204,9 +204,30 @@ def read_resampled(
     )
     if tile.is_float:
         src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
-    src_valid = src_valid.view(np.uint8)
-    if not src_valid.all():  # eroding all-valid would change nothing (the border is kept)
-        src_valid = cv2.erode(src_valid, np.ones((3, 3), np.uint8))
     pixels = warp_array(src, m, (h, w))
+    all_valid = bool(src_valid.all())
+    if all_valid and _lands_inside(m, (h, w), src_valid.shape):
+        # every pixel samples the all-valid source (the usual block): no mask to warp
+        return pixels, np.ones((h, w), dtype=bool)
+    src_valid = src_valid.view(np.uint8)
+    if not all_valid:  # eroding all-valid would change nothing (the border is kept)
+        src_valid = cv2.erode(src_valid, np.ones((3, 3), np.uint8))
     valid = warp_array(src_valid, m, (h, w), nearest=True).astype(bool)
     return pixels, valid
+
+
+def _lands_inside(m: np.ndarray, shape: tuple[int, int], src_shape: tuple[int, int]) -> bool:
+    """Whether the index mapping ``m`` sends every pixel of ``shape`` inside ``src_shape``.
+
+    With a pixel to spare on each side, so that the nearest-neighbour rounding stays inside.
+    An affine mapping sends the array to a parallelogram: its corners suffice.
+    """
+    h, w = shape
+    corners = np.array([[0.0, 0.0, 1.0], [w - 1, 0.0, 1.0], [0.0, h - 1, 1.0], [w - 1, h - 1, 1.0]])
+    x, y = (corners @ np.asarray(m).T).T
+    return bool(
+        x.min() >= 1
+        and y.min() >= 1
+        and x.max() <= src_shape[1] - 2
+        and y.max() <= src_shape[0] - 2
+    )
