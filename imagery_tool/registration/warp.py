@@ -89,12 +89,10 @@ def _warp_interleaved(
     warping 3 bands one by one, with the same values (each channel is interpolated alone).
     """
     bands = array.shape[0]
-    pairs = [k for band in range(bands) for k in (band, band)]
-    interleaved = np.zeros((*array.shape[1:], 4), np.uint8)
-    cv2.mixChannels(list(array), [interleaved], pairs)
-    warped = cv2.warpAffine(interleaved, m, dsize, flags=flags, borderValue=0)
+    spare = [np.zeros(array.shape[1:], np.uint8)] * (4 - bands)
+    warped = cv2.warpAffine(cv2.merge([*array, *spare]), m, dsize, flags=flags, borderValue=0)
     out = np.empty((bands, dsize[1], dsize[0]), np.uint8)
-    cv2.mixChannels([warped], list(out), pairs)
+    cv2.split(warped, [*out, *(np.empty_like(out[0]) for _ in spare)])  # into out's planes
     return out
 
 
