@@ -170,7 +170,13 @@ def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray
     body_px = int(e.body.sum())
     pieces = cv2.connectedComponents(e.body.view(np.uint8), connectivity=8)[0] - 1
     strength = e.strength[e.pixels]
-    level = float(np.median(e.grey_before[e.ring])) if e.ring.any() else 128.0
+    # the surroundings' median grey in each date, measured once for all the ratios to it
+    around = (
+        (np.median(e.grey_before[e.ring]), np.median(e.grey_after[e.ring]))
+        if e.ring.any()
+        else (None, None)
+    )
+    level = float(around[0]) if around[0] is not None else 128.0
     offset = np.float32(0.02 * level + 1.0)
     logs = np.log((e.after[:, e.pixels] + offset) / (e.before[:, e.pixels] + offset))
     darkening = logs.mean(axis=0)
@@ -192,11 +198,11 @@ def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray
         "darkening": float(darkening.mean()),
         "colour_change": float(np.median(colour)),
         "blue_excess": float(np.median(blue)),
-        "dark_before": _darkness(e.grey_before, e.filled, e.ring, offset),
-        "dark_after": _darkness(e.grey_after, e.filled, e.ring, offset),
+        "dark_before": _darkness(e.grey_before, e.filled, around[0], offset),
+        "dark_after": _darkness(e.grey_after, e.filled, around[1], offset),
         "two_way": float(min((darkening < -0.15).mean(), (darkening > 0.15).mean())),
         **_ring_structure(e),
-        **_hole_structure(e, offset),
+        **_hole_structure(e, around, offset),
     }
     filled_box = max(1, box_area(e.filled))
     rows = []
@@ -215,10 +221,13 @@ def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray
     return np.array(rows, dtype=np.float64).reshape(len(boxes), len(FEATURES))
 
 
-def _darkness(grey: np.ndarray, inside: np.ndarray, ring: np.ndarray, offset: float) -> float:
-    if not ring.any():
+def _darkness(
+    grey: np.ndarray, inside: np.ndarray, around: np.floating | None, offset: float
+) -> float:
+    """Log of the median grey ``inside`` over ``around``, the surroundings' (0 when None)."""
+    if around is None:
         return 0.0
-    return float(np.log((np.median(grey[inside]) + offset) / (np.median(grey[ring]) + offset)))
+    return float(np.log((np.median(grey[inside]) + offset) / (around + offset)))
 
 
 def _ring_structure(e: RegionEvidence) -> dict[str, float]:
@@ -231,12 +240,13 @@ def _ring_structure(e: RegionEvidence) -> dict[str, float]:
     return {"ring_rho": rho, "ring_energy": float(np.log1p(np.sqrt(np.sqrt(sb * sa) / band.sum())))}
 
 
-def _hole_structure(e: RegionEvidence, offset: float) -> dict[str, float]:
+def _hole_structure(e: RegionEvidence, around: tuple, offset: float) -> dict[str, float]:
     """Measure what lies unchanged inside the convex hull of an object, and if in both dates.
 
     A shadow that swings with the sun around a building changes in an L or a U around its roof;
     the roof itself, inside the hull, is the same in both dates and stands out from the ground
     in both. A new object changes its whole outline: its hull holds little unchanged ground.
+    ``around`` holds the surroundings' median grey in BEFORE and AFTER (None without a ring).
     """
     hull = np.zeros(e.filled.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(e.filled.view(np.uint8))), 1)
@@ -247,7 +257,7 @@ def _hole_structure(e: RegionEvidence, offset: float) -> dict[str, float]:
     rim = cv2.dilate(hole.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     rho, _, _ = gradient_correlation(e.grad_before, e.grad_after, rim)
     step = min(
-        abs(_darkness(e.grey_before, hole, e.ring, offset)),
-        abs(_darkness(e.grey_after, hole, e.ring, offset)),
+        abs(_darkness(e.grey_before, hole, around[0], offset)),
+        abs(_darkness(e.grey_after, hole, around[1], offset)),
     )
     return {"hole_share": share, "hole_rho": rho, "hole_step": step}

@@ -178,27 +178,30 @@ def _structure_kept(
         r1, c1 = min(h, r0 + tile), min(w, c0 + tile)
         rr0, cc0 = max(0, r0 - pad), max(0, c0 - pad)
         rr1, cc1 = min(h, r1 + pad), min(w, c1 + pad)
-        ncc, scale = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], eps=eps)
-        inner = (ncc >= ncc_max) & (np.abs(scale) < scale_tol)
-        inner = inner[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0]
-        kept[r0:r1, c0:c1] = candidate[r0:r1, c0:c1] & inner
+        here = candidate[r0:r1, c0:c1]
+        where = np.zeros((rr1 - rr0, cc1 - cc0), dtype=bool)
+        where[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0] = here
+        ncc, scale = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], where, eps=eps)
+        kept[r0:r1, c0:c1][here] = (ncc >= ncc_max) & (np.abs(scale) < scale_tol)
     return kept
 
 
 def _local_ncc(
-    x: np.ndarray, y: np.ndarray, *, eps: float, size: int = 7
+    x: np.ndarray, y: np.ndarray, where: np.ndarray, *, eps: float, size: int = 7
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local correlation and contrast-versus-light mismatch of ``size`` x ``size`` neighbourhoods.
 
-    Returns the normalised cross-correlation (regularised by ``eps``) and
-    ``log(sd_y / sd_x) - log(mean_y / mean_x)`` (0 when the contrast scales with the light).
+    Returns, at the pixels of ``where`` (1-D, in row-major order), the normalised
+    cross-correlation (regularised by ``eps``) and ``log(sd_y / sd_x) - log(mean_y / mean_x)``
+    (0 when the contrast scales with the light). The neighbourhood sums are taken over the
+    whole of ``x`` and ``y``; the rest only where asked (candidates are a few in a tile).
     """
     k = (size, size)
-    mx = cv2.blur(x, k)
-    my = cv2.blur(y, k)
-    vx = cv2.blur(x * x, k) - mx * mx
-    vy = cv2.blur(y * y, k) - my * my
-    cxy = cv2.blur(x * y, k) - mx * my
+    mx = cv2.blur(x, k)[where]
+    my = cv2.blur(y, k)[where]
+    vx = cv2.blur(x * x, k)[where] - mx * mx
+    vy = cv2.blur(y * y, k)[where] - my * my
+    cxy = cv2.blur(x * y, k)[where] - mx * my
     vx = np.maximum(vx, 0) + eps
     vy = np.maximum(vy, 0) + eps
     ncc = cxy / np.sqrt(vx * vy)

@@ -119,32 +119,40 @@ class RegionModel:
             raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
         if not self.trees:
             return np.full(len(x), 1.0 / (1.0 + math.exp(-self.base)))
-        feature, threshold, left, right, value = self._packed
-        trees = np.arange(len(self.trees))
-        node = np.zeros((len(x), len(trees)), dtype=np.intp)  # all rows down all trees at once
+        feature, threshold, left, right, value, roots, depth = self._flat
+        at = np.tile(roots, (len(x), 1))  # all rows down all trees at once: flat node indexes
         rows = np.arange(len(x))[:, None]
-        while True:
-            inner = left[trees, node] >= 0
-            if not inner.any():
-                break
-            go_left = x[rows, feature[trees, node]] <= threshold[trees, node]
-            step = np.where(go_left, left[trees, node], right[trees, node])
-            node = np.where(inner, step, node)
-        raw = self.base + self.learning_rate * value[trees, node].sum(axis=1)
+        for _ in range(depth):  # a leaf leads to itself
+            go_left = x[rows, feature.take(at)] <= threshold.take(at)
+            at = np.where(go_left, left.take(at), right.take(at))
+        raw = self.base + self.learning_rate * value.take(at).sum(axis=1)
         return 1.0 / (1.0 + np.exp(-raw))
 
     @cached_property
-    def _packed(self) -> tuple[np.ndarray, ...]:
-        """The trees' node arrays as (trees, nodes) arrays, padded with leaves."""
+    def _flat(self) -> tuple:
+        """The trees' nodes in flat arrays, children as flat indexes; a leaf is its own child.
+
+        Returns ``(feature, threshold, left, right, value, roots, depth)``: one lookup per
+        level and no test for leaves while walking `probability`'s rows down the trees.
+        """
         width = max(len(t["left"]) for t in self.trees)
         keys = ("feature", "threshold", "left", "right", "value")
         pads = (0, 0.0, -1, -1, 0.0)
-        return tuple(
+        feature, threshold, left, right, value = (
             np.stack(
                 [np.pad(t[k], (0, width - len(t[k])), constant_values=pad) for t in self.trees]
             )
             for k, pad in zip(keys, pads, strict=True)
         )
+        roots = np.arange(len(self.trees)) * width
+        itself = roots[:, None] + np.arange(width)
+        leaf = left < 0
+        left = np.where(leaf, itself, left + roots[:, None]).ravel()
+        right = np.where(leaf, itself, right + roots[:, None]).ravel()
+        depth, level = 0, roots  # the longest path: levels down until only leaves remain
+        while (splits := level[left[level] != level]).size:
+            depth, level = depth + 1, np.concatenate([left[splits], right[splits]])
+        return feature.ravel(), threshold.ravel(), left, right, value.ravel(), roots, depth
 
 
 @cache

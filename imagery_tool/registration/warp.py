@@ -70,12 +70,30 @@ def warp_array(
     flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     dsize = (int(shape[1]), int(shape[0]))
     m = np.asarray(matrix, dtype=np.float64)
+    if array.ndim == 3 and array.dtype == np.uint8 and 2 <= array.shape[0] <= 4:
+        return _warp_interleaved(array, m, dsize, flags)
     if array.ndim == 3:  # band by band, each straight into its plane of the result
         out = np.empty((array.shape[0], dsize[1], dsize[0]), dtype=array.dtype)
         for band, plane in zip(array, out, strict=True):
             cv2.warpAffine(band, m, dsize, dst=plane, flags=flags, borderValue=0)
         return out
     return cv2.warpAffine(array, m, dsize, flags=flags, borderValue=0)
+
+
+def _warp_interleaved(
+    array: np.ndarray, m: np.ndarray, dsize: tuple[int, int], flags: int
+) -> np.ndarray:
+    """Warp 2 to 4 uint8 bands as one 4-channel image, then split it back into planes.
+
+    OpenCV's bilinear warp has a vector path for 4-channel 8-bit images: twice as fast as
+    warping 3 bands one by one, with the same values (each channel is interpolated alone).
+    """
+    bands = array.shape[0]
+    spare = [np.zeros(array.shape[1:], np.uint8)] * (4 - bands)
+    warped = cv2.warpAffine(cv2.merge([*array, *spare]), m, dsize, flags=flags, borderValue=0)
+    out = np.empty((bands, dsize[1], dsize[0]), np.uint8)
+    cv2.split(warped, [*out, *(np.empty_like(out[0]) for _ in spare)])  # into out's planes
+    return out
 
 
 def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -184,9 +202,30 @@ def read_resampled(
     )
     if tile.is_float:
         src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
-    src_valid = src_valid.view(np.uint8)
-    if not src_valid.all():  # eroding all-valid would change nothing (the border is kept)
-        src_valid = cv2.erode(src_valid, np.ones((3, 3), np.uint8))
     pixels = warp_array(src, m, (h, w))
+    all_valid = bool(src_valid.all())
+    if all_valid and _lands_inside(m, (h, w), src_valid.shape):
+        # every pixel samples the all-valid source (the usual block): no mask to warp
+        return pixels, np.ones((h, w), dtype=bool)
+    src_valid = src_valid.view(np.uint8)
+    if not all_valid:  # eroding all-valid would change nothing (the border is kept)
+        src_valid = cv2.erode(src_valid, np.ones((3, 3), np.uint8))
     valid = warp_array(src_valid, m, (h, w), nearest=True).astype(bool)
     return pixels, valid
+
+
+def _lands_inside(m: np.ndarray, shape: tuple[int, int], src_shape: tuple[int, int]) -> bool:
+    """Whether the index mapping ``m`` sends every pixel of ``shape`` inside ``src_shape``.
+
+    With a pixel to spare on each side, so that the nearest-neighbour rounding stays inside.
+    An affine mapping sends the array to a parallelogram: its corners suffice.
+    """
+    h, w = shape
+    corners = np.array([[0.0, 0.0, 1.0], [w - 1, 0.0, 1.0], [0.0, h - 1, 1.0], [w - 1, h - 1, 1.0]])
+    x, y = (corners @ np.asarray(m).T).T
+    return bool(
+        x.min() >= 1
+        and y.min() >= 1
+        and x.max() <= src_shape[1] - 2
+        and y.max() <= src_shape[0] - 2
+    )
