@@ -1,8 +1,8 @@
 """Decode the JPEG blocks of a GeoTIFF with libjpeg-turbo (through OpenCV), not GDAL's libjpeg.
 
 rasterio's wheels bundle libjpeg 9, without SIMD, which also upsamples the chroma of YCbCr
-JPEG through a 16 x 16 inverse DCT: decoding a 10000 px JPEG COG takes it about 1.1 CPU s.
-OpenCV's libjpeg-turbo decodes the same blocks in 0.4 s. Its chroma upsampling is a triangle
+JPEG through a 16 x 16 inverse DCT: reading a 10000 px JPEG COG takes it about 1.2 s, against
+0.5 s through OpenCV's libjpeg-turbo (``benchmarks/bench_detect_speed.py``). Its chroma upsampling is a triangle
 filter, so colour pixels differ from GDAL's by a grey level or two (luminance is the same
 inverse DCT). `Tile.read` takes this path for full-resolution windows of the GeoTIFFs it
 covers (`JpegLayout.probe`) and GDAL for everything else; set ``IMAGERY_TOOL_GDAL_JPEG=1``
