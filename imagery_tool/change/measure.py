@@ -159,49 +159,38 @@ def _grey(bands: np.ndarray) -> np.ndarray:
     return total
 
 
-def _structure_kept(
-    gb, ga, candidate, *, eps: float, ncc_max: float, scale_tol: float, tile: int = 64
-):
+def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, scale_tol: float):
     """Mark candidates that keep their local structure (NCC >= ncc_max, contrast ~ light).
 
-    Evaluated only on the tiles that hold candidates: changes are sparse.
+    The neighbourhood sums are box filters over the whole block (OpenCV, without the
+    interpreter lock: two workers run them side by side); the ratios are taken only at the
+    candidates, which are a few per cent of the pixels.
     """
-    h, w = candidate.shape
+    at = np.flatnonzero(candidate)
+    ncc, scale = _local_ncc(gb, ga, at, eps=eps)
     kept = np.zeros_like(candidate)
-    th, tw = -(-h // tile), -(-w // tile)
-    padded = np.zeros((th * tile, tw * tile), dtype=bool)
-    padded[:h, :w] = candidate
-    flags = padded.reshape(th, tile, tw, tile).any(axis=(1, 3))
-    pad = 4
-    for ty, tx in zip(*np.nonzero(flags), strict=True):
-        r0, c0 = ty * tile, tx * tile
-        r1, c1 = min(h, r0 + tile), min(w, c0 + tile)
-        rr0, cc0 = max(0, r0 - pad), max(0, c0 - pad)
-        rr1, cc1 = min(h, r1 + pad), min(w, c1 + pad)
-        here = candidate[r0:r1, c0:c1]
-        where = np.zeros((rr1 - rr0, cc1 - cc0), dtype=bool)
-        where[r0 - rr0 : r1 - rr0, c0 - cc0 : c1 - cc0] = here
-        ncc, scale = _local_ncc(gb[rr0:rr1, cc0:cc1], ga[rr0:rr1, cc0:cc1], where, eps=eps)
-        kept[r0:r1, c0:c1][here] = (ncc >= ncc_max) & (np.abs(scale) < scale_tol)
+    np.put(kept, at[(ncc >= ncc_max) & (np.abs(scale) < scale_tol)], True)
     return kept
 
 
 def _local_ncc(
-    x: np.ndarray, y: np.ndarray, where: np.ndarray, *, eps: float, size: int = 7
+    x: np.ndarray, y: np.ndarray, at: np.ndarray, *, eps: float, size: int = 7
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local correlation and contrast-versus-light mismatch of ``size`` x ``size`` neighbourhoods.
 
-    Returns, at the pixels of ``where`` (1-D, in row-major order), the normalised
-    cross-correlation (regularised by ``eps``) and ``log(sd_y / sd_x) - log(mean_y / mean_x)``
-    (0 when the contrast scales with the light). The neighbourhood sums are taken over the
-    whole of ``x`` and ``y``; the rest only where asked (candidates are a few in a tile).
+    Returns, at the flat indexes ``at``, the normalised cross-correlation (regularised by
+    ``eps``) and ``log(sd_y / sd_x) - log(mean_y / mean_x)`` (0 when the contrast scales with
+    the light).
     """
     k = (size, size)
-    mx = cv2.blur(x, k)[where]
-    my = cv2.blur(y, k)[where]
-    vx = cv2.blur(x * x, k)[where] - mx * mx
-    vy = cv2.blur(y * y, k)[where] - my * my
-    cxy = cv2.blur(x * y, k)[where] - mx * my
+
+    def local_mean(image: np.ndarray) -> np.ndarray:
+        return cv2.blur(image, k).ravel().take(at)
+
+    mx, my = local_mean(x), local_mean(y)
+    vx = local_mean(cv2.multiply(x, x)) - mx * mx
+    vy = local_mean(cv2.multiply(y, y)) - my * my
+    cxy = local_mean(cv2.multiply(x, y)) - mx * my
     vx = np.maximum(vx, 0) + eps
     vy = np.maximum(vy, 0) + eps
     ncc = cxy / np.sqrt(vx * vy)
