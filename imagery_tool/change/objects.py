@@ -12,6 +12,7 @@ from imagery_tool.change.features import (
     RegionEvidence,
     box_area,
     gradient_correlation,
+    median,
     region_features,
 )
 from imagery_tool.change.measure import ChangeMaps
@@ -271,7 +272,7 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     contrast = []
     for bands in (maps.before, maps.after):
         crop = bands[:, ys, xs]
-        background = np.median(crop[:, ring], axis=1)
+        background = median(crop[:, ring], axis=1)
         contrast.append(float(np.abs(crop[:, inside] - background[:, None]).sum(axis=0).mean()))
     cb, ca = contrast
     energy_b, energy_a = np.sqrt(eb), np.sqrt(ea)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from imagery_tool.change.features import FEATURES, BoxHypothesis, RegionEvidence, region_features
+from imagery_tool.change.features import (
+    FEATURES,
+    BoxHypothesis,
+    RegionEvidence,
+    median,
+    region_features,
+)
 
 
 def _evidence(grey_before: np.ndarray, grey_after: np.ndarray, pixels: np.ndarray):
@@ -63,3 +69,17 @@ def test_a_new_vehicle_has_no_hole():
     changed[30:50, 35:45] = True
     f = _features(_evidence(before, after, changed))
     assert f["hole_share"] == 0.0 and f["hole_rho"] == 0.0 and f["hole_step"] == 0.0
+
+
+def test_median_is_numpys_for_odd_and_even_counts_along_any_axis():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 4, 17, 50):
+        values = (rng.random((3, n)) * 255).astype(np.float32)
+        for got, expected in (
+            (median(values[0]), np.median(values[0])),
+            (median(values, axis=1), np.median(values, axis=1)),
+            (median(values.T, axis=0), np.median(values.T, axis=0)),
+        ):
+            np.testing.assert_array_equal(got, expected)
+            assert np.asarray(got).dtype == np.float32
+    assert median(np.array([4.0, 1.0, 3.0, 2.0], np.float32)) == 2.5
