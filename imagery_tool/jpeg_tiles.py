@@ -26,9 +26,14 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-__all__ = ["CACHE_BYTES", "JpegLayout"]
+__all__ = ["CACHE_BYTES", "BlockDecodeError", "JpegLayout"]
 
 CACHE_BYTES = 96 * 2**20  # decoded blocks kept, all files together (a 512 px RGB block: 0.75 MiB)
+
+
+class BlockDecodeError(ValueError):
+    """A block of the file is cut short or is not valid JPEG data."""
+
 
 _BANDS = {"YCbCr JPEG": 3, "JPEG": 1}  # by GDAL's name of the compression
 
@@ -124,8 +129,8 @@ class JpegLayout:
 
         Raises
         ------
-        ValueError
-            When a block is missing or cannot be decoded (truncated or corrupt file).
+        BlockDecodeError
+            When a block cannot be decoded (truncated or corrupt file).
         """
         c0, r0 = int(window.col_off), int(window.row_off)
         w, h = int(window.width), int(window.height)
@@ -140,7 +145,7 @@ class JpegLayout:
                 y0, y1 = max(r0, by * bh), min(r0 + h, (by + 1) * bh)
                 x0, x1 = max(c0, bx * bw), min(c0 + w, (bx + 1) * bw)
                 if planes[0].shape[0] < y1 - by * bh or planes[0].shape[1] < x1 - bx * bw:
-                    raise ValueError(f"block {bx}, {by} decodes smaller than its place")
+                    raise BlockDecodeError(f"block {bx}, {by} decodes smaller than its place")
                 for k, band in enumerate(bands):
                     out[k, y0 - r0 : y1 - r0, x0 - c0 : x1 - c0] = planes[band - 1][
                         y0 - by * bh : y1 - by * bh, x0 - bx * bw : x1 - bx * bw
@@ -167,17 +172,17 @@ class JpegLayout:
         if not offset or not int(offset):  # GDAL reports no offset for a sparse block
             return None
         if not size or int(size) <= 2:
-            raise ValueError(f"block {bx}, {by} is empty")
+            raise BlockDecodeError(f"block {bx}, {by} is empty")
         with open(self.path, "rb") as f:
             data = os.pread(f.fileno(), int(size), int(offset))
         if len(data) < int(size):
-            raise ValueError(f"block {bx}, {by} is cut short")
+            raise BlockDecodeError(f"block {bx}, {by} is cut short")
         # the shared tables without their end marker, then the block without its start marker
         stream = self.tables[:-2] + data[2:] if self.tables else data
         flags = cv2.IMREAD_COLOR if self.bands == 3 else cv2.IMREAD_GRAYSCALE
         image = cv2.imdecode(np.frombuffer(stream, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
         if image is None:
-            raise ValueError(f"block {bx}, {by} is not valid JPEG data")
+            raise BlockDecodeError(f"block {bx}, {by} is not valid JPEG data")
         if image.ndim == 2:
             return (image,)
         blue, green, red = cv2.split(image)

@@ -20,7 +20,7 @@ from rasterio.windows import Window
 from imagery_tool.dates import AcquisitionDate, resolve_acquisition_date
 from imagery_tool.errors import TileReadError
 from imagery_tool.georef import GeoRef
-from imagery_tool.jpeg_tiles import JpegLayout
+from imagery_tool.jpeg_tiles import BlockDecodeError, JpegLayout
 
 __all__ = ["MAX_READ_PIXELS", "Tile", "open_tile"]
 
@@ -230,7 +230,7 @@ class Tile:
                     boundless=_outside(window, self.shape),
                     fill_value=0,
                 )
-            except (RasterioError, ValueError) as exc:
+            except (RasterioError, BlockDecodeError) as exc:
                 raise TileReadError(
                     f"{self.path}: pixel data is unreadable ({_first_line(exc)}); "
                     "the file may be truncated or corrupt"

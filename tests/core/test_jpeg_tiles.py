@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import rasterio
+import rasterio.shutil
 from affine import Affine
 from rasterio.windows import Window
 
@@ -192,3 +193,19 @@ def test_sparse_blocks_read_as_gdal_fills_them(tmp_path):
         tile.read(window=window) == 0, dataclasses.replace(tile, jpeg=None).read(window=window) == 0
     )
     assert not tile.read(window=Window(300, 300, 50, 50)).any()
+
+
+def test_a_file_cut_short_fails_with_the_file_named(tmp_path):
+    # a COG keeps its directory first: cut short, it still opens and its last blocks are gone
+    cog = tmp_path / "cog.tif"
+    rasterio.shutil.copy(
+        _jpeg_tile(tmp_path).path, cog, driver="COG", compress="JPEG", blocksize=256
+    )
+    tile = open_tile(cog)
+    assert tile.jpeg is not None
+    with tile.open() as ds:
+        offset = int(ds.get_tag_item("BLOCK_OFFSET_2_1", "TIFF", bidx=1))
+    cog.write_bytes(cog.read_bytes()[: offset + 100])
+    tile = open_tile(cog, check=False)
+    with pytest.raises(TileReadError, match="cog.tif.*truncated or corrupt"):
+        tile.read(window=Window(600, 300, 10, 10))
