@@ -82,8 +82,7 @@ class JpegLayout:
             ds.driver != "GTiff"
             or _BANDS.get(structure.get("COMPRESSION", "")) != ds.count
             or set(ds.dtypes) != {"uint8"}
-            or ds.count > 1
-            and structure.get("INTERLEAVE", "PIXEL") != "PIXEL"
+            or (ds.count > 1 and structure.get("INTERLEAVE", "PIXEL") != "PIXEL")
             or ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1) is None
         ):
             return None
@@ -169,7 +168,7 @@ class JpegLayout:
     ) -> tuple[np.ndarray, ...] | None:
         offset = ds.get_tag_item(f"BLOCK_OFFSET_{bx}_{by}", "TIFF", bidx=1)
         size = ds.get_tag_item(f"BLOCK_SIZE_{bx}_{by}", "TIFF", bidx=1)
-        if not offset or not int(offset):  # GDAL reports no offset for a sparse block
+        if not offset or int(offset) == 0:  # GDAL reports no offset for a sparse block
             return None
         if not size or int(size) <= 2:
             raise BlockDecodeError(f"block {bx}, {by} is empty")
