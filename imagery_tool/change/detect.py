@@ -26,6 +26,7 @@ from imagery_tool.change.blocks import (
     near_pairs,
     strips,
 )
+from imagery_tool.change.heap import roomy_heap
 from imagery_tool.change.measure import ChangeMaps, cva_magnitude, robust_change
 from imagery_tool.change.methods import METHODS, Method
 from imagery_tool.change.model import RegionModel, default_model
@@ -132,7 +133,7 @@ def detect_changes(
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
     # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
-    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20):
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20), roomy_heap():
         return _detect(
             before,
             after,
