@@ -10,6 +10,7 @@ from imagery_tool.change.features import (
     BoxHypothesis,
     RegionEvidence,
     median,
+    percentile,
     region_features,
 )
 
@@ -83,3 +84,12 @@ def test_median_is_numpys_for_odd_and_even_counts_along_any_axis():
             np.testing.assert_array_equal(got, expected)
             assert np.asarray(got).dtype == np.float32
     assert median(np.array([4.0, 1.0, 3.0, 2.0], np.float32)) == 2.5
+
+
+def test_percentile_is_numpys():
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 10, 11, 101, 1000):
+        values = (rng.random(n) * 30).astype(np.float32)
+        for q in (0, 10, 25, 50, 75, 90, 100):
+            got, expected = percentile(values, q), np.percentile(values, q)
+            assert got == expected and np.asarray(got).dtype == expected.dtype, (n, q)
