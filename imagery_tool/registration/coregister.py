@@ -180,15 +180,24 @@ def coregister(
     ov = (int(overlap.col_off), int(overlap.row_off), int(overlap.width), int(overlap.height))
     base = Registration(resampled=not mapping.same_grid, overlap=ov)
     with ExitStack() as stack:
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
         dsb = stack.enter_context(before.open())
         dsa = stack.enter_context(after.open())
-        coarse = _coarse_level(before, after, mapping, overlap, dsb, dsa)
+        coarse = _coarse_level(before, after, mapping, overlap, dsb, dsa, pool)
         if not measure:
             return base
+        # BEFORE's full-resolution windows do not depend on the first estimate: they are read
+        # while it runs
+        fine = _fine_windows(overlap, coarse, window_px, max_windows)
+        parts = [
+            pool.submit(_read_references, before, fine.size, fine.places[k::_WORKERS])
+            for k in range(_WORKERS if fine else 0)
+        ]
         matrix, stats = _coarse_estimate(coarse, model, max_shift_px)
-        matrix, stats = _fine_estimate(
-            before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows
-        ) or (matrix, stats)
+        if fine:
+            references = dict(pair for part in parts for pair in part.result())
+            refined = _fine_estimate(after, mapping, fine, references, matrix, model, pool)
+            matrix, stats = refined or (matrix, stats)
     used, measured, rmse = stats
     return Registration(
         # rounded: the last bits of OpenCV's transforms vary between a process's first and later
@@ -214,14 +223,21 @@ class _Coarse:
     origin: tuple[float, float]
 
 
-def _coarse_level(before, after, mapping, overlap, dsb, dsa) -> _Coarse:
+def _coarse_level(before, after, mapping, overlap, dsb, dsa, pool) -> _Coarse:
     side = max(overlap.width, overlap.height)
     factor = max(1.0, side / _COARSE_SIDE)
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
-    pixels_b = before.read(window=overlap, out_shape=shape, dataset=dsb)
-    valid_b = before.read_valid(window=overlap, out_shape=shape, pixels=pixels_b, dataset=dsb)
+
+    def read_before():
+        pixels = before.read(window=overlap, out_shape=shape, dataset=dsb)
+        return pixels, before.read_valid(
+            window=overlap, out_shape=shape, pixels=pixels, dataset=dsb
+        )
+
+    reading = pool.submit(read_before)  # both dates at once, each with its own file
     g = mapping.local_matrix(overlap.col_off, overlap.row_off, overlap.width, overlap.height)
     pixels_a, valid_a = read_resampled(after, g, overlap, shape, dataset=dsa)
+    pixels_b, valid_b = reading.result()
     _check_content(before, pixels_b, valid_b)
     _check_content(after, pixels_a, valid_a)
     valid = valid_b & valid_a
@@ -316,8 +332,17 @@ def _grid_centres(width: int, height: int, size: int, n: int) -> list[tuple[int,
     return [(int(x), int(y)) for y in ys for x in xs]
 
 
-def _fine_estimate(before, after, mapping, overlap, coarse, matrix, model, window_px, max_windows):
-    """Refine at full resolution on a grid of windows; None when no window can be placed."""
+@dataclass(frozen=True)
+class _FineWindows:
+    """Where the full-resolution windows lie: top-left ``(col, row)`` of each, side, margin."""
+
+    places: list[tuple[int, int]]
+    size: int
+    margin: int
+
+
+def _fine_windows(overlap, coarse, window_px, max_windows) -> _FineWindows | None:
+    """Place the full-resolution windows on a grid; None when no window fits."""
     margin = 24
     size = window_px
     while size > 32 and (
@@ -344,59 +369,67 @@ def _fine_estimate(before, after, mapping, overlap, coarse, matrix, model, windo
         textures.append(float(patch.mean()) if ok.size and ok.mean() > 0.95 else 0.0)
     textures = np.array(textures)
     keep = textures > 0.25 * np.median(textures[textures > 0]) if (textures > 0).any() else []
-    places = []
-    for (cx, cy), k in zip(centres, keep, strict=False):
-        if k:
-            places.append(
-                (
-                    int(overlap.col_off) + margin + cx - size // 2,
-                    int(overlap.row_off) + margin + cy - size // 2,
-                )
-            )
-    workers = max(1, min(_WORKERS, len(places)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # every other window per thread, each thread with its own open files
-        read = partial(_read_windows, before, after, mapping, matrix, size, margin)
-        found = dict(
-            pair
-            for part in pool.map(read, [places[k::workers] for k in range(workers)])
-            for pair in part
+    places = [
+        (
+            int(overlap.col_off) + margin + cx - size // 2,
+            int(overlap.row_off) + margin + cy - size // 2,
         )
-        windows = [found[place] for place in places if found[place] is not None]
-        if not windows:
-            return None
-        residual = np.eye(3)
-        stats = (0, 0, None)
-        for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
-            measure = partial(_window_shift, residual, size, margin)
-            pts, shifts = [], []
-            for (c0, r0, *_), shift in zip(windows, pool.map(measure, windows), strict=True):
-                if shift is not None:
-                    pts.append((c0 + size / 2, r0 + size / 2))
-                    shifts.append(shift)
-            if not pts:
-                break
-            pts_a, shifts_a = np.array(pts), np.array(shifts)
-            update, inliers = fit_model(pts_a, shifts_a, model=model, threshold=threshold)
-            predicted = (pts_a @ update[:2, :2].T + update[:2, 2]) - pts_a
-            misfit = np.hypot(*(shifts_a - predicted)[inliers].T)
-            rmse = float(np.sqrt(np.mean(misfit**2))) if misfit.size else None
-            residual = residual @ update
-            stats = (int(inliers.sum()), len(pts), rmse)
-            if iteration >= 2 and np.abs(shifts_a[inliers]).max() < 0.02:
-                break
+        for (cx, cy), k in zip(centres, keep, strict=False)
+        if k
+    ]
+    return _FineWindows(places, size, margin) if places else None
+
+
+def _fine_estimate(after, mapping, fine, references, matrix, model, pool):
+    """Refine at full resolution on the windows; None when no window can be measured.
+
+    ``references`` holds BEFORE's side of each window by place (`_read_references`).
+    """
+    size, margin = fine.size, fine.margin
+    measured = [(place, references[place]) for place in fine.places if references[place]]
+    if not measured:
+        return None
+    places = [place for place, _ in measured]
+    workers = max(1, min(_WORKERS, len(places)))
+    # every other window per thread, each thread with its own open file
+    read = partial(_read_moving, after, mapping, matrix, size, margin)
+    moving = dict(
+        pair
+        for part in pool.map(read, [places[k::workers] for k in range(workers)])
+        for pair in part
+    )
+    windows = [(*place, *ref, *moving[place]) for place, ref in measured]
+    residual = np.eye(3)
+    stats = (0, 0, None)
+    for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
+        measure = partial(_window_shift, residual, size, margin)
+        pts, shifts = [], []
+        for (c0, r0, *_), shift in zip(windows, pool.map(measure, windows), strict=True):
+            if shift is not None:
+                pts.append((c0 + size / 2, r0 + size / 2))
+                shifts.append(shift)
+        if not pts:
+            break
+        pts_a, shifts_a = np.array(pts), np.array(shifts)
+        update, inliers = fit_model(pts_a, shifts_a, model=model, threshold=threshold)
+        predicted = (pts_a @ update[:2, :2].T + update[:2, 2]) - pts_a
+        misfit = np.hypot(*(shifts_a - predicted)[inliers].T)
+        rmse = float(np.sqrt(np.mean(misfit**2))) if misfit.size else None
+        residual = residual @ update
+        stats = (int(inliers.sum()), len(pts), rmse)
+        if iteration >= 2 and np.abs(shifts_a[inliers]).max() < 0.02:
+            break
     return matrix @ residual, stats
 
 
-def _read_windows(before, after, mapping, matrix, size, margin, places) -> list:
-    """Read full-resolution windows at ``places`` (top-left ``(col, row)``) with own files.
+def _read_references(before, size: int, places: list) -> list:
+    """BEFORE's side of windows at ``places``, with its own open file.
 
-    Returns ``(place, window)`` pairs; the window is ``(c0, r0, BEFORE gradient magnitude, its
-    windowed spectrum, AFTER grey with a margin, AFTER valid)``, or None when BEFORE is not
-    valid enough there.
+    Returns ``(place, (gradient magnitude, its windowed spectrum))`` pairs; None instead of
+    the pair of arrays where BEFORE is not valid enough.
     """
     out = []
-    with before.open() as dsb, after.open() as dsa:
+    with before.open() as dsb:
         for c0, r0 in places:
             win = Window(c0, r0, size, size)
             pixels_b = before.read(window=win, dataset=dsb)
@@ -404,12 +437,25 @@ def _read_windows(before, after, mapping, matrix, size, margin, places) -> list:
             if valid_b.mean() < 0.98:
                 out.append(((c0, r0), None))
                 continue
+            ref_g = gradient_magnitude(grey(pixels_b, valid_b))
+            # the spectrum once, for every iteration of the fit
+            out.append(((c0, r0), (ref_g, windowed_spectrum(ref_g))))
+    return out
+
+
+def _read_moving(after, mapping, matrix, size, margin, places) -> list:
+    """AFTER's side of windows at ``places``, with its own open file.
+
+    Returns ``(place, (AFTER grey with a margin, AFTER valid))`` pairs, resampled by
+    ``matrix``.
+    """
+    out = []
+    with after.open() as dsa:
+        for c0, r0 in places:
             big = Window(c0 - margin, r0 - margin, size + 2 * margin, size + 2 * margin)
             g = mapping.local_matrix(big.col_off, big.row_off, big.width, big.height)
             pixels_a, valid_a = read_resampled(after, g @ matrix, big, dataset=dsa)
-            ref_g = gradient_magnitude(grey(pixels_b, valid_b))
-            spectrum = windowed_spectrum(ref_g)  # once, for every iteration of the fit
-            out.append(((c0, r0), (c0, r0, ref_g, spectrum, grey(pixels_a, valid_a), valid_a)))
+            out.append(((c0, r0), (grey(pixels_a, valid_a), valid_a)))
     return out
 
 
