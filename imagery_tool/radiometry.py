@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -12,6 +15,7 @@ from imagery_tool.registration.warp import index_matrix
 __all__ = ["Radiometry", "fit_radiometry"]
 
 _KNOTS = 101  # quantiles of the global tone mapping
+_WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads over the bands of a fit
 
 
 @dataclass(frozen=True)
@@ -149,54 +153,74 @@ def fit_radiometry(
     Radiometry
     """
     bands = before.shape[0]
-    q = np.linspace(0.0, 100.0, _KNOTS)
     stride = max(1, int(valid.sum()) // 200_000)  # quantiles from a sample: enough and fast
     b_valid = before[:, valid][:, ::stride].astype(np.float32)
     a_valid = after[:, valid][:, ::stride].astype(np.float32)
-    knots_a = np.empty((bands, _KNOTS), np.float32)
-    knots_b = np.empty((bands, _KNOTS), np.float32)
-    for k in range(bands):
-        ka = np.percentile(a_valid[k], q)
-        kb = np.percentile(b_valid[k], q)
-        ka, idx = np.unique(ka, return_index=True)  # strictly increasing for interpolation
-        kb = kb[idx]
-        if len(ka) > 1 and ka[0] >= 0 and ka[1] > 0 and kb[1] > 0:
-            # below the first percentile lie the shadows, too few to match and unlike in both
-            # dates: they scale with the light (a shadow keeps its depth and its tint)
-            ka[0], kb[0] = 0.0, 0.0
-        ka = np.pad(ka, (0, _KNOTS - len(ka)), mode="edge")
-        kb = np.pad(kb, (0, _KNOTS - len(kb)), mode="edge")
-        knots_a[k], knots_b[k] = ka, kb
     h, w = valid.shape
     sigma = max(1.0, sigma_px / max(step))  # in reduced-level pixels
     cell = max(1.0, sigma / 4.0)  # the fields live on a grid of sigma / 4
     fh, fw = max(1, round(h / cell)), max(1, round(w / cell))
     gain = np.ones((bands, fh, fw), np.float32)
     offset = np.zeros((bands, fh, fw), np.float32)
-    if local:
-        mapped = np.stack(
-            [np.interp(after[k].astype(np.float32), knots_a[k], knots_b[k]) for k in range(bands)]
-        ).astype(np.float32)
-        ref = before.astype(np.float32)
-        span = float(np.percentile(b_valid, 98) - np.percentile(b_valid, 2)) or 1.0
-        lam = (0.05 * span) ** 2
-        weight = valid.astype(np.float32)
-        for _ in range(3):
-            full_gain = np.empty_like(mapped)
-            full_offset = np.empty_like(mapped)
-            for k in range(bands):
-                gain[k], offset[k] = _local_fit(
-                    mapped[k], ref[k], weight, (fh, fw), sigma / cell, lam
-                )
-                full_gain[k] = cv2.resize(gain[k], (w, h), interpolation=cv2.INTER_LINEAR)
-                full_offset[k] = cv2.resize(offset[k], (w, h), interpolation=cv2.INTER_LINEAR)
-            residual = ref - (mapped * full_gain + full_offset)
-            spread = np.abs(residual[:, valid][:, ::stride])
-            scale = 1.4826 * np.median(spread, axis=1) + 1e-3
-            ok = np.all(np.abs(residual) < 3 * scale[:, None, None], axis=0)
-            weight = (valid & ok).astype(np.float32)
+    # bands one per thread (NumPy and OpenCV release the interpreter lock): this fit is part
+    # of detection's serial start
+    with ThreadPoolExecutor(max_workers=min(bands, _WORKERS)) as pool:
+        knots = list(pool.map(_tone_knots, a_valid, b_valid))
+        knots_a = np.stack([ka for ka, _ in knots])
+        knots_b = np.stack([kb for _, kb in knots])
+        if local:
+            mapped = list(pool.map(_tone_map, after, knots_a, knots_b))
+            ref = before.astype(np.float32)
+            span = float(np.percentile(b_valid, 98) - np.percentile(b_valid, 2)) or 1.0
+            lam = (0.05 * span) ** 2
+            weight = valid.astype(np.float32)
+            for _ in range(3):
+                fit = partial(
+                    _fit_band, weight=weight, valid=valid, stride=stride,
+                    shape=(fh, fw), sigma=sigma / cell, lam=lam,
+                )  # fmt: skip
+                fits = list(pool.map(fit, mapped, ref))
+                gain = np.stack([band_gain for band_gain, _, _ in fits])
+                offset = np.stack([band_offset for _, band_offset, _ in fits])
+                agree = np.logical_and.reduce([ok for _, _, ok in fits])
+                weight = (valid & agree).astype(np.float32)
     field_step = (step[0] * w / fw, step[1] * h / fh)
     return Radiometry(knots_a, knots_b, gain, offset, origin, field_step)
+
+
+def _tone_knots(after: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Match the quantiles of one band's AFTER and BEFORE samples: ``(knots_a, knots_b)``."""
+    q = np.linspace(0.0, 100.0, _KNOTS)
+    ka = np.percentile(after, q)
+    kb = np.percentile(before, q)
+    ka, idx = np.unique(ka, return_index=True)  # strictly increasing for interpolation
+    kb = kb[idx]
+    if len(ka) > 1 and ka[0] >= 0 and ka[1] > 0 and kb[1] > 0:
+        # below the first percentile lie the shadows, too few to match and unlike in both
+        # dates: they scale with the light (a shadow keeps its depth and its tint)
+        ka[0], kb[0] = 0.0, 0.0
+    ka = np.pad(ka, (0, _KNOTS - len(ka)), mode="edge")
+    kb = np.pad(kb, (0, _KNOTS - len(kb)), mode="edge")
+    return ka.astype(np.float32), kb.astype(np.float32)
+
+
+def _tone_map(band: np.ndarray, knots_a: np.ndarray, knots_b: np.ndarray) -> np.ndarray:
+    """One band through the tone mapping, as float32 (a lookup table for 8-bit bands)."""
+    if band.dtype == np.uint8:
+        lut = np.interp(np.arange(256), knots_a, knots_b).astype(np.float32)
+        return cv2.LUT(band, lut.reshape(1, 256))
+    return np.interp(band.astype(np.float32), knots_a, knots_b).astype(np.float32)
+
+
+def _fit_band(mapped, ref, *, weight, valid, stride, shape, sigma, lam):
+    """Fit one band's local fields; return ``(gain, offset, where the band agrees)``."""
+    gain, offset = _local_fit(mapped, ref, weight, shape, sigma, lam)
+    h, w = mapped.shape
+    full_gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+    full_offset = cv2.resize(offset, (w, h), interpolation=cv2.INTER_LINEAR)
+    residual = ref - (mapped * full_gain + full_offset)
+    scale = 1.4826 * np.median(np.abs(residual[valid][::stride])) + 1e-3
+    return gain, offset, np.abs(residual) < 3 * scale
 
 
 def _local_fit(x, y, weight, shape, sigma, lam):

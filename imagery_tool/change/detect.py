@@ -262,30 +262,41 @@ def _sample_levels(pair: AlignedPair, radiometry: Radiometry, spec: Method):
     n = int(math.sqrt(_SAMPLE_WINDOWS))
     xs = np.linspace(ov.col_off, ov.col_off + ov.width - size, n).round().astype(int)
     ys = np.linspace(ov.row_off, ov.row_off + ov.height - size, n).round().astype(int)
-    spreads, magnitudes, values = [], [], []
-    with pair.open() as datasets:
-        for y in np.unique(ys):
-            for x in np.unique(xs):
-                win = Window(int(x), int(y), size, size)
-                b, a, valid = pair.read(win, datasets=datasets)
-                valid = _erode(valid, 3)
-                if valid.sum() < 64:
-                    continue
-                bf = b.astype(np.float32)
-                af = radiometry.apply(a, col_off=x, row_off=y)
-                values.append(bf[:, valid].ravel()[::7])
-                if spec.measure == "robust":
-                    bf = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in bf])
-                    af = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in af])
-                d = (af - bf)[:, valid][:, ::5]
-                spreads.append(np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1))
-                magnitudes.append(cva_magnitude(bf, af)[valid][::3])
-    if not spreads:
+    places = [(int(x), int(y)) for y in np.unique(ys) for x in np.unique(xs)]
+    workers = max(1, min(2, os.cpu_count() or 1))
+
+    def sample(part: list[tuple[int, int]]) -> list:
+        with pair.open() as datasets:
+            return [_sample_window(pair, radiometry, spec, x, y, size, datasets) for x, y in part]
+
+    # every other window per thread, each thread with its own open files
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(sample, [places[k::workers] for k in range(workers)]))
+    samples = [s for part in parts for s in part if s is not None]
+    if not samples:
         return 1.0, 1.0, 255.0
+    spreads, magnitudes, values = zip(*samples, strict=True)
     noise = float(np.median(np.concatenate(spreads))) * 1.4826
     allv = np.concatenate(values)
     span = float(np.percentile(allv, 98) - np.percentile(allv, 2)) or 1.0
     return max(noise, 1e-3 * span), _otsu(np.concatenate(magnitudes)), span
+
+
+def _sample_window(pair, radiometry, spec, x, y, size, datasets):
+    """Band spreads, change magnitudes and BEFORE values of one window (None: too few valid)."""
+    b, a, valid = pair.read(Window(x, y, size, size), datasets=datasets)
+    valid = _erode(valid, 3)
+    if valid.sum() < 64:
+        return None
+    bf = b.astype(np.float32)
+    af = radiometry.apply(a, col_off=x, row_off=y)
+    values = bf[:, valid].ravel()[::7]
+    if spec.measure == "robust":
+        bf = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in bf])
+        af = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in af])
+    d = (af - bf)[:, valid][:, ::5]
+    spread = np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1)
+    return spread, cva_magnitude(bf, af)[valid][::3], values
 
 
 def _otsu(values: np.ndarray) -> float:
