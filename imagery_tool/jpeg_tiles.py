@@ -17,7 +17,8 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-__all__ = ["CACHE_BYTES", "BlockDecodeError", "JpegLayout"]
+__all__ = ["CACHE_BYTES", "BlockDecodeError", "JpegLayout", "larger_cache"]
 
 CACHE_BYTES = 96 * 2**20  # decoded blocks kept, all files together (a 512 px RGB block: 0.75 MiB)
 
@@ -206,6 +207,12 @@ class _BlockCache:
             self.items.move_to_end(key)
             return item[0]
 
+    def grow(self, nbytes: int) -> None:
+        """Raise the bound by ``nbytes`` (lower it when negative, dropping the least recent)."""
+        with self.lock:
+            self.max_bytes += nbytes
+            self._drop_beyond_bound()
+
     def put(self, key, value, nbytes: int) -> None:
         """Keep ``value`` (``nbytes`` large), dropping the least recent beyond the bound."""
         with self.lock:
@@ -213,9 +220,27 @@ class _BlockCache:
                 return
             self.items[key] = (value, nbytes)
             self.bytes += nbytes
-            while self.bytes > self.max_bytes and len(self.items) > 1:
-                _, (_, dropped) = self.items.popitem(last=False)
-                self.bytes -= dropped
+            self._drop_beyond_bound()
+
+    def _drop_beyond_bound(self) -> None:
+        while self.bytes > self.max_bytes and len(self.items) > 1:
+            _, (_, dropped) = self.items.popitem(last=False)
+            self.bytes -= dropped
 
 
 _CACHE = _BlockCache(CACHE_BYTES)
+
+
+@contextmanager
+def larger_cache(nbytes: int) -> Iterator[None]:
+    """Raise the bound of the decoded-block cache by ``nbytes`` while the context runs.
+
+    For a job that walks a raster block by block and needs more blocks at hand than
+    `CACHE_BYTES` holds; on leaving, the bound comes back down and the least recent blocks
+    beyond it are dropped. Concurrent jobs each add their own share.
+    """
+    _CACHE.grow(nbytes)
+    try:
+        yield
+    finally:
+        _CACHE.grow(-nbytes)

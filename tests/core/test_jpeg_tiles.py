@@ -209,3 +209,15 @@ def test_a_file_cut_short_fails_with_the_file_named(tmp_path):
     tile = open_tile(cog, check=False)
     with pytest.raises(TileReadError, match="cog.tif.*truncated or corrupt"):
         tile.read(window=Window(600, 300, 10, 10))
+
+
+def test_a_larger_cache_holds_more_while_its_context_runs_then_shrinks_back(monkeypatch):
+    cache = jpeg_tiles._BlockCache(max_bytes=200)
+    monkeypatch.setattr(jpeg_tiles, "_CACHE", cache)
+    with jpeg_tiles.larger_cache(200):
+        for key in "abcd":
+            cache.put(key, key.upper(), 100)
+        assert cache.bytes == 400 and cache.get("a") == "A"
+    assert cache.max_bytes == 200 and cache.bytes == 200
+    assert cache.get("b") is None and cache.get("c") is None  # the least recent were dropped
+    assert cache.get("a") == "A" and cache.get("d") == "D"
