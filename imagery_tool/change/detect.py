@@ -409,8 +409,9 @@ def _run(job: _Job, block_px: int, workers: int | None) -> list[ChangeRegion]:
 class _SeamTracker:
     """Measure the objects cut by block seams as soon as all their pieces are known.
 
-    An object cut by a seam is measured again whole, in a window around the group of its
-    pieces (`group_boxes`). Measured after all blocks, those windows decode again the JPEG
+    An object cut by a seam that no block sees whole (most are measured by the block holding
+    their centre, see `extract_regions`) is measured again whole, in a window around the group
+    of its pieces (`group_boxes`). Measured after all blocks, those windows decode again the JPEG
     tiles that their blocks decoded long before (a tenth of the decoding at 10000 px). Here a
     group is measured by the worker that finishes the last block able to add a piece to it,
     while the tiles are still in GDAL's block cache. The group, its window and so its regions

@@ -112,9 +112,11 @@ def extract_regions(
     Returns
     -------
     regions : list of ChangeRegion
-        Objects wholly inside the core.
+        Objects wholly inside the core, and objects cut by an open core edge whose centre lies
+        in the core and which this block's window holds whole.
     seams : list of (c0, r0, c1, r1)
-        BEFORE boxes of objects cut by an open core edge (to be measured again whole).
+        BEFORE boxes of the pieces of cut objects that neither this block nor the one holding
+        their centre sees whole (to be measured again whole).
     """
     mask = maps.mask.view(np.uint8)
     shadow = maps.shadow.view(np.uint8) if maps.shadow is not None else None
@@ -133,6 +135,11 @@ def extract_regions(
     merged = cv2.dilate(mask, disc) if radius else mask
     count, labels, stats = _components(merged)
     c0, r0, c1, r1 = core
+    # an object cut by an open core edge is measured by the block that holds its centre when
+    # that block's window holds it whole (clear of the window's open sides by more than what
+    # may join it from beyond: merge radius, filter reach); otherwise it is a piece, measured
+    # again whole (`imagery_tool.change.detect`)
+    clear = radius + 8
     regions, seams = [], []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
@@ -145,14 +152,67 @@ def extract_regions(
             or (open_edges[3] and y + h > r1)
         )
         if cut:
-            seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
-            continue
+            owner = _owner((x + w / 2, y + h / 2), core, open_edges)
+            box = (x, y, x + w, y + h)
+            if owner is None or not _whole_in(owner, box, core, mask.shape, open_edges, clear):
+                seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
+                continue
+            if owner != (0, 0):
+                continue  # the neighbour that holds its centre sees it whole and measures it
         if within is not None and not (
             x < within[2] and within[0] < x + w and y < within[3] and within[1] < y + h
         ):
             continue
         regions += _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
     return regions, seams
+
+
+_OWNER_MARGIN = 4  # px: a centre this close to an open core edge belongs to no block
+
+
+def _owner(centre, core, open_edges) -> tuple[int, int] | None:
+    """Which block holds an object's centre: ``(0, 0)`` this one, else the step to it.
+
+    None near an open core edge: there the two blocks' views of an object may differ by a
+    pixel (their normalisation fields are sampled from their own origins), so neither claims
+    it and it is measured again whole, as a piece.
+    """
+    steps = []
+    for value, low, high, open_low, open_high in (
+        (centre[0], core[0], core[2], open_edges[0], open_edges[2]),
+        (centre[1], core[1], core[3], open_edges[1], open_edges[3]),
+    ):
+        if open_low and value < low + _OWNER_MARGIN:
+            if value > low - _OWNER_MARGIN:
+                return None
+            steps.append(-1)
+        elif open_high and value > high - _OWNER_MARGIN:
+            if value < high + _OWNER_MARGIN:
+                return None
+            steps.append(1)
+        else:
+            steps.append(0)
+    return steps[0], steps[1]
+
+
+def _whole_in(step, box, core, shape, open_edges, clear) -> bool:
+    """Whether the block ``step`` away sees ``box`` whole, as far as this block can tell.
+
+    Its window reaches as far past the shared core edge as this one does (the same margin);
+    ``box`` must keep ``clear`` px inside the window's sides that this block sees.
+    """
+    h, w = shape
+    for (low, high), (c_low, c_high), size, (open_low, open_high), s in (
+        ((box[0], box[2]), (core[0], core[2]), w, (open_edges[0], open_edges[2]), step[0]),
+        ((box[1], box[3]), (core[1], core[3]), h, (open_edges[1], open_edges[3]), step[1]),
+    ):
+        if s < 0 and high > 2 * c_low - clear:  # the window of the block before ends there
+            return False
+        if s > 0 and low < 2 * c_high - size + clear:  # the one after starts there
+            return False
+        if s == 0 and (open_low and low < clear or open_high and high > size - clear):
+            return False
+    return True
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
