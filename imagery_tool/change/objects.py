@@ -140,7 +140,7 @@ def extract_regions(
     # may join it from beyond: merge radius, filter reach); otherwise it is a piece, measured
     # again whole (`imagery_tool.change.detect`)
     clear = radius + 8
-    regions, seams = [], []
+    candidates, seams = [], []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         if x >= c1 or y >= r1 or x + w <= c0 or y + h <= r0:
@@ -163,8 +163,10 @@ def extract_regions(
             x < within[2] and within[0] < x + w and y < within[3] and within[1] < y + h
         ):
             continue
-        regions += _region(maps, mask, primary, labels, label, (x, y, w, h), origin, disc, rules)
-    return regions, seams
+        candidate = _region(maps, mask, primary, labels, label, (x, y, w, h), disc, rules)
+        if candidate is not None:
+            candidates.append(candidate)
+    return _choose(candidates, origin, rules), seams
 
 
 _OWNER_MARGIN = 4  # px: a centre this close to an open core edge belongs to no block
@@ -291,8 +293,20 @@ def _boxes(body: np.ndarray, filled: np.ndarray, rules: RegionRules) -> list[Box
     return [box] if box else []
 
 
-def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> list[ChangeRegion]:
-    """Make the object of one connected component, if any (for a probe model: every box)."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A component measured as an object, its boxes waiting to be scored and chosen."""
+
+    change: str
+    boxes: list[BoxHypothesis]
+    features: list  # per box: its `FEATURES` row (None under fixed rules)
+    scores: list[float] | None  # per box under fixed rules; None: for the model to score
+    filled: np.ndarray
+    crop: tuple[slice, slice]  # (cols, rows) of the block
+
+
+def _region(maps, mask, primary, labels, label, box, disc, rules) -> _Candidate | None:
+    """Measure one connected component as an object, if it may be one."""
     x, y, w, h = box
     pad = 4
     hh, ww = mask.shape
@@ -306,16 +320,16 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     evidence = int((comp & primary[ys, xs]).sum())
     ruled = rules.model is None  # without a model, fixed rules decide
     if evidence == 0 or ruled and evidence < rules.min_evidence * area:
-        return []  # a shadow alone is not an object
+        return None  # a shadow alone is not an object
     if evidence * rules.pixel_size_m**2 < 0.25 * rules.min_size_m**2:
-        return []
+        return None
     filled = cv2.erode(comp, disc) | pixels  # the closing of the fragments
     own = comp & primary[ys, xs]
     body = (cv2.erode(cv2.dilate(own, disc), disc) & comp) | own
     hypotheses = _boxes(body, filled, rules)
     pieces = _pieces(own, rules) if rules.model is not None else []
     if not hypotheses and not pieces:
-        return []
+        return None
     # structure: the same outline in both dates means the same object under a new light
     gb, ga = maps.before_grey[ys, xs], maps.after_grey[ys, xs]
     zone = cv2.dilate(filled, np.ones((5, 5), np.uint8)).astype(bool)
@@ -323,7 +337,7 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     gax, gay = cv2.Sobel(ga, cv2.CV_32F, 1, 0), cv2.Sobel(ga, cv2.CV_32F, 0, 1)
     rho, eb, ea = gradient_correlation((gbx, gby), (gax, gay), zone)
     if rho > rules.structure_max:
-        return []
+        return None
     # which date holds the object: more structure and more contrast to the surroundings
     inside = filled.astype(bool)
     ring = (cv2.dilate(filled, disc) & ~cv2.dilate(filled, np.ones((3, 3), np.uint8))).astype(bool)
@@ -347,37 +361,54 @@ def _region(maps, mask, primary, labels, label, box, origin, disc, rules) -> lis
     if ruled:
         strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
         score = (1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0))
-        features, scores = [None] * len(boxes), [score] * len(boxes)
-    else:
-        evidence_of = RegionEvidence(
-            before=maps.before[:, ys, xs],
-            after=maps.after[:, ys, xs],
-            grad_before=(gbx, gby),
-            grad_after=(gax, gay),
-            grey_before=gb,
-            grey_after=ga,
-            strength=maps.strength[ys, xs],
-            pixels=pixels.astype(bool),
-            body=own.astype(bool),
-            filled=inside,
-            ring=ring,
-            pixel_size_m=rules.pixel_size_m,
-            rho=float(rho),
-            balance=float(balance),
-            contrast=(cb, ca),
-            energy=(float(energy_b), float(energy_a)),
+        return _Candidate(
+            change, boxes, [None] * len(boxes), [score] * len(boxes), filled, (xs, ys)
         )
-        features = region_features(evidence_of, boxes)
-        scores = rules.model.probability(features)
-    scored = [
-        (float(np.clip(score, 0.0, 1.0)), box, feats)
-        for score, box, feats in zip(scores, boxes, features, strict=True)
-    ]
-    if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
-        scored = _best_hypotheses(scored, rules.split_score)
-    # chosen first, filtered after: a higher min_score only drops objects, never reshapes them
-    regions = [_make_region(change, *item, filled, (xs, ys), origin, rules) for item in scored]
-    return [r for r in regions if r.score >= rules.min_score]  # the score as reported
+    evidence_of = RegionEvidence(
+        before=maps.before[:, ys, xs],
+        after=maps.after[:, ys, xs],
+        grad_before=(gbx, gby),
+        grad_after=(gax, gay),
+        grey_before=gb,
+        grey_after=ga,
+        strength=maps.strength[ys, xs],
+        pixels=pixels.astype(bool),
+        body=own.astype(bool),
+        filled=inside,
+        ring=ring,
+        pixel_size_m=rules.pixel_size_m,
+        rho=float(rho),
+        balance=float(balance),
+        contrast=(cb, ca),
+        energy=(float(energy_b), float(energy_a)),
+    )
+    return _Candidate(
+        change, boxes, list(region_features(evidence_of, boxes)), None, filled, (xs, ys)
+    )
+
+
+def _choose(candidates: list[_Candidate], origin, rules: RegionRules) -> list[ChangeRegion]:
+    """Score the boxes of a block's candidates and keep each one's best (a probe: every box).
+
+    The model scores all the boxes of the block in one call (its rows are scored
+    independently).
+    """
+    waiting = [c for c in candidates if c.scores is None]
+    if waiting:
+        scores = iter(rules.model.probability(np.array([f for c in waiting for f in c.features])))
+    regions = []
+    for c in candidates:
+        of_boxes = c.scores if c.scores is not None else [next(scores) for _ in c.boxes]
+        scored = [
+            (float(np.clip(score, 0.0, 1.0)), box, feats)
+            for score, box, feats in zip(of_boxes, c.boxes, c.features, strict=True)
+        ]
+        if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
+            scored = _best_hypotheses(scored, rules.split_score)
+        # chosen first, filtered after: a higher min_score only drops objects, never reshapes
+        made = [_make_region(c.change, *item, c.filled, c.crop, origin, rules) for item in scored]
+        regions += [r for r in made if r.score >= rules.min_score]  # the score as reported
+    return regions
 
 
 def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:
