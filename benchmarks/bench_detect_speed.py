@@ -10,7 +10,10 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
   pays to decode, shown for comparison;
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
-Printed per size: megapixels, read seconds, detect seconds, their ratio, the CPU seconds of
+Each size is measured ``--repeat`` times (3 by default), the three runs interleaved, so that
+the machine's speed, which varies by tens of per cent from minute to minute here, weighs on
+read and detect alike. Printed per size, as medians: megapixels, read seconds, detect
+seconds, their ratio (and the range of the per-run ratios), the CPU seconds of
 each run (all threads: less sensitive to other jobs than wall time), detect seconds per
 megapixel (flat = linear cost), the peak resident memory of each run (VmHWM: the
 process's own high-water mark; ``ru_maxrss`` would include the parent's memory at fork) and
@@ -19,7 +22,8 @@ two-threaded detection more than the single-threaded read).
 
 Usage::
 
-    python benchmarks/bench_detect_speed.py [--sizes 2048,5000,10000,20000] [--dir CACHE]
+    python benchmarks/bench_detect_speed.py [--sizes 2048,5000,10000,20000] [--repeat 3]
+        [--dir CACHE]
 """
 
 from __future__ import annotations
@@ -172,6 +176,15 @@ def _write_mosaic(source: Path, size: int, path: Path, layout, residual: np.ndar
     tmp.replace(path)
 
 
+def _median_run(results: list[dict]) -> dict:
+    """Median seconds and CPU of repeated runs, their largest peak memory."""
+    out = dict(results[0])
+    for key in ("seconds", "cpu"):
+        out[key] = float(np.median([r[key] for r in results]))
+    out["rss_mb"] = max(r["rss_mb"] for r in results)
+    return out
+
+
 def run(code: str, before: Path, after: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", code, str(before), str(after)],
@@ -185,6 +198,11 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="2048,5000,10000,20000")
     parser.add_argument("--dir", default="/tmp/imagery_tool_bench")
     parser.add_argument(
+        "--repeat", type=int, default=3,
+        help="runs of each measure per size, interleaved; medians are printed (the machine's "
+        "speed varies by tens of per cent from minute to minute)",
+    )  # fmt: skip
+    parser.add_argument(
         "--mosaic-above", type=int, default=10000,
         help="sides above this are mosaics of copies of the generated pair of this side "
         "(rendering a 20000 px scene takes the generator tens of minutes on two cores)",
@@ -192,7 +210,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     cache = Path(args.dir)
     cache.mkdir(parents=True, exist_ok=True)
-    rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         if size > args.mosaic_above:
             base_b, base_a = make_pair_files(args.mosaic_above, cache)
@@ -203,15 +220,18 @@ def main(argv=None) -> int:
         else:
             before, after = make_pair_files(size, cache)
         load = os.getloadavg()[0]
-        read = run(_READ, before, after)
-        ours = run(_READ_OURS, before, after)
-        detect = run(_DETECT, before, after)
+        runs = [
+            (run(_READ, before, after), run(_READ_OURS, before, after), run(_DETECT, before, after))
+            for _ in range(max(1, args.repeat))
+        ]
+        read, ours, detect = (_median_run([r[k] for r in runs]) for k in range(3))
+        ratios = sorted(d["seconds"] / r["seconds"] for r, _, d in runs)
         mp = size * size / 1e6
-        rows.append((size, mp, read, detect))
         print(
             f"{size:6d} px  {mp:6.1f} MP  read {read['seconds']:7.2f} s  (ours "
             f"{ours['seconds']:5.2f} s)  detect "
-            f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f}  "
+            f"{detect['seconds']:7.2f} s  ratio {detect['seconds'] / read['seconds']:4.2f} "
+            f"(runs {ratios[0]:.2f}-{ratios[-1]:.2f})  "
             f"CPU read {read['cpu']:6.2f} s detect {detect['cpu']:6.2f} s  "
             f"{detect['seconds'] / mp * 1000:6.1f} ms/MP  peak RSS read {read['rss_mb']:6.0f} MB "
             f"detect {detect['rss_mb']:6.0f} MB  regions {detect['regions']}  load {load:.2f}",

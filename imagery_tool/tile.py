@@ -231,10 +231,52 @@ class Tile:
                     fill_value=0,
                 )
             except (RasterioError, BlockDecodeError) as exc:
-                raise TileReadError(
-                    f"{self.path}: pixel data is unreadable ({_first_line(exc)}); "
-                    "the file may be truncated or corrupt"
-                ) from exc
+                raise self._unreadable(exc) from exc
+
+    def read_rgba(
+        self, *, window: Window, dataset: rasterio.io.DatasetReader | None = None
+    ) -> np.ndarray:
+        """Read a full-resolution window of a 3-band 8-bit tile, bands interleaved.
+
+        The layout of OpenCV's fast 4-channel paths (the bilinear warp of
+        `imagery_tool.registration.warp`): for JPEG GeoTIFFs it is built straight from the
+        decoded blocks, without band planes in between.
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Whole pixels, inside the grid.
+        dataset : rasterio.io.DatasetReader, optional
+            As for `read`.
+
+        Returns
+        -------
+        (H, W, 4) uint8 ndarray
+            Bands 1, 2 and 3, then 255.
+
+        Raises
+        ------
+        ValueError
+            When the tile does not have exactly three 8-bit data bands.
+        TileReadError
+            As `read`.
+        """
+        if self.data_bands != (1, 2, 3) or self.dtype != "uint8":
+            raise ValueError(f"{self.path}: RGBA reads need three 8-bit data bands")
+        with self._dataset(dataset) as ds:
+            if self.jpeg and self.jpeg.covers(window):
+                try:
+                    return self.jpeg.read_rgba(ds, window)
+                except BlockDecodeError as exc:
+                    raise self._unreadable(exc) from exc
+            planes = self.read(window=window, dataset=ds)
+        return np.dstack([*planes, np.full(planes.shape[1:], 255, np.uint8)])
+
+    def _unreadable(self, exc: Exception) -> TileReadError:
+        return TileReadError(
+            f"{self.path}: pixel data is unreadable ({_first_line(exc)}); "
+            "the file may be truncated or corrupt"
+        )
 
     def read_valid(
         self,

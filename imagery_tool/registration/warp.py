@@ -90,9 +90,17 @@ def _warp_interleaved(
     """
     bands = array.shape[0]
     spare = [np.zeros(array.shape[1:], np.uint8)] * (4 - bands)
-    warped = cv2.warpAffine(cv2.merge([*array, *spare]), m, dsize, flags=flags, borderValue=0)
+    return _warp_rgba(cv2.merge([*array, *spare]), m, dsize, flags, bands)
+
+
+def _warp_rgba(
+    four: np.ndarray, m: np.ndarray, dsize: tuple[int, int], flags: int, bands: int
+) -> np.ndarray:
+    """Warp a (H, W, 4) uint8 image; return its first ``bands`` channels as (bands, h, w)."""
+    warped = cv2.warpAffine(four, m, dsize, flags=flags, borderValue=0)
     out = np.empty((bands, dsize[1], dsize[0]), np.uint8)
-    cv2.split(warped, [*out, *(np.empty_like(out[0]) for _ in spare)])  # into out's planes
+    spare = [np.empty_like(out[0]) for _ in range(4 - bands)]
+    cv2.split(warped, [*out, *spare])  # into out's planes
     return out
 
 
@@ -184,8 +192,14 @@ def read_resampled(
         return np.zeros((len(bands), h, w), dtype=tile.dtype), np.zeros((h, w), dtype=bool)
     read_window = Window(c0, r0, c1 - c0, r1 - r0)
     read_shape = (max(1, round((r1 - r0) / decimate)), max(1, round((c1 - c0) / decimate)))
+    # 8-bit RGB at full resolution: read and warped as one 4-channel image
+    rgba = decimate == 1.0 and tuple(bands) == tile.data_bands == (1, 2, 3)
+    rgba = rgba and tile.dtype == "uint8"
     with nullcontext(dataset) if dataset is not None else tile.open() as ds:
-        if decimate == 1.0:
+        if rgba:
+            src = tile.read_rgba(window=read_window, dataset=ds)
+            src_valid = tile.read_valid(window=read_window, dataset=ds)
+        elif decimate == 1.0:
             src, src_valid = _read_padded(tile, read_window, bands, ds)
         else:
             src = tile.read(window=read_window, bands=bands, out_shape=read_shape, dataset=ds)
@@ -202,7 +216,10 @@ def read_resampled(
     )
     if tile.is_float:
         src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
-    pixels = warp_array(src, m, (h, w))
+    if rgba:  # see `_warp_interleaved`
+        pixels = _warp_rgba(src, m, (w, h), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, 3)
+    else:
+        pixels = warp_array(src, m, (h, w))
     all_valid = bool(src_valid.all())
     if all_valid and _lands_inside(m, (h, w), src_valid.shape):
         # every pixel samples the all-valid source (the usual block): no mask to warp

@@ -73,6 +73,43 @@ def test_colour_blocks_match_gdal_within_a_grey_level_or_two(tmp_path, window):
     assert difference.mean() < 0.5
 
 
+@pytest.mark.parametrize("window", _WINDOWS)
+def test_rgba_reads_interleave_the_bands_read_as_planes(tmp_path, window):
+    tile = _jpeg_tile(tmp_path)
+    planes = tile.read(window=window)
+    rgba = tile.read_rgba(window=window)
+    assert rgba.shape == (window.height, window.width, 4) and rgba.dtype == np.uint8
+    np.testing.assert_array_equal(rgba[..., :3], planes.transpose(1, 2, 0))
+    assert (rgba[..., 3] == 255).all()
+    # files GDAL decodes give the same layout
+    gdal = dataclasses.replace(tile, jpeg=None)
+    np.testing.assert_array_equal(
+        gdal.read_rgba(window=window)[..., :3], gdal.read(window=window).transpose(1, 2, 0)
+    )
+
+
+def test_rgba_reads_are_refused_without_three_bands(tmp_path):
+    with pytest.raises(ValueError, match="three 8-bit data bands"):
+        _jpeg_tile(tmp_path, count=1).read_rgba(window=Window(0, 0, 8, 8))
+
+
+def test_a_resampled_read_warps_the_rgba_read_as_it_would_the_planes(tmp_path):
+    from imagery_tool.registration.warp import read_resampled
+
+    tile = _jpeg_tile(tmp_path)
+    # a quarter-degree turn and a sub-pixel shift, onto a 300 x 200 window
+    turn = np.radians(0.25)
+    matrix = np.array(
+        [[np.cos(turn), -np.sin(turn), 3.4], [np.sin(turn), np.cos(turn), -2.7], [0, 0, 1]]
+    )
+    window = Window(150, 120, 300, 200)
+    pixels, valid = read_resampled(tile, matrix, window)  # bands 1, 2, 3: read as RGBA
+    planes, valid_planes = read_resampled(tile, matrix, window, bands=[3, 2, 1])  # as planes
+    np.testing.assert_array_equal(pixels, planes[::-1])
+    np.testing.assert_array_equal(valid, valid_planes)
+    assert valid.all()
+
+
 def test_band_selection_and_order_are_kept(tmp_path):
     tile = _jpeg_tile(tmp_path)
     window = Window(300, 100, 64, 64)
