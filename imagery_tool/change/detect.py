@@ -30,7 +30,7 @@ from imagery_tool.change.heap import roomy_heap
 from imagery_tool.change.measure import ChangeMaps, cva_magnitude, robust_change
 from imagery_tool.change.methods import METHODS, Method
 from imagery_tool.change.model import RegionModel, default_model
-from imagery_tool.change.objects import RegionRules, extract_regions
+from imagery_tool.change.objects import Box, RegionRules, extract_regions
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.jpeg_tiles import larger_cache
@@ -339,10 +339,12 @@ def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray
 
 def _process(
     job: _Job, core: Window, edges: tuple[bool, bool, bool, bool], datasets, within=None
-) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
+) -> tuple[list[ChangeRegion], list[Box], list[Box]]:
     """Read, measure and extract the objects of one block (core plus margin).
 
-    With ``within`` (a BEFORE box), only objects that may meet it are extracted.
+    Returns the objects, the pieces of cut objects and those of them holding change other
+    than shadow (see `extract_regions`). With ``within`` (a BEFORE box), only objects that
+    may meet it are extracted.
     """
     ov = job.pair.overlap
     c0 = max(ov.col_off, core.col_off - _MARGIN)
@@ -353,7 +355,7 @@ def _process(
     b, a, valid = job.pair.read(ext, datasets=datasets)
     valid = _erode(valid, 3)
     if not valid.any():
-        return [], []
+        return [], [], []
     af = job.radiometry.apply(a, col_off=c0, row_off=r0)
     del a  # peak memory: both workers may be at their peak at once (OpenCV single-threaded)
     maps = _measure(job, b, af, valid)
@@ -435,13 +437,18 @@ class _SeamTracker:
         self.pending = {index: _extended(core, self.limits) for index, core, _ in blocks}
         self.open: list[tuple[int, int, int, int]] = []  # pieces of groups still growing
         self.found: dict[tuple[int, int, int, int], list[ChangeRegion]] = {}
+        self.evident: list[Box] = []  # pieces holding change other than shadow
         self.lock = threading.Lock()
 
-    def block_done(self, index: int, cut: list) -> list[tuple[int, int, int, int]]:
-        """Record a finished block and its cut pieces; claim the groups now complete."""
+    def block_done(self, index: int, cut: list, evident: list) -> list[Box]:
+        """Record a finished block and its cut pieces; claim the groups now complete.
+
+        ``evident`` are the pieces that hold change other than shadow.
+        """
         with self.lock:
             del self.pending[index]
             self.open.extend(tuple(int(v) for v in box) for box in cut)
+            self.evident.extend(tuple(int(v) for v in box) for box in evident)
             growing, ready = [], []
             for group in groups(self.open, _SEAM_GAP):
                 pieces = [self.open[i] for i in group]
@@ -475,9 +482,15 @@ class _SeamTracker:
 
     def measure(self, boxes: list, datasets) -> None:
         """Measure the windows of groups claimed by this worker."""
+        with self.lock:
+            evident = list(self.evident)
         for box in boxes:
+            if not any(intersects(piece, box) for piece in evident):
+                # pieces of shadow alone: a shadow is no object, however its pieces join
+                self.found[box] = []
+                continue
             # objects in the window beside the group's are not measured (nor kept)
-            found, _ = _process(self.job, *_seam_window(box, self.limits), datasets, within=box)
+            found, _, _ = _process(self.job, *_seam_window(box, self.limits), datasets, within=box)
             self.found[box] = [r for r in found if intersects(r.bbox_px, box)]
 
 
@@ -532,9 +545,9 @@ def _walk(job: _Job, queue: BlockQueue, tracker: _SeamTracker) -> list[tuple[int
     with job.pair.open() as datasets:
         while (got := queue.take(state)) is not None:
             state, (k, core, edges) = got
-            found, cut = _process(job, core, edges, datasets)
+            found, cut, evident = _process(job, core, edges, datasets)
             out.append((k, found, cut))
-            tracker.measure(tracker.block_done(k, cut), datasets)
+            tracker.measure(tracker.block_done(k, cut, evident), datasets)
     return out
 
 

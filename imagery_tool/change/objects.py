@@ -21,6 +21,8 @@ from imagery_tool.change.region import ChangeRegion
 
 __all__ = ["RegionRules", "extract_regions"]
 
+Box = tuple[int, int, int, int]  # (c0, r0, c1, r1)
+
 
 @dataclass(frozen=True)
 class RegionRules:
@@ -90,7 +92,7 @@ def extract_regions(
     origin: tuple[int, int],
     rules: RegionRules,
     within: tuple[int, int, int, int] | None = None,
-) -> tuple[list[ChangeRegion], list[tuple[int, int, int, int]]]:
+) -> tuple[list[ChangeRegion], list[Box], list[Box]]:
     """Turn one block's change mask into objects.
 
     Parameters
@@ -117,6 +119,9 @@ def extract_regions(
     seams : list of (c0, r0, c1, r1)
         BEFORE boxes of the pieces of cut objects that neither this block nor the one holding
         their centre sees whole (to be measured again whole).
+    evident : list of (c0, r0, c1, r1)
+        Those of ``seams`` that hold change other than shadow (an object made of pieces that
+        hold none is no object: a shadow alone is not one).
     """
     mask = maps.mask.view(np.uint8)
     shadow = maps.shadow.view(np.uint8) if maps.shadow is not None else None
@@ -126,7 +131,7 @@ def extract_regions(
         if shadow is not None:
             shadow = cv2.morphologyEx(shadow, cv2.MORPH_OPEN, kernel)
     if not mask.any():
-        return [], []
+        return [], [], []
     primary = mask
     if shadow is not None:
         mask = mask | shadow
@@ -140,7 +145,7 @@ def extract_regions(
     # may join it from beyond: merge radius, filter reach); otherwise it is a piece, measured
     # again whole (`imagery_tool.change.detect`)
     clear = radius + 8
-    candidates, seams = [], []
+    candidates, seams, evident = [], [], []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         if x >= c1 or y >= r1 or x + w <= c0 or y + h <= r0:
@@ -155,7 +160,11 @@ def extract_regions(
             owner = _owner((x + w / 2, y + h / 2), core, open_edges)
             box = (x, y, x + w, y + h)
             if owner is None or not _whole_in(owner, box, core, mask.shape, open_edges, clear):
-                seams.append((origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h))
+                piece = (origin[0] + x, origin[1] + y, origin[0] + x + w, origin[1] + y + h)
+                seams.append(piece)
+                crop = np.s_[y : y + h, x : x + w]
+                if ((labels[crop] == label) & primary[crop].view(bool)).any():
+                    evident.append(piece)
                 continue
             if owner != (0, 0):
                 continue  # the neighbour that holds its centre sees it whole and measures it
@@ -166,7 +175,7 @@ def extract_regions(
         candidate = _region(maps, mask, primary, labels, label, (x, y, w, h), disc, rules)
         if candidate is not None:
             candidates.append(candidate)
-    return _choose(candidates, origin, rules), seams
+    return _choose(candidates, origin, rules), seams, evident
 
 
 _OWNER_MARGIN = 4  # px: a centre this close to an open core edge belongs to no block
