@@ -27,7 +27,12 @@ from imagery_tool.change.blocks import (
     strips,
 )
 from imagery_tool.change.heap import roomy_heap
-from imagery_tool.change.measure import ChangeMaps, cva_magnitude, robust_change
+from imagery_tool.change.measure import (
+    ChangeMaps,
+    cva_magnitude,
+    robust_change,
+    smoothing_ksize,
+)
 from imagery_tool.change.methods import METHODS, Method
 from imagery_tool.change.model import RegionModel, default_model
 from imagery_tool.change.objects import Box, RegionRules, extract_regions
@@ -304,8 +309,9 @@ def _sample_window(pair, radiometry, spec, x, y, size, datasets):
     af = radiometry.apply(a, col_off=x, row_off=y)
     values = bf[:, valid].ravel()[::7]
     if spec.measure == "robust":
-        bf = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in bf])
-        af = np.stack([cv2.GaussianBlur(v, (0, 0), 1.0) for v in af])
+        k = (smoothing_ksize(1.0),) * 2  # as the measure smooths
+        bf = np.stack([cv2.GaussianBlur(v, k, 1.0) for v in bf])
+        af = np.stack([cv2.GaussianBlur(v, k, 1.0) for v in af])
     d = (af - bf)[:, valid][:, ::5]
     spread = np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1)
     return spread, cva_magnitude(bf, af)[valid][::3], values

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["ChangeMaps", "cva_magnitude", "robust_change"]
+__all__ = ["ChangeMaps", "cva_magnitude", "robust_change", "smoothing_ksize"]
 
 
 @dataclass
@@ -41,15 +41,25 @@ class ChangeMaps:
 _FILTER_DTYPES = (np.uint8, np.uint16, np.int16, np.float32)  # cv2 filters these to float32
 
 
+def smoothing_ksize(sigma: float) -> int:
+    """Side of the Gaussian kernel of the change measure: 3 sigma each side (7 for 1 px).
+
+    Pass it to ``cv2.GaussianBlur`` to smooth as the measure does (OpenCV would size a float
+    image's kernel at 4 sigma each side, 2 more taps for 0.03 % of the weight).
+    """
+    return 2 * round(3 * sigma) + 1
+
+
 def _smooth(bands: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing of each band to float32, straight from any input dtype.
 
-    The same kernel as ``cv2.GaussianBlur`` of a float image (bit-identical); from uint8 it
-    saves converting the bands first. Other dtypes are converted to float32.
+    The kernel reaches 3 sigma each side (99.7 % of the weight), as ``cv2.GaussianBlur`` sizes
+    it for 8-bit images (`smoothing_ksize`); from uint8 it saves converting the bands first.
+    Other dtypes are converted to float32.
     """
     if bands.dtype not in _FILTER_DTYPES:
         bands = bands.astype(np.float32)
-    ksize = round(sigma * 8 + 1) | 1  # OpenCV's size for float images
+    ksize = smoothing_ksize(sigma)
     kernel = cv2.getGaussianKernel(ksize, sigma, cv2.CV_32F)
     out = np.empty(bands.shape, np.float32)
     for band, dst in zip(bands, out, strict=True):
