@@ -187,15 +187,12 @@ def coregister(
         if not measure:
             return base
         # BEFORE's full-resolution windows do not depend on the first estimate: they are read
-        # while it runs
+        # on one other thread while it runs (a second would only slow it down)
         fine = _fine_windows(overlap, coarse, window_px, max_windows)
-        parts = [
-            pool.submit(_read_references, before, fine.size, fine.places[k::_WORKERS])
-            for k in range(_WORKERS if fine else 0)
-        ]
+        reading = fine and pool.submit(_read_references, before, fine.size, fine.places)
         matrix, stats = _coarse_estimate(coarse, model, max_shift_px)
         if fine:
-            references = dict(pair for part in parts for pair in part.result())
+            references = dict(reading.result())
             refined = _fine_estimate(after, mapping, fine, references, matrix, model, pool)
             matrix, stats = refined or (matrix, stats)
     used, measured, rmse = stats
