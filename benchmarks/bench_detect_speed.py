@@ -10,7 +10,7 @@ folder. Then, in fresh subprocesses so that peak memory is measured per run:
   pays to decode, shown for comparison;
 - ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
 
-Each size is measured ``--repeat`` times (3 by default), the three runs interleaved, so that
+Each size is measured ``--repeat`` times (5 by default), the runs interleaved, so that
 the machine's speed, which varies by tens of per cent from minute to minute here, weighs on
 read and detect alike. Printed per size, as medians: megapixels, read seconds, detect
 seconds, their ratio (and the range of the per-run ratios), the CPU seconds of
@@ -22,7 +22,7 @@ two-threaded detection more than the single-threaded read).
 
 Usage::
 
-    python benchmarks/bench_detect_speed.py [--sizes 2048,5000,10000,20000] [--repeat 3]
+    python benchmarks/bench_detect_speed.py [--sizes 2048,5000,10000,20000] [--repeat 5]
         [--dir CACHE]
 """
 
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="2048,5000,10000,20000")
     parser.add_argument("--dir", default="/tmp/imagery_tool_bench")
     parser.add_argument(
-        "--repeat", type=int, default=3,
+        "--repeat", type=int, default=5,
         help="runs of each measure per size, interleaved; medians are printed (the machine's "
         "speed varies by tens of per cent from minute to minute)",
     )  # fmt: skip
