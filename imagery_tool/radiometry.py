@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -11,11 +10,12 @@ import cv2
 import numpy as np
 
 from imagery_tool.registration.warp import index_matrix
+from imagery_tool.threads import DEFAULT_THREADS
 
 __all__ = ["Radiometry", "fit_radiometry"]
 
 _KNOTS = 101  # quantiles of the global tone mapping
-_WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads over the bands of a fit
+_WORKERS = DEFAULT_THREADS  # threads over the bands of a fit
 
 
 @dataclass(frozen=True)

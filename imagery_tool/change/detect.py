@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from imagery_tool.jpeg_tiles import larger_cache
 from imagery_tool.radiometry import Radiometry, fit_radiometry
 from imagery_tool.registration import AlignedPair, Registration, coregister
 from imagery_tool.registration.warp import read_resampled
+from imagery_tool.threads import DEFAULT_THREADS
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["DEFAULT_MAX_SIZE_M", "DEFAULT_MIN_SIZE_M", "DEFAULT_THRESHOLD", "detect_changes"]
@@ -144,7 +144,7 @@ def detect_changes(
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
     # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
-    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    workers = workers or DEFAULT_THREADS
     with (
         rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20),
         larger_cache(_JPEG_CACHE_EXTRA_MB * 2**20),
@@ -280,7 +280,7 @@ def _sample_levels(pair: AlignedPair, radiometry: Radiometry, spec: Method):
     xs = np.linspace(ov.col_off, ov.col_off + ov.width - size, n).round().astype(int)
     ys = np.linspace(ov.row_off, ov.row_off + ov.height - size, n).round().astype(int)
     places = [(int(x), int(y)) for y in np.unique(ys) for x in np.unique(xs)]
-    workers = max(1, min(2, os.cpu_count() or 1))
+    workers = DEFAULT_THREADS
 
     def sample(part: list[tuple[int, int]]) -> list:
         with pair.open() as datasets:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from imagery_tool.registration.phase import (
     windowed_spectrum,
 )
 from imagery_tool.registration.warp import index_matrix, read_resampled, warp_array
+from imagery_tool.threads import DEFAULT_THREADS
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["REGISTRATION_MODELS", "Registration", "coregister"]
@@ -33,7 +33,7 @@ REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 
 _COARSE_SIDE = 1024  # longer side of the reduced level used for the first estimate
 _MIN_RESPONSE = 0.02  # phase-correlation peak below this: the window is not trusted
-_WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads over the full-resolution windows
+_WORKERS = DEFAULT_THREADS  # threads over the full-resolution windows
 
 
 @dataclass(frozen=True)
