@@ -180,9 +180,10 @@ def coregister(
     ov = (int(overlap.col_off), int(overlap.row_off), int(overlap.width), int(overlap.height))
     base = Registration(resampled=not mapping.same_grid, overlap=ov)
     with ExitStack() as stack:
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
         dsb = stack.enter_context(before.open())
         dsa = stack.enter_context(after.open())
+        # entered last, left first: its threads are done before the files close
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
         coarse = _coarse_level(before, after, mapping, overlap, dsb, dsa, pool)
         if not measure:
             return base
