@@ -267,7 +267,7 @@ class Tile:
             if self.jpeg and self.jpeg.covers(window):
                 try:
                     return self.jpeg.read_rgba(ds, window)
-                except BlockDecodeError as exc:
+                except (RasterioError, BlockDecodeError) as exc:  # GDAL reads sparse blocks
                     raise self._unreadable(exc) from exc
             planes = self.read(window=window, dataset=ds)
         return np.dstack([*planes, np.full(planes.shape[1:], 255, np.uint8)])
