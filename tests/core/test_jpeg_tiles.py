@@ -199,6 +199,8 @@ def test_a_corrupt_block_fails_with_the_file_named(tmp_path):
     tile = open_tile(tile.path, check=False)
     with pytest.raises(TileReadError, match="jpeg3.tif.*truncated or corrupt"):
         tile.read(window=Window(300, 300, 10, 10))
+    with pytest.raises(TileReadError, match="jpeg3.tif.*truncated or corrupt"):
+        tile.read_rgba(window=Window(300, 300, 10, 10))
     assert tile.read(window=Window(0, 0, 10, 10)).shape == (3, 10, 10)  # other blocks still read
 
 
