@@ -4,12 +4,14 @@ rasterio's wheels bundle libjpeg 9, without SIMD, which also upsamples the chrom
 JPEG through a 16 x 16 inverse DCT: reading a 10000 px JPEG COG takes it about 1.2 s,
 against 0.5 s through OpenCV's libjpeg-turbo (``benchmarks/bench_detect_speed.py``). Its
 chroma upsampling is a triangle filter, so colour pixels differ from GDAL's by a grey level
-or two (luminance is the same inverse DCT). `Tile.read` takes this path for full-resolution
-windows of the GeoTIFFs it covers (`JpegLayout.probe`) and GDAL for everything else; set
+or two (luminance is the same inverse DCT). `Tile.read` (band planes) and `Tile.read_rgba`
+(bands interleaved, for OpenCV's 4-channel paths) take this path for full-resolution windows
+of the GeoTIFFs it covers (`JpegLayout.probe`) and GDAL for everything else; set
 ``IMAGERY_TOOL_GDAL_JPEG=1`` to always decode with GDAL.
 
-Decoded blocks are kept in one cache shared by all files and threads (`CACHE_BYTES`), as GDAL
-keeps its own, so that the windows of neighbouring blocks of a job decode each block once.
+Decoded blocks are kept as decoded in one cache shared by all files and threads
+(`CACHE_BYTES`, raised for a job by `larger_cache`), as GDAL keeps its own, so that the
+windows of neighbouring blocks of a job decode each block once.
 """
 
 from __future__ import annotations
