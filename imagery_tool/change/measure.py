@@ -169,18 +169,54 @@ def _grey(bands: np.ndarray) -> np.ndarray:
     return total
 
 
-def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, scale_tol: float):
-    """Mark candidates that keep their local structure (NCC >= ncc_max, contrast ~ light).
+_CELL = 16  # px: the structure test's filters run on the boxes of groups of such cells
 
-    The neighbourhood sums are box filters over the whole block (OpenCV, without the
-    interpreter lock: two workers run them side by side); the ratios are taken only at the
-    candidates, which are a few per cent of the pixels.
-    """
-    at = np.flatnonzero(candidate)
-    ncc, scale = _local_ncc(gb, ga, at, eps=eps)
+
+def _structure_kept(gb, ga, candidate, *, eps: float, ncc_max: float, scale_tol: float):
+    """Mark candidates that keep their local structure (NCC >= ncc_max, contrast ~ light)."""
+    at, ncc, scale = _candidate_ncc(gb, ga, candidate, eps=eps)
     kept = np.zeros_like(candidate)
     np.put(kept, at[(ncc >= ncc_max) & (np.abs(scale) < scale_tol)], True)
     return kept
+
+
+def _candidate_ncc(gb, ga, candidate, *, eps: float):
+    """`_local_ncc` at the candidates: ``(flat indexes, ncc, scale)``, box by box.
+
+    The neighbourhood sums are box filters (OpenCV, without the interpreter lock: two workers
+    run them side by side), run only on the boxes around groups of 16 px cells that hold
+    candidates, a quarter of a block, plus the filter's reach; the ratios are taken only at
+    the candidates, a few per cent of the pixels. The values are those of the whole block:
+    the filter's running sums are kept in double precision, where sums of float32 values are
+    exact whatever pixel they start from. A candidate in two boxes comes twice, alike.
+    """
+    h, w = candidate.shape
+    reach = 3  # half the 7 px neighbourhood
+    parts = [(np.zeros(0, np.intp), np.zeros(0, np.float32), np.zeros(0, np.float32))]
+    for r0, r1, c0, c1 in _candidate_boxes(candidate, _CELL):
+        a0, a1 = max(0, r0 - reach), min(h, r1 + reach)
+        b0, b1 = max(0, c0 - reach), min(w, c1 + reach)
+        # the candidates of the box itself: the reach around it holds their neighbourhoods
+        inner = np.zeros((a1 - a0, b1 - b0), bool)
+        inner[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0] = candidate[r0:r1, c0:c1]
+        local = np.flatnonzero(inner)
+        ncc, scale = _local_ncc(gb[a0:a1, b0:b1], ga[a0:a1, b0:b1], local, eps=eps)
+        rows, cols = np.divmod(local, b1 - b0)
+        parts.append(((rows + a0) * w + cols + b0, ncc, scale))
+    at, ncc, scale = (np.concatenate(values) for values in zip(*parts, strict=True))
+    return at, ncc, scale
+
+
+def _candidate_boxes(candidate: np.ndarray, cell: int):
+    """``(r0, r1, c0, c1)`` of the boxes around 8-connected groups of cells holding candidates."""
+    h, w = candidate.shape
+    gh, gw = -(-h // cell), -(-w // cell)
+    padded = np.zeros((gh * cell, gw * cell), np.uint8)
+    padded[:h, :w] = candidate
+    held = padded.reshape(gh, cell, gw * cell).max(axis=1).reshape(gh, gw, cell).max(axis=2)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(held, connectivity=8)
+    for x, y, bw, bh, _ in stats[1:count]:
+        yield y * cell, min(h, (y + bh) * cell), x * cell, min(w, (x + bw) * cell)
 
 
 def _local_ncc(

@@ -93,3 +93,24 @@ def test_percentile_is_numpys():
         for q in (0, 10, 25, 50, 75, 90, 100):
             got, expected = percentile(values, q), np.percentile(values, q)
             assert got == expected and np.asarray(got).dtype == expected.dtype, (n, q)
+
+
+def test_the_structure_test_on_candidate_boxes_equals_it_on_the_whole_block():
+    from imagery_tool.change.measure import _candidate_ncc, _local_ncc
+
+    rng = np.random.default_rng(5)
+    # smoothed greys of two dates: texture, a brightened copy and a few changed patches
+    before = cv2.GaussianBlur((rng.random((300, 420)) * 200 + 20).astype(np.float32), (7, 7), 1)
+    after = before * np.float32(1.3) + np.float32(5)
+    after[40:70, 60:100] = 30.0
+    after[200:230, 300:410] = rng.random((30, 110)).astype(np.float32) * 255
+    candidate = rng.random(before.shape) < 0.002  # scattered specks, as noise gives
+    candidate[40:70, 60:100] = candidate[200:230, 300:410] = True
+    candidate[0, :] = candidate[:, -1] = True  # on the block's edges too
+    everywhere = np.flatnonzero(candidate)
+    whole = _local_ncc(before, after, everywhere, eps=4.0)  # over the whole block
+    at, ncc, scale = _candidate_ncc(before, after, candidate, eps=4.0)
+    assert set(at.tolist()) == set(everywhere.tolist())
+    where = np.searchsorted(everywhere, at)
+    np.testing.assert_array_equal(ncc, whole[0][where])  # bit for bit
+    np.testing.assert_array_equal(scale, whole[1][where])
