@@ -252,6 +252,9 @@ def test_corner_displacement_of_shift_rotation_and_identity():
     assert erp.corner_displacement_px(matrix, overlap) == pytest.approx(expected)
     # the shift at the centre is 0 there, the corners move by about 0.98 px
     assert expected == pytest.approx(0.976, abs=1e-3)
+    record = erp.registration_record({"model": "similarity", "matrix": matrix, "overlap": overlap})
+    assert record["centre_shift_px"] == pytest.approx(0, abs=1e-4)
+    assert record["max_shift_px"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_registration_status_reported_or_derived():
@@ -260,6 +263,7 @@ def test_registration_status_reported_or_derived():
     )
     assert applied["status"] == "applied" and applied["status_source"] == "derived"
     assert applied["max_shift_px"] == pytest.approx(0.5)
+    assert applied["centre_shift_px"] == pytest.approx(0.5)
     none = erp.registration_record({"model": "none"})
     assert none["status"] == "not_measured"
     fallback = erp.registration_record(
@@ -272,6 +276,7 @@ def test_registration_status_reported_or_derived():
     summary = erp.summarise_registration([applied, none, fallback, off])
     assert (summary["applied"], summary["fallback"], summary["not_measured"]) == (2, 1, 1)
     assert summary["max_shift_px_applied"] == pytest.approx(1.5)
+    assert summary["max_centre_shift_px_applied"] == pytest.approx(1.5)
     assert summary["target_met"] is False
     assert erp.summarise_registration([applied, fallback])["target_met"] is True
     assert erp.summarise_registration([none])["target_met"] is None
