@@ -1205,10 +1205,11 @@ def target_lines(
             )
             if m in reg_methods:
                 reg = s["registration"]
+                worst = reg["max_shift_px_applied"]
+                shift = "none applied" if worst is None else f"max {_f(worst)} px"
                 parts.append(
                     f"registration {reg['applied']} applied, {reg['fallback']} fell back, "
-                    f"max {_f(reg['max_shift_px_applied'])} px <= {TARGET_MAX_SHIFT_PX:g}: "
-                    f"{_yes(t['registration_met'])}"
+                    f"{shift} <= {TARGET_MAX_SHIFT_PX:g} px: {_yes(t['registration_met'])}"
                 )
             lines.append(f"{row['group']} [{m}]: " + "; ".join(parts))
     return lines
