@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
-from rasterio.windows import Window
 
-from imagery_tool.errors import IncompatibleTilesError
-from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
-from imagery_tool.registration.phase import (
-    bounded_phase_shift,
-    fit_model,
-    gradient_magnitude,
-    grey,
-    phase_shift,
-    windowed_spectrum,
+from imagery_tool.registration.coarse import coarse_estimate, read_coarse
+from imagery_tool.registration.fine import (
+    MIN_SIDE,
+    fine_estimate,
+    fine_windows,
+    read_references,
 )
-from imagery_tool.registration.warp import index_matrix, read_resampled, warp_array
+from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
+from imagery_tool.registration.trust import Evidence, corner_gap, describe, judge, largest_gap
 from imagery_tool.threads import DEFAULT_THREADS
 from imagery_tool.tile import Tile, open_tile
 
@@ -31,9 +28,8 @@ __all__ = ["REGISTRATION_MODELS", "Registration", "coregister"]
 # Model fitted to the window shifts -> number of free parameters.
 REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 
-_COARSE_SIDE = 1024  # longer side of the reduced level used for the first estimate
-_MIN_RESPONSE = 0.02  # phase-correlation peak below this: the window is not trusted
 _WORKERS = DEFAULT_THREADS  # threads over the full-resolution windows
+STATUSES = ("applied", "fallback", "not_measured")
 
 
 @dataclass(frozen=True)
@@ -43,20 +39,33 @@ class Registration:
     Attributes
     ----------
     matrix : tuple of 6 float
-        The residual affine ``(a, b, c, d, e, f)`` measured from content: BEFORE pixel
-        ``(col, row)`` shows the same ground as pixel ``(a*col + b*row + c, d*col + e*row + f)``
-        of AFTER resampled onto BEFORE's grid by georeference. Identity when nothing was measured.
+        The residual affine ``(a, b, c, d, e, f)`` used: BEFORE pixel ``(col, row)`` shows the
+        same ground as pixel ``(a*col + b*row + c, d*col + e*row + f)`` of AFTER resampled onto
+        BEFORE's grid by georeference. Identity unless ``status`` is ``"applied"``.
     model : {"shift", "similarity", "affine", "none"}
-        What was fitted (``"none"``: georeference only).
+        What ``matrix`` is (``"none"``: georeference only).
     windows_used, windows_measured : int
-        Windows agreeing with the fit (inliers) and windows that gave a reliable peak.
+        Windows agreeing with the measured fit within 1 px, and windows that gave a reliable
+        peak (also when the fit was refused: what was measured).
     rmse_px : float or None
-        Root-mean-square distance in pixels between the window shifts and the fitted model
-        (the quality figure; ``None`` when nothing was measured).
+        Root-mean-square distance in pixels between the agreeing windows' shifts and the
+        measured fit (``None`` when nothing was measured).
     resampled : bool
         Whether AFTER's grid differed (CRS, resolution, origin or extent) and was resampled.
     overlap : tuple of 4 int
         ``(col_off, row_off, width, height)`` of the compared part of BEFORE's grid.
+    status : {"applied", "fallback", "not_measured"}
+        ``"applied"``: the content estimate passed the trust gate and is ``matrix``;
+        ``"fallback"``: it was refused (or could not be made) and AFTER is placed by
+        georeference alone; ``"not_measured"``: no measurement was asked for.
+    reason : str or None
+        One line saying why the estimate was refused or not measured; None when applied.
+    confidence : float or None
+        0..1, at least 0.5 exactly when every criterion of the gate is met
+        (`imagery_tool.registration.trust.judge`); None when nothing was measured.
+    measured_matrix : tuple of 6 float or None
+        The refused estimate, kept for the record (None unless ``status`` is ``"fallback"``
+        after a fit).
     """
 
     matrix: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -66,6 +75,15 @@ class Registration:
     rmse_px: float | None = None
     resampled: bool = False
     overlap: tuple[int, int, int, int] = (0, 0, 0, 0)
+    status: str = "not_measured"
+    reason: str | None = None
+    confidence: float | None = None
+    measured_matrix: tuple[float, ...] | None = None
+
+    @property
+    def applied(self) -> bool:
+        """Whether a content estimate is used (``status == "applied"``)."""
+        return self.status == "applied"
 
     @property
     def matrix3(self) -> np.ndarray:
@@ -78,17 +96,27 @@ class Registration:
         c0, r0, w, h = self.overlap
         return (c0 + w / 2, r0 + h / 2)
 
+    def _shift(self, terms) -> tuple[float, float]:
+        m, (cx, cy) = affine_to_matrix(terms), self.centre
+        return (
+            float(m[0, 0] * cx + m[0, 1] * cy + m[0, 2] - cx),
+            float(m[1, 0] * cx + m[1, 1] * cy + m[1, 2] - cy),
+        )
+
     @property
     def dx(self) -> float:
         """Shift along columns at the overlap's centre, in BEFORE pixels (AFTER minus BEFORE)."""
-        m, (cx, cy) = self.matrix3, self.centre
-        return float(m[0, 0] * cx + m[0, 1] * cy + m[0, 2] - cx)
+        return self._shift(self.matrix)[0]
 
     @property
     def dy(self) -> float:
         """Shift along rows at the overlap's centre, in BEFORE pixels (AFTER minus BEFORE)."""
-        m, (cx, cy) = self.matrix3, self.centre
-        return float(m[1, 0] * cx + m[1, 1] * cy + m[1, 2] - cy)
+        return self._shift(self.matrix)[1]
+
+    @property
+    def measured_shift(self) -> tuple[float, float] | None:
+        """``(dx, dy)`` of the refused estimate at the overlap's centre (None if none)."""
+        return None if self.measured_matrix is None else self._shift(self.measured_matrix)
 
     @property
     def rotation_deg(self) -> float:
@@ -107,6 +135,8 @@ class Registration:
         record = asdict(self)
         record["matrix"] = [round(v, 9) for v in self.matrix]
         record["overlap"] = list(self.overlap)
+        if self.measured_matrix is not None:
+            record["measured_matrix"] = [round(v, 9) for v in self.measured_matrix]
         record.update(
             dx=round(self.dx, 4),
             dy=round(self.dy, 4),
@@ -128,14 +158,20 @@ def coregister(
     max_windows: int = 49,
     max_shift_px: float = 40.0,
 ) -> Registration:
-    """Measure how AFTER is misregistered on BEFORE's grid, after resampling by georeference.
+    """Measure how AFTER is misregistered on BEFORE's grid, and use it only when it is trusted.
 
-    A reduced level of both tiles (longer side 1024 px) gives a first estimate (a whole-image
-    phase correlation, then a grid of windows); a grid of full-resolution windows then refines it
-    to sub-pixel accuracy. Each window is a phase correlation of gradient magnitudes (robust to
-    gain, gamma and haze); windows with a weak peak are dropped and RANSAC rejects the ones
-    that disagree (changed objects), before a least-squares fit of ``model``. Only windows are
-    read, never the whole raster.
+    A reduced level of both tiles (longer side 1024 px) gives a first estimate (from the
+    georeference and from a whole-image phase correlation, each refined by a grid of windows);
+    a grid of full-resolution windows then refines it to sub-pixel accuracy. Each window is a
+    phase correlation of gradient magnitudes (robust to gain, gamma and haze); windows with a
+    weak peak are dropped and RANSAC rejects the ones that disagree (changed objects), before a
+    least-squares fit of ``model``. Only windows are read, never the whole raster.
+
+    The estimate then goes through a trust gate (`imagery_tool.registration.trust.judge`):
+    enough windows, spread over the overlap, must agree with it closely, and the first and
+    refined estimates must match. Otherwise the result falls back to the georeference alone
+    (``status="fallback"``, identity ``matrix``) with the reason and the refused estimate; an
+    overlap too small for a window or without texture falls back the same way.
 
     Parameters
     ----------
@@ -144,7 +180,7 @@ def coregister(
     model : {"shift", "similarity", "affine"}
         The residual model fitted to the window shifts.
     measure : bool
-        False: georeference only (identity residual).
+        False: georeference only (identity residual, ``status="not_measured"``).
     window_px : int
         Side of the full-resolution windows.
     max_windows : int
@@ -168,8 +204,8 @@ def coregister(
     Examples
     --------
     >>> reg = coregister("before.tif", "after.tif")  # doctest: +SKIP
-    >>> round(reg.dx, 2), round(reg.dy, 2), reg.windows_used  # doctest: +SKIP
-    (3.41, -2.07, 36)
+    >>> reg.status, round(reg.dx, 2), round(reg.dy, 2), reg.windows_used  # doctest: +SKIP
+    ('applied', 3.41, -2.07, 36)
     """
     if model not in REGISTRATION_MODELS:
         raise ValueError(f"model must be one of {sorted(REGISTRATION_MODELS)}, got {model!r}")
@@ -184,287 +220,61 @@ def coregister(
         dsa = stack.enter_context(after.open())
         # entered last, left first: its threads are done before the files close
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
-        coarse = _coarse_level(before, after, mapping, overlap, dsb, dsa, pool)
+        coarse = read_coarse(before, after, mapping, overlap, dsb, dsa, pool)
         if not measure:
-            return base
+            return dataclasses.replace(base, reason="georeference only: not measured, as asked")
+        if coarse.featureless:
+            return _fallback(base, f"{coarse.featureless}: nothing to measure")
         # BEFORE's full-resolution windows do not depend on the first estimate: they are read
         # on one other thread while it runs (a second would only slow it down)
-        fine = _fine_windows(overlap, coarse, window_px, max_windows)
-        reading = fine and pool.submit(_read_references, before, fine.size, fine.places)
-        matrix, stats = _coarse_estimate(coarse, model, max_shift_px)
-        if fine:
-            references = dict(reading.result())
-            refined = _fine_estimate(after, mapping, fine, references, matrix, model, pool)
-            matrix, stats = refined or (matrix, stats)
-    used, measured, rmse = stats
-    return Registration(
-        # rounded: the last bits of OpenCV's transforms vary between a process's first and later
-        # calls; 1e-9 keeps every date's result identical across processes and machines
-        matrix=tuple(round(v, 9) for v in matrix_to_affine(matrix)),
-        model=model if measured else "none",
-        windows_used=used,
-        windows_measured=measured,
-        rmse_px=rmse if measured else None,
-        resampled=base.resampled,
-        overlap=ov,
+        fine = fine_windows(overlap, coarse.texture, window_px, max_windows)
+        if fine is None:
+            return _fallback(
+                base, f"the overlap ({ov[2]} x {ov[3]} px) is too small for a measuring window "
+                f"({MIN_SIDE} px a side)"
+            )  # fmt: skip
+        reading = pool.submit(read_references, before, fine.size, fine.places)
+        first = coarse_estimate(coarse, model, max_shift_px)
+        fit = fine_estimate(after, mapping, fine, dict(reading.result()), first.matrix, model, pool)
+    if fit is None:
+        return _fallback(base, "no measuring window is valid (not nodata) in both dates")
+    return _decide(base, model, fine, first, fit)
+
+
+def _fallback(base: Registration, reason: str) -> Registration:
+    """Georeference only, with nothing measured."""
+    return dataclasses.replace(base, status="fallback", reason=reason, confidence=0.0)
+
+
+def _decide(base: Registration, model: str, fine, first, fit) -> Registration:
+    """Put the refined estimate through the trust gate."""
+    identity = np.eye(3)
+    evidence = Evidence(
+        placed=fine.centres,
+        points=fit.points,
+        residuals=fit.residuals,
+        shift_px=corner_gap(fit.matrix, identity, base.overlap),
+        coarse_gap_px=largest_gap(fit.matrix, first.matrix, fine.centres),
+        coarse_step=first.step,
     )
-
-
-@dataclass
-class _Coarse:
-    """The reduced level: both greys on BEFORE's reduced grid and its scale."""
-
-    ref: np.ndarray
-    mov: np.ndarray
-    valid: np.ndarray
-    factor: tuple[float, float]
-    origin: tuple[float, float]
-
-
-def _coarse_level(before, after, mapping, overlap, dsb, dsa, pool) -> _Coarse:
-    side = max(overlap.width, overlap.height)
-    factor = max(1.0, side / _COARSE_SIDE)
-    shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
-
-    def read_before():
-        pixels = before.read(window=overlap, out_shape=shape, dataset=dsb)
-        return pixels, before.read_valid(
-            window=overlap, out_shape=shape, pixels=pixels, dataset=dsb
-        )
-
-    reading = pool.submit(read_before)  # both dates at once, each with its own file
-    g = mapping.local_matrix(overlap.col_off, overlap.row_off, overlap.width, overlap.height)
-    pixels_a, valid_a = read_resampled(after, g, overlap, shape, dataset=dsa)
-    pixels_b, valid_b = reading.result()
-    _check_content(before, pixels_b, valid_b)
-    _check_content(after, pixels_a, valid_a)
-    valid = valid_b & valid_a
-    if valid.mean() < 0.001:
-        raise IncompatibleTilesError(
-            f"{before.path} and {after.path} have no valid pixels in common (nodata where they "
-            "overlap); check the nodata value and that both tiles cover the same ground"
-        )
-    return _Coarse(
-        ref=grey(pixels_b, valid_b),
-        mov=grey(pixels_a, valid_a),
-        valid=valid,
-        factor=(overlap.width / shape[1], overlap.height / shape[0]),
-        origin=(float(overlap.col_off), float(overlap.row_off)),
+    verdict = judge(evidence)
+    # rounded: the last bits of OpenCV's transforms vary between a process's first and later
+    # calls; 1e-9 keeps every date's result identical across processes and machines
+    terms = tuple(round(v, 9) for v in matrix_to_affine(fit.matrix))
+    measured = dataclasses.replace(
+        base,
+        windows_used=int(evidence.support.sum()),
+        windows_measured=len(fit.points),
+        rmse_px=evidence.rmse_px,
+        confidence=verdict.confidence,
     )
-
-
-def _check_content(tile: Tile, pixels: np.ndarray, valid: np.ndarray) -> None:
-    if not valid.any():
-        raise IncompatibleTilesError(
-            f"{tile.path}: no valid pixels where the tiles overlap (all nodata); "
-            "check its nodata value or pick a tile with data there"
-        )
-    values = pixels[:, valid][:, :: max(1, int(valid.sum()) // 100_000)].astype(np.float64)
-    if float(values.std(axis=1).max()) < 1e-6:
-        raise IncompatibleTilesError(
-            f"{tile.path}: the image is constant (value {values[:, 0].tolist()}), "
-            "nothing to compare; check the file holds imagery"
-        )
-
-
-def _to_full(matrix: np.ndarray, coarse: _Coarse) -> np.ndarray:
-    s = np.array(
-        [
-            [coarse.factor[0], 0, coarse.origin[0]],
-            [0, coarse.factor[1], coarse.origin[1]],
-            [0, 0, 1],
-        ]
+    if verdict.status == "applied":
+        return dataclasses.replace(measured, matrix=terms, model=model, status="applied")
+    refused = dataclasses.replace(measured, measured_matrix=terms)
+    dx, dy = refused.measured_shift
+    what = describe(measured.windows_used, measured.windows_measured, dx, dy)
+    return dataclasses.replace(
+        refused,
+        status="fallback",
+        reason=f"content estimate refused ({what}): {verdict.reason}",
     )
-    return s @ matrix @ np.linalg.inv(s)
-
-
-def _coarse_estimate(coarse: _Coarse, model: str, max_shift_px: float):
-    """Estimate on the reduced level; return a full-resolution matrix and window stats."""
-    ref_g = gradient_magnitude(coarse.ref)
-    mov_g_raw = gradient_magnitude(coarse.mov)
-    h, w = ref_g.shape
-    # whole-image translation first: catches shifts too large for the windows
-    dx, dy, _ = bounded_phase_shift(
-        ref_g, mov_g_raw, max_shift=max_shift_px / min(coarse.factor) + 1
-    )
-    matrix = np.array([[1.0, 0, dx], [0, 1.0, dy], [0, 0, 1.0]])
-    size = min(256, 2 ** int(math.log2(max(16, min(h, w) // 2))))
-    if min(h, w) < 2 * 32:
-        return _to_full(matrix, coarse), (0, 0, None)
-    centres = _grid_centres(w, h, size, 5)
-    spectra: dict[tuple[int, int], np.ndarray] = {}  # of the reference windows, per centre
-    stats = (0, 0, None)
-    for iteration, threshold in enumerate((2.0, 1.0, 0.5)):
-        m_idx = index_matrix(matrix)
-        mov = warp_array(coarse.mov, m_idx, (h, w))
-        mov_valid = warp_array(coarse.valid.view(np.uint8), m_idx, (h, w), nearest=True)
-        mov_g = gradient_magnitude(mov)
-        pts, shifts = [], []
-        for cx, cy in centres:
-            sl = (slice(cy - size // 2, cy + size // 2), slice(cx - size // 2, cx + size // 2))
-            if coarse.valid[sl].mean() < 0.9 or mov_valid[sl].mean() < 0.9:
-                continue
-            if (cx, cy) not in spectra:
-                spectra[cx, cy] = windowed_spectrum(ref_g[sl])
-            sx, sy, response = phase_shift(ref_g[sl], mov_g[sl], reference_spectrum=spectra[cx, cy])
-            if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > size / 4:
-                continue
-            pts.append((cx, cy))
-            shifts.append((sx, sy))
-        if not pts:
-            break
-        fit_as = model if iteration else "shift" if len(pts) < 4 else model
-        update, inliers = fit_model(
-            np.array(pts), np.array(shifts), model=fit_as, threshold=threshold
-        )
-        matrix = matrix @ update
-        stats = (int(inliers.sum()), len(pts), None)
-    return _to_full(matrix, coarse), stats
-
-
-def _grid_centres(width: int, height: int, size: int, n: int) -> list[tuple[int, int]]:
-    """Up to ``n`` x ``n`` window centres (integers) keeping whole windows inside the image."""
-    half = size // 2
-    xs = np.unique(np.linspace(half, width - half, n).round().astype(int))
-    ys = np.unique(np.linspace(half, height - half, n).round().astype(int))
-    return [(int(x), int(y)) for y in ys for x in xs]
-
-
-@dataclass(frozen=True)
-class _FineWindows:
-    """Where the full-resolution windows lie: top-left ``(col, row)`` of each, side, margin."""
-
-    places: list[tuple[int, int]]
-    size: int
-    margin: int
-
-
-def _fine_windows(overlap, coarse, window_px, max_windows) -> _FineWindows | None:
-    """Place the full-resolution windows on a grid; None when no window fits."""
-    margin = 24
-    size = window_px
-    while size > 32 and (
-        overlap.width < 2 * size + 4 * margin or overlap.height < 2 * size + 4 * margin
-    ):
-        size //= 2
-    if overlap.width < size + 2 * margin or overlap.height < size + 2 * margin:
-        return None
-    n = max(2, int(math.sqrt(max_windows)))
-    inner_w = overlap.width - 2 * margin
-    inner_h = overlap.height - 2 * margin
-    centres = _grid_centres(inner_w, inner_h, size, n)
-    # rank candidate windows by texture on the reduced level; drop the flattest ones
-    ref_g = gradient_magnitude(coarse.ref)
-    textures = []
-    for cx, cy in centres:
-        c = (cx + margin) / coarse.factor[0]
-        r = (cy + margin) / coarse.factor[1]
-        half = max(1, int(size / 2 / coarse.factor[0]))
-        patch = ref_g[max(0, int(r) - half) : int(r) + half, max(0, int(c) - half) : int(c) + half]
-        ok = coarse.valid[
-            max(0, int(r) - half) : int(r) + half, max(0, int(c) - half) : int(c) + half
-        ]
-        textures.append(float(patch.mean()) if ok.size and ok.mean() > 0.95 else 0.0)
-    textures = np.array(textures)
-    keep = textures > 0.25 * np.median(textures[textures > 0]) if (textures > 0).any() else []
-    places = [
-        (
-            int(overlap.col_off) + margin + cx - size // 2,
-            int(overlap.row_off) + margin + cy - size // 2,
-        )
-        for (cx, cy), k in zip(centres, keep, strict=False)
-        if k
-    ]
-    return _FineWindows(places, size, margin) if places else None
-
-
-def _fine_estimate(after, mapping, fine, references, matrix, model, pool):
-    """Refine at full resolution on the windows; None when no window can be measured.
-
-    ``references`` holds BEFORE's side of each window by place (`_read_references`).
-    """
-    size, margin = fine.size, fine.margin
-    measured = [(place, references[place]) for place in fine.places if references[place]]
-    if not measured:
-        return None
-    places = [place for place, _ in measured]
-    workers = max(1, min(_WORKERS, len(places)))
-    # every other window per thread, each thread with its own open file
-    read = partial(_read_moving, after, mapping, matrix, size, margin)
-    moving = dict(
-        pair
-        for part in pool.map(read, [places[k::workers] for k in range(workers)])
-        for pair in part
-    )
-    windows = [(*place, *ref, *moving[place]) for place, ref in measured]
-    residual = np.eye(3)
-    stats = (0, 0, None)
-    for iteration, threshold in enumerate((1.0, 0.5, 0.3, 0.3)):
-        measure = partial(_window_shift, residual, size, margin)
-        pts, shifts = [], []
-        for (c0, r0, *_), shift in zip(windows, pool.map(measure, windows), strict=True):
-            if shift is not None:
-                pts.append((c0 + size / 2, r0 + size / 2))
-                shifts.append(shift)
-        if not pts:
-            break
-        pts_a, shifts_a = np.array(pts), np.array(shifts)
-        update, inliers = fit_model(pts_a, shifts_a, model=model, threshold=threshold)
-        predicted = (pts_a @ update[:2, :2].T + update[:2, 2]) - pts_a
-        misfit = np.hypot(*(shifts_a - predicted)[inliers].T)
-        rmse = float(np.sqrt(np.mean(misfit**2))) if misfit.size else None
-        residual = residual @ update
-        stats = (int(inliers.sum()), len(pts), rmse)
-        if iteration >= 2 and np.abs(shifts_a[inliers]).max() < 0.02:
-            break
-    return matrix @ residual, stats
-
-
-def _read_references(before, size: int, places: list) -> list:
-    """BEFORE's side of windows at ``places``, with its own open file.
-
-    Returns ``(place, (gradient magnitude, its windowed spectrum))`` pairs; None instead of
-    the pair of arrays where BEFORE is not valid enough.
-    """
-    out = []
-    with before.open() as dsb:
-        for c0, r0 in places:
-            win = Window(c0, r0, size, size)
-            pixels_b = before.read(window=win, dataset=dsb)
-            valid_b = before.read_valid(window=win, pixels=pixels_b, dataset=dsb)
-            if valid_b.mean() < 0.98:
-                out.append(((c0, r0), None))
-                continue
-            ref_g = gradient_magnitude(grey(pixels_b, valid_b))
-            # the spectrum once, for every iteration of the fit
-            out.append(((c0, r0), (ref_g, windowed_spectrum(ref_g))))
-    return out
-
-
-def _read_moving(after, mapping, matrix, size, margin, places) -> list:
-    """AFTER's side of windows at ``places``, with its own open file.
-
-    Returns ``(place, (AFTER grey with a margin, AFTER valid))`` pairs, resampled by
-    ``matrix``.
-    """
-    out = []
-    with after.open() as dsa:
-        for c0, r0 in places:
-            big = Window(c0 - margin, r0 - margin, size + 2 * margin, size + 2 * margin)
-            g = mapping.local_matrix(big.col_off, big.row_off, big.width, big.height)
-            pixels_a, valid_a = read_resampled(after, g @ matrix, big, dataset=dsa)
-            out.append(((c0, r0), (grey(pixels_a, valid_a), valid_a)))
-    return out
-
-
-def _window_shift(residual, size, margin, window) -> tuple[float, float] | None:
-    """Shift of one window after ``residual``; None when it is not trusted."""
-    c0, r0, ref_g_w, spectrum, mov_a, valid_a = window
-    m_idx = index_matrix(residual, dst_origin=(c0, r0), src_origin=(c0 - margin, r0 - margin))
-    mov = warp_array(mov_a, m_idx, (size, size))
-    if warp_array(valid_a.view(np.uint8), m_idx, (size, size), nearest=True).mean() < 0.98:
-        return None
-    sx, sy, response = phase_shift(ref_g_w, gradient_magnitude(mov), reference_spectrum=spectrum)
-    if response < _MIN_RESPONSE or max(abs(sx), abs(sy)) > margin:
-        return None
-    return sx, sy

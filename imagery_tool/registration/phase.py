@@ -8,13 +8,24 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "MIN_RESPONSE",
     "bounded_phase_shift",
-    "fit_model",
     "gradient_magnitude",
     "grey",
+    "grid_centres",
     "phase_shift",
     "windowed_spectrum",
 ]
+
+MIN_RESPONSE = 0.02  # phase-correlation peak below this: the window is not trusted
+
+
+def grid_centres(width: int, height: int, size: int, n: int) -> list[tuple[int, int]]:
+    """Up to ``n`` x ``n`` window centres (integers) keeping whole windows inside the image."""
+    half = size // 2
+    xs = np.unique(np.linspace(half, width - half, n).round().astype(int))
+    ys = np.unique(np.linspace(half, height - half, n).round().astype(int))
+    return [(int(x), int(y)) for y in ys for x in xs]
 
 
 def grey(pixels: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -141,77 +152,3 @@ def _parabola(left: float, centre: float, right: float) -> float:
     if denom >= 0:
         return 0.0
     return float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
-
-
-def fit_model(
-    points: np.ndarray, shifts: np.ndarray, *, model: str, threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a robust mapping ``p -> p + shift`` to window centres and their measured shifts.
-
-    Parameters
-    ----------
-    points : (N, 2) float ndarray
-        Window centres ``(col, row)``.
-    shifts : (N, 2) float ndarray
-        Measured ``(dx, dy)`` per window.
-    model : {"shift", "similarity", "affine"}
-        Similarity is shift + rotation + uniform scale.
-    threshold : float
-        RANSAC inlier distance in pixels.
-
-    Returns
-    -------
-    matrix : (3, 3) float64 ndarray
-        The fitted mapping in the points' coordinates.
-    inliers : (N,) bool ndarray
-    """
-    points = np.asarray(points, dtype=np.float64)
-    shifts = np.asarray(shifts, dtype=np.float64)
-    n = len(points)
-    minimum = {"shift": 1, "similarity": 4, "affine": 6}[model]
-    if n >= minimum and model != "shift":
-        centre = points.mean(axis=0)
-        src = points - centre
-        dst = src + shifts
-        cv2.setRNGSeed(12345)
-        estimate = cv2.estimateAffinePartial2D if model == "similarity" else cv2.estimateAffine2D
-        m, inl = estimate(
-            src.reshape(-1, 1, 2),
-            dst.reshape(-1, 1, 2),
-            method=cv2.RANSAC,
-            ransacReprojThreshold=threshold,
-            maxIters=2000,
-            confidence=0.999,
-            refineIters=20,
-        )
-        if m is not None and inl is not None and int(inl.sum()) >= minimum:
-            inliers = inl.ravel().astype(bool)
-            m = _refit(src[inliers], dst[inliers], model, fallback=m)
-            to_c = np.array([[1.0, 0, -centre[0]], [0, 1.0, -centre[1]], [0, 0, 1.0]])
-            full = np.vstack([m, [0.0, 0.0, 1.0]])
-            return np.linalg.inv(to_c) @ full @ to_c, inliers
-    if n == 0:
-        return np.eye(3), np.zeros(0, dtype=bool)
-    median = np.median(shifts, axis=0)
-    inliers = np.hypot(*(shifts - median).T) <= threshold
-    if not inliers.any():
-        inliers = np.hypot(*(shifts - median).T) <= np.hypot(*(shifts - median).T).min()
-    t = shifts[inliers].mean(axis=0)
-    return np.array([[1.0, 0, t[0]], [0, 1.0, t[1]], [0, 0, 1.0]]), inliers
-
-
-def _refit(src: np.ndarray, dst: np.ndarray, model: str, *, fallback: np.ndarray) -> np.ndarray:
-    """Least-squares refit on the inliers, in float64 (OpenCV's refinement works in float32)."""
-    n = len(src)
-    if model == "affine":
-        design = np.column_stack([src, np.ones(n)])
-        coef, *_ = np.linalg.lstsq(design, dst, rcond=None)
-        return coef.T
-    # similarity: x' = a x - b y + tx, y' = b x + a y + ty
-    design = np.zeros((2 * n, 4))
-    design[0::2] = np.column_stack([src[:, 0], -src[:, 1], np.ones(n), np.zeros(n)])
-    design[1::2] = np.column_stack([src[:, 1], src[:, 0], np.zeros(n), np.ones(n)])
-    (a, b, tx, ty), *_ = np.linalg.lstsq(design, dst.ravel(), rcond=None)
-    if not np.isfinite([a, b, tx, ty]).all():
-        return fallback
-    return np.array([[a, -b, tx], [b, a, ty]])

@@ -1,4 +1,4 @@
-"""Co-registration: known shifts and rotations come back; bad pairs fail with clear reasons."""
+"""Co-registration: known shifts and rotations return; bad pairs fail or fall back with a reason."""
 
 from __future__ import annotations
 
@@ -162,3 +162,14 @@ def test_constant_image_is_refused(tmp_path):
     a = _write(tmp_path / "a.tif", np.full((64, 64), 7.0), noise=0)
     with pytest.raises(IncompatibleTilesError, match=r"a\.tif: the image is constant"):
         coregister(b, a)
+
+
+def test_all_nodata_is_refused(tmp_path):
+    b = _write(tmp_path / "b.tif", np.tile(np.arange(64.0), (64, 1)))
+    with rasterio.open(b) as ds:
+        profile, pixels = ds.profile, ds.read()
+    profile["nodata"] = 0
+    with rasterio.open(tmp_path / "empty.tif", "w", **profile) as ds:
+        ds.write(np.zeros_like(pixels))
+    with pytest.raises(IncompatibleTilesError, match=r"empty\.tif: no valid pixels"):
+        coregister(b, tmp_path / "empty.tif")
