@@ -142,10 +142,19 @@ def detect(
         f"{len(result.regions)} change(s): {counts['appeared']} appeared, "
         f"{counts['disappeared']} disappeared, {counts['changed']} changed"
     )
-    click.echo(
-        f"registration: dx {reg.dx:+.2f} px, dy {reg.dy:+.2f} px, rotation "
-        f"{reg.rotation_deg:+.3f} deg, {reg.windows_used}/{reg.windows_measured} windows, "
-        f"RMSE {rmse}{', resampled by georeference' if reg.resampled else ''}"
-    )
+    resampled = ", resampled by georeference" if reg.resampled else ""
+    if reg.status == "applied":
+        click.echo(
+            f"registration: dx {reg.dx:+.2f} px, dy {reg.dy:+.2f} px, rotation "
+            f"{reg.rotation_deg:+.3f} deg, {reg.windows_used}/{reg.windows_measured} windows, "
+            f"RMSE {rmse}, confidence {reg.confidence:.2f}{resampled}"
+        )
+    elif reg.status == "fallback":
+        click.echo(
+            f"registration: georeference only — {reg.reason}; confidence "
+            f"{reg.confidence:.2f}{resampled}"
+        )
+    else:
+        click.echo(f"registration: georeference only (not measured by --method {method})")
     for path in written:
         click.echo(f"wrote {path}")

@@ -167,6 +167,9 @@ def format_report(record: dict[str, Any]) -> str:
             f"{len(site['pairs'])} pairs ({len(site['computed'])} computed, "
             f"{len(site['reused'])} reused), {site['objects']} objects tracked"
         )
+        for stem, placed in site.get("registrations", {}).items():
+            if placed["status"] == "fallback":  # reported, not a failure
+                lines.append(f"  {stem}: placed by georeference only — {placed['reason']}")
         timeline = site["timeline"].get("json")
         if timeline:
             with open(timeline, encoding="utf-8") as f:

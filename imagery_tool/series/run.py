@@ -64,6 +64,10 @@ class SiteReport:
         Pairs whose file existed but was recomputed, and why.
     failures : list of str
         One line per pair or date that failed.
+    registrations : dict of str to dict
+        How each later date was placed on the first, by tile stem: ``status`` (``"applied"``,
+        or ``"fallback"`` to the georeference alone: reported, not a failure), ``reason``,
+        ``confidence``, ``dx`` and ``dy`` (px).
     objects : int
         Tracks in the timeline.
     timeline : dict of str to Path
@@ -82,6 +86,7 @@ class SiteReport:
     reused: list[str] = field(default_factory=list)
     recomputed: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    registrations: dict[str, dict] = field(default_factory=dict)
     objects: int = 0
     timeline: dict[str, Path] = field(default_factory=dict)
     megapixels: float = 0.0
@@ -100,6 +105,7 @@ class SiteReport:
             "reused": self.reused,
             "recomputed": self.recomputed,
             "failures": self.failures,
+            "registrations": self.registrations,
             "objects": self.objects,
             "timeline": {k: str(v) for k, v in self.timeline.items()},
         }
@@ -204,6 +210,13 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 
 def _registration_from(record: dict[str, Any]) -> Registration:
+    """Read a `Registration` from its record in ``state.json``, also one written before the gate."""
+    measured = record.get("measured_matrix")
+    if "status" in record:
+        status, reason = record["status"], record.get("reason")
+    else:  # recorded without the trust gate: used as it was, and said so
+        status = "applied" if record["model"] != "none" else "fallback"
+        reason = "recorded before the trust gate; --force measures it again"
     return Registration(
         matrix=tuple(float(v) for v in record["matrix"]),
         model=record["model"],
@@ -212,7 +225,23 @@ def _registration_from(record: dict[str, Any]) -> Registration:
         rmse_px=record.get("rmse_px"),
         resampled=bool(record["resampled"]),
         overlap=tuple(int(v) for v in record["overlap"]),
+        status=status,
+        reason=reason,
+        confidence=record.get("confidence"),
+        measured_matrix=None if measured is None else tuple(float(v) for v in measured),
     )
+
+
+def _report_registration(site: _Site, index: int, registration: Registration) -> None:
+    """Say in the site's report how a date was placed on the first (a fallback is no error)."""
+    site.registrations[index] = registration
+    site.report.registrations[site.tiles[index].stem] = {
+        "status": registration.status,
+        "reason": registration.reason,
+        "confidence": registration.confidence,
+        "dx": round(registration.dx, 3),
+        "dy": round(registration.dy, 3),
+    }
 
 
 def run_series(
@@ -377,7 +406,7 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
                 and cached.get("reference") == ref_fp
                 and cached.get("tile") == fp
             ):
-                site.registrations[i] = _registration_from(cached["registration"])
+                _report_registration(site, i, _registration_from(cached["registration"]))
                 continue
             key = f"register-{site.report.name}-{dated.stem}-{token}"
             tasks.append(Task(key, register_date, (str(ref.path), str(dated.path))))
@@ -434,7 +463,7 @@ def _on_registration(site: _Site, index: int, ref_fp: dict, fp: dict):
         if isinstance(value, TaskFailure):
             site.report.failures.append(value.message)  # names the tile already
             return
-        site.registrations[index] = value
+        _report_registration(site, index, value)
         site.state["registrations"][site.tiles[index].stem] = {
             "reference": ref_fp,
             "tile": fp,

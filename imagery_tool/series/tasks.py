@@ -45,6 +45,8 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
     Returns
     -------
     Registration or TaskFailure
+        A content estimate the trust gate refused is a `Registration` with ``status``
+        ``"fallback"`` (placed by georeference alone), not a failure.
     """
     from imagery_tool.registration import coregister
 

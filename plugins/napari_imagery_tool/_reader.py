@@ -17,7 +17,6 @@ __all__ = ["RASTER_SUFFIXES", "get_reader", "read_stack", "stack_layer_data"]
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2")
 METADATA_KEY = "imagery_tool"
 CHUNK_CACHE_BYTES = 256 * 2**20  # napari's cache of read chunks is capped to this
-MIN_WINDOWS = 3  # a residual shift backed by fewer agreeing windows is not applied
 
 log = logging.getLogger(__name__)
 
@@ -257,17 +256,14 @@ def _register(info: StackInfo) -> None:
             exc = reg
             info.notes.append(f"{tile.name}: not co-registered ({exc}); aligned by georeference")
             continue
-        if reg.windows_used < MIN_WINDOWS:
-            info.notes.append(
-                f"{tile.name}: residual shift not measurable ({reg.windows_used} of "
-                f"{reg.windows_measured} windows agree); aligned by georeference only"
-            )
+        if not reg.applied:  # the core's trust gate decides, as for detect and series
+            info.notes.append(f"{tile.name}: aligned by georeference only ({reg.reason})")
             continue
         info.registrations[i] = reg
         info.shifts[i] = (reg.dx, reg.dy)
         info.notes.append(
             f"{tile.name}: shifted by dx={reg.dx:+.2f} px, dy={reg.dy:+.2f} px onto "
-            f"{reference.name} ({reg.windows_used} windows)"
+            f"{reference.name} ({reg.windows_used} windows, confidence {reg.confidence:.2f})"
         )
 
 

@@ -1,0 +1,33 @@
+"""The reader aligns dates with the core's trust gate: refused shifts are not applied, and said."""
+
+from __future__ import annotations
+
+import numpy as np
+from napari_imagery_tool._reader import read_stack
+
+from imagery_tool.tile import open_tile
+from tests.plugin.conftest import dated_tile, scene
+
+
+def test_shift_is_applied_with_its_confidence(tmp_path):
+    first = dated_tile(tmp_path, "2024-12-13")
+    later = dated_tile(tmp_path, "2025-01-10", shift=(3, -2))
+    (info,) = read_stack([open_tile(first), open_tile(later)])
+    dx, dy = info.shifts[1]
+    assert abs(abs(dx) - 3) < 0.5 and abs(abs(dy) - 2) < 0.5
+    assert info.registrations[1].status == "applied"
+    (note,) = [n for n in info.notes if n.startswith(later.name)]
+    assert "shifted by" in note and "confidence 0." in note
+
+
+def test_refused_shift_aligns_by_georeference_and_says_why(tmp_path):
+    first = dated_tile(tmp_path, "2024-12-13")
+    # the later date shows other ground: no shift can be trusted
+    other = np.ascontiguousarray(np.flip(scene(99), axis=(1, 2)))
+    later = dated_tile(tmp_path, "2025-01-10", pixels=other)
+    (info,) = read_stack([open_tile(first), open_tile(later)])
+    assert info.shifts[1] == (0.0, 0.0) and info.registrations[1] is None
+    (note,) = [n for n in info.notes if n.startswith(later.name)]
+    assert note.startswith(
+        f"{later.name}: aligned by georeference only (content estimate refused ("
+    )
