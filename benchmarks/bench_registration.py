@@ -14,7 +14,8 @@ slightly different grids. For every pair it prints what `coregister` did (``appl
 ``fallback``, with its confidence) and, for an applied estimate, the largest displacement of
 the applied matrix from the identity over the overlap's corners (its error if the truth is
 zero), next to an independent estimate of the pair's own offset (OpenCV's ECC, intensity
-based, a translation from zero). Then every pair is made misaligned by a known amount: A and B
+based, a translation from zero: a sanity reference, which itself goes astray on heavily
+changed pairs). Then every pair is made misaligned by a known amount: A and B
 are written as GeoTIFFs, B with its georeference offset by ``(+7.3, -4.6)`` and by
 ``(-15.2, +9.8)`` pixels, so that placing B by georeference misaligns it by that much; the
 estimate must recover the shift within 1 px (relative to the pair's own applied estimate, or
