@@ -26,8 +26,9 @@ class Radiometry:
 
     Attributes
     ----------
-    knots_after, knots_before : (B, K) float32 ndarray
-        Matching quantiles of AFTER and BEFORE: the monotone global mapping per band.
+    knots_after, knots_before : (B, K) float64 ndarray
+        Matching quantiles of AFTER and BEFORE: the monotone global mapping per band,
+        linear beyond its first and last knots.
     gain, offset : (B, h, w) float32 ndarray
         Local correction on a reduced grid of BEFORE.
     origin : (float, float)
@@ -46,7 +47,7 @@ class Radiometry:
     @classmethod
     def identity(cls, bands: int) -> Radiometry:
         """Return the mapping that changes nothing."""
-        knots = np.tile(np.array([-1e9, 1e9], dtype=np.float32), (bands, 1))
+        knots = np.tile(np.array([-_REACH, _REACH]), (bands, 1))
         ones = np.ones((bands, 1, 1), np.float32)
         return cls(knots, knots, ones, ones * 0, (0.0, 0.0), (1e9, 1e9))
 
@@ -131,9 +132,16 @@ def fit_radiometry(
 ) -> Radiometry:
     """Fit the normalisation of AFTER to BEFORE on a reduced level of both (same grid).
 
-    A quantile-matching tone curve per band absorbs gain, offset, gamma and tint; then local
-    gain and offset fields, fitted by Gaussian-weighted regression on the pixels that agree
-    (likely no change, iterated), absorb haze that varies across the scene.
+    Only pixels whose local structure is the same in both dates (`invariant_pixels`) are
+    matched: a field that turned brown, a new roof or a flooded meadow would otherwise pull
+    the whole scene's colours towards them, and hide themselves. On those pixels a
+    quantile-matching tone curve per band absorbs gain, offset, gamma and tint (extended
+    linearly beyond the range they cover), and local gain and offset fields, fitted by
+    Gaussian-weighted regression on the ones that agree (iterated), absorb haze that varies
+    across the scene; where few invariant pixels lie, the fields fade to the global curve.
+    With too few invariant pixels in all (a pair that changed nearly everywhere, or two
+    dates too unlike to compare structure), nothing is normalised: the pair's own
+    radiometry is then the better guess.
 
     Parameters
     ----------
@@ -153,9 +161,13 @@ def fit_radiometry(
     Radiometry
     """
     bands = before.shape[0]
-    stride = max(1, int(valid.sum()) // 200_000)  # quantiles from a sample: enough and fast
-    b_valid = before[:, valid][:, ::stride].astype(np.float32)
-    a_valid = after[:, valid][:, ::stride].astype(np.float32)
+    invariant = invariant_pixels(before, after, valid)
+    count = int(invariant.sum())
+    if count < max(_MIN_INVARIANT, _MIN_INVARIANT_SHARE * int(valid.sum())):
+        return Radiometry.identity(bands)
+    stride = max(1, count // 200_000)  # quantiles from a sample: enough and fast
+    b_inv = before[:, invariant][:, ::stride].astype(np.float32)
+    a_inv = after[:, invariant][:, ::stride].astype(np.float32)
     h, w = valid.shape
     sigma = max(1.0, sigma_px / max(step))  # in reduced-level pixels
     cell = max(1.0, sigma / 4.0)  # the fields live on a grid of sigma / 4
@@ -165,43 +177,97 @@ def fit_radiometry(
     # bands one per thread (NumPy and OpenCV release the interpreter lock): this fit is part
     # of detection's serial start
     with ThreadPoolExecutor(max_workers=min(bands, _WORKERS)) as pool:
-        knots = list(pool.map(_tone_knots, a_valid, b_valid))
+        knots = list(pool.map(_tone_knots, a_inv, b_inv))
         knots_a = np.stack([ka for ka, _ in knots])
         knots_b = np.stack([kb for _, kb in knots])
         if local:
             mapped = list(pool.map(_tone_map, after, knots_a, knots_b))
             ref = before.astype(np.float32)
-            span = float(np.percentile(b_valid, 98) - np.percentile(b_valid, 2)) or 1.0
+            span = float(np.percentile(b_inv, 98) - np.percentile(b_inv, 2)) or 1.0
             lam = (0.05 * span) ** 2
-            weight = valid.astype(np.float32)
+            weight = invariant.astype(np.float32)
             for _ in range(3):
                 fit = partial(
-                    _fit_band, weight=weight, valid=valid, stride=stride,
+                    _fit_band, weight=weight, valid=invariant, stride=stride,
                     shape=(fh, fw), sigma=sigma / cell, lam=lam,
                 )  # fmt: skip
                 fits = list(pool.map(fit, mapped, ref))
                 gain = np.stack([band_gain for band_gain, _, _ in fits])
                 offset = np.stack([band_offset for _, band_offset, _ in fits])
                 agree = np.logical_and.reduce([ok for _, _, ok in fits])
-                weight = (valid & agree).astype(np.float32)
+                weight = (invariant & agree).astype(np.float32)
     field_step = (step[0] * w / fw, step[1] * h / fh)
     return Radiometry(knots_a, knots_b, gain, offset, origin, field_step)
 
 
+_MIN_INVARIANT = 200  # pixels of the reduced level: fewer, and the pair is not normalised
+_MIN_INVARIANT_SHARE = 0.002  # likewise, as a share of the valid pixels
+_INVARIANT_NCC = 0.7  # local correlation of both dates' structure that marks a pixel invariant
+
+
+def invariant_pixels(before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Pixels whose neighbourhood shows the same structure in both dates.
+
+    The normalised cross-correlation of 15 x 15 neighbourhoods of the grey images is at least
+    0.7: the same texture, whatever the gain, offset or haze. Selected by structure, not by
+    colour, so that a surface that changed colour (a new roof, a field turned brown) is not
+    taken for unchanged however close its new colour happens to be, and a surface that kept
+    its structure under another light is.
+
+    Parameters
+    ----------
+    before, after : (B, h, w) ndarray
+        Both dates on one grid.
+    valid : (h, w) bool ndarray
+
+    Returns
+    -------
+    (h, w) bool ndarray
+    """
+    gb = before.astype(np.float32).mean(axis=0)
+    ga = after.astype(np.float32).mean(axis=0)
+    k = (15, 15)
+    mb, ma = cv2.blur(gb, k), cv2.blur(ga, k)
+    vb = cv2.blur(gb * gb, k) - mb * mb
+    va = cv2.blur(ga * ga, k) - ma * ma
+    cov = cv2.blur(gb * ga, k) - mb * ma
+    # flat ground (a variance near the quantisation noise's) has no structure to compare
+    span = float(np.percentile(gb[valid], 98) - np.percentile(gb[valid], 2)) if valid.any() else 1.0
+    eps = (0.01 * (span or 1.0)) ** 2
+    ncc = cov / np.sqrt((np.maximum(vb, 0) + eps) * (np.maximum(va, 0) + eps))
+    eroded = cv2.erode(valid.view(np.uint8), np.ones(k, np.uint8)).astype(bool)
+    return (ncc >= _INVARIANT_NCC) & eroded
+
+
 def _tone_knots(after: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Match the quantiles of one band's AFTER and BEFORE samples: ``(knots_a, knots_b)``."""
-    q = np.linspace(0.0, 100.0, _KNOTS)
-    ka = np.percentile(after, q)
-    kb = np.percentile(before, q)
-    ka, idx = np.unique(ka, return_index=True)  # strictly increasing for interpolation
-    kb = kb[idx]
-    if len(ka) > 1 and ka[0] >= 0 and ka[1] > 0 and kb[1] > 0:
-        # below the first percentile lie the shadows, too few to match and unlike in both
-        # dates: they scale with the light (a shadow keeps its depth and its tint)
-        ka[0], kb[0] = 0.0, 0.0
-    ka = np.pad(ka, (0, _KNOTS - len(ka)), mode="edge")
-    kb = np.pad(kb, (0, _KNOTS - len(kb)), mode="edge")
-    return ka.astype(np.float32), kb.astype(np.float32)
+    """Fit a straight tone curve to one band's spread and median: ``(knots_a, knots_b)``.
+
+    The gain matches the 10th-90th percentile spreads (between 0.5 and 2), the offset the
+    medians: two robust figures, where a curve through every quantile of a few thousand
+    invariant pixels (often edges and shadows, not a fair sample of the scene) bends with
+    their quirks and darkens or brightens half the scene.
+    """
+    qa = np.percentile(_dequantised(after), (10.0, 50.0, 90.0))
+    qb = np.percentile(_dequantised(before), (10.0, 50.0, 90.0))
+    gain = float(np.clip((qb[2] - qb[0]) / max(qa[2] - qa[0], 1e-9), 0.5, 2.0))
+    offset = float(qb[1] - gain * qa[1])
+    ka = np.array([-_REACH, _REACH])
+    return ka, gain * ka + offset
+
+
+def _dequantised(values: np.ndarray) -> np.ndarray:
+    """Integer-valued samples spread uniformly over their quantisation step.
+
+    Percentiles of integers are integers: on a 20-level spread the ratio of two of them is
+    off by up to 5 %. Deterministic (a fixed generator), so that a fit is reproducible.
+    """
+    if not np.array_equal(values[:1000], np.round(values[:1000])):
+        return values
+    jitter = np.random.default_rng(0).uniform(-0.5, 0.5, values.shape).astype(np.float32)
+    return values + jitter
+
+
+_REACH = 1e9  # the straight ends of a tone curve reach this far beyond its matched range
 
 
 def _tone_map(band: np.ndarray, knots_a: np.ndarray, knots_b: np.ndarray) -> np.ndarray:
@@ -235,6 +301,13 @@ def _local_fit(x, y, weight, shape, sigma, lam):
     my = blur(weight * y) / sw
     vxx = blur(weight * x * x) / sw - mx * mx
     vxy = blur(weight * x * y) / sw - mx * my
-    gain = np.clip((vxy + lam) / (vxx + lam), 0.5, 2.0).astype(np.float32)
-    offset = (my - gain * mx).astype(np.float32)
-    return gain, offset
+    gain = np.clip((vxy + lam) / (vxx + lam), 0.5, 2.0)
+    offset = my - gain * mx
+    # where few invariant pixels lie, the fit fades to the global curve (gain 1, offset 0)
+    trust = sw / (sw + _FIELD_SUPPORT)
+    gain = trust * gain + (1.0 - trust)
+    offset = trust * offset
+    return gain.astype(np.float32), offset.astype(np.float32)
+
+
+_FIELD_SUPPORT = 0.2  # share of invariant pixels around a place at which its field is half trusted
