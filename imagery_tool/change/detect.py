@@ -51,6 +51,7 @@ DEFAULT_MAX_SIZE_M = 120.0  # larger than an An-124 (69 m long, 73 m span) with 
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 _MARGIN = 32  # block overlap for filters and fragment merging, in pixels
 _SAMPLE_WINDOWS = 9
+_MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 # GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
 # tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
 _GDAL_CACHE_MB = 128
@@ -79,7 +80,7 @@ def detect_changes(
     *,
     method: str = "robust",
     min_size_m: float = DEFAULT_MIN_SIZE_M,
-    max_size_m: float = DEFAULT_MAX_SIZE_M,
+    max_size_m: float | None = None,
     threshold: float | None = None,
     registration: Registration | None = None,
     pixel_size_m: float | None = None,
@@ -141,6 +142,8 @@ def detect_changes(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if max_size_m is None:
+        max_size_m = math.inf
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
     # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
@@ -198,7 +201,7 @@ def _detect(
         level = threshold if threshold is not None else otsu
     else:
         k = DEFAULT_THRESHOLD if threshold is None else threshold
-        level = max(k * noise * math.sqrt(bands), 0.03 * span)
+        level = change_level(noise, otsu, span, bands=bands, k=k)
     if spec.objects == "robust":
         model = model or default_model()
         min_score = model.min_score if min_score is None else min_score
@@ -241,6 +244,49 @@ def _detect(
             "min_score": rules.min_score if spec.objects == "robust" else None,
         },
     )
+
+
+# How far apart the two dates are overall: the spread of their differences (`_sample_levels`)
+# as a share of the scene's range. Below the first, the dates differ by sensor noise and the
+# noise rule holds; beyond the second, they differ by season, sun, sensor or processing.
+_CLEAN_PAIR, _DISSIMILAR_PAIR = 0.03, 0.06
+
+
+def change_level(noise: float, otsu: float, span: float, *, bands: int, k: float) -> float:
+    """Return the change-vector magnitude that counts as change in a pair.
+
+    Two dates that differ by sensor noise alone (a pair like the sample site's, or frames
+    seconds apart) are compared against that noise: ``k`` standard deviations per band, a
+    level nuisance rarely reaches. Two dates months apart differ everywhere by more than
+    noise (season, sun and shadows, sensor, processing, a pixel of parallax): their spread
+    of differences is the nuisance itself and no pixel stands ``k`` of them out. There, the
+    pair's own histogram of magnitudes says where the most different pixels begin (Otsu's
+    split, never above the noise rule); what they hold is left to the region model. Between
+    the two kinds of pair, the levels blend geometrically.
+
+    Parameters
+    ----------
+    noise : float
+        Robust spread of one band's differences between the dates (BEFORE's units).
+    otsu : float
+        Otsu's threshold of the change-vector magnitudes of a sample of the pair.
+    span : float
+        The scene's range of values (2nd to 98th percentile of BEFORE).
+    bands : int
+    k : float
+        The noise rule's multiple of the noise.
+
+    Returns
+    -------
+    float
+        In BEFORE's units; at least 3 % of ``span``.
+    """
+    noise_rule = k * noise * math.sqrt(bands)
+    split = min(noise_rule, otsu)
+    share = noise / max(span, 1e-12)
+    w = float(np.clip((share - _CLEAN_PAIR) / (_DISSIMILAR_PAIR - _CLEAN_PAIR), 0.0, 1.0))
+    level = noise_rule ** (1.0 - w) * split**w
+    return max(level, 0.03 * span)
 
 
 def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
@@ -390,7 +436,9 @@ def _run(job: _Job, block_px: int, workers: int) -> list[ChangeRegion]:
     ov = job.pair.overlap
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
-    max_side = int(job.rules.max_size_m / job.rules.pixel_size_m) + 2 * _MARGIN
+    # an object larger than this is measured in pieces (bounded memory whatever its size)
+    longest = min(job.rules.max_size_m / job.rules.pixel_size_m, _MAX_OBJECT_PX)
+    max_side = int(longest) + 2 * _MARGIN
     runs = strips(ov, block_px, workers)
     every = [block for run in runs for block in run]
     tracker = _SeamTracker(job, every, block_px=block_px, max_side=max_side)

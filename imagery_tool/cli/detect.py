@@ -43,8 +43,8 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
     help="Smallest object (long side) in metres.",
 )  # fmt: skip
 @click.option(
-    "--max-size-m", type=click.FloatRange(min=0, min_open=True), default=120.0,
-    show_default=True, help="Largest object (long side) in metres.",
+    "--max-size-m", type=click.FloatRange(min=0, min_open=True), default=None,
+    help="Largest object (long side) in metres (default: no upper bound).",
 )  # fmt: skip
 @click.option(
     "--threshold", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -73,7 +73,7 @@ def detect(
     as_json: bool,
     method: str,
     min_size_m: float,
-    max_size_m: float,
+    max_size_m: float | None,
     threshold: float | None,
     min_score: float | None,
     model: str,
@@ -94,7 +94,7 @@ def detect(
     out = _suffix_check(output, _VECTOR, "-o/--output")
     mask_out = _suffix_check(mask_path, _MASK, "--mask")
     png_out = _suffix_check(png_path, (".png",), "--png")
-    if min_size_m >= max_size_m:
+    if max_size_m is not None and min_size_m >= max_size_m:
         raise click.BadParameter(
             f"--min-size-m {min_size_m} must be below --max-size-m {max_size_m}",
             param_hint="--min-size-m",
