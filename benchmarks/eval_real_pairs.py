@@ -753,12 +753,20 @@ def cli_defaults() -> dict[str, Any]:
     return {p.name: p.default for p in detect.params}
 
 
-def detect_arguments(pair: Pair, method: str, pixel_size_m: float | None, out: Path) -> list[str]:
+def detect_arguments(
+    pair: Pair,
+    method: str,
+    pixel_size_m: float | None,
+    out: Path,
+    min_score: float | None = None,
+) -> list[str]:
     """Return the ``detect`` arguments for a pair (``regions.json``, ``mask.png`` in ``out``)."""
     args = ["detect", str(pair.before), str(pair.after), "-o", str(out / "regions.json")]
     args += ["--mask", str(out / "mask.png"), "--method", method]
     if pixel_size_m is not None:
         args += ["--pixel-size-m", repr(pixel_size_m)]
+    if min_score is not None and method == "robust":
+        args += ["--min-score", repr(min_score)]
     return args
 
 
@@ -775,7 +783,9 @@ def _registration_dict(reg: Any) -> dict[str, Any]:
     return record
 
 
-def detect_in_process(pair: Pair, method: str, *, pixel_size_m: float | None) -> Detection:
+def detect_in_process(
+    pair: Pair, method: str, *, pixel_size_m: float | None, min_score: float | None = None
+) -> Detection:
     """Run detection as ``imagery-tool detect`` does (its defaults), in this process."""
     from imagery_tool.change import detect_changes
     from imagery_tool.change.methods import METHODS
@@ -800,7 +810,7 @@ def detect_in_process(pair: Pair, method: str, *, pixel_size_m: float | None) ->
             threshold=defaults["threshold"],
             registration=registration,
             pixel_size_m=pixel_size_m if pixel_size_m is not None else defaults["pixel_size_m"],
-            min_score=defaults["min_score"],
+            min_score=min_score if min_score is not None else defaults["min_score"],
         )
         mask = result.mask() > 0
     seconds = time.perf_counter() - start
@@ -812,12 +822,17 @@ def detect_in_process(pair: Pair, method: str, *, pixel_size_m: float | None) ->
         parameters=dict(result.parameters),
         gsd_m=georef.mean_gsd_m if georef.is_georeferenced else None,
         seconds=seconds,
-        command=["imagery-tool", *detect_arguments(pair, method, pixel_size_m, Path("OUT"))],
+        command=[
+            "imagery-tool",
+            *detect_arguments(pair, method, pixel_size_m, Path("OUT"), min_score),
+        ],
         warnings=sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
     )
 
 
-def detect_with_cli(pair: Pair, method: str, *, pixel_size_m: float | None) -> Detection:
+def detect_with_cli(
+    pair: Pair, method: str, *, pixel_size_m: float | None, min_score: float | None = None
+) -> Detection:
     """Run the real ``imagery-tool detect`` command and read back its mask and JSON.
 
     The regions' masks are the written mask inside each region's box (the JSON has no
@@ -827,7 +842,7 @@ def detect_with_cli(pair: Pair, method: str, *, pixel_size_m: float | None) -> D
 
     with tempfile.TemporaryDirectory(prefix="eval_real_pairs_") as tmp:
         out = Path(tmp)
-        cmd = [*cli_prefix(), *detect_arguments(pair, method, pixel_size_m, out)]
+        cmd = [*cli_prefix(), *detect_arguments(pair, method, pixel_size_m, out, min_score)]
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         seconds = time.perf_counter() - start
@@ -890,6 +905,7 @@ def evaluate_pair(
     *,
     detector: Detector = detect_in_process,
     pixel_size_m: float | None = None,
+    min_score: float | None = None,
     truth_boxes: dict | None = None,
 ) -> tuple[dict[str, Any], Detection | None, np.ndarray | None]:
     """Detect changes on one pair with one method and score them.
@@ -917,7 +933,7 @@ def evaluate_pair(
         return record, None, None
     detection = truth = None
     try:
-        detection = detector(pair, method, pixel_size_m=pixel_size_m)
+        detection = detector(pair, method, pixel_size_m=pixel_size_m, min_score=min_score)
         h, w = detection.mask.shape
         pixel_size = detection.gsd_m
         assumed = False
@@ -1408,6 +1424,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pixel-size-m", type=float, help="pixel size for every pair (default: none passed)"
     )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        help="robust's operating point for every pair (default: the command's)",
+    )
     parser.add_argument("--per-pair", action="store_true", help="also print every pair")
     parser.add_argument("--json", type=Path, help="write the machine-readable record here")
     parser.add_argument("--save-masks", type=Path, help="folder for masks and A|B|truth|pred PNGs")
@@ -1482,6 +1503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 method,
                 detector=detector,
                 pixel_size_m=args.pixel_size_m,
+                min_score=args.min_score,
                 truth_boxes=boxes,
             )
             records.append(record)
@@ -1524,6 +1546,7 @@ def _write_json(args, methods, baseline, rows, records, code, elapsed, truth_fil
         "baseline": baseline,
         "settings": {
             "pixel_size_m": args.pixel_size_m,
+            "min_score": args.min_score,
             "cli_defaults": {k: v for k, v in cli_defaults().items() if _jsonable(v)},
             "min_component_px": MIN_COMPONENT_PX,
             "found_iou": FOUND_IOU,

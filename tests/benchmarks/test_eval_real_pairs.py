@@ -403,7 +403,7 @@ def test_pooled_scores_and_targets():
 
 
 def test_failing_detector_is_an_error_row(tmp_path):
-    def broken(pair, method, *, pixel_size_m):
+    def broken(pair, method, *, pixel_size_m, min_score=None):
         raise RuntimeError("tile unreadable\nsecond line")
 
     pair = erp.Pair("d", "a.png", tmp_path / "a.png", tmp_path / "b.png")
