@@ -81,8 +81,15 @@ class GridMapping:
         gb, ga = self.before.georef, self.after.georef
         if not self.georeferenced:
             return True
-        return gb.crs == ga.crs and np.allclose(
-            tuple(gb.transform)[:6], tuple(ga.transform)[:6], atol=1e-9
+        # to a millionth of a pixel, whatever the size of the coordinates (a 1 m origin shift
+        # at 500 km easting is not within numpy's default relative tolerance's 5 m)
+        step = max(abs(gb.transform.a), abs(gb.transform.e), 1e-300)
+        return (
+            gb.crs == ga.crs
+            and (gb.height, gb.width) == (ga.height, ga.width)
+            and np.allclose(
+                tuple(gb.transform)[:6], tuple(ga.transform)[:6], rtol=0.0, atol=1e-6 * step
+            )
         )
 
     def _transformer(self) -> Transformer | None:

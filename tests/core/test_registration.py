@@ -11,7 +11,9 @@ from rasterio.crs import CRS
 
 from imagery_tool.errors import IncompatibleTilesError, NoOverlapError
 from imagery_tool.registration import AlignedPair, coregister
+from imagery_tool.registration.grid import GridMapping
 from imagery_tool.tile import open_tile
+from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
 
 N, M, K = 512, 48, 4  # image side, crop margin, supersampling
 ORIGIN = (700000.0, 3900000.0)
@@ -173,3 +175,22 @@ def test_all_nodata_is_refused(tmp_path):
         ds.write(np.zeros_like(pixels))
     with pytest.raises(IncompatibleTilesError, match=r"empty\.tif: no valid pixels"):
         coregister(b, tmp_path / "empty.tif")
+
+
+@pytest.mark.parametrize(
+    ("origin_shift_m", "rows", "same"),
+    [(0.0, 64, True), (1.0, 64, False), (0.0, 63, False)],
+)
+def test_same_grid_to_a_millionth_of_a_pixel(tmp_path, origin_shift_m, rows, same):
+    """A 1 m origin shift at 767 km easting, or one row less, is another grid (NAIP pairs)."""
+    pixels = np.zeros((1, 64, 64), np.uint8)
+    a = write_raster(
+        tmp_path / "a.tif", pixels,
+        transform=Affine(5.0, 0, HMEIMIM_UTM[0], 0, -5.0, HMEIMIM_UTM[1]), crs=UTM36N,
+    )  # fmt: skip
+    b = write_raster(
+        tmp_path / "b.tif", pixels[:, :rows],
+        transform=Affine(5.0, 0, HMEIMIM_UTM[0] + origin_shift_m, 0, -5.0, HMEIMIM_UTM[1]),
+        crs=UTM36N,
+    )  # fmt: skip
+    assert GridMapping.between(open_tile(a), open_tile(b)).same_grid is same
