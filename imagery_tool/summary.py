@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pyproj.exceptions import ProjError
+from rasterio.windows import Window
 
 from imagery_tool.tile import Tile
 
@@ -23,7 +25,14 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
     -------
     dict
         Keys: ``path``, ``driver``, ``width``, ``height``, ``count``, ``dtype``, ``bands`` (index,
-        colour interpretation, description), ``georeferenced``, ``crs`` (``"EPSG:32636"`` or
+        colour interpretation, description, role), ``rgb_bands`` (1-based red, green, blue
+        bands of a natural-colour view, or one band for grey), ``rgb_source`` (where they come
+        from: ``"colorinterp"``, ``"description"``, ``"band order"`` when the file does not
+        say, ``"grey"``), ``value_range`` (``[min, max]`` of a sample of valid pixels, None
+        when none is valid), ``bits`` (bits per sample of integer data: the ``NBITS`` tag,
+        else the fewest of 8, 10, 11, 12, 14, 16 that hold the sample's maximum; None for
+        floats and signed integers without the tag), ``bits_source`` (``"NBITS tag"``,
+        ``"dtype"``, ``"sampled values"`` or None), ``georeferenced``, ``crs`` (``"EPSG:32636"`` or
         the CRS's name), ``epsg``, ``crs_name``, ``gcp_count``, ``transform`` (6 affine
         coefficients a..f), ``rotated``, ``south_up``, ``bounds`` (map units), ``lonlat_bounds``
         and ``center_lonlat`` (degrees; ``None`` without a CRS), ``gsd_m``, ``date`` (ISO 8601 or
@@ -39,9 +48,17 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
         "count": tile.count,
         "dtype": tile.dtype,
         "bands": [
-            {"index": i + 1, "colorinterp": ci, "description": tile.descriptions[i]}
+            {
+                "index": i + 1,
+                "colorinterp": ci,
+                "description": tile.descriptions[i],
+                "role": tile.band_roles[i],
+            }
             for i, ci in enumerate(tile.colorinterp)
         ],
+        "rgb_bands": list(tile.rgb_bands),
+        "rgb_source": tile.band_roles_source,
+        **_values(tile),
         "georeferenced": g.is_georeferenced,
         "crs": None,
         "epsg": g.epsg,
@@ -72,6 +89,50 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
         except ProjError:  # a local/engineering CRS with no path to WGS 84
             pass
     return record
+
+
+# Bit depths that products use in 16-bit words (a sampled maximum picks the fewest that hold it).
+_DEPTHS = (8, 10, 11, 12, 14, 16)
+_SAMPLE_SIDE = 256  # px: a 3 x 3 grid of full-resolution windows this size is sampled
+
+
+def _values(tile: Tile) -> dict[str, Any]:
+    """Value range of a sample of valid pixels, and the bits per sample.
+
+    Nine full-resolution windows on a 3 x 3 grid (the whole tile when it is smaller): bounded
+    work whatever the raster's size, real values (overviews average the extremes away).
+    """
+    side = min(_SAMPLE_SIDE, tile.width), min(_SAMPLE_SIDE, tile.height)
+    cols = np.unique(np.linspace(0, tile.width - side[0], 3).round().astype(int))
+    rows = np.unique(np.linspace(0, tile.height - side[1], 3).round().astype(int))
+    low, high = np.inf, -np.inf
+    with tile.open() as ds:
+        for row in rows:
+            for col in cols:
+                window = Window(int(col), int(row), side[0], side[1])
+                pixels = tile.read(window=window, dataset=ds)
+                valid = tile.read_valid(window=window, pixels=pixels, dataset=ds)
+                values = pixels[:, valid]
+                if values.size:
+                    low, high = min(low, values.min()), max(high, values.max())
+    value_range = None if low > high else [_plain(low), _plain(high)]
+    kind = np.dtype(tile.dtype)
+    bits, source = None, None
+    if tile.nbits:
+        bits, source = tile.nbits, "NBITS tag"
+    elif kind == np.uint8:
+        bits, source = 8, "dtype"
+    elif kind.kind == "u" and value_range is not None:
+        fits = [d for d in _DEPTHS if d <= kind.itemsize * 8 and value_range[1] < 2**d]
+        bits, source = (fits[0], "sampled values") if fits else (kind.itemsize * 8, "dtype")
+    return {"value_range": value_range, "bits": bits, "bits_source": source}
+
+
+def _plain(value) -> float | int:
+    """Return a JSON number: an int for integer data, a float to 6 significant digits."""
+    if isinstance(value, np.integer):
+        return int(value)
+    return float(f"{float(value):.6g}")
 
 
 def _crs_name(georef) -> str:

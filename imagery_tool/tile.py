@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from imagery_tool.errors import TileReadError
 from imagery_tool.georef import GeoRef
 from imagery_tool.jpeg_tiles import BlockDecodeError, JpegLayout
 
-__all__ = ["MAX_READ_PIXELS", "Tile", "open_tile"]
+__all__ = ["MAX_READ_PIXELS", "Tile", "open_tile", "role_from_description"]
 
 # A read larger than this many pixels per band is refused: ask for a window or a reduced shape.
 # 16384 x 16384 is about 800 MB for three uint8 bands in memory.
@@ -75,6 +76,9 @@ class Tile:
         Compression named by the file (``"JPEG"``, ``"DEFLATE"``, ...).
     block_shape : tuple of int
         ``(rows, cols)`` of the file's internal blocks (tiles or strips).
+    nbits : int or None
+        Bits per sample the file declares (its ``NBITS`` tag: 11 or 12 for many 16-bit
+        multispectral products); None when it declares none.
     jpeg : JpegLayout or None
         For JPEG GeoTIFFs that `imagery_tool.jpeg_tiles` decodes (faster than GDAL): where
         their blocks lie. None for other files.
@@ -95,6 +99,7 @@ class Tile:
     compression: str | None = None
     block_shape: tuple[int, int] = (0, 0)
     tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    nbits: int | None = None
     jpeg: JpegLayout | None = field(default=None, repr=False, compare=False)
 
     # -- description ---------------------------------------------------------------------------
@@ -120,17 +125,61 @@ class Tile:
         return tuple(i + 1 for i, ci in enumerate(self.colorinterp) if ci != "alpha")
 
     @property
-    def rgb_bands(self) -> tuple[int, ...]:
-        """Default bands for a colour view.
+    def band_roles(self) -> tuple[str, ...]:
+        """What each band holds, one name per band: ``"red"``, ``"nir"``, ``"alpha"``, ...
 
-        Red, green, blue when labelled so; else the first three data bands; else the first
-        data band (grey).
+        The GDAL colour interpretation when it says something (not ``"gray"`` nor
+        ``"undefined"`` on a multi-band file, GDAL's defaults for "not said"); else a role
+        named by the band's description (``"Red"``, ``"NIR"``, ``"B04"``, ...; see
+        `role_from_description`); else ``"undefined"``. A single band is ``"gray"``.
         """
-        by_name = {ci: i + 1 for i, ci in enumerate(self.colorinterp)}
-        if all(c in by_name for c in ("red", "green", "blue")):
-            return (by_name["red"], by_name["green"], by_name["blue"])
+        if len(self.colorinterp) == 1 and self.colorinterp[0] in _UNSAID:
+            return ("gray",)
+        roles = []
+        for ci, text in zip(self.colorinterp, self.descriptions, strict=True):
+            if ci not in _UNSAID:
+                roles.append(ci)
+            else:
+                roles.append(role_from_description(text) or "undefined")
+        return tuple(roles)
+
+    @property
+    def band_roles_source(self) -> str:
+        """Where `rgb_bands` comes from.
+
+        ``"colorinterp"`` (the file's colour interpretation names red, green and blue),
+        ``"description"`` (the band descriptions do), ``"band order"`` (nothing does: the first
+        three data bands are taken as red, green, blue) or ``"grey"`` (fewer than three data
+        bands).
+        """
+        return self._rgb()[1]
+
+    @property
+    def rgb_bands(self) -> tuple[int, ...]:
+        """1-based red, green and blue bands, in that order, for a natural-colour view.
+
+        Taken from the band roles (`band_roles`: colour interpretation, else band descriptions)
+        whatever the bands' order in the file (blue first in many WorldView, Planet or
+        Sentinel-2 stacks). When the file says nothing, the first three data bands in file
+        order (GDAL's and QGIS's convention); with fewer than three data bands, the first one
+        (grey). `band_roles_source` says which.
+        """
+        return self._rgb()[0]
+
+    def _rgb(self) -> tuple[tuple[int, ...], str]:
         data = self.data_bands
-        return data[:3] if len(data) >= 3 else data[:1]
+        said = {ci: i + 1 for i, ci in enumerate(self.colorinterp) if i + 1 in data}
+        if all(c in said for c in _RGB):
+            return tuple(said[c] for c in _RGB), "colorinterp"
+        named: dict[str, int] = {}
+        for i, role in enumerate(self.band_roles):
+            if i + 1 in data:
+                named.setdefault(role, i + 1)
+        if all(c in named for c in _RGB):
+            return tuple(named[c] for c in _RGB), "description"
+        if len(data) >= 3:
+            return data[:3], "band order"
+        return data[:1], "grey"
 
     @property
     def is_float(self) -> bool:
@@ -466,8 +515,79 @@ def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
         compression=image_structure.get("COMPRESSION") or (ds.compression and ds.compression.name),
         block_shape=tuple(ds.block_shapes[0]) if ds.block_shapes else (ds.height, ds.width),
         tags=dict(tags[""]),
+        nbits=_nbits(ds),
         jpeg=JpegLayout.probe(path, ds),
     )
+
+
+_RGB = ("red", "green", "blue")
+# GDAL's colour interpretations of bands a file says nothing about (MINISBLACK TIFFs).
+_UNSAID = ("gray", "undefined")
+# Words of band descriptions that name a role. Sentinel-2's zero-padded band names are taken
+# (B02 blue, B03 green, B04 red, B08 and B8A near infrared); bare B2/B3/B4 are not, as they
+# name other bands on Landsat 4-7.
+_DESCRIPTION_WORDS = {
+    "red": "red",
+    "green": "green",
+    "blue": "blue",
+    "nir": "nir",
+    "nir1": "nir",
+    "nir2": "nir",
+    "b02": "blue",
+    "b03": "green",
+    "b04": "red",
+    "b08": "nir",
+    "b8a": "nir",
+    "coastal": "coastal",
+    "yellow": "yellow",
+    "pan": "pan",
+    "panchromatic": "pan",
+    "swir": "swir",
+}
+
+
+def role_from_description(text: str) -> str | None:
+    """Name the role a band description gives, or None when it names none (or several).
+
+    Parameters
+    ----------
+    text : str
+        A band description, e.g. ``"Red"``, ``"NIR (near infrared)"``, ``"B04"``,
+        ``"Red edge 1"``.
+
+    Returns
+    -------
+    str or None
+        ``"red"``, ``"green"``, ``"blue"``, ``"nir"``, ``"rededge"``, ``"coastal"``, ...
+
+    Examples
+    --------
+    >>> role_from_description("B04 - Red"), role_from_description("Red Edge 1")
+    ('red', 'rededge')
+    >>> role_from_description("near infrared"), role_from_description("Band 1") is None
+    ('nir', True)
+    """
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    if "edge" in words or "rededge" in words:
+        return "rededge"
+    if "infrared" in words:
+        return "nir" if "near" in words else None
+    roles = {_DESCRIPTION_WORDS[w] for w in words if w in _DESCRIPTION_WORDS}
+    if "coastal" in roles:  # "coastal blue"
+        return "coastal"
+    return roles.pop() if len(roles) == 1 else None
+
+
+def _nbits(ds: rasterio.io.DatasetReader) -> int | None:
+    """Return the ``NBITS`` the file declares for its first band (None when it declares none)."""
+    try:
+        value = ds.tags(1, ns="IMAGE_STRUCTURE").get("NBITS")
+    except RasterioError:  # pragma: no cover - domain absent on some drivers
+        return None
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 def _colorinterp_name(ci: ColorInterp) -> str:

@@ -29,7 +29,10 @@ def render_quicklook(result, *, max_side: int = 1600) -> np.ndarray:
     """
     from imagery_tool.registration import AlignedPair
 
-    pair = AlignedPair.of(result.before, result.after, result.registration)
+    # red, green, blue whatever the bands' order in the files (`Tile.rgb_bands`)
+    pair = AlignedPair.of(
+        result.before, result.after, result.registration, bands=result.before.rgb_bands
+    )
     g = result.before.georef
     scale = min(1.0, max_side / (2 * max(g.width, g.height)))
     shape = (max(1, round(g.height * scale)), max(1, round(g.width * scale)))
@@ -40,10 +43,11 @@ def render_quicklook(result, *, max_side: int = 1600) -> np.ndarray:
         b, a, valid = pair.read(whole, out_shape=shape, datasets=datasets)
     panels = []
     for pixels in (b, a):
-        rgb = pixels[:3] if pixels.shape[0] >= 3 else np.repeat(pixels[:1], 3, axis=0)
+        rgb = pixels if pixels.shape[0] == 3 else np.repeat(pixels[:1], 3, axis=0)
         limits = stretch_limits(rgb, valid)
         low, span = limits[:, :1, None], (limits[:, 1] - limits[:, 0])[:, None, None]
-        img = np.clip((rgb.astype(np.float32) - low) * (255.0 / span), 0, 255).astype(np.uint8)
+        scaled = np.nan_to_num((rgb.astype(np.float32) - low) * (255.0 / span))
+        img = np.clip(scaled, 0, 255).astype(np.uint8)
         img[:, ~valid] = 0
         panels.append(np.ascontiguousarray(img[::-1].transpose(1, 2, 0)))  # RGB -> BGR, HWC
     for panel, label in zip(panels, ("before", "after"), strict=True):

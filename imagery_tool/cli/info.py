@@ -46,6 +46,8 @@ def format_record(record: dict[str, Any]) -> str:
         record["path"],
         f"  size        {record['width']} x {record['height']} px, "
         f"{record['count']} band(s) {record['dtype']} ({bands})",
+        f"  colour      {_colour(record)}",
+        f"  values      {_values(record)}",
     ]
     if record["georeferenced"]:
         b = record["bounds"]
@@ -83,3 +85,42 @@ def format_record(record: dict[str, Any]) -> str:
     rows, cols = record["block_shape"]
     lines.append(f"  storage     {record['compression'] or 'uncompressed'}, blocks {cols} x {rows}")
     return "\n".join(lines)
+
+
+_RGB_SOURCES = {
+    "colorinterp": "from the colour interpretation",
+    "description": "from the band descriptions",
+    "band order": "assumed from the band order",
+}
+
+
+def _colour(record: dict[str, Any]) -> str:
+    """Say which bands make the natural-colour view, and how that was decided."""
+    bands = record["rgb_bands"]
+    if len(bands) < 3:
+        return f"grey: band {bands[0]}"
+    red, green, blue = bands
+    text = f"red = band {red}, green = band {green}, blue = band {blue}"
+    text += f" ({_RGB_SOURCES[record['rgb_source']]})"
+    if record["rgb_source"] == "band order":
+        example = ["blue", "green", "red", "nir"] + ["undefined"] * max(0, record["count"] - 4)
+        text += (
+            "\n              the file does not say which band is which; if wrong, set it, e.g. "
+            f"rio edit-info --colorinterp {','.join(example[: record['count']])} {record['path']}"
+        )
+    return text
+
+
+def _values(record: dict[str, Any]) -> str:
+    """Say the sampled value range and the bits per sample."""
+    if record["value_range"] is None:
+        text = "no valid pixel in the sample"
+    else:
+        low, high = record["value_range"]
+        text = f"{low:g} to {high:g} in a sample"
+    if record["bits"] is None:
+        return text
+    if record["bits_source"] == "sampled values":
+        return f"{text}; they fit in {record['bits']} bits"
+    source = "" if record["bits_source"] == "dtype" else f" ({record['bits_source']})"
+    return f"{text}; {record['bits']}-bit{source}"

@@ -27,17 +27,54 @@ class AlignedPair:
     before, after : Tile
     registration : Registration
     mapping : GridMapping
+    bands : tuple of int
+        BEFORE's 1-based bands that `read` reads (its data bands by default; AFTER's matching
+        ones are `after_bands`).
     """
 
     before: Tile
     after: Tile
     registration: Registration
     mapping: GridMapping
+    bands: tuple[int, ...] = ()
 
     @classmethod
-    def of(cls, before: Tile, after: Tile, registration: Registration) -> AlignedPair:
-        """Pair two tiles with a registration (from `coregister`)."""
-        return cls(before, after, registration, GridMapping.between(before, after))
+    def of(
+        cls,
+        before: Tile,
+        after: Tile,
+        registration: Registration,
+        *,
+        bands: tuple[int, ...] | None = None,
+    ) -> AlignedPair:
+        """Pair two tiles with a registration (from `coregister`).
+
+        Parameters
+        ----------
+        before, after : Tile
+        registration : Registration
+        bands : tuple of int, optional
+            BEFORE's 1-based bands to compare, e.g. ``before.rgb_bands`` for red, green, blue
+            in that order whatever the file's order; all its data bands by default.
+        """
+        bands = tuple(bands or before.data_bands)
+        return cls(before, after, registration, GridMapping.between(before, after), bands)
+
+    @property
+    def after_bands(self) -> tuple[int, ...]:
+        """AFTER's 1-based bands that match `bands` (what `read` reads of AFTER).
+
+        Matched by role when every data band of both tiles has a role of its own and both have
+        the same roles (`Tile.band_roles`: a blue-first WorldView BEFORE against a red-first
+        Pleiades AFTER); otherwise by position among the data bands (file order).
+        """
+        bands = self.bands or self.before.data_bands
+        data_b, data_a = self.before.data_bands, self.after.data_bands
+        roles_b = [self.before.band_roles[i - 1] for i in data_b]
+        by_role = {self.after.band_roles[i - 1]: i for i in data_a}
+        if len(set(roles_b)) == len(roles_b) == len(by_role) and set(roles_b) == set(by_role):
+            return tuple(by_role[self.before.band_roles[b - 1]] for b in bands)
+        return tuple(data_a[data_b.index(b)] for b in bands)
 
     @property
     def overlap(self) -> Window:
@@ -71,20 +108,24 @@ class AlignedPair:
         Returns
         -------
         before : (B, h, w) ndarray
-            BEFORE's pixels in its dtype.
+            BEFORE's pixels in its dtype: its `bands`, in that order.
         after : (B, h, w) ndarray
-            AFTER's pixels resampled (bilinear) in its dtype.
+            AFTER's pixels resampled (bilinear) in its dtype, its bands in BEFORE's order
+            (`after_bands`).
         valid : (h, w) bool ndarray
             Valid in both dates and inside the overlap.
         """
         dsb, dsa = datasets or (None, None)
         shape = out_shape or (int(window.height), int(window.width))
-        pixels_b = self.before.read(window=window, out_shape=shape, dataset=dsb)
+        pixels_b = self.before.read(
+            window=window, out_shape=shape, dataset=dsb, bands=self.bands or None
+        )
         valid = self.before.read_valid(window=window, out_shape=shape, pixels=pixels_b, dataset=dsb)
         g = self.mapping.local_matrix(window.col_off, window.row_off, window.width, window.height)
         pixels_a, valid_a = read_resampled(
-            self.after, g @ self.registration.matrix3, window, shape, dataset=dsa
-        )
+            self.after, g @ self.registration.matrix3, window, shape, dataset=dsa,
+            bands=self.after_bands,
+        )  # fmt: skip
         valid &= valid_a
         valid &= _inside(window, shape, self.overlap)
         return pixels_b, pixels_a, valid
