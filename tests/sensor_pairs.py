@@ -23,7 +23,8 @@ from imagery_tool.synthetic.truth import object_record
 SIZE = 640
 ROOF_PX = (60, 420, 120, 480)  # (col0, row0, col1, row1) of the red roof on BEFORE's grid
 ROOF_RGB = (200, 40, 40)
-HOLE_MARGIN = 40  # px of nodata around the departure in BEFORE and the arrival in AFTER
+HOLE_MARGIN = 40  # px of nodata around the departing aircraft in BEFORE
+AFTER_HOLE = (200, 40, 330, 140)  # nodata in AFTER, on plain concrete (on AFTER's grid)
 DATES = ("2024-12-06", "2024-12-13")
 
 
@@ -112,7 +113,7 @@ def write_pair(
         A key of `PRODUCTS` or a `Product`.
     holes : bool
         For products with nodata: BEFORE has none `HOLE_MARGIN` px around the departing
-        aircraft, AFTER none around the arriving one (so that neither can be seen).
+        aircraft (so that its departure cannot be seen), AFTER none on `AFTER_HOLE`.
     clean : bool
         See `scene`.
 
@@ -126,7 +127,7 @@ def write_pair(
     before_hole = after_hole = None
     hole_b = hole_a = None
     if holes and product.nodata is not None:
-        before_hole, after_hole = (_around(truth[name]) for name in ("leaves", "arrives"))
+        before_hole, after_hole = _around(truth["leaves"]), AFTER_HOLE
         hole_b, hole_a = _mask(before_hole), _mask(after_hole)
     paths = []
     for date, rgb, hole, seed in ((DATES[0], rgb_b, hole_b, 1), (DATES[1], rgb_a, hole_a, 2)):
