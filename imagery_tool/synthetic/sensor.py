@@ -127,7 +127,7 @@ def to_product(
         out.append(np.clip(band, 0.0, 1.0) * np.float32(product.white))
     pixels = np.stack(out)
     if np.dtype(product.dtype).kind in "ui":
-        pixels = np.rint(pixels)
+        pixels = np.clip(np.rint(pixels), 0, np.iinfo(product.dtype).max)
         if product.nodata is not None:  # keep valid pixels off the nodata value
             pixels = np.maximum(pixels, product.nodata + 1)
     pixels = pixels.astype(product.dtype)
