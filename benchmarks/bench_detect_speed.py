@@ -228,8 +228,10 @@ def jpeg_pair(size: int, cache: Path, mosaic_above: int) -> tuple[Path, Path]:
     base_b, base_a = make_pair_files(mosaic_above, cache)
     t = time.perf_counter()
     folder = cache / f"mosaic_pair_{size}_of_{mosaic_above}"
+    made = (folder / base_b.name).exists() and (folder / base_a.name).exists()
     pair = make_mosaic_pair(base_b, base_a, size, folder)
-    print(f"  mosaic {size} px ready in {time.perf_counter() - t:.0f} s", flush=True)
+    if not made:
+        print(f"  mosaic {size} px made in {time.perf_counter() - t:.0f} s", flush=True)
     return pair
 
 
