@@ -109,10 +109,11 @@ def test_iou_rule_threshold_without_polygon():
     comps = erp.label_components(truth)
     at_half = region((5, 5, 25, 15), polygon=None)
     at_half.polygon_px = None
-    at_quarter = region((0, 5, 40, 15))  # 100 / 400
-    at_quarter.polygon_px = None
+    # the top half of blob 1 and more: 50 px of 200 on it, IoU 0.2, its centre (10, 10) below
+    at_fifth = region((0, 5, 40, 10))
+    at_fifth.polygon_px = None
     assert erp.match_objects(comps, [at_half], truth).found.tolist() == [True, False]
-    low = erp.match_objects(comps, [at_quarter], truth)
+    low = erp.match_objects(comps, [at_fifth], truth)
     assert low.found.tolist() == [False, False]
     assert low.region_ok.tolist() == [False]  # 25 % of its pixels on change
 
@@ -148,10 +149,27 @@ def test_region_mask_is_used_not_its_box():
     r.polygon_px = None
     match = erp.match_objects(comps, [r], truth)
     assert match.found.tolist() == [False, False]
-    r.mask = None  # now the box: 100 on blob 1 of 400
+    r.mask = None  # now the box: 100 on blob 1 of 400, and blob 1's centre inside it
+    assert erp.match_objects(comps, [r], truth).found.tolist() == [True, False]
+    r.bbox_px = (5, 5, 45, 10)  # the top half only: IoU 0.2, the centre (10, 10) outside
     assert erp.match_objects(comps, [r], truth).found.tolist() == [False, False]
     r.bbox_px = (5, 5, 20, 15)  # box 150 px, blob 100: IoU 0.67
     assert erp.match_objects(comps, [r], truth).found.tolist() == [True, False]
+
+
+def test_centroid_inside_the_region_pixels_beyond_its_box():
+    truth = blobs()
+    comps = erp.label_components(truth)
+    # a footprint reaching from a small box at (30, 30) over blob 1's centre (10, 10): its
+    # mask lies at mask_box, its oriented box elsewhere
+    footprint = np.zeros((20, 30), bool)
+    footprint[4:7, 4:30] = True  # rows 9..11, columns 9..34: a thin band through (10, 10)
+    r = region((30, 9, 35, 12), mask=footprint)
+    r.mask_box = (5, 5, 35, 25)
+    match = erp.match_objects(comps, [r], truth)
+    assert match.found.tolist() == [True, False]  # IoU 6 / 172: found by the centre alone
+    r.mask = np.roll(footprint, 5, axis=0)  # the band moved to rows 14..16: centre outside
+    assert erp.match_objects(comps, [r], truth).found.tolist() == [False, False]
 
 
 def test_rasterise_clips_and_falls_back_to_box():
