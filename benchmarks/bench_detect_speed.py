@@ -41,13 +41,17 @@ folder by default): the format, side, measure and repeat, the pair's files and l
 result or the error with its traceback, the load average, the code measured (commit, whether
 the package or this script differ from it, which files, a digest of the differences) and the
 process-wide settings in force (environment variables that steer GDAL, OpenCV, BLAS, malloc
-and imagery-tool, the libraries' versions, OpenCV's and GDAL's thread and cache settings as
-the measuring process sees them).
+and imagery-tool, the libraries' versions, a digest of this script, OpenCV's and GDAL's
+thread and cache settings and the ``imagery_tool`` imported, as the measuring process sees
+them). ``--src`` measures another checkout's package (a clone at a commit, say, while the
+working tree is being edited): the measuring processes import it, and the record names its
+commit.
 
 Usage::
 
     python benchmarks/bench_detect_speed.py [--formats jpeg,deflate,uint16]
         [--sizes 2048,5000,10000,20000] [--repeat 5] [--dir CACHE] [--log FILE]
+        [--src CHECKOUT]
 """
 
 from __future__ import annotations
