@@ -68,7 +68,8 @@ class Radiometry:
         Returns
         -------
         (B, H, W) float32 ndarray
-            In BEFORE's units.
+            In BEFORE's units; never negative when AFTER's dtype is unsigned (a straight tone
+            curve may reach below zero, light does not).
         """
         bands, h, w = after.shape
         m = index_matrix(
@@ -88,6 +89,8 @@ class Radiometry:
                 out[b] = np.interp(after[b].astype(np.float32), ka, kb)
             cv2.multiply(out[b], _field(self.gain[b], m, (h, w)), dst=out[b])
             cv2.add(out[b], _field(self.offset[b], m, (h, w)), dst=out[b])
+            if after.dtype.kind == "u":
+                cv2.max(out[b], 0.0, dst=out[b])
         return out
 
 

@@ -1,7 +1,6 @@
 """Change detection between two dates: measures, objects, methods, block driver and results."""
 
 from imagery_tool.change.detect import (
-    DEFAULT_MAX_SIZE_M,
     DEFAULT_MIN_SIZE_M,
     DEFAULT_THRESHOLD,
     detect_changes,
@@ -12,7 +11,6 @@ from imagery_tool.change.result import ChangeResult
 
 __all__ = [
     "CHANGE_KINDS",
-    "DEFAULT_MAX_SIZE_M",
     "DEFAULT_MIN_SIZE_M",
     "DEFAULT_THRESHOLD",
     "METHODS",

@@ -44,10 +44,9 @@ from imagery_tool.registration.warp import read_resampled
 from imagery_tool.threads import DEFAULT_THREADS
 from imagery_tool.tile import Tile, open_tile
 
-__all__ = ["DEFAULT_MAX_SIZE_M", "DEFAULT_MIN_SIZE_M", "DEFAULT_THRESHOLD", "detect_changes"]
+__all__ = ["DEFAULT_MIN_SIZE_M", "DEFAULT_THRESHOLD", "change_level", "detect_changes"]
 
 DEFAULT_MIN_SIZE_M = 3.0  # a small vehicle
-DEFAULT_MAX_SIZE_M = 120.0  # larger than an An-124 (69 m long, 73 m span) with its shadow
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 _MARGIN = 32  # block overlap for filters and fragment merging, in pixels
 _SAMPLE_WINDOWS = 9
@@ -72,6 +71,7 @@ class _Job:
     threshold: float
     noise: float
     rules: RegionRules
+    unit: float = 1.0
 
 
 def detect_changes(
@@ -102,12 +102,16 @@ def detect_changes(
         The earlier and the later date. AFTER may have another CRS, resolution or extent.
     method : str
         A key of `METHODS`: ``"robust"`` (default) or a classical method.
-    min_size_m, max_size_m : float
-        Bounds on the long side of an object, in metres (defaults keep vehicles to large
-        aircraft).
+    min_size_m : float
+        Smallest long side of an object, in metres (default: a small vehicle).
+    max_size_m : float, optional
+        Largest long side of an object, in metres; None (default): no upper bound (a new
+        building block or a flooded field is a change too). Objects longer than 4096 px are
+        reported in pieces, so that memory stays bounded.
     threshold : float, optional
         For noise-thresholded methods: the change-vector threshold in sensor-noise standard
-        deviations (default 6; lower finds fainter changes and more false alarms). For
+        deviations for dates that differ by sensor noise (default 6; lower finds fainter
+        changes and more false alarms; see `change_level` for dates months apart). For
         ``"cva"``: an absolute magnitude replacing Otsu's threshold.
     registration : Registration, optional
         A registration measured before (from `coregister`); measured here by default.
@@ -123,7 +127,9 @@ def detect_changes(
         trained on generated scenes; see `imagery_tool.change.model`).
     min_score : float, optional
         For ``"robust"``: report objects whose score (the model's probability) reaches this;
-        default: the model's own ``min_score``. Lower finds more and raises more false alarms.
+        default: the model's operating point for this pair (`RegionModel.operating_point`:
+        its ``min_score`` for dates that differ by sensor noise, its ``min_score_dissimilar``
+        for dates months apart). Lower finds more and raises more false alarms.
 
     Returns
     -------
@@ -190,13 +196,15 @@ def _detect(
     after = after if isinstance(after, Tile) else open_tile(after)
     if registration is None:
         registration = coregister(before, after, measure=spec.register)
-    pair = AlignedPair.of(before, after, registration)
+    colour = spec.measure == "robust" and len(before.rgb_bands) == 3
+    pair = AlignedPair.of(before, after, registration, bands=before.rgb_bands if colour else None)
     gsd = before.georef.mean_gsd_m
     assumed = gsd is None
     gsd = gsd or pixel_size_m or 0.5
     radiometry = _fit_radiometry(pair, spec.normalise)
     noise, otsu, span = _sample_levels(pair, radiometry, spec)
-    bands = len(before.data_bands)
+    bands = len(pair.bands)
+    dissimilarity = noise / max(span, 1e-12)
     if spec.threshold == "otsu":
         level = threshold if threshold is not None else otsu
     else:
@@ -204,7 +212,8 @@ def _detect(
         level = change_level(noise, otsu, span, bands=bands, k=k)
     if spec.objects == "robust":
         model = model or default_model()
-        min_score = model.min_score if min_score is None else min_score
+        if min_score is None:
+            min_score = model.operating_point(dissimilarity_weight(dissimilarity))
         rules = RegionRules(
             min_size_m=min_size_m,
             max_size_m=max_size_m,
@@ -213,6 +222,7 @@ def _detect(
             min_score=min_score,
             # no changed object of the training scenes correlates above 0.7 between the dates
             structure_max=0.7,
+            dissimilarity=dissimilarity,
         )
     else:
         rules = RegionRules(
@@ -223,7 +233,8 @@ def _detect(
             open_px=0,
             structure_max=2.0,
         )
-    job = _Job(pair, spec, radiometry, float(level), float(noise), rules)
+    unit = 1.0 if before.dtype == "uint8" else 100.0 / span
+    job = _Job(pair, spec, radiometry, float(level), float(noise), rules, unit)
     regions = _run(job, block_px, workers)
     return ChangeResult(
         regions=regions,
@@ -239,6 +250,7 @@ def _detect(
             else (None if spec.threshold == "otsu" else DEFAULT_THRESHOLD),
             "threshold_level": round(float(level), 3),
             "noise": round(float(noise), 3),
+            "dissimilarity": round(float(dissimilarity), 4),
             "pixel_size_m": gsd,
             "pixel_size_assumed": assumed,
             "min_score": rules.min_score if spec.objects == "robust" else None,
@@ -247,9 +259,30 @@ def _detect(
 
 
 # How far apart the two dates are overall: the spread of their differences (`_sample_levels`)
-# as a share of the scene's range. Below the first, the dates differ by sensor noise and the
-# noise rule holds; beyond the second, they differ by season, sun, sensor or processing.
+# as a share of the scene's range. Below the first, the dates differ by sensor noise (frames
+# seconds apart, the sample site's generated dates: 0.006 to 0.024 measured); beyond the
+# second, by season, sun, sensor or processing (real pairs months apart: 0.08 to 0.5).
 _CLEAN_PAIR, _DISSIMILAR_PAIR = 0.03, 0.06
+
+
+def dissimilarity_weight(dissimilarity: float) -> float:
+    """How much a pair is of the kind whose dates differ by more than noise, 0..1.
+
+    0 for dates that differ by sensor noise (``dissimilarity`` at most 0.03), 1 for dates
+    months apart (0.06 and more), linear between. It blends the two regimes of the change
+    level (`change_level`) and of the region model's operating point.
+
+    Parameters
+    ----------
+    dissimilarity : float
+        The spread of the differences between the dates over the scene's range.
+
+    Returns
+    -------
+    float
+    """
+    share = (dissimilarity - _CLEAN_PAIR) / (_DISSIMILAR_PAIR - _CLEAN_PAIR)
+    return float(np.clip(share, 0.0, 1.0))
 
 
 def change_level(noise: float, otsu: float, span: float, *, bands: int, k: float) -> float:
@@ -262,7 +295,7 @@ def change_level(noise: float, otsu: float, span: float, *, bands: int, k: float
     of differences is the nuisance itself and no pixel stands ``k`` of them out. There, the
     pair's own histogram of magnitudes says where the most different pixels begin (Otsu's
     split, never above the noise rule); what they hold is left to the region model. Between
-    the two kinds of pair, the levels blend geometrically.
+    the two kinds of pair (`dissimilarity_weight`), the levels blend geometrically.
 
     Parameters
     ----------
@@ -283,14 +316,13 @@ def change_level(noise: float, otsu: float, span: float, *, bands: int, k: float
     """
     noise_rule = k * noise * math.sqrt(bands)
     split = min(noise_rule, otsu)
-    share = noise / max(span, 1e-12)
-    w = float(np.clip((share - _CLEAN_PAIR) / (_DISSIMILAR_PAIR - _CLEAN_PAIR), 0.0, 1.0))
+    w = dissimilarity_weight(noise / max(span, 1e-12))
     level = noise_rule ** (1.0 - w) * split**w
     return max(level, 0.03 * span)
 
 
 def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
-    bands = len(pair.before.data_bands)
+    bands = len(pair.bands)
     if mode == "none":
         return Radiometry.identity(bands)
     overlap = pair.overlap
@@ -298,7 +330,7 @@ def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
     factor = max(1.0, side / 512)
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
     with pair.open() as (dsb, dsa):
-        pixels_b = pair.before.read(window=overlap, out_shape=shape, dataset=dsb)
+        pixels_b = pair.before.read(window=overlap, out_shape=shape, dataset=dsb, bands=pair.bands)
         valid = pair.before.read_valid(
             window=overlap, out_shape=shape, pixels=pixels_b, dataset=dsb
         )
@@ -306,7 +338,12 @@ def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
             overlap.col_off, overlap.row_off, overlap.width, overlap.height
         )
         pixels_a, valid_a = read_resampled(
-            pair.after, g @ pair.registration.matrix3, overlap, shape, dataset=dsa
+            pair.after,
+            g @ pair.registration.matrix3,
+            overlap,
+            shape,
+            dataset=dsa,
+            bands=pair.after_bands,
         )
     return fit_radiometry(
         pixels_b,
@@ -384,7 +421,13 @@ def _erode(valid: np.ndarray, px: int) -> np.ndarray:
 def _measure(job: _Job, before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> ChangeMaps:
     """Measure change between BEFORE (in its dtype) and normalised AFTER (float32)."""
     if job.method.measure == "robust":
-        return robust_change(before, after, valid, threshold=job.threshold, noise=job.noise)
+        k = np.float32(job.unit)
+        if job.unit != 1.0:
+            before = before.astype(np.float32) * k
+            after = after * k
+        return robust_change(
+            before, after, valid, threshold=job.threshold * job.unit, noise=job.noise * job.unit
+        )
     before = before.astype(np.float32)
     strength = cva_magnitude(before, after) * np.float32(1.0 / job.threshold)
     gb, ga = before.mean(axis=0), after.mean(axis=0)

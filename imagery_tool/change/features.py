@@ -48,6 +48,8 @@ FEATURES = (
     "hole_rho",  # gradient correlation between the dates over that hole and its rim
     "hole_step",  # log grey step from the hole to the surroundings, the smaller of both dates
     "two_way",  # the smaller of the shares of changed pixels that darken and that brighten
+    "outline_novelty",  # how much of the edge along its outline is in one date only
+    "pair_dissimilarity",  # log of how far apart the dates are overall (noise over range)
 )
 
 
@@ -79,6 +81,9 @@ class RegionEvidence:
         Contrast to the surroundings in BEFORE and AFTER.
     energy : tuple of float
         Gradient energy (root of the sum of squares) in BEFORE and AFTER.
+    dissimilarity : float
+        How far apart the two dates are overall: the spread of their differences over the
+        scene's range (about 0.01 for frames seconds apart, 0.1 to 0.5 for months apart).
     """
 
     before: np.ndarray
@@ -97,6 +102,7 @@ class RegionEvidence:
     balance: float
     contrast: tuple[float, float]
     energy: tuple[float, float]
+    dissimilarity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,8 @@ def region_features(e: RegionEvidence, boxes: list[BoxHypothesis]) -> np.ndarray
         "two_way": float(min((darkening < -0.15).mean(), (darkening > 0.15).mean())),
         **_ring_structure(e),
         **_hole_structure(e, around, offset),
+        "outline_novelty": _outline_novelty(e),
+        "pair_dissimilarity": float(np.log(max(e.dissimilarity, 1e-4))),
     }
     filled_box = max(1, box_area(e.filled))
     rows = []
@@ -278,6 +286,24 @@ def _ring_structure(e: RegionEvidence) -> dict[str, float]:
         return {"ring_rho": 0.0, "ring_energy": 0.0}
     rho, sb, sa = gradient_correlation(e.grad_before, e.grad_after, band)
     return {"ring_rho": rho, "ring_energy": float(np.log1p(np.sqrt(np.sqrt(sb * sa) / band.sum())))}
+
+
+def _outline_novelty(e: RegionEvidence) -> float:
+    """Share of the edge energy along an object's outline that only one date holds (0..1).
+
+    A new building brings its own outline: an edge where there was none. A field that
+    turned brown, or a meadow under snow, changes inside boundaries that both dates show.
+    Gradients are taken at the larger within a pixel, so that a pixel of misregistration
+    does not make an edge new.
+    """
+    outline = cv2.morphologyEx(e.filled.view(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3)))
+    where = outline.astype(bool)
+    if not where.any():
+        return 0.0
+    near = np.ones((3, 3), np.uint8)
+    mb = cv2.dilate(cv2.magnitude(*e.grad_before), near)[where]
+    ma = cv2.dilate(cv2.magnitude(*e.grad_after), near)[where]
+    return float(np.abs(mb - ma).sum() / (mb + ma).sum()) if (mb + ma).any() else 0.0
 
 
 def _hole_structure(e: RegionEvidence, around: tuple, offset: float) -> dict[str, float]:

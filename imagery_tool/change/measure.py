@@ -103,19 +103,20 @@ def robust_change(
     shadow_depth: float = 0.3,
     shadow_blue: float = 0.08,
     sigma: float = 1.0,
+    grow: float = 0.8,
 ) -> ChangeMaps:
     """Change that is neither noise, nor a tone change of the same structure, nor a shadow.
 
     A pixel changes when (1) the change vector of the smoothed, normalised bands exceeds
-    ``threshold``; (2) the local structure is not preserved: the normalised cross-correlation
-    of 7 x 7 neighbourhoods of both dates is below ``ncc_max``, or their contrast does not
-    follow their brightness: the log ratio of the local standard deviations departs from the
-    log ratio of the local means by ``scale_tol`` or more (a shadow or a new sun angle over
-    textured ground scales the texture with the light, it does not replace it; a dark vehicle
-    parked over a faint panel joint correlates with it but is far more contrasted); and (3) it
-    is not a cast shadow coming or going: a darkening deeper than ``shadow_depth`` (natural
-    log) in which the blue band darkens less than the red one (shadows are lit by the blue
-    sky), by at least ``shadow_blue`` of the depth.
+    ``threshold``, or ``grow`` times it where it joins such pixels; (2) the local structure is
+    not preserved: the normalised cross-correlation of 7 x 7 neighbourhoods of both dates is
+    below ``ncc_max``, or their contrast does not follow their brightness: the log ratio of the
+    local standard deviations departs from the log ratio of the local means by ``scale_tol`` or
+    more (a shadow or a new sun angle over textured ground scales the texture with the light, it
+    does not replace it; a dark vehicle parked over a faint panel joint correlates with it but
+    is far more contrasted); and (3) it is not a cast shadow coming or going: a darkening deeper
+    than ``shadow_depth`` (natural log) in which the blue band darkens less than the red one
+    (shadows are lit by the blue sky), by at least ``shadow_blue`` of the depth.
 
     Parameters
     ----------
@@ -126,6 +127,9 @@ def robust_change(
         Change-vector magnitude that counts as change, in BEFORE's units.
     noise : float
         Sensor noise standard deviation (regularises the correlation on flat ground).
+    grow : float
+        Pixels joined to change above ``threshold`` belong to it down to this share of it
+        (hysteresis).
 
     Returns
     -------
@@ -137,7 +141,7 @@ def robust_change(
     strength *= np.float32(1.0 / threshold)  # in place: the magnitude itself is not kept
     gb = _grey(sb)
     ga = _grey(sa)
-    candidate = (strength > 1.0) & valid
+    candidate = (strength > grow) & valid
     mask = np.zeros(valid.shape, dtype=bool)
     shadow_mask = np.zeros(valid.shape, dtype=bool)
     if candidate.any():
@@ -157,8 +161,25 @@ def robust_change(
             shadow = (np.abs(depth) > shadow_depth) & (blue_excess > shadow_blue * np.abs(depth))
             np.put(candidate, at[shadow], False)
             np.put(shadow_mask, at[shadow], True)
-        mask = candidate
+        mask, shadow_mask = _seeded(candidate, shadow_mask, strength > 1.0)
     return ChangeMaps(mask, shadow_mask, strength, gb, ga, sb, sa)
+
+
+def _seeded(mask: np.ndarray, shadow: np.ndarray, seeds: np.ndarray):
+    """Keep the connected parts of change (and shadow) that hold a pixel above the level.
+
+    Hysteresis, as Canny's edges: an object's pixels are those joined to clearly changed
+    ones, down to the weaker growing level, so that a new roof is found to its true extent
+    where parts of it change less; weak change that joins nothing clear is not kept.
+    """
+    joined = mask | shadow
+    if not joined.any():
+        return mask, shadow
+    count, labels = cv2.connectedComponents(joined.view(np.uint8), connectivity=8)
+    seeded = np.bincount(labels[seeds & joined], minlength=count) > 0
+    seeded[0] = False
+    keep = seeded[labels]
+    return mask & keep, shadow & keep
 
 
 def _grey(bands: np.ndarray) -> np.ndarray:

@@ -29,9 +29,13 @@ class RegionModel:
         Log-odds before the trees.
     learning_rate : float
     min_score : float
-        The probability above which a candidate is reported by default.
+        The probability above which a candidate is reported by default, on pairs whose dates
+        differ by sensor noise (chosen on generated scenes).
     about : dict
         How the model was trained (data, seeds, measured accuracy).
+    min_score_dissimilar : float or None
+        The default on pairs whose dates are months apart (chosen on real pairs); None: as
+        `min_score`. See `operating_point`.
     """
 
     features: tuple[str, ...]
@@ -40,6 +44,7 @@ class RegionModel:
     learning_rate: float
     min_score: float
     about: dict
+    min_score_dissimilar: float | None = None
 
     @classmethod
     def probe(cls, features: tuple[str, ...]) -> RegionModel:
@@ -49,6 +54,16 @@ class RegionModel:
         candidates (each scores 0.5).
         """
         return cls(tuple(features), (), 0.0, 1.0, 0.0, {"probe": True})
+
+    def operating_point(self, dissimilar: float) -> float:
+        """Return the default ``min_score`` for a pair, 0 to 1 of the dissimilar kind.
+
+        Linear between `min_score` (dates that differ by sensor noise) and
+        `min_score_dissimilar` (dates months apart); see
+        `imagery_tool.change.detect.dissimilarity_weight`.
+        """
+        far = self.min_score if self.min_score_dissimilar is None else self.min_score_dissimilar
+        return float((1.0 - dissimilar) * self.min_score + dissimilar * far)
 
     @property
     def is_probe(self) -> bool:
@@ -89,7 +104,11 @@ class RegionModel:
             learning_rate=float(raw["learning_rate"]),
             min_score=float(raw["min_score"]),
             about=dict(raw.get("about", {})),
-        )
+            min_score_dissimilar=(
+                None if raw.get("min_score_dissimilar") is None
+                else float(raw["min_score_dissimilar"])
+            ),
+        )  # fmt: skip
 
     def to_dict(self) -> dict:
         """Return the model as plain JSON types (what `load` reads)."""
@@ -98,6 +117,7 @@ class RegionModel:
             "base": self.base,
             "learning_rate": self.learning_rate,
             "min_score": self.min_score,
+            "min_score_dissimilar": self.min_score_dissimilar,
             "about": self.about,
             "trees": [{k: np.asarray(v).tolist() for k, v in t.items()} for t in self.trees],
         }

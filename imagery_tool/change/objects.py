@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -66,6 +66,8 @@ class RegionRules:
         With a model: when two or more separate pieces of one component each score at least
         this share of its best score, they are reported as separate objects rather than the
         component as one.
+    dissimilarity : float
+        How far apart the pair's dates are overall (see `RegionEvidence`), for the model.
     """
 
     min_size_m: float = 3.0
@@ -82,6 +84,7 @@ class RegionRules:
     model: RegionModel | None = None
     min_score: float = 0.0
     split_score: float = 0.5
+    dissimilarity: float = 0.0
 
 
 def extract_regions(
@@ -310,7 +313,7 @@ class _Candidate:
     boxes: list[BoxHypothesis]
     features: list  # per box: its `FEATURES` row (None under fixed rules)
     scores: list[float] | None  # per box under fixed rules; None: for the model to score
-    filled: np.ndarray
+    filled: np.ndarray  # its footprint: the fragments closed, enclosed holes filled
     crop: tuple[slice, slice]  # (cols, rows) of the block
 
 
@@ -370,6 +373,7 @@ def _region(maps, mask, primary, labels, label, box, disc, rules) -> _Candidate 
     if ruled:
         strength = float(maps.strength[ys, xs][pixels.astype(bool)].mean())
         score = (1 - np.exp(-(strength - 1.0))) * (1 - max(rho, 0.0))
+        # fixed rules (the classical methods): the connected pixels as they are
         return _Candidate(
             change, boxes, [None] * len(boxes), [score] * len(boxes), filled, (xs, ys)
         )
@@ -390,10 +394,44 @@ def _region(maps, mask, primary, labels, label, box, disc, rules) -> _Candidate 
         balance=float(balance),
         contrast=(cb, ca),
         energy=(float(energy_b), float(energy_a)),
+        dissimilarity=rules.dissimilarity,
     )
     return _Candidate(
-        change, boxes, list(region_features(evidence_of, boxes)), None, filled, (xs, ys)
+        change, boxes, list(region_features(evidence_of, boxes)), None,
+        _solid(filled, maps.strength[ys, xs]), (xs, ys),
+    )  # fmt: skip
+
+
+def _solid(filled: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Fill the weakly changed holes that a footprint encloses.
+
+    Change within a uniform new roof is often weak where the roof looks like the ground it
+    covers: a hole enclosed by the change whose mean strength reaches half the level is the
+    object's too (a new roof is one region, not a ring), unless it is larger than the change
+    around it (then the change surrounds something rather than outlines it). A hole that did
+    not change (a courtyard, the unchanged block a ring of change snakes around) stays a hole,
+    as do holes open to the crop's edge.
+    """
+    h, w = filled.shape
+    outside = np.zeros((h + 2, w + 2), np.uint8)
+    outside[1:-1, 1:-1] = filled == 0
+    # flood the background from the crop's border: what it cannot reach is enclosed
+    cv2.floodFill(outside, None, (0, 0), 2)
+    holes = (outside[1:-1, 1:-1] == 1).view(np.uint8)
+    if not holes.any():
+        return filled
+    count, labels = cv2.connectedComponents(holes, connectivity=4)
+    sums = np.bincount(labels.ravel(), strength.ravel(), count)
+    sizes = np.bincount(labels.ravel(), None, count)
+    weak = (sums / np.maximum(sizes, 1) >= _HOLE_STRENGTH) & (
+        sizes <= _HOLE_AREA * int(filled.sum())
     )
+    weak[0] = False
+    return (filled.astype(bool) | weak[labels]).view(np.uint8)
+
+
+_HOLE_AREA = 1.0  # largest hole filled, as a share of the change that encloses it
+_HOLE_STRENGTH = 0.5  # mean change strength (1 = the level) of an enclosed hole that is filled
 
 
 def _choose(candidates: list[_Candidate], origin, rules: RegionRules) -> list[ChangeRegion]:
@@ -412,12 +450,33 @@ def _choose(candidates: list[_Candidate], origin, rules: RegionRules) -> list[Ch
             (float(np.clip(score, 0.0, 1.0)), box, feats)
             for score, box, feats in zip(of_boxes, c.boxes, c.features, strict=True)
         ]
-        if not (rules.model is not None and rules.model.is_probe):  # a probe keeps them all
+        probe = rules.model is not None and rules.model.is_probe
+        if not probe:  # a probe keeps them all, each with its own pixels
             scored = _best_hypotheses(scored, rules.split_score)
+        whole = rules.model is not None and not probe
         # chosen first, filtered after: a higher min_score only drops objects, never reshapes
         made = [_make_region(c.change, *item, c.filled, c.crop, origin, rules) for item in scored]
-        regions += [r for r in made if r.score >= rules.min_score]  # the score as reported
+        kept = [r for r in made if r.score >= rules.min_score]  # the score as reported
+        if kept and whole:
+            # the best object kept carries the candidate's whole footprint into the mask: the
+            # shadow beside a box drawn on the body, and a new building's pixels outside the
+            # box of the piece that scored best, are changed pixels too
+            kept[0] = replace(kept[0], **_footprint(c.filled, c.crop, origin))
+        regions += kept
     return regions
+
+
+def _footprint(filled: np.ndarray, crop, origin) -> dict:
+    """`ChangeRegion` ``mask`` and ``mask_box`` of a candidate's whole footprint."""
+    xs, ys = crop
+    rows = np.nonzero(filled.any(axis=1))[0]
+    cols = np.nonzero(filled.any(axis=0))[0]
+    ox, oy = origin[0] + xs.start, origin[1] + ys.start
+    box = (int(ox + cols[0]), int(oy + rows[0]), int(ox + cols[-1] + 1), int(oy + rows[-1] + 1))
+    return {
+        "mask": filled[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(bool),
+        "mask_box": box,
+    }
 
 
 def _best_hypotheses(scored: list[tuple], split_score: float) -> list[tuple]:

@@ -34,7 +34,12 @@ class ChangeRegion:
     pixel_size_m : float or None
         Ground size of one pixel (``None`` in pixel mode without a stated size).
     mask : (h, w) bool ndarray
-        The object's pixels inside `bbox_px` (for the change mask).
+        The changed pixels attributed to the object (for the change mask), inside
+        `mask_box`: its whole footprint (shadow and enclosed weak change included) for the
+        object a candidate is reported as, else its pixels inside `bbox_px`.
+    mask_box : tuple of 4 int or None
+        ``(col_min, row_min, col_max, row_max)`` on BEFORE's grid where `mask` lies; None:
+        at `bbox_px`. Use `mask_bbox`.
     features : (F,) float64 ndarray or None
         What the region model scored (`imagery_tool.change.features.FEATURES`), when one did.
     """
@@ -49,6 +54,12 @@ class ChangeRegion:
     pixel_size_m: float | None = None
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     features: np.ndarray | None = field(default=None, repr=False, compare=False)
+    mask_box: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def mask_bbox(self) -> tuple[int, int, int, int]:
+        """Where `mask` lies on BEFORE's grid: `mask_box`, else `bbox_px`."""
+        return self.mask_box if self.mask_box is not None else self.bbox_px
 
     @property
     def area_m2(self) -> float | None:

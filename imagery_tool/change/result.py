@@ -86,7 +86,7 @@ class ChangeResult:
         out = np.zeros((h, w), np.uint8)
         c0, r0 = int(window.col_off), int(window.row_off)
         for region in self.regions:
-            bc0, br0, bc1, br1 = region.bbox_px
+            bc0, br0, bc1, br1 = region.mask_bbox
             x0, y0 = max(bc0, c0), max(br0, r0)
             x1, y1 = min(bc1, c0 + w), min(br1, r0 + h)
             if x1 <= x0 or y1 <= y0 or region.mask is None:
