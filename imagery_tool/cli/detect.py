@@ -12,6 +12,20 @@ from imagery_tool.cli.options import method_option, min_score_option
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")
+
+
+def _dates_kind(dissimilarity: float) -> str:
+    """How the two dates differ, in words (see `imagery_tool.change.detect.change_level`)."""
+    from imagery_tool.change.detect import dissimilarity_weight
+
+    w = dissimilarity_weight(dissimilarity)
+    if w == 0.0:
+        return "differ by sensor noise"
+    if w == 1.0:
+        return "differ by more than noise (season, sun, sensor)"
+    return "between the two"
+
+
 _MASK = (".tif", ".tiff", ".png")
 
 
@@ -48,8 +62,9 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
 )  # fmt: skip
 @click.option(
     "--threshold", type=click.FloatRange(min=0, min_open=True), default=None,
-    help="Change threshold in sensor-noise standard deviations (default 6; lower = more "
-    "sensitive); for --method cva an absolute magnitude replacing Otsu's.",
+    help="Change threshold in sensor-noise standard deviations for dates that differ by "
+    "sensor noise (default 6; lower = more sensitive; dates months apart use the pair's own "
+    "split); for --method cva an absolute magnitude replacing Otsu's.",
 )  # fmt: skip
 @min_score_option
 @click.option(
@@ -156,5 +171,13 @@ def detect(
         )
     else:
         click.echo(f"registration: georeference only (not measured by --method {method})")
+    params = result.parameters
+    if method == "robust":
+        kind = _dates_kind(params["dissimilarity"])
+        click.echo(
+            f"dates: {kind} (differences spread over {100 * params['dissimilarity']:.1f} % of "
+            f"the range); change level {params['threshold_level']:g}, min score "
+            f"{params['min_score']:.2f}"
+        )
     for path in written:
         click.echo(f"wrote {path}")

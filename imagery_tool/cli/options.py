@@ -17,6 +17,7 @@ method_option = click.option(
 min_score_option = click.option(
     "--min-score", type=click.FloatRange(0, 1), default=None,
     help="For --method robust: report objects whose score (the region model's probability) "
-    "reaches this (default: the model's, chosen for precision 0.95; lower = more found, more "
-    "false alarms).",
+    "reaches this (default: the model's operating point for the pair: chosen for precision "
+    "0.95 on dates that differ by sensor noise, on real pairs for dates months apart; lower = "
+    "more found, more false alarms).",
 )  # fmt: skip

@@ -45,7 +45,7 @@ def run_detection(info, before: int, after: int, *, method: str = "robust", thre
     """
     import time
 
-    from imagery_tool.change import DEFAULT_MAX_SIZE_M, DEFAULT_MIN_SIZE_M
+    from imagery_tool.change import DEFAULT_MIN_SIZE_M
     from napari_imagery_tool._detect_job import DetectionProcess
 
     tile_b, tile_a = info.tiles[before], info.tiles[after]
@@ -58,7 +58,7 @@ def run_detection(info, before: int, after: int, *, method: str = "robust", thre
         threshold=threshold,
         registration=registration,
         min_size_m=min_size_m or DEFAULT_MIN_SIZE_M,
-        max_size_m=max_size_m or DEFAULT_MAX_SIZE_M,
+        max_size_m=max_size_m,  # None: no upper bound, as on the command line
         min_score=min_score,
     )
     if jobs is not None:
@@ -106,14 +106,20 @@ class CompareWidget(QWidget):
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(0, 50)
         self.threshold_spin.setSpecialValueText("default")
-        self.threshold_spin.setToolTip("noise standard deviations; lower finds fainter changes")
+        self.threshold_spin.setToolTip(
+            "noise standard deviations for dates that differ by sensor noise (default 6); "
+            "lower finds fainter changes"
+        )
         self.min_score_spin = QDoubleSpinBox()
         self.min_score_spin.setRange(0, 1)
         self.min_score_spin.setSingleStep(0.05)
         self.min_score_spin.setSpecialValueText("default")
+        from imagery_tool.change.model import default_model
+
         self.min_score_spin.setToolTip(
-            "robust method: report objects whose score reaches this (default 0.3, chosen for "
-            "precision 0.95); higher gives fewer, surer objects"
+            "robust method: report objects whose score reaches this (default "
+            f"{default_model().min_score:g}, the shipped model's); higher gives fewer, surer "
+            "objects"
         )
         form.addRow("method", self.method_combo)
         form.addRow("threshold", self.threshold_spin)
@@ -351,7 +357,7 @@ class CompareWidget(QWidget):
         for region in result.regions:
             if region.mask is None:
                 continue
-            c0, r0, _c1, _r1 = region.bbox_px
+            c0, r0, _c1, _r1 = region.mask_bbox
             sub = region.mask[(-r0) % factor :: factor, (-c0) % factor :: factor]
             rr, cc = math.ceil(r0 / factor), math.ceil(c0 / factor)
             rr1, cc1 = min(heat.shape[0], rr + sub.shape[0]), min(heat.shape[1], cc + sub.shape[1])

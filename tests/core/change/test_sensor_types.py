@@ -2,8 +2,10 @@
 
 The scene (`tests.sensor_pairs`): a Su-34 leaves, a Su-35 arrives, an Il-76 and a Su-24 stay
 under another sun, gain, gamma and haze; on 8-bit RGB the detector reports exactly the two
-changes. Here the same scene comes as the products users bring. Tests marked xfail show what
-the detector still needs for them (the reason names the change).
+changes. Here the same scene comes as the products users bring: the robust method compares
+their red, green and blue bands (by the file's colour interpretation, whatever their order),
+in units of a hundredth of the scene's range for any data type but 8-bit, so that it meets the
+same numbers as on the 8-bit scenes it was trained on.
 """
 
 from __future__ import annotations
@@ -16,21 +18,6 @@ import pytest
 from imagery_tool.change import detect_changes
 from imagery_tool.synthetic.sensor import PRODUCTS
 from tests.sensor_pairs import overlaps, write_pair
-
-# What the detector needs for these data types (see the report of issue 14, item 5).
-BAND_ORDER = (
-    "detect reads the data bands in file order and measure.robust_change's shadow test and "
-    "features.region_features' colour features take bands 0, 1, 2 as red, green, blue: "
-    "make the robust method's pair with AlignedPair.of(..., bands=before.rgb_bands) when the "
-    "tile has three colour bands, and read the radiometry fit through pair.bands / "
-    "pair.after_bands"
-)
-SCALE = (
-    "float reflectance (0..1) meets the measure's and the features' 8-bit constants (+8 grey "
-    "levels in the local contrast test, an offset of at least 1 in the shadow test, +1 in the "
-    "feature ratios): bring non-uint8 pairs to 8-bit-like units, e.g. multiply both dates, "
-    "the threshold and the noise by 100 / span (BEFORE's 2-98 % range) in detect._measure"
-)
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +60,11 @@ def test_planted_departure_and_arrival_are_found_with_their_kind(results, clear,
     "name",
     [
         "pleiades-12bit",
-        pytest.param("worldview-11bit", marks=pytest.mark.xfail(strict=True, reason=BAND_ORDER)),
-        pytest.param("reflectance-uint16", marks=pytest.mark.xfail(strict=True, reason=BAND_ORDER)),
-        pytest.param("mixed-order", marks=pytest.mark.xfail(strict=True, reason=BAND_ORDER)),
-        pytest.param(
-            "reflectance",
-            marks=pytest.mark.xfail(strict=True, reason=f"{BAND_ORDER}; and {SCALE}"),
-        ),
-        pytest.param(
-            "reflectance-9999",
-            marks=pytest.mark.xfail(strict=True, reason=f"{BAND_ORDER}; and {SCALE}"),
-        ),
+        "worldview-11bit",
+        "reflectance-uint16",
+        "mixed-order",
+        "reflectance",
+        "reflectance-9999",
     ],
 )
 def test_only_the_planted_changes_are_reported(results, name):
