@@ -11,6 +11,8 @@ import pytest
 import rasterio
 from affine import Affine
 
+from imagery_tool.change.detect import dissimilarity_weight
+from imagery_tool.change.model import default_model
 from imagery_tool.cli import main
 from imagery_tool.synthetic import make_pair
 
@@ -76,6 +78,16 @@ def test_detect_text_summary(tmp_path, pair, capsys):
     assert "change(s)" in stdout
     dx = float(stdout.split("registration: dx ")[1].split()[0])
     assert dx == pytest.approx(2.5, abs=0.1)
+    # how far apart the dates are, and the level and operating point that follow
+    summary = json.loads(run(["detect", before, after, "-o", str(tmp_path / "d.json"),
+                              "--json"], capsys)[1])  # fmt: skip
+    params = summary["parameters"]
+    line = next(x for x in stdout.splitlines() if x.startswith("dates: "))
+    assert f"{100 * params['dissimilarity']:.1f} % of the range" in line
+    assert f"change level {params['threshold_level']:g}" in line
+    w = dissimilarity_weight(params["dissimilarity"])
+    assert params["min_score"] == pytest.approx(default_model().operating_point(w), abs=2e-3)
+    assert f"min score {params['min_score']:.2f}" in line
 
 
 def test_pixel_mode_json_works_and_geojson_is_refused(tmp_path, pair, capsys):

@@ -75,3 +75,55 @@ def test_shadows_keep_their_depth_and_tint_when_the_sun_moved():
     lit = out[:, 200:300, 200:300].mean(axis=(1, 2))
     # the shadow is as deep and as blue after normalisation as in the light it fell in
     np.testing.assert_allclose(shadow / lit, tint[:, 0, 0], atol=0.03)
+
+
+def _texture(rng, shape, scale=3.0):
+    """A grey texture with structure at a few pixels (ground, crops, roofs' edges)."""
+    noise = rng.standard_normal(shape).astype(np.float32)
+    if noise.ndim == 2:
+        return cv2.GaussianBlur(noise, (0, 0), scale)
+    return np.stack([cv2.GaussianBlur(band, (0, 0), scale) for band in noise])
+
+
+def test_invariant_pixels_are_those_whose_structure_both_dates_share():
+    from imagery_tool.radiometry import invariant_pixels
+
+    rng = np.random.default_rng(11)
+    t = _texture(rng, (200, 200))
+    before = 100 + 40 * t / t.std()
+    after = 0.7 * before + 30  # another gain and offset: the same structure
+    other = _texture(rng, (200, 100))
+    after[:, 100:] = 120 + 40 * other / other.std()  # the right half replaced
+    valid = np.ones((200, 200), bool)
+    inv = invariant_pixels(before[None], after[None], valid)
+    assert inv[:, 10:90].mean() > 0.95
+    assert inv[:, 110:190].mean() < 0.05
+
+
+def test_a_large_change_does_not_pull_the_normalisation():
+    """Gain and offset come from the unchanged half, not from a new roof over the other."""
+    from imagery_tool.radiometry import fit_radiometry
+
+    rng = np.random.default_rng(12)
+    t = _texture(rng, (3, 300, 300))
+    before = np.clip(90 + 35 * t / t.std(), 0, 255).astype(np.uint8)
+    after = np.clip(1.25 * before.astype(np.float32) - 20, 0, 255)
+    after[:, :, 150:] = 230  # half the scene under a new bright roof
+    after = after.astype(np.uint8)
+    valid = np.ones((300, 300), bool)
+    radiometry = fit_radiometry(before, after, valid, origin=(0, 0), step=(1, 1), local=False)
+    out = radiometry.apply(after)
+    # the unchanged half comes back to BEFORE, the roof stays far brighter than the ground
+    assert np.abs(out[:, 20:280, 10:140] - before[:, 20:280, 10:140]).mean() < 2.0
+    assert out[:, :, 160:].mean() > before.mean() + 60
+
+
+def test_too_few_invariant_pixels_leave_the_pair_as_it_is():
+    from imagery_tool.radiometry import fit_radiometry
+
+    rng = np.random.default_rng(13)  # two unrelated scenes: no structure in common
+    before = np.clip(100 + 30 * _texture(rng, (3, 120, 120), 0.7), 0, 255).astype(np.uint8)
+    after = np.clip(100 + 30 * _texture(rng, (3, 120, 120), 0.7), 0, 255).astype(np.uint8)
+    valid = np.ones((120, 120), bool)
+    radiometry = fit_radiometry(before, after, valid, origin=(0, 0), step=(1, 1))
+    np.testing.assert_array_equal(radiometry.apply(after), after.astype(np.float32))

@@ -173,3 +173,74 @@ def test_an_idle_worker_finishes_a_strip_from_its_bottom():
             taken.append(got[1])
     assert sorted(taken) == list(range(8))
     assert queue.take(a) is None and queue.take(b) is None
+
+
+# -- pairs months apart ------------------------------------------------------------------------
+
+
+def test_the_level_follows_how_far_apart_the_dates_are():
+    from imagery_tool.change.detect import change_level, dissimilarity_weight
+
+    assert dissimilarity_weight(0.01) == 0.0 and dissimilarity_weight(0.2) == 1.0
+    assert dissimilarity_weight(0.045) == pytest.approx(0.5)
+    # frames seconds apart: 6 noise standard deviations per band, whatever Otsu says
+    assert change_level(2.0, 9.0, 150.0, bands=3, k=6.0) == pytest.approx(6 * 2 * np.sqrt(3))
+    # months apart: the pair's own split, never above the noise rule
+    assert change_level(30.0, 80.0, 150.0, bands=3, k=6.0) == pytest.approx(80.0)
+    assert change_level(30.0, 900.0, 150.0, bands=3, k=6.0) == pytest.approx(6 * 30 * np.sqrt(3))
+    # between: the geometric mean at half way; never below 3 % of the range
+    mid = change_level(6.75, 20.0, 150.0, bands=3, k=6.0)
+    assert mid == pytest.approx(np.sqrt(6 * 6.75 * np.sqrt(3) * 20.0))
+    assert change_level(0.01, 0.02, 150.0, bands=3, k=6.0) == pytest.approx(4.5)
+
+
+@pytest.fixture(scope="module")
+def months_apart(tmp_path_factory):
+    """A meadow in summer and the same meadow mown and browned in autumn, with a new warehouse.
+
+    Two PNGs (pixel mode): the grass has another colour and another texture (mown), so that
+    no tone curve makes the dates alike; everywhere they differ by far more than sensor noise.
+    (A meadow that only turned brown, its texture kept, is normalised away: see
+    tests/core/test_radiometry.py.)
+    """
+    import cv2
+
+    rng = np.random.default_rng(21)
+    size = 384
+
+    def texture():
+        t = cv2.GaussianBlur(rng.standard_normal((size, size)).astype(np.float32), (0, 0), 2.5)
+        return t / t.std()
+
+    grass, mown = texture(), texture()
+    track = np.zeros((size, size), np.float32)
+    track[:, 180:196] = 1.0  # a farm track through the meadow, in both dates
+    summer = np.stack([70 + 12 * grass, 120 + 18 * grass, 60 + 10 * grass])
+    autumn = np.stack([135 + 15 * mown, 115 + 14 * mown, 80 + 10 * mown])
+    for image in (summer, autumn):
+        image[:, track > 0] = 170.0
+    autumn[:, 60:140, 230:350] = np.array([185.0, 188.0, 192.0])[:, None, None]  # the roof
+    paths = []
+    for name, image in (("before", summer), ("after", autumn)):
+        noisy = image + rng.normal(0, 3.0, image.shape)
+        path = tmp_path_factory.mktemp("months") / f"{name}.png"
+        bgr = np.clip(noisy, 0, 255).astype(np.uint8)[::-1].transpose(1, 2, 0)
+        cv2.imwrite(str(path), np.ascontiguousarray(bgr))
+        paths.append(path)
+    return paths, (230, 60, 350, 140)
+
+
+def test_a_new_building_is_found_between_dates_months_apart(months_apart, box_iou):
+    (before, after), roof = months_apart
+    result = detect_changes(before, after)
+    assert result.parameters["dissimilarity"] > 0.06  # the regime of dates months apart
+    assert result.parameters["threshold_level"] < 6 * result.parameters["noise"] * np.sqrt(3)
+    found = [r for r in result.regions if box_iou(r.bbox_px, roof) > 0.5]
+    assert found and found[0].change == "appeared"
+    mask = result.mask() > 0
+    c0, r0, c1, r1 = roof
+    assert mask[r0:r1, c0:c1].mean() > 0.9  # the roof to its extent
+    assert mask.sum() < 1.6 * (c1 - c0) * (r1 - r0)  # the browned meadow is not a change
+    # the noise rule of dates that differ by sensor noise lies above the roof's own change
+    # vector (|(185, 188, 192) - (135, 115, 80)| = 142): it would have found nothing
+    assert result.parameters["noise"] * 6 * np.sqrt(3) > 142

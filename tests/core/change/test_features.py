@@ -1,9 +1,12 @@
-"""What the region model sees: the unchanged hole inside a candidate's hull."""
+"""What the region model sees: the unchanged hole inside a candidate's hull, its outline."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
+import pytest
 
 from imagery_tool.change.features import (
     FEATURES,
@@ -114,3 +117,28 @@ def test_the_structure_test_on_candidate_boxes_equals_it_on_the_whole_block():
     where = np.searchsorted(everywhere, at)
     np.testing.assert_array_equal(ncc, whole[0][where])  # bit for bit
     np.testing.assert_array_equal(scale, whole[1][where])
+
+
+def test_a_new_building_brings_its_outline_a_field_changes_inside_kept_boundaries():
+    rng = np.random.default_rng(3)
+    ground = (100 + 5 * rng.standard_normal((80, 80))).astype(np.float32)
+    # a roof on bare ground: its edge is in AFTER only
+    after = ground.copy()
+    after[25:55, 20:60] = 190.0
+    roof = np.zeros((80, 80), bool)
+    roof[25:55, 20:60] = True
+    assert _features(_evidence(ground, after, roof))["outline_novelty"] > 0.8
+    # a field inside a track that both dates show turns brown: the same boundary twice
+    before = ground.copy()
+    before[20:60, 15:65] = 60.0
+    before[25:55, 20:60] = 150.0  # the field, bounded by the darker track
+    turned = before.copy()
+    turned[25:55, 20:60] = 110.0  # another colour, the same boundary
+    field = roof
+    assert _features(_evidence(before, turned, field))["outline_novelty"] < 0.35
+
+
+def test_pair_dissimilarity_is_the_log_of_the_pairs_spread():
+    e = _evidence(*(np.full((40, 40), 100.0, np.float32),) * 2, np.eye(40, dtype=bool))
+    f = _features(dataclasses.replace(e, dissimilarity=0.2))
+    assert f["pair_dissimilarity"] == pytest.approx(np.log(0.2))

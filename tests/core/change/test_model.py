@@ -87,3 +87,34 @@ def test_shipped_model_reads_the_features_the_detector_measures():
     assert model.features == FEATURES
     assert not model.is_probe and 0.0 < model.min_score < 1.0
     assert model.about["out_of_fold"]["precision"] >= 0.9
+
+
+def test_the_operating_point_blends_from_noise_to_months_apart():
+    model = _model(min_score=0.4, min_score_dissimilar=0.1)
+    assert model.operating_point(0.0) == pytest.approx(0.4)
+    assert model.operating_point(1.0) == pytest.approx(0.1)
+    assert model.operating_point(0.5) == pytest.approx(0.25)
+    assert _model(min_score=0.4).operating_point(1.0) == pytest.approx(0.4)  # one point only
+
+
+def test_the_operating_points_go_through_the_file(tmp_path):
+    import json
+
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_model(min_score_dissimilar=0.05).to_dict()))
+    assert RegionModel.load(path).min_score_dissimilar == pytest.approx(0.05)
+    raw = _model().to_dict()
+    del raw["min_score_dissimilar"]  # a model written before there were two
+    path.write_text(json.dumps(raw))
+    assert RegionModel.load(path).min_score_dissimilar is None
+
+
+def test_the_shipped_model_knows_how_it_was_made():
+    model = default_model()
+    assert model.features == FEATURES
+    about = model.about
+    assert about["features"] == list(FEATURES)
+    assert about["trained_by"] == "benchmarks/train_region_model.py"
+    assert set(about["leave_one_dataset_out"]) >= {"whu_cd", "fotbcd", "airchange"}
+    assert about["out_of_fold"]["precision"] >= 0.95 and about["out_of_fold"]["recall"] >= 0.95
+    assert 0.0 <= model.min_score_dissimilar <= model.min_score

@@ -1,6 +1,8 @@
-"""Objects cut by block seams: which block measures them, and when they are pieces."""
+"""Objects: which block measures one cut by a seam, how far it reaches, what the mask holds."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from imagery_tool.change.objects import _owner, _whole_in
 
@@ -54,3 +56,59 @@ def test_pieces_of_shadow_alone_are_not_measured_again(monkeypatch):
     tracker.measure(ready, datasets=None)
     assert measured == [aircraft]  # the aircraft's pieces are measured whole, the shadow's not
     assert tracker.found[shadow] == []
+
+
+def test_weak_change_joined_to_clear_change_is_kept_alone_it_is_not():
+    from imagery_tool.change.measure import _seeded
+
+    mask = np.zeros((40, 60), bool)
+    mask[5:25, 5:25] = True  # a roof: weak change ...
+    mask[30:35, 40:50] = True  # ... and weak change elsewhere, joined to nothing clear
+    seeds = np.zeros_like(mask)
+    seeds[10:12, 10:12] = True  # clear change on the roof only
+    shadow = np.zeros_like(mask)
+    shadow[25:28, 5:25] = True  # its shadow, joined to it
+    kept, kept_shadow = _seeded(mask, shadow, seeds)
+    assert kept[5:25, 5:25].all() and not kept[30:35, 40:50].any()
+    assert kept_shadow[25:28, 5:25].all()
+
+
+def test_weakly_changed_holes_are_filled_unchanged_or_large_ones_not():
+    from imagery_tool.change.objects import _solid
+
+    ring = np.zeros((60, 60), np.uint8)
+    ring[10:30, 10:30] = 1
+    ring[14:26, 14:26] = 0  # a hole of 144 px in a ring of 256
+    weak = np.full((60, 60), 0.6, np.float32)  # the roof changed, less than the level
+    assert _solid(ring, weak)[14:26, 14:26].all()
+    still = np.zeros((60, 60), np.float32)  # a courtyard that did not change
+    assert not _solid(ring, still)[14:26, 14:26].any()
+    thin = np.zeros((60, 60), np.uint8)
+    thin[5:55, 5:55] = 1
+    thin[7:53, 7:53] = 0  # a thin ring around a larger unchanged block
+    assert not _solid(thin, weak)[7:53, 7:53].any()
+    open_hole = ring.copy()
+    open_hole[14:26, 0:14] = 0  # the hole reaches the crop's edge: not enclosed
+    assert not _solid(open_hole, weak)[14:26, 14:26].any()
+
+
+def test_the_mask_holds_an_objects_footprint_beyond_its_box():
+    from types import SimpleNamespace
+
+    from imagery_tool.change.region import ChangeRegion
+    from imagery_tool.change.result import ChangeResult
+
+    footprint = np.zeros((20, 30), bool)
+    footprint[2:18, 3:27] = True
+    region = ChangeRegion(
+        change="appeared", score=0.9, bbox_px=(12, 12, 20, 20),
+        polygon_px=np.array([[12.0, 12], [20, 12], [20, 20], [12, 20]]), area_px=64,
+        length_px=8.0, width_px=8.0, mask=footprint, mask_box=(10, 10, 40, 30),
+    )  # fmt: skip
+    assert region.mask_bbox == (10, 10, 40, 30)
+    result = ChangeResult.__new__(ChangeResult)  # only what mask() reads
+    result.regions = [region]
+    result.before = SimpleNamespace(width=50, height=40)
+    mask = result.mask()
+    assert (mask > 0).sum() == footprint.sum()
+    assert mask[12, 13] == 255 and mask[27, 36] == 255 and mask[11, 11] == 0
