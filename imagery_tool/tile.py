@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import rasterio
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
@@ -319,7 +320,7 @@ class Tile:
                 except (RasterioError, BlockDecodeError) as exc:  # GDAL reads sparse blocks
                     raise self._unreadable(exc) from exc
             planes = self.read(window=window, dataset=ds)
-        return np.dstack([*planes, np.full(planes.shape[1:], 255, np.uint8)])
+        return cv2.merge([*planes, np.full(planes.shape[1:], 255, np.uint8)])
 
     def _unreadable(self, exc: Exception) -> TileReadError:
         return TileReadError(
