@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -209,9 +210,7 @@ class Tile:
             When the file can no longer be opened.
         """
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RioNotGeoreferencedWarning)
-                dataset = rasterio.open(self.path)
+            dataset = _open_quietly(self.path)
         except (RasterioError, OSError) as exc:
             raise TileReadError(f"{self.path}: cannot open ({_first_line(exc)})") from exc
         with dataset:
@@ -439,6 +438,19 @@ class Tile:
                 yield ds
 
 
+# `warnings.catch_warnings` swaps the process's filters: two threads opening files at once (the
+# registration's and the detection's workers do) could restore each other's, and rasterio's
+# warning for a file without georeference would reach the user. One lock for all the swaps.
+_QUIET = threading.Lock()
+
+
+def _open_quietly(path: Path) -> rasterio.io.DatasetReader:
+    """Open a raster without rasterio's `NotGeoreferencedWarning` (pixel mode is ours to say)."""
+    with _QUIET, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RioNotGeoreferencedWarning)
+        return rasterio.open(path)
+
+
 def open_tile(path: str | Path, *, check: bool = True) -> Tile:
     """Open a raster file as a `Tile`: read its description, georeference and date.
 
@@ -471,10 +483,8 @@ def open_tile(path: str | Path, *, check: bool = True) -> Tile:
     if path.is_dir():
         raise TileReadError(f"{path}: is a folder, not a raster file; name a tile inside it")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RioNotGeoreferencedWarning)
-            with rasterio.open(path) as ds:
-                tile = _describe(path, ds)
+        with _open_quietly(path) as ds:
+            tile = _describe(path, ds)
     except RasterioError as exc:
         raise TileReadError(
             f"{path}: cannot be read as a raster ({_first_line(exc)}); it may be truncated, "

@@ -128,7 +128,6 @@ class ChangeResult:
                 "blockxsize": 512,
                 "blockysize": 512,
                 "compress": "deflate",
-                "nbits": 1 if False else 8,
             }
             if g.is_georeferenced:
                 profile.update(crs=g.crs, transform=g.transform)

@@ -105,6 +105,25 @@ def test_pixel_mode_json_works_and_geojson_is_refused(tmp_path, pair, capsys):
     assert not (tmp_path / "c.geojson").exists()
 
 
+def test_pixel_mode_prints_no_library_warning(tmp_path, pair):
+    """rasterio's warning for files without georeference never reaches the user.
+
+    Workers of the registration and the detection open files at once; a warnings filter
+    swapped by one thread used to let another's warning through on every run with --mask.
+    """
+    from tests.cli.helpers import run_cli
+
+    _, _, p, _ = pair
+    paths = []
+    for name, image in (("b.png", p.before), ("a.png", p.after)):
+        cv2.imwrite(str(tmp_path / name), image[::-1].transpose(1, 2, 0))
+        paths.append(str(tmp_path / name))
+    for _ in range(2):
+        result = run_cli("detect", *paths, "-o", str(tmp_path / "c.json"),
+                         "--mask", str(tmp_path / "m.png"))  # fmt: skip
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
 def _bad_inputs(folder, p):
     site = p.series.site
     one = _write(folder / "one.tif", p.after[:1], site)
