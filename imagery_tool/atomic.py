@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+from imagery_tool.errors import OutputWriteError
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "no_space_error"]
+
+# What the system says when a file cannot grow: the disk or quota is full, or ``ulimit -f``.
+_NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def no_space_error(exc: BaseException, path: str | Path) -> OutputWriteError | None:
+    """Return the one-line error for ``exc`` if it says that ``path`` could not grow, else None.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What a write raised.
+    path : str or Path
+        The output the user asked for (not the temporary file it was being written to).
+
+    Returns
+    -------
+    OutputWriteError or None
+        "no space left / file too large for PATH", or None for any other error.
+    """
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return OutputWriteError(
+            f"cannot write {path}: no space left on the device or file too large "
+            f"({exc.strerror}); free some space, raise the limit or choose another output"
+        )
+    return None
 
 
 @contextmanager
@@ -17,7 +46,8 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
 
     The reader of ``path`` sees the old file or the complete new one, never a half-written one;
     when the block raises, the temporary file is removed and ``path`` is untouched. The new file
-    gets the permissions a plain ``open(path, "w")`` would give it (the umask applies).
+    gets the permissions a plain ``open(path, "w")`` would give it (the umask applies). A full
+    disk or a file-size limit is reported as an `OutputWriteError` naming ``path``.
 
     Parameters
     ----------
@@ -43,19 +73,23 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=folder
-    )
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    tmp: Path | None = None
+    try:  # the temporary file is made inside the try, so that no exit path can leave it
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=folder
+        )
+        tmp = Path(name)
+        os.close(fd)
         yield tmp
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise (no_space_error(exc, path) or exc) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

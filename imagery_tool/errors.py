@@ -35,6 +35,10 @@ class StoreError(ImageryToolError, OSError):
     """An annotation store cannot be opened, is locked, or was written by a newer version."""
 
 
+class OutputWriteError(ImageryToolError, OSError):
+    """An output cannot be written (no space left, file too large, not writable)."""
+
+
 class ImageryToolWarning(UserWarning):
     """Root of imagery-tool's warnings."""
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -42,17 +45,59 @@ def cli() -> None:
     """Annotate and compare dated satellite tiles."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that every ``finally`` removes its temporaries."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """While a command runs: SIGTERM unwinds the stack; a file-size limit is an error, not a kill.
+
+    ``ulimit -f`` sends SIGXFSZ, whose default action kills the process before any cleanup; when
+    ignored, the write fails with EFBIG instead and the command reports it like a full disk. Both
+    handlers are restored afterwards (``main`` may be called from a script).
+    """
+    wanted = {signal.SIGTERM: _terminate}
+    if hasattr(signal, "SIGXFSZ"):
+        wanted[signal.SIGXFSZ] = signal.SIG_IGN
+    previous = {}
+    try:
+        for number, handler in wanted.items():
+            previous[number] = signal.signal(number, handler)
+    except ValueError:  # not the main thread: leave the process's signals alone
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line; exit 0 on success, 2 on bad usage or input, 1 on a bug."""
+    """Run the command line.
+
+    Exit 0 on success, 2 on bad usage or input (one line on standard error naming the file or
+    option and what to do), 1 on a bug, 130 when interrupted (Ctrl-C) and 143 when terminated
+    (SIGTERM); an interrupted or failed run leaves no temporary file and previous outputs intact.
+    """
+    from imagery_tool.atomic import no_space_error
     from imagery_tool.errors import ImageryToolError
 
     try:
-        cli.main(args=argv, prog_name="imagery-tool", standalone_mode=False)
+        with _signals():
+            cli.main(args=argv, prog_name="imagery-tool", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("imagery-tool: aborted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("imagery-tool: interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("imagery-tool: terminated", err=True)
+        sys.exit(143)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -60,6 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"imagery-tool: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the last line of defence: one line, never a traceback
+        full = no_space_error(exc, getattr(exc, "filename", None) or "the output")
+        if full is not None:
+            click.echo(f"imagery-tool: {full}", err=True)
+            sys.exit(2)
         if os.environ.get("IMAGERY_TOOL_DEBUG"):
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
