@@ -11,9 +11,12 @@ several processes can edit the same store (each waits for the others' transactio
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sqlite3
+import stat
 import struct
 import threading
 import uuid
@@ -28,7 +31,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
-from imagery_tool.errors import StoreError
+from imagery_tool.errors import OutputWriteError, StoreError
 from imagery_tool.georef import GeoRef
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "AnnotationStore",
     "HistoryEntry",
     "StoreConflictError",
+    "StoreDamagedError",
+    "StoreReadOnlyError",
     "TileRecord",
     "gpkg_polygon",
     "open_store",
@@ -47,6 +52,10 @@ GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION = 10300  # GeoPackage 1.3
 BUSY_TIMEOUT_S = 60.0
 SRS_LONLAT = 4326
+# SQLite's names for a write the file system refused: a full disk, a quota or ``ulimit -f`` (EFBIG
+# reaches SQLite as a failed write, not as SQLITE_FULL).
+_WRITE_ERRORS = {"SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE",
+                 "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_DIR_FSYNC"}  # fmt: skip
 
 # Attribute values also written as their own columns so that QGIS can filter on them.
 KEY_ATTRIBUTES = {"nose_open": "BOOLEAN", "engines_covered": "BOOLEAN", "confidence": "TEXT",
@@ -135,18 +144,50 @@ _READ_COLUMNS = (
 
 
 def _locked(method):
-    """Run a method under the store's lock: one connection, shared safely between threads."""
+    """Run a method under the store's lock (one connection, shared safely between threads).
+
+    SQLite's errors and rows that cannot be decoded leave as typed one-line errors naming the
+    store (`AnnotationStore._error`).
+    """
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, DamagedRowError) as exc:
+                raise self._error(exc) from exc
 
     return wrapper
 
 
 class StoreConflictError(StoreError):
     """An edit or undo would overwrite a change another edit made to the same box."""
+
+
+class StoreDamagedError(StoreError):
+    """A store's tables, values or pages cannot be read as imagery-tool wrote them.
+
+    The message says which store, what is damaged and how to salvage the rest
+    (``imagery-tool annotations check --repair STORE``, `repair_store`).
+    """
+
+    def __init__(self, path: str | Path, what: str) -> None:
+        self.path = Path(path)
+        self.what = what
+        super().__init__(
+            f"the store {path} is damaged: {what}; run 'imagery-tool annotations check --repair "
+            f"{path}' to salvage what can be read into a fresh store (the damaged file is kept "
+            "as a backup)"
+        )
+
+
+class StoreReadOnlyError(StoreError):
+    """A store cannot be written: the file, its folder or its disk is read-only."""
+
+
+class DamagedRowError(ValueError):
+    """A stored row that cannot be decoded; the store turns it into `StoreDamagedError`."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +365,9 @@ class AnnotationStore:
         self._con = self._connect(create=create)
         try:
             self.project = self._check_or_init(project)
+        except (sqlite3.Error, DamagedRowError) as exc:
+            self._con.close()
+            raise self._error(exc) from exc
         except BaseException:
             self._con.close()
             raise
@@ -332,47 +376,93 @@ class AnnotationStore:
 
     def _connect(self, *, create: bool) -> sqlite3.Connection:
         path = self.path
-        exists = path.exists()
-        if exists and path.is_dir():
-            raise StoreError(f"{path}: is a folder; name a .gpkg file for the store")
-        if exists and path.stat().st_size > 0:
-            with open(path, "rb") as f:
-                if f.read(16) != b"SQLite format 3\x00":
-                    raise StoreError(
-                        f"{path}: not an imagery-tool store (not a GeoPackage/SQLite file); "
-                        "choose another file name"
-                    )
-        elif not exists and (self.readonly or not create):
-            raise StoreError(f"{path}: no such store; check the path or create it with import")
-        if not exists and not path.parent.exists():
-            raise StoreError(f"{path}: the folder {path.parent} does not exist; create it first")
         try:
-            if self.readonly:
-                uri = f"{path.resolve().as_uri()}?mode=ro"
-                con = sqlite3.connect(
-                    uri,
-                    uri=True,
-                    timeout=BUSY_TIMEOUT_S,
-                    isolation_level=None,
-                    check_same_thread=False,
+            info: os.stat_result | None = path.stat()
+        except FileNotFoundError:
+            info = None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store {path}: {exc.strerror}; check the path and its permissions"
+            ) from exc
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise StoreError(f"{path}: is a folder; name a .gpkg file for the store")
+        if info is not None and info.st_size > 0:
+            try:
+                with open(path, "rb") as f:
+                    header = f.read(16)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot read the store {path}: {exc.strerror}; ask its owner for read "
+                    "access or work on a copy"
+                ) from exc
+            if header != b"SQLite format 3\x00":
+                raise StoreError(
+                    f"{path}: not an imagery-tool store (not a GeoPackage/SQLite file); "
+                    "choose another file name"
                 )
-            else:
-                con = sqlite3.connect(
-                    path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-                )
+        elif info is None and (self.readonly or not create):
+            raise StoreError(f"{path}: no such store; check the path or create it with import")
+        if info is None and not path.parent.exists():
+            raise StoreError(f"{path}: the folder {path.parent} does not exist; create it first")
+        if not self.readonly:
+            check_writable(path, exists=info is not None)
+        try:
+            con = sqlite3.connect(
+                sqlite_uri(path, readonly=self.readonly),
+                uri=True,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+            raise self._error(exc) from exc
         return con
+
+    def _error(self, exc: BaseException) -> BaseException:
+        """Return the typed one-line error for a SQLite error or an undecodable row.
+
+        Errors that do not come from the file (a bug such as bad SQL) are returned as they are.
+        """
+        path = self.path
+        if isinstance(exc, DamagedRowError):
+            return StoreDamagedError(path, str(exc))
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        if name.startswith("SQLITE_READONLY"):
+            return StoreReadOnlyError(
+                f"{path} is read-only ({text}); check the permissions of the file and its "
+                "folder, or import into a copy; reading it (list, export, check) works"
+            )
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return StoreError(
+                f"{path}: the store stayed locked by another process for "
+                f"{BUSY_TIMEOUT_S:.0f} s ({text}); close the other program and retry"
+            )
+        if name == "SQLITE_FULL" or name in _WRITE_ERRORS:
+            return OutputWriteError(
+                f"cannot write {path}: no space left on the device or file too large ({text}); "
+                "nothing of this edit was saved; free some space or raise the limit and retry"
+            )
+        if name.startswith("SQLITE_IOERR"):
+            return StoreError(
+                f"cannot read {path}: {text} ({name}); a failing disk or a file changed "
+                "underneath: copy the store and run 'imagery-tool annotations check' on the copy"
+            )
+        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return StoreDamagedError(path, text)
+        if name == "SQLITE_CANTOPEN":
+            return StoreError(
+                f"cannot open the store {path} ({text}); check the permissions of the file and "
+                "its folder"
+            )
+        if name == "SQLITE_ERROR" and text.startswith(("no such table", "no such column")):
+            return StoreDamagedError(path, text)
+        return exc
 
     def _check_or_init(self, project: str | None) -> str:
         con = self._con
-        try:
-            tables = {
-                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not an imagery-tool store ({exc})") from exc
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "store_meta" not in tables:
             if tables - {"sqlite_sequence"}:
                 raise StoreError(
@@ -387,15 +477,16 @@ class AnnotationStore:
             # header page out of the WAL now, so the file reads as a GeoPackage at once.
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return name
+        problems = structure_problems(con)
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+            raise StoreDamagedError(self.path, problems[0] + more)
+        if not self.readonly:  # never write into a file SQLite finds corrupt: it spreads
+            damage = integrity_problem(con, quick=True)
+            if damage:
+                raise StoreDamagedError(self.path, damage)
         meta = self._meta()
-        version_text = meta.get("format_version", "")
-        try:
-            version = int(version_text)
-        except ValueError:
-            raise StoreError(
-                f"{self.path}: store_meta has no valid format_version ({version_text!r}); "
-                "the file is damaged or not an imagery-tool store"
-            ) from None
+        version = int(meta["format_version"])  # structure_problems checked it
         if version > FORMAT_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer imagery-tool (store format {version}; this "
@@ -493,34 +584,42 @@ class AnnotationStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` ... ``COMMIT``; anything raised rolls it back, typed."""
         if self.readonly:
-            raise StoreError(f"{self.path}: opened read-only; open it for writing to edit")
+            raise StoreReadOnlyError(f"{self.path}: opened read-only; open it for writing to edit")
         con = self._con
-        self._lock.acquire()
-        try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            self._lock.release()
-            raise StoreError(
-                f"{self.path}: the store stayed locked by another process for "
-                f"{BUSY_TIMEOUT_S:.0f} s ({exc}); close the other program and retry"
-            ) from exc
-        self._touched = set()
-        try:
-            yield con
-            if self._touched:  # GeoPackage readers learn of changes from last_change
-                con.execute(
-                    "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN "
-                    f"({', '.join('?' * len(self._touched))})",
-                    (utc_now(), *sorted(self._touched)),
-                )
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        else:
-            con.execute("COMMIT")
-        finally:
-            self._lock.release()
+        with self._lock:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            self._touched = set()
+            try:
+                yield con
+                if self._touched:  # GeoPackage readers learn of changes from last_change
+                    con.execute(
+                        "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN "
+                        f"({', '.join('?' * len(self._touched))})",
+                        (utc_now(), *sorted(self._touched)),
+                    )
+                con.execute("COMMIT")
+            except (sqlite3.Error, DamagedRowError) as exc:
+                self._rollback()
+                raise self._error(exc) from exc
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so itself.
+
+        After a full disk or an I/O error SQLite may have rolled back on its own; a second
+        ``ROLLBACK`` would then fail ("no transaction is active") and hide the real error.
+        """
+        if self._con.in_transaction:
+            # the transaction is gone all the same; the caller's error tells why
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._con.execute("ROLLBACK")
 
     # -- tiles ---------------------------------------------------------------------------------
 
@@ -743,6 +842,7 @@ class AnnotationStore:
         """Return edits, newest first: who changed what and when."""
         return self._history("annotation", annotation_id, limit=limit)
 
+    @_locked
     def _entries(self, batch: str) -> list[HistoryEntry]:
         return self._history("batch", batch)
 
@@ -761,22 +861,7 @@ class AnnotationStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        return [
-            HistoryEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                None if r[5] is None else json.loads(r[5]),
-                None if r[6] is None else json.loads(r[6]),
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-            )  # fmt: skip
-            for r in self._con.execute(sql, args)
-        ]
+        return [_history_from_row(r) for r in self._con.execute(sql, args)]
 
     @_locked
     def can_undo(self) -> bool:
@@ -837,7 +922,7 @@ class AnnotationStore:
         self._touched.update(("annotations", "history"))
         current = self._revision(annotation_id)
         if remove is not None:
-            expected = json.loads(remove)["revision"]
+            expected = _json(remove, f"history of box {annotation_id}").get("revision")
             if current != expected:
                 raise StoreConflictError(
                     self._conflict_message(annotation_id, expected, current, undo=undo)
@@ -850,7 +935,10 @@ class AnnotationStore:
         if write is None:
             self._con.execute("DELETE FROM annotations WHERE uuid = ?", (annotation_id,))
             return
-        box = BoxAnnotation.from_dict(json.loads(write))
+        try:
+            box = BoxAnnotation.from_dict(_json(write, f"history of box {annotation_id}"))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise DamagedRowError(f"history of box {annotation_id}: {exc}") from exc
         if current is None:
             self._con.execute(_INSERT_SQL, self._row(box))
         else:
@@ -990,6 +1078,60 @@ class AnnotationStore:
         return tuple(values[c] for c in _ANNOTATION_COLUMNS)
 
 
+def sqlite_uri(path: str | Path, *, readonly: bool) -> str:
+    """Return the SQLite URI of a store; read-only opens leave no ``-wal``/``-shm`` file.
+
+    A read-only connection to a WAL database normally creates (and, being read-only, leaves)
+    the ``-wal`` and ``-shm`` files; in a read-only folder it cannot, and beside another user's
+    store they would be ours and could block its owner. When neither a ``-wal`` nor a
+    ``-journal`` file exists no other program has the store open, so it is read as an
+    immutable file; otherwise through the other program's write-ahead log (``mode=ro``).
+    """
+    path = Path(path)
+    uri = path.resolve().as_uri()
+    if not readonly:
+        return uri
+    logs = (path.with_name(path.name + end) for end in ("-wal", "-journal"))
+    return uri + ("?mode=ro" if any(p.exists() for p in logs) else "?mode=ro&immutable=1")
+
+
+def check_writable(path: str | Path, *, exists: bool) -> None:
+    """Raise `StoreReadOnlyError` saying why, when the store at ``path`` cannot be written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The store.
+    exists : bool
+        Whether the file exists (else its folder must take a new file).
+    """
+    path = Path(path)
+    folder = path.parent
+    if not exists:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreReadOnlyError(
+                f"cannot create the store {path}: its folder {folder} is read-only; "
+                "choose a folder you can write to"
+            )
+        return
+    mode = path.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        why = f"its permissions are {stat.filemode(mode)}; 'chmod u+w' it to edit it"
+    elif not os.access(path, os.W_OK):
+        why = (
+            "you cannot write it: another user's file, an immutable file or a read-only "
+            "disk; ask its owner, or import into a copy"
+        )
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        why = (
+            f"its folder {folder} is read-only and SQLite must create {path.name}-wal there; "
+            "move the store to a folder you can write to"
+        )
+    else:
+        return
+    raise StoreReadOnlyError(f"{path} is read-only ({why}); reading it (list, export, check) works")
+
+
 def gpkg_polygon(lonlat: np.ndarray | None, *, srs_id: int = SRS_LONLAT) -> bytes:
     """Encode a closed ring as a GeoPackage geometry blob (header + envelope + WKB polygon).
 
@@ -1042,33 +1184,139 @@ def _with_defaults(a: BoxAnnotation, author: str | None, tile: TileRecord | None
     return a.replace(**changes)
 
 
+def _json(text: Any, what: str) -> Any:
+    """Decode a stored JSON value; `DamagedRowError` naming ``what`` when it does not decode."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise DamagedRowError(f"{what} is not valid JSON ({exc})") from exc
+
+
 def _from_row(row: Sequence[Any]) -> BoxAnnotation:
     (uid, label, attributes, corners, review, reviewer, note, author, created, modified, tile,
      acquired, source, score, revision) = row  # fmt: skip
-    return BoxAnnotation(
-        json.loads(corners),
-        label,
-        attributes=json.loads(attributes),
-        id=uid,
-        review=review,
-        reviewer=reviewer,
-        review_note=note,
-        author=author,
-        created=created,
-        modified=modified,
-        tile=tile,
-        acquired=acquired,
-        source=source,
-        score=score,
-        revision=revision,
-    )
+    try:
+        return BoxAnnotation(
+            _json(corners, "corners_px"),
+            label,
+            attributes=_json(attributes, "attributes"),
+            id=uid,
+            review=review,
+            reviewer=reviewer,
+            review_note=note,
+            author=author,
+            created=created,
+            modified=modified,
+            tile=tile,
+            acquired=acquired,
+            source=source,
+            score=score,
+            revision=revision,
+        )
+    except (TypeError, ValueError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DamagedRowError(f"box {uid}: {first}") from exc
 
 
 def _tile_from_row(row: Sequence[Any]) -> TileRecord:
     name, height, width, transform, crs_wkt, path, acquired = row
-    return TileRecord(
-        name, height, width, tuple(json.loads(transform)), crs_wkt or None, path, acquired
-    )
+    try:
+        numbers = tuple(float(v) for v in _json(transform, "transform"))
+        if len(numbers) != 6 or not all(isinstance(v, int) for v in (height, width)):
+            raise ValueError(f"size {height!r} x {width!r}, transform of {len(numbers)} numbers")
+    except (TypeError, ValueError) as exc:
+        raise DamagedRowError(f"tile {name}: {exc}") from exc
+    return TileRecord(name, height, width, numbers, crs_wkt or None, path, acquired)
+
+
+def _history_from_row(row: Sequence[Any]) -> HistoryEntry:
+    try:
+        before = None if row[5] is None else _json(row[5], "before")
+        after = None if row[6] is None else _json(row[6], "after")
+    except DamagedRowError as exc:
+        raise DamagedRowError(f"history entry {row[0]}: {exc}") from exc
+    return HistoryEntry(*row[:5], before, after, *row[7:11])
+
+
+def structure_problems(con: sqlite3.Connection) -> list[str]:
+    """List what a store's layout lacks: tables, columns, a usable ``format_version``.
+
+    Parameters
+    ----------
+    con : sqlite3.Connection
+        A connection to a file that has a ``store_meta`` table.
+
+    Returns
+    -------
+    list of str
+        One phrase per problem (``"table history is missing"``); empty for a sound layout.
+    """
+    problems = []
+    for table, columns in _expected_columns().items():
+        present = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+        if not present:
+            problems.append(f"table {table} is missing")
+            continue
+        lacking = [c for c in columns if c not in present]
+        if lacking:
+            problems.append(f"table {table} lacks column(s) {', '.join(lacking)}")
+    if not any(p.startswith("table store_meta") for p in problems):
+        rows = con.execute("SELECT value FROM store_meta WHERE key = 'format_version'").fetchall()
+        if not rows or rows[0][0] is None:
+            problems.append("its format_version (in store_meta) is missing")
+        else:
+            try:
+                int(rows[0][0])
+            except (TypeError, ValueError):
+                problems.append(f"its format_version (in store_meta) {rows[0][0]!r} is no number")
+    return problems
+
+
+def integrity_problem(con: sqlite3.Connection, *, quick: bool = False) -> str | None:
+    """Run SQLite's integrity check (or its faster quick check) and summarise it in one line.
+
+    Parameters
+    ----------
+    con : sqlite3.Connection
+        The store.
+    quick : bool
+        ``PRAGMA quick_check`` (pages and records, not indexes against tables): linear in the
+        file size, fast enough to run before every write session.
+
+    Returns
+    -------
+    str or None
+        ``None`` when SQLite finds nothing wrong, else the first few findings in one line.
+    """
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        report = [str(r[0]) for r in con.execute(f"PRAGMA {pragma}(10)")]
+    except sqlite3.DatabaseError as exc:
+        report = [str(exc)]
+    if report == ["ok"]:
+        return None
+    lines = [line.strip() for text in report for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("***")]
+    return f"SQLite's {pragma.replace('_', ' ')}: {'; '.join(lines[:3])}"
+
+
+@functools.cache
+def _expected_columns() -> dict[str, tuple[str, ...]]:
+    """Each table of the layout with its columns, from the schema itself."""
+    con = sqlite3.connect(":memory:")
+    try:
+        for statement in _SCHEMA_SQL.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name <> 'sqlite_sequence'"
+            )
+        ]
+        return {n: tuple(r[1] for r in con.execute(f'PRAGMA table_info("{n}")')) for n in names}
+    finally:
+        con.close()
 
 
 def _new_batch() -> str:

@@ -175,14 +175,24 @@ def list_(store, tile_name, label, as_json) -> None:
 @_map_option
 @_schema_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of reports.")
-def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json) -> None:
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="For a damaged store: salvage what can be read into a fresh store in its place; the "
+    "damaged file is kept beside it as NAME.damaged-TIMESTAMP.gpkg.",
+)
+def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json, repair) -> None:
     """Size check: each box's length and width in metres, the types that fit, misfit warnings.
 
     Also warns about classes and attributes the label schema does not allow. SOURCE is a store
     or an annotation file. The ground sample distance comes from --gsd, the
-    tile's georeference (store or --tile), or the file itself (DOTA's gsd: line).
+    tile's georeference (store or --tile), or the file itself (DOTA's gsd: line). A store is
+    first checked for damage (missing tables, unreadable pages or rows); --repair salvages it.
     """
     from imagery_tool.annotations.sizecheck import check_sizes
+
+    if _store_damage(source, from_format, repair=repair):
+        return
 
     if gsd is not None and not gsd > 0:
         raise click.BadParameter("must be a positive number of metres", param_hint="--gsd")
@@ -265,6 +275,27 @@ def _undo_redo(store: Path, author: str | None, action: str) -> None:
     click.echo(f"{store}: {action} of {len(entries)} edit(s):")
     for e in entries:
         click.echo(f"  {e.describe()}")
+
+
+def _store_damage(source: Path, from_format: str | None, *, repair: bool) -> bool:
+    """Report a store's damage (exit 2) or repair it; return True when the command is done."""
+    from imagery_tool.annotations.store import StoreDamagedError
+    from imagery_tool.annotations.store_health import check_store, repair_store
+
+    if source.suffix.lower() != STORE_SUFFIX or from_format is not None:
+        if repair:
+            raise click.BadParameter(f"{source} is not a .gpkg store", param_hint="--repair")
+        return False
+    if repair:
+        for line in repair_store(source).lines():
+            click.echo(line)
+        return True
+    problems = check_store(source)
+    for problem in problems:
+        click.echo(f"{source}: damaged: {problem}")
+    if problems:
+        raise StoreDamagedError(source, f"{len(problems)} problem(s), listed above")
+    return False
 
 
 def _schema(path: Path | None):
