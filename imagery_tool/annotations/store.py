@@ -762,7 +762,8 @@ class AnnotationStore:
             for a in annotations:
                 if self._revision(a.id) is not None:
                     raise StoreError(
-                        f"{self.path}: annotation {a.id} is already stored; use update to change it"
+                        f"{self.path}: annotation {a.id} is already stored (or given twice); "
+                        "give the new box another id, or edit the stored one"
                     )
                 a = _with_defaults(a, self.author, self._tile_row(a.tile))
                 a = a.replace(revision=1, modified=a.modified)
