@@ -440,3 +440,21 @@ def test_unreadable_store_file(tmp_path) -> None:
     finally:
         path.chmod(0o644)
     assert_one_line_error(result, str(path), "ermission")
+
+
+def test_repair_refuses_while_another_program_has_the_store_open(capsys, store_path):
+    _tamper(store_path, "UPDATE annotations SET corners_px = '[[0, 0]]' WHERE fid = 1")
+    holder = sqlite3.connect(store_path, isolation_level=None)  # another program, still open
+    holder.execute("INSERT INTO store_meta (key, value) VALUES ('note', 'kept')")  # in its -wal
+    other = open_store(store_path, readonly=True)  # and a viewer reading through that -wal
+    try:
+        result = run(capsys, "check", "--repair", store_path)
+        assert_one_line_error(result, str(store_path), "another program has the store open")
+        assert not list(store_path.parent.glob("project.damaged-*"))
+    finally:
+        holder.close()
+        other.close()
+    result = run(capsys, "check", "--repair", store_path)  # alone now: repaired, nothing lost
+    assert result.returncode == 0, result.stderr
+    (backup,) = store_path.parent.glob("project.damaged-*.gpkg")
+    assert snapshot(backup)["store_meta"] and "'kept'" in " ".join(snapshot(backup)["store_meta"])
