@@ -458,3 +458,24 @@ def test_repair_refuses_while_another_program_has_the_store_open(capsys, store_p
     assert result.returncode == 0, result.stderr
     (backup,) = store_path.parent.glob("project.damaged-*.gpkg")
     assert snapshot(backup)["store_meta"] and "'kept'" in " ".join(snapshot(backup)["store_meta"])
+
+
+def test_repair_after_a_crash_keeps_the_commits_still_in_the_write_ahead_log(capsys, tmp_path):
+    source = _make_store(tmp_path / "project.gpkg")
+    holder = sqlite3.connect(source, isolation_level=None)
+    holder.execute("UPDATE annotations SET corners_px = '[[0, 0]]' WHERE fid = 1")
+    holder.execute("INSERT INTO store_meta (key, value) VALUES ('note', 'kept')")
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("project.gpkg", "project.gpkg-wal"):  # the files as a killed writer left them
+        shutil.copy(tmp_path / name, crashed / name)
+    holder.close()
+    path = crashed / "project.gpkg"
+    result = run(capsys, "check", "--repair", path)
+    assert result.returncode == 0, result.stderr
+    assert "rebuilt from its edit history" in result.stdout
+    (backup,) = crashed.glob("project.damaged-*.gpkg")
+    assert "'kept'" in " ".join(snapshot(backup)["store_meta"])  # folded in before the backup
+    assert sorted(p.name for p in crashed.iterdir()) == sorted(["project.gpkg", backup.name])
+    with open_store(path, readonly=True) as s:
+        assert len(s) == 4
