@@ -98,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     except Terminated:
         click.echo("imagery-tool: terminated", err=True)
         sys.exit(143)
+    except click.UsageError as exc:  # one line too: the option at fault, what is wrong, --help
+        where = exc.ctx.command_path if exc.ctx is not None else "imagery-tool"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"imagery-tool: {message} (see {where} --help)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -1,0 +1,193 @@
+"""Outputs of ``detect`` and ``series``: never an input, all or none, checked before the work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from imagery_tool.cli import main
+from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
+
+_TRANSFORM = Affine(0.5, 0, HMEIMIM_UTM[0], 0, -0.5, HMEIMIM_UTM[1])
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> tuple[Path, Path]:
+    """Two dated 3-band tiles, 160 px, with a 16 x 30 px object that appears on the second."""
+    folder = tmp_path_factory.mktemp("pair")
+    rng = np.random.default_rng(5)
+    before = (rng.normal(100, 3, (3, 160, 160))).clip(0, 255).astype(np.uint8)
+    after = before.copy()
+    after[:, 60:76, 50:80] = 220
+    paths = []
+    for name, pixels in (("site_2024-12-06.tif", before), ("site_2024-12-13.tif", after)):
+        paths.append(
+            write_raster(folder / name, pixels, transform=_TRANSFORM, crs=UTM36N, photometric="RGB")
+        )
+    return paths[0], paths[1]
+
+
+def run(argv: list, capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def one_line(err: str, *fragments: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# -- 1. an output is never one of the inputs -----------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["same path", "symbolic link", "hard link"])
+def test_detect_refuses_a_mask_that_is_the_after_tile(tmp_path, pair, capsys, how) -> None:
+    before, after = pair
+    links = {"symbolic link": tmp_path / "m.tif", "hard link": tmp_path / "h.tif"}
+    mask = links.get(how, after)
+    if how == "symbolic link":
+        mask.symlink_to(after)
+    elif how == "hard link":
+        os.link(after, mask)
+    kept = after.read_bytes()
+    code, _, err = run(["detect", before, after, "-o", tmp_path / "c.json", "--mask", mask], capsys)
+    assert code == 2
+    one_line(err, "--mask", str(mask), "is the input", "choose another output name")
+    assert after.read_bytes() == kept
+    assert "c.json" not in listing(tmp_path)
+
+
+def test_detect_refuses_the_same_file_for_two_outputs(tmp_path, pair, capsys) -> None:
+    before, after = pair
+    png = tmp_path / "q.png"
+    code, _, err = run(
+        ["detect", before, after, "-o", tmp_path / "c.json", "--mask", png, "--png", png], capsys
+    )
+    assert code == 2
+    one_line(err, "--png", str(png))
+    assert listing(tmp_path) == []
+
+
+# -- 2. the outputs of one run are committed together, or not at all ----------------------------
+
+
+def _previous_outputs(folder: Path) -> dict[Path, bytes]:
+    files = {folder / "changes.geojson": b"previous regions\n", folder / "m.tif": b"previous mask"}
+    for path, data in files.items():
+        path.write_bytes(data)
+    return files
+
+
+def test_a_mask_that_is_a_folder_is_refused_before_the_work_and_keeps_old_outputs(
+    tmp_path, pair, capsys, monkeypatch
+) -> None:
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+    (tmp_path / "masks.tif").mkdir()
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("detection ran although an output cannot be written")
+
+    monkeypatch.setattr("imagery_tool.change.detect_changes", no_work)
+    code, _, err = run(
+        ["detect", before, after, "-o", tmp_path / "changes.geojson", "--mask",
+         tmp_path / "masks.tif"], capsys)  # fmt: skip
+    assert code == 2
+    one_line(err, "--mask", "masks.tif", "is a folder")
+    assert {p: p.read_bytes() for p in old} == old
+    assert listing(tmp_path) == ["changes.geojson", "m.tif", "masks.tif"]
+
+
+@pytest.mark.parametrize(
+    ("output", "fragment"),
+    [("out.geojson/", "is a folder"), ("missing/c.geojson", "does not exist")],
+)
+def test_detect_output_folder_problems_are_one_line(
+    tmp_path, pair, capsys, output, fragment
+) -> None:
+    before, after = pair
+    (tmp_path / "out.geojson").mkdir()
+    code, _, err = run(["detect", before, after, "-o", tmp_path / output], capsys)
+    assert code == 2
+    one_line(err, "-o/--output", fragment)
+    assert listing(tmp_path) == ["out.geojson"]
+    assert listing(tmp_path / "out.geojson") == []
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_a_run_that_fails_while_writing_keeps_every_previous_output(
+    tmp_path, pair, capsys, monkeypatch, failure
+) -> None:
+    # the quick look is written last: the regions and the mask are complete by then
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise failure("stopped while drawing the quick look")
+
+    monkeypatch.setattr("imagery_tool.change.quicklook.render_quicklook", broken)
+    code, _, err = run(
+        ["detect", before, after, "-o", tmp_path / "changes.geojson", "--mask",
+         tmp_path / "m.tif", "--png", tmp_path / "q.png"], capsys)  # fmt: skip
+    assert code == (130 if failure is KeyboardInterrupt else 1)
+    assert err.strip().splitlines()[-1].startswith("imagery-tool: ")
+    assert {p: p.read_bytes() for p in old} == old
+    assert listing(tmp_path) == ["changes.geojson", "m.tif"]
+
+
+def test_a_successful_run_replaces_all_outputs(tmp_path, pair, capsys) -> None:
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+    code, out, err = run(
+        ["detect", before, after, "-o", tmp_path / "changes.geojson", "--mask",
+         tmp_path / "m.tif", "--png", tmp_path / "q.png"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert all(p.read_bytes() != data for p, data in old.items())
+    assert listing(tmp_path) == ["changes.geojson", "m.tif", "q.png"]
+    assert "1 change(s): 1 appeared" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_while_writing_the_mask_leaves_old_outputs_and_no_temporary(tmp_path, pair) -> None:
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+    script = (
+        "import time\n"
+        "from imagery_tool.change.result import ChangeResult\n"
+        "from imagery_tool.cli import main\n"
+        "write = ChangeResult._write_mask\n"
+        "def slow(self, path, **kw):\n"
+        "    write(self, path, **kw)\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+        "ChangeResult._write_mask = slow\n"
+        f"main(['detect', {str(before)!r}, {str(after)!r}, '-o', "
+        f"{str(tmp_path / 'changes.geojson')!r}, '--mask', {str(tmp_path / 'm.tif')!r}])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert err.strip() == "imagery-tool: terminated"
+    assert {p: p.read_bytes() for p in old} == old
+    assert listing(tmp_path) == ["changes.geojson", "m.tif"]
