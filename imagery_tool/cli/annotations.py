@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from imagery_tool.annotations.formats import FORMATS
+from imagery_tool.cli.types import Number
 
 STORE_SUFFIX = ".gpkg"
 
@@ -171,7 +172,10 @@ def list_(store, tile_name, label, as_json) -> None:
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--from", "from_format", type=_format_choice, help="Input format (else guessed).")
 @_tile_option
-@click.option("--gsd", type=float, default=None, help="Ground sample distance, m/pixel.")
+@click.option(
+    "--gsd", type=Number(min=0, min_open=True), default=None,
+    help="Ground sample distance, m/pixel.",
+)  # fmt: skip
 @_map_option
 @_schema_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of reports.")

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from imagery_tool.change.methods import METHODS
-from imagery_tool.cli.options import Number, method_option, min_score_option, quiet_option
+from imagery_tool.cli.options import method_option, min_score_option, quiet_option
+from imagery_tool.cli.types import Number
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from imagery_tool.cli.options import method_option, min_score_option
+from imagery_tool.cli.types import Number
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -94,7 +95,7 @@ def _clock(seconds: float) -> str:
 )
 @click.option(
     "--connect-timeout",
-    type=click.FloatRange(min=0.1),
+    type=Number(min=0.1),
     default=DEFAULT_CONNECT_TIMEOUT_S,
     show_default=True,
     help="Seconds to wait for the --scheduler address.",
