@@ -16,6 +16,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_not_input",
     "check_output",
     "no_space_error",
 ]
@@ -157,7 +158,7 @@ def atomic_outputs(
 def check_output(
     path: str | Path,
     *,
-    inputs: Sequence[str | Path] = (),
+    inputs: Sequence[str | Path | None] = (),
     option: str = "-o/--output",
     folder: bool = False,
 ) -> Path:
@@ -185,13 +186,7 @@ def check_output(
         ``path`` is an input, a folder where a file is wanted (or the reverse), or its folder is
         missing or not writable.
     """
-    path = Path(path)
-    for source in inputs:
-        if _same_file(path, Path(source)):
-            raise OutputWriteError(
-                f"{option} {path} is the input {source}: writing it would destroy the input; "
-                "choose another output name"
-            )
+    path = check_not_input(path, inputs=inputs, option=option)
     if folder:
         if path.exists() and not path.is_dir():
             raise OutputWriteError(f"{option} {path} is a file; give a folder for the outputs")
@@ -210,6 +205,47 @@ def check_output(
         raise OutputWriteError(
             f"{option} {path}: folder {existing} is not writable; choose another output"
         )
+    return path
+
+
+def check_not_input(
+    path: str | Path, *, inputs: Sequence[str | Path | None] = (), option: str = "-o/--output"
+) -> Path:
+    """Refuse an output that is one of the inputs: the same file after resolving links.
+
+    Symbolic links are resolved and hard links recognised (`os.path.samefile`), so no spelling
+    of an input's path lets a command write over it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file or folder.
+    inputs : sequence of str, Path or None
+        The files and folders the command reads (None entries are skipped).
+    option : str
+        The option or argument that named ``path``, for the message.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputWriteError
+        ``path`` is one of ``inputs``.
+
+    Examples
+    --------
+    >>> check_not_input("out.json", inputs=["before.tif", None])
+    PosixPath('out.json')
+    """
+    path = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(path, Path(source)):
+            raise OutputWriteError(
+                f"{option} {path} is the input {source}: writing it would destroy the input; "
+                "choose another output name"
+            )
     return path
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from imagery_tool.annotations.formats import FORMATS
+from imagery_tool.atomic import check_not_input
 from imagery_tool.cli.types import Number
 
 STORE_SUFFIX = ".gpkg"
@@ -82,6 +83,7 @@ def convert(source, out, from_format, to_format, tile_paths, class_map, schema_p
     Prints one line per issue (unknown classes, boxes outside their tile) and one line naming
     what OUT's format cannot carry.
     """
+    check_not_input(out, inputs=[source, *tile_paths], option="OUT")
     schema = _schema(schema_path)
     tiles = _tiles(tile_paths)
     with _reported():
@@ -126,6 +128,7 @@ def export(store, out, to_format, tile_name, label, schema_path) -> None:
     """Write the boxes of STORE to OUT in a file format."""
     from imagery_tool.annotations.store import open_store
 
+    check_not_input(out, inputs=[store], option="OUT")
     schema = _schema(schema_path)
     with open_store(store, readonly=True) as s:
         boxes = s.annotations(tile=tile_name, label=label)

@@ -191,3 +191,35 @@ def test_sigterm_while_writing_the_mask_leaves_old_outputs_and_no_temporary(tmp_
     assert err.strip() == "imagery-tool: terminated"
     assert {p: p.read_bytes() for p in old} == old
     assert listing(tmp_path) == ["changes.geojson", "m.tif"]
+
+
+def test_render_refuses_to_write_over_its_tile(tmp_path, capsys) -> None:
+    from PIL import Image
+
+    tile = tmp_path / "tile.png"
+    Image.fromarray(np.full((80, 80, 3), 90, np.uint8)).save(tile)
+    link = tmp_path / "picture.png"
+    link.symlink_to(tile)
+    kept = tile.read_bytes()
+    code, _, err = run(["render", tile, "-o", link], capsys)
+    assert code == 2
+    one_line(err, str(link), "is the input", str(tile))
+    assert tile.read_bytes() == kept
+
+
+def test_annotations_convert_and_export_refuse_to_write_over_their_input(tmp_path, capsys) -> None:
+    boxes = tmp_path / "boxes.geojson"
+    boxes.write_text('{"type": "FeatureCollection", "features": []}\n')
+    kept = boxes.read_text()
+    code, _, err = run(["annotations", "convert", boxes, boxes], capsys)
+    assert code == 2
+    one_line(err, "OUT", str(boxes), "is the input")
+    assert boxes.read_text() == kept
+    store = tmp_path / "boxes.gpkg"
+    code, _, err = run(["annotations", "convert", boxes, store], capsys)
+    assert code == 0, err
+    kept = store.read_bytes()
+    code, _, err = run(["annotations", "export", store, tmp_path / "." / "boxes.gpkg"], capsys)
+    assert code == 2
+    one_line(err, "OUT", "is the input")
+    assert store.read_bytes() == kept
