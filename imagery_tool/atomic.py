@@ -148,11 +148,19 @@ def atomic_outputs(
             _commit(tmp, path)
     except OSError as exc:
         named = {str(t): p for t, p in zip(temps, paths, strict=False)}
-        path = named.get(str(getattr(exc, "filename", None)), paths[0] if paths else "the output")
-        raise (no_space_error(exc, path) or exc) from exc
+        culprit = named.get(str(getattr(exc, "filename", None)))
+        raise (no_space_error(exc, culprit or _listed(paths)) or exc) from exc
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+
+
+def _listed(paths: list[Path]) -> str:
+    """Name several outputs in one short phrase: ``/out/a.json, a.csv, a.png``."""
+    if not paths:
+        return "the output"
+    rest = [p.name if p.parent == paths[0].parent else str(p) for p in paths[1:]]
+    return ", ".join([str(paths[0]), *rest])
 
 
 def check_output(
@@ -191,6 +199,10 @@ def check_output(
         if path.exists() and not path.is_dir():
             raise OutputWriteError(f"{option} {path} is a file; give a folder for the outputs")
         existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            raise OutputWriteError(
+                f"{option} {path}: {existing} is a file, not a folder; choose another output"
+            )
     else:
         if path.is_dir():
             raise OutputWriteError(

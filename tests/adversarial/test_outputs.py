@@ -223,3 +223,161 @@ def test_annotations_convert_and_export_refuse_to_write_over_their_input(tmp_pat
     assert code == 2
     one_line(err, "OUT", "is the input")
     assert store.read_bytes() == kept
+
+
+# -- series: its output folder, a full disk, Ctrl-C ---------------------------------------------
+
+
+@pytest.fixture
+def series_tiles(tmp_path, pair) -> Path:
+    """A folder of three dated tiles (the pair and a third date): two pairs to detect."""
+    import shutil
+
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    for path in pair:
+        shutil.copy(path, tiles / path.name)
+    third = tiles / "site_2024-12-20.tif"
+    shutil.copy(pair[1], third)
+    import rasterio
+
+    with rasterio.open(third, "r+") as ds:
+        pixels = ds.read()
+        pixels[:, 100:116, 90:120] = 30
+        ds.write(pixels)
+    return tiles
+
+
+def hidden_files(folder: Path) -> list[str]:
+    return [str(p) for p in folder.rglob(".*")]
+
+
+def test_series_output_that_is_a_file_or_under_a_file_is_one_line(
+    tmp_path, series_tiles, capsys
+) -> None:
+    tile = series_tiles / "site_2024-12-06.tif"
+    code, _, err = run(["series", series_tiles, "-o", tile], capsys)
+    assert code == 2
+    one_line(err, "--outdir", str(tile), "is a file")
+    code, _, err = run(["series", series_tiles, "-o", tile / "out"], capsys)
+    assert code == 2
+    one_line(err, str(tile / "out"), "is a file, not a folder")
+    assert listing(series_tiles) == [
+        "site_2024-12-06.tif", "site_2024-12-13.tif", "site_2024-12-20.tif"
+    ]  # fmt: skip
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_series_unwritable_output_folder_is_one_line(tmp_path, series_tiles, capsys) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        code, _, err = run(["series", series_tiles, "-o", locked / "out"], capsys)
+    finally:
+        locked.chmod(0o755)
+    assert code == 2
+    one_line(err, str(locked), "is not writable")
+
+
+def _limited(limit: int):
+    import resource
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def _series(tiles: Path, out: Path, *extra: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "imagery_tool", "series", str(tiles), "-o", str(out), *extra],
+        capture_output=True, text=True, timeout=120, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX rlimits")
+def test_series_disk_full_is_one_line_and_a_rerun_finishes(tmp_path, series_tiles) -> None:
+    # 20 kB: the pair files and state.json fit, the timeline PNG does not
+    out = tmp_path / "out"
+    full = _series(series_tiles, out, "--scheduler", "sync", preexec_fn=_limited(20_000))
+    assert full.returncode == 2, full.stderr
+    one_line(full.stderr, "cannot write", "timeline.png", "no space left")
+    assert hidden_files(out) == []
+    assert not (out / "timeline.json").exists()  # the timeline's three files: all or none
+    assert len(list((out / "pairs").iterdir())) == 2
+    rerun = _series(series_tiles, out, "--scheduler", "sync", "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    import json
+
+    site = json.loads(rerun.stdout)["sites"][0]
+    assert len(site["reused"]) == 2 and site["computed"] == []
+    assert {"timeline.json", "timeline.csv", "timeline.png"} <= set(listing(out))
+
+
+def _running_in_group(group: int) -> list[str]:
+    """Processes of a process group that still run (exited ones not yet reaped excluded)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            found.append(stat.parent.name)
+    return found
+
+
+_SLOW_PAIR = """
+import pathlib, time
+from imagery_tool.series import tasks
+
+def detect_pair(before, after, **kwargs):
+    if after.endswith("2024-12-20.tif"):  # the second pair never ends; the first one does
+        pathlib.Path({marker!r}).touch()
+        time.sleep(120)
+    return tasks.detect_pair(before, after, **kwargs)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_series_ctrl_c_is_one_line_stops_the_workers_and_keeps_finished_pairs(
+    tmp_path, series_tiles
+) -> None:
+    import time
+
+    marker = tmp_path / "second-pair-started"
+    (tmp_path / "slowpair.py").write_text(_SLOW_PAIR.format(marker=str(marker)))
+    out = tmp_path / "out"
+    script = (
+        "import slowpair, imagery_tool.series.run as run\n"
+        "run.detect_pair = slowpair.detect_pair\n"
+        "from imagery_tool.cli import main\n"
+        f"main(['series', {str(series_tiles)!r}, '-o', {str(out)!r}, '--workers', '2'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env, start_new_session=True,
+    )  # fmt: skip
+    first = out / "pairs" / "site_2024-12-06_to_site_2024-12-13.geojson"
+    deadline = time.monotonic() + 90
+    while not (marker.exists() and first.exists()) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: every process of the group
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert err.strip() == "imagery-tool: interrupted"
+    time.sleep(0.5)
+    assert _running_in_group(proc.pid) == []  # no worker left computing
+    assert hidden_files(out) == []
+    rerun = _series(series_tiles, out, "--scheduler", "sync", "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    import json
+
+    site = json.loads(rerun.stdout)["sites"][0]
+    assert site["reused"] == ["site_2024-12-06_to_site_2024-12-13"]
+    assert site["computed"] == ["site_2024-12-13_to_site_2024-12-20"]
