@@ -656,12 +656,16 @@ def _walk(
     out = []
     state = None
     with job.pair.open() as datasets:
-        while (got := queue.take(state)) is not None:
-            state, (k, core, edges) = got
-            found, cut, evident = _process(job, core, edges, datasets)
-            out.append((k, found, cut))
-            tracker.measure(tracker.block_done(k, cut, evident), datasets)
-            counter.step()
+        try:
+            while (got := queue.take(state)) is not None:
+                state, (k, core, edges) = got
+                found, cut, evident = _process(job, core, edges, datasets)
+                out.append((k, found, cut))
+                tracker.measure(tracker.block_done(k, cut, evident), datasets)
+                counter.step()
+        except BaseException:  # a failed block fails the run: the other workers stop too
+            queue.cancel()
+            raise
     return out
 
 

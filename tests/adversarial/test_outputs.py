@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -381,3 +382,92 @@ def test_series_ctrl_c_is_one_line_stops_the_workers_and_keeps_finished_pairs(
     site = json.loads(rerun.stdout)["sites"][0]
     assert site["reused"] == ["site_2024-12-06_to_site_2024-12-13"]
     assert site["computed"] == ["site_2024-12-13_to_site_2024-12-20"]
+
+
+# -- progress: a bar with a rate on a terminal, nothing in logs or with --quiet -------------------
+
+
+def _detect_stderr_on_a_terminal(pair, out: Path, *extra: str) -> tuple[int, str]:
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "imagery_tool", "detect", str(pair[0]), str(pair[1]), "-o",
+             str(out), *extra],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
+def test_detect_draws_a_progress_bar_with_a_rate_on_a_terminal_only(tmp_path, pair) -> None:
+    code, err = _detect_stderr_on_a_terminal(pair, tmp_path / "c.json")
+    assert code == 0, err
+    assert "\r[" in err and "1/1 blocks" in err and "blocks/s" in err, repr(err)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_bar_with_quiet_or_without_a_terminal() -> None:
+    from imagery_tool.cli.progress import progress_bar
+
+    with progress_bar("blocks", stream=_Terminal()) as bar:
+        assert bar is not None
+    for quiet, stream in ((True, _Terminal()), (False, io.StringIO())):
+        with progress_bar("blocks", quiet=quiet, stream=stream) as bar:
+            assert bar is None
+        assert stream.getvalue() == ""
+
+
+def test_the_bar_shows_rate_and_time_left_and_ends_its_line() -> None:
+    from imagery_tool.cli.progress import ProgressBar
+
+    bar = ProgressBar("tasks", io.StringIO())
+    assert bar.line(0, 8, "starting", 0.0).startswith("[" + "." * 24 + "] 0/8 tasks")
+    half = bar.line(4, 8, "detect-site-a_to_b", 10.0)
+    assert "[" + "#" * 12 + "." * 12 + "] 4/8 tasks" in half
+    assert "0.4 tasks/s" in half and "0:10 left" in half and "detect-site-a_to_b" in half
+    assert "done" in bar.line(8, 8, "", 20.0)
+    stream = io.StringIO()
+    bar = ProgressBar("blocks", stream)
+    bar(0, 3)
+    bar(3, 3)
+    bar.close()
+    assert stream.getvalue().startswith("\r[") and stream.getvalue().endswith("\n")
+
+
+def test_ctrl_c_during_detection_stops_the_block_workers(pair) -> None:
+    # Before, the other worker threads went on through every remaining block after Ctrl-C.
+    import time
+
+    from imagery_tool.change import detect_changes
+
+    seen: list[tuple[int, int]] = []
+
+    def interrupt(done: int, total: int, label: str) -> None:
+        seen.append((done, total))
+        if done == 1:  # Ctrl-C: the signal reaches the main thread, not this worker
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.3)  # counts are reported one at a time: the other worker waits too
+
+    with pytest.raises(KeyboardInterrupt):
+        detect_changes(*pair, block_px=64, workers=2, progress=interrupt)
+    total = seen[0][1]
+    assert seen[0] == (0, total) and total == 9
+    assert max(done for done, _ in seen) <= 3  # the block that raised, and one per worker
