@@ -45,7 +45,8 @@ class ProgressCounter:
 
     def step(self, count: int = 1) -> None:
         """Add ``count`` finished units and report (the callback never runs twice at once)."""
+        if self.progress is None:
+            return
         with self._lock:
             self.done += count
-            if self.progress is not None:
-                self.progress(self.done, self.total, self.label)
+            self.progress(self.done, self.total, self.label)

@@ -321,6 +321,7 @@ def _write(boxes, out: Path, to_format: str | None, tiles: dict, schema):
 
 def _import_into(store_path: Path, boxes, tiles: dict, *, author, project=None):
     from imagery_tool.annotations.store import open_store
+    from imagery_tool.cli.progress import progress_bar
 
     with open_store(store_path, project=project, author=author) as s:
         for record in tiles.values():
@@ -329,7 +330,8 @@ def _import_into(store_path: Path, boxes, tiles: dict, *, author, project=None):
                 s.add_tile(record)
         new = [b for b in boxes if b.id not in s]
         if new:
-            s.add_many(new)
+            with progress_bar("boxes") as progress:
+                s.add_many(new, progress=progress)
     return len(new), len(boxes) - len(new)
 
 

@@ -471,3 +471,17 @@ def test_ctrl_c_during_detection_stops_the_block_workers(pair) -> None:
     total = seen[0][1]
     assert seen[0] == (0, total) and total == 9
     assert max(done for done, _ in seen) <= 3  # the block that raised, and one per worker
+
+
+def test_importing_boxes_reports_progress_per_box(tmp_path) -> None:
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.store import open_store
+
+    boxes = [
+        BoxAnnotation.from_center(20.0 + i, 30.0, 10.0, 6.0, 0.0, label="Su-24", tile="t.tif")
+        for i in range(5)
+    ]
+    seen: list[tuple[int, int, str]] = []
+    with open_store(tmp_path / "s.gpkg", project="p", author="a") as store:
+        store.add_many(boxes, progress=lambda *report: seen.append(report))
+    assert seen == [(i, 5, "boxes") for i in range(6)]
