@@ -268,17 +268,39 @@ def test_series_output_that_is_a_file_or_under_a_file_is_one_line(
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_series_unwritable_output_folder_is_one_line(tmp_path, series_tiles, capsys) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    try:
-        code, _, err = run(["series", series_tiles, "-o", locked / "out"], capsys)
-    finally:
+@pytest.fixture
+def unwritable_folder(tmp_path) -> Path:
+    """A folder this process cannot create files in (root ignores permissions: sysfs's root)."""
+    import tempfile
+
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        yield locked
         locked.chmod(0o755)
+        return
+    try:
+        fd, name = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        yield Path("/sys")
+    else:  # pragma: no cover - a writable /sys
+        os.close(fd)
+        os.unlink(name)
+        pytest.skip("no folder that root cannot write to")
+
+
+@pytest.mark.parametrize("command", ["series", "detect"])
+def test_unwritable_output_folder_is_one_line_before_the_work(
+    tmp_path, series_tiles, pair, unwritable_folder, capsys, command
+) -> None:
+    if command == "series":
+        argv = ["series", series_tiles, "-o", unwritable_folder / "imagery-tool-out"]
+    else:
+        argv = ["detect", *pair, "-o", unwritable_folder / "imagery-tool-changes.json"]
+    code, _, err = run(argv, capsys)
     assert code == 2
-    one_line(err, str(locked), "is not writable")
+    one_line(err, str(unwritable_folder), "is not writable")
 
 
 def _limited(limit: int):
