@@ -165,6 +165,23 @@ def test_a_successful_run_replaces_all_outputs(tmp_path, pair, capsys) -> None:
     assert "1 change(s): 1 appeared" in out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX rlimits")
+def test_detect_under_a_file_size_limit_is_one_line_and_keeps_old_outputs(tmp_path, pair) -> None:
+    # 8 kB: the regions and the mask fit, the quick look does not; none of the three is kept
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "imagery_tool", "detect", str(before), str(after), "-o",
+         str(tmp_path / "changes.geojson"), "--mask", str(tmp_path / "m.tif"), "--png",
+         str(tmp_path / "q.png")],
+        capture_output=True, text=True, timeout=120, preexec_fn=_limited(8_000),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    one_line(result.stderr, "cannot write", "q.png", "no space left")
+    assert {p: p.read_bytes() for p in old} == old
+    assert listing(tmp_path) == ["changes.geojson", "m.tif"]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_while_writing_the_mask_leaves_old_outputs_and_no_temporary(tmp_path, pair) -> None:
     before, after = pair
