@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -56,9 +57,19 @@ class ProgressBar:
             parts.append(f"in {_clock(elapsed)}" if done >= total else "")
         elif total:
             parts.append("-- left")
-        if label and label != self.what:
-            parts.append(label[:40])
-        return "  ".join(p for p in parts if p)
+        line = "  ".join(p for p in parts if p)
+        room = self._columns() - 1 - len(line) - 2
+        if label and label != self.what and room >= 8:  # the end of a long name tells most
+            line += "  " + (label if len(label) <= room else "…" + label[-(room - 1) :])
+        return line
+
+    def _columns(self) -> int:
+        """Width of the terminal drawn on (80 when it does not say)."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+        return columns if columns >= 40 else 80
 
     def _draw(self, text: str) -> None:
         pad = max(0, self.width - len(text))
