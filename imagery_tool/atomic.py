@@ -127,6 +127,8 @@ def atomic_outputs(
     ------
     OutputWriteError
         No space left or file too large, naming the output concerned.
+    ValueError
+        Two of ``paths`` are the same file.
 
     Examples
     --------
@@ -138,6 +140,8 @@ def atomic_outputs(
     ['a.txt', 'b.txt']
     """
     paths = [Path(p) for p in paths]
+    if len({p.absolute() for p in paths}) < len(paths):
+        raise ValueError(f"the outputs of one run must differ, got {[str(p) for p in paths]}")
     suffixes = list(suffixes) if suffixes is not None else [None] * len(paths)
     temps: list[Path] = []
     try:  # temporary files are made inside the try, so that no exit path can leave one
