@@ -57,3 +57,17 @@ def test_a_finite_number_in_range_is_taken(capsys) -> None:
 
     assert Number(min=0, min_open=True).convert("2.5", None, None) == 2.5
     assert Number(0, 1).convert(1, None, None) == 1
+
+
+def test_usage_errors_are_one_line_and_a_bare_group_still_shows_its_help(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["detect", "b.tif"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err.strip() == (
+        "imagery-tool: Missing argument 'AFTER' (see imagery-tool detect --help)"
+    )
+    with pytest.raises(SystemExit):
+        main(["annotations"])
+    shown = capsys.readouterr()
+    assert "Commands:" in shown.out + shown.err
