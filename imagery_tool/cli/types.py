@@ -43,9 +43,6 @@ class Number(click.FloatRange):
             self.fail(f"{given!r} is not a finite number", param, ctx)
         return super().convert(value, param, ctx)
 
-    def __repr__(self) -> str:
-        return f"Number({self._describe_range()})"
-
 
 def numbers(value: str, count: int, hint: str, example: str) -> tuple[float, ...]:
     """Parse ``count`` comma-separated finite numbers given to option ``hint``.
