@@ -160,6 +160,7 @@ def test_a_successful_run_replaces_all_outputs(tmp_path, pair, capsys) -> None:
         ["detect", before, after, "-o", tmp_path / "changes.geojson", "--mask",
          tmp_path / "m.tif", "--png", tmp_path / "q.png"], capsys)  # fmt: skip
     assert code == 0, err
+    assert err == ""  # no progress bar when standard error is not a terminal
     assert all(p.read_bytes() != data for p, data in old.items())
     assert listing(tmp_path) == ["changes.geojson", "m.tif", "q.png"]
     assert "1 change(s): 1 appeared" in out
