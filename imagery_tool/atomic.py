@@ -5,13 +5,21 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from imagery_tool.errors import OutputWriteError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "no_space_error"]
+__all__ = [
+    "atomic_outputs",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_not_input",
+    "check_output",
+    "no_space_error",
+]
 
 # What the system says when a file cannot grow: the disk or quota is full, or ``ulimit -f``.
 _NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
@@ -38,6 +46,24 @@ def no_space_error(exc: BaseException, path: str | Path) -> OutputWriteError | N
             f"({exc.strerror}); free some space, raise the limit or choose another output"
         )
     return None
+
+
+def _temporary(path: Path, suffix: str | None) -> Path:
+    """Create an empty temporary file beside ``path`` (hidden, ``path``'s suffix by default)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=folder
+    )
+    os.close(fd)
+    return Path(name)
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the permissions ``open(path, "w")`` would (the umask applies); rename it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 @contextmanager
@@ -71,25 +97,190 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     >>> target.read_text()
     'done'
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp: Path | None = None
-    try:  # the temporary file is made inside the try, so that no exit path can leave it
-        fd, name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=folder
-        )
-        tmp = Path(name)
-        os.close(fd)
+    with atomic_outputs([path], suffixes=[suffix]) as (tmp,):
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_outputs(
+    paths: Sequence[str | Path], *, suffixes: Sequence[str | None] | None = None
+) -> Iterator[list[Path]]:
+    """Yield a temporary path per output; rename them all into place only if the block succeeds.
+
+    The files of one run are committed together: when the block raises (an error, Ctrl-C,
+    SIGTERM unwinding), every temporary file is removed and every previous output is left as it
+    was. The renames happen one after the other once all files are complete; each is atomic.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The files to write, all different.
+    suffixes : sequence of str or None, optional
+        Suffix of each temporary file (each path's own suffix by default).
+
+    Yields
+    ------
+    list of Path
+        Where to write each output, in the order of ``paths``.
+
+    Raises
+    ------
+    OutputWriteError
+        No space left or file too large, naming the output concerned.
+    ValueError
+        Two of ``paths`` are the same file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_outputs([folder / "a.txt", folder / "b.txt"]) as (a, b):
+    ...     _ = a.write_text("1"), b.write_text("2")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.txt', 'b.txt']
+    """
+    paths = [Path(p) for p in paths]
+    if len({p.absolute() for p in paths}) < len(paths):
+        raise ValueError(f"the outputs of one run must differ, got {[str(p) for p in paths]}")
+    suffixes = list(suffixes) if suffixes is not None else [None] * len(paths)
+    temps: list[Path] = []
+    try:  # temporary files are made inside the try, so that no exit path can leave one
+        for path, suffix in zip(paths, suffixes, strict=True):
+            temps.append(_temporary(path, suffix))
+        yield list(temps)
+        for tmp, path in zip(temps, paths, strict=True):
+            _commit(tmp, path)
     except OSError as exc:
-        raise (no_space_error(exc, path) or exc) from exc
+        named = {str(t): p for t, p in zip(temps, paths, strict=False)}
+        culprit = named.get(str(getattr(exc, "filename", None)))
+        raise (no_space_error(exc, culprit or _listed(paths)) or exc) from exc
     finally:
-        if tmp is not None:
+        for tmp in temps:
             tmp.unlink(missing_ok=True)
+
+
+def _listed(paths: list[Path]) -> str:
+    """Name several outputs in one short phrase: ``/out/a.json, a.csv, a.png``."""
+    if not paths:
+        return "the output"
+    rest = [p.name if p.parent == paths[0].parent else str(p) for p in paths[1:]]
+    return ", ".join([str(paths[0]), *rest])
+
+
+def check_output(
+    path: str | Path,
+    *,
+    inputs: Sequence[str | Path | None] = (),
+    option: str = "-o/--output",
+    folder: bool = False,
+) -> Path:
+    """Refuse, before any long work, an output that cannot be written or would replace an input.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file (or folder, with ``folder=True``) the user asked for.
+    inputs : sequence of str or Path
+        The files the run reads: the output may not be one of them (same file after resolving
+        links, or a hard link to it).
+    option : str
+        The option that named ``path``, for the message.
+    folder : bool
+        ``path`` is an output folder (made if missing) rather than a file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputWriteError
+        ``path`` is an input, a folder where a file is wanted (or the reverse), or its folder is
+        missing or not writable.
+    """
+    path = check_not_input(path, inputs=inputs, option=option)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise OutputWriteError(f"{option} {path} is a file; give a folder for the outputs")
+        existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            raise OutputWriteError(
+                f"{option} {path}: {existing} is a file, not a folder; choose another output"
+            )
+    else:
+        if path.is_dir():
+            raise OutputWriteError(
+                f"{option} {path} is a folder; give the name of a file (in it, or elsewhere)"
+            )
+        existing = path.parent if str(path.parent) else Path(".")
+        if not existing.is_dir():
+            raise OutputWriteError(
+                f"{option} {path}: folder {existing} does not exist; create it first"
+            )
+    if not _writable(existing):
+        raise OutputWriteError(
+            f"{option} {path}: folder {existing} is not writable; choose another output"
+        )
+    return path
+
+
+def check_not_input(
+    path: str | Path, *, inputs: Sequence[str | Path | None] = (), option: str = "-o/--output"
+) -> Path:
+    """Refuse an output that is one of the inputs: the same file after resolving links.
+
+    Symbolic links are resolved and hard links recognised (`os.path.samefile`), so no spelling
+    of an input's path lets a command write over it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file or folder.
+    inputs : sequence of str, Path or None
+        The files and folders the command reads (None entries are skipped).
+    option : str
+        The option or argument that named ``path``, for the message.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputWriteError
+        ``path`` is one of ``inputs``.
+
+    Examples
+    --------
+    >>> check_not_input("out.json", inputs=["before.tif", None])
+    PosixPath('out.json')
+    """
+    path = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(path, Path(source)):
+            raise OutputWriteError(
+                f"{option} {path} is the input {source}: writing it would destroy the input; "
+                "choose another output name"
+            )
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried: permissions, read-only mounts, ACLs)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".imagery-tool-check.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -33,6 +33,7 @@ from rasterio.crs import CRS
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
 from imagery_tool.errors import OutputWriteError, StoreError
 from imagery_tool.georef import GeoRef
+from imagery_tool.progress import Progress, ProgressCounter
 
 __all__ = [
     "FORMAT_VERSION",
@@ -754,8 +755,15 @@ class AnnotationStore:
         """
         return self.add_many([annotation])[0]
 
-    def add_many(self, annotations: Iterable[BoxAnnotation]) -> list[BoxAnnotation]:
-        """Store many new boxes in one transaction; one `undo` removes them all."""
+    def add_many(
+        self, annotations: Iterable[BoxAnnotation], *, progress: Progress | None = None
+    ) -> list[BoxAnnotation]:
+        """Store many new boxes in one transaction; one `undo` removes them all.
+
+        ``progress(done, total, "boxes")`` is called as boxes are stored (`imagery_tool.progress`).
+        """
+        annotations = list(annotations)
+        counter = ProgressCounter(progress, len(annotations), "boxes")
         batch = _new_batch()
         added = []
         with self._transaction() as con:
@@ -770,6 +778,7 @@ class AnnotationStore:
                 con.execute(_INSERT_SQL, self._row(a))
                 self._log(batch, "add", a.id, None, a)
                 added.append(a)
+                counter.step()
             self._drop_redo()
         return added
 

@@ -100,6 +100,12 @@ class BlockQueue:
             run = self.runs[state[0]]
             return state, run.pop() if state[1] else run.popleft()
 
+    def cancel(self) -> None:
+        """Hand out no more blocks: the workers stop after the block they are processing."""
+        with self.lock:
+            for run in self.runs:
+                run.clear()
+
 
 def intersects(a, b) -> bool:
     """Whether two ``(c0, r0, c1, r1)`` boxes overlap."""

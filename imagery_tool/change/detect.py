@@ -38,6 +38,7 @@ from imagery_tool.change.objects import Box, RegionRules, extract_regions
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.jpeg_tiles import larger_cache
+from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
 from imagery_tool.registration import AlignedPair, Registration, coregister
 from imagery_tool.registration.warp import read_resampled
@@ -88,6 +89,7 @@ def detect_changes(
     workers: int | None = None,
     model: RegionModel | None = None,
     min_score: float | None = None,
+    progress: Progress | None = None,
 ) -> ChangeResult:
     """Find objects that appeared, disappeared or changed between two dates.
 
@@ -130,6 +132,9 @@ def detect_changes(
         default: the model's operating point for this pair (`RegionModel.operating_point`:
         its ``min_score`` for dates that differ by sensor noise, its ``min_score_dissimilar``
         for dates months apart). Lower finds more and raises more false alarms.
+    progress : callable, optional
+        ``progress(done, total, "blocks")`` once before the first block and after each block
+        (from the worker threads, one call at a time; see `imagery_tool.progress`).
 
     Returns
     -------
@@ -173,6 +178,7 @@ def detect_changes(
             workers=workers,
             model=model,
             min_score=min_score,
+            progress=progress,
         )
 
 
@@ -190,6 +196,7 @@ def _detect(
     workers,
     model,
     min_score,
+    progress,
 ) -> ChangeResult:
     spec = METHODS[method]
     before = before if isinstance(before, Tile) else open_tile(before)
@@ -235,7 +242,7 @@ def _detect(
         )
     unit = 1.0 if before.dtype == "uint8" else 100.0 / span
     job = _Job(pair, spec, radiometry, float(level), float(noise), rules, unit)
-    regions = _run(job, block_px, workers)
+    regions = _run(job, block_px, workers, progress)
     return ChangeResult(
         regions=regions,
         registration=registration,
@@ -475,7 +482,7 @@ def _process(
     )
 
 
-def _run(job: _Job, block_px: int, workers: int) -> list[ChangeRegion]:
+def _run(job: _Job, block_px: int, workers: int, progress: Progress | None) -> list[ChangeRegion]:
     ov = job.pair.overlap
     regions: list[ChangeRegion] = []
     seams: list[tuple[int, int, int, int]] = []
@@ -486,10 +493,14 @@ def _run(job: _Job, block_px: int, workers: int) -> list[ChangeRegion]:
     every = [block for run in runs for block in run]
     tracker = _SeamTracker(job, every, block_px=block_px, max_side=max_side)
     queue = BlockQueue(runs)
+    counter = ProgressCounter(progress, len(every), "blocks")
     with ThreadPoolExecutor(workers) as pool:
-        blocks = [
-            b for run in pool.map(lambda _: _walk(job, queue, tracker), range(workers)) for b in run
-        ]
+        try:
+            walks = pool.map(lambda _: _walk(job, queue, tracker, counter), range(workers))
+            blocks = [b for run in walks for b in run]
+        except BaseException:  # Ctrl-C, SIGTERM or a failed block: stop the other workers now
+            queue.cancel()
+            raise
         for _, found, cut in sorted(blocks, key=lambda block: block[0]):  # row-major order
             regions.extend(found)
             seams.extend(cut)
@@ -635,7 +646,9 @@ def _opencv_threads(n: int | None) -> Iterator[None]:
         cv2.setNumThreads(saved)
 
 
-def _walk(job: _Job, queue: BlockQueue, tracker: _SeamTracker) -> list[tuple[int, list, list]]:
+def _walk(
+    job: _Job, queue: BlockQueue, tracker: _SeamTracker, counter: ProgressCounter
+) -> list[tuple[int, list, list]]:
     """Process blocks from the queue with one pair of open files: ``(index, regions, seams)``.
 
     After each block, the groups of cut pieces it completes are measured (`_SeamTracker`).
@@ -643,11 +656,16 @@ def _walk(job: _Job, queue: BlockQueue, tracker: _SeamTracker) -> list[tuple[int
     out = []
     state = None
     with job.pair.open() as datasets:
-        while (got := queue.take(state)) is not None:
-            state, (k, core, edges) = got
-            found, cut, evident = _process(job, core, edges, datasets)
-            out.append((k, found, cut))
-            tracker.measure(tracker.block_done(k, cut, evident), datasets)
+        try:
+            while (got := queue.take(state)) is not None:
+                state, (k, core, edges) = got
+                found, cut, evident = _process(job, core, edges, datasets)
+                out.append((k, found, cut))
+                tracker.measure(tracker.block_done(k, cut, evident), datasets)
+                counter.step()
+        except BaseException:  # a failed block fails the run: the other workers stop too
+            queue.cancel()
+            raise
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from imagery_tool.atomic import atomic_path, atomic_write_text
+from imagery_tool.atomic import atomic_outputs, atomic_path
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.errors import NotGeoreferencedError
 from imagery_tool.registration import Registration
@@ -20,6 +20,7 @@ from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
 __all__ = ["ChangeResult"]
 
+_MASK_SUFFIXES = (".tif", ".tiff", ".png")
 _DECIMALS = 7  # RFC 7946 recommends no more than needed: 1e-7 degree is about 1 cm
 
 
@@ -96,7 +97,7 @@ class ChangeResult:
         return out
 
     def write_mask(self, path: str | Path, *, block_px: int = 2048) -> Path:
-        """Write the change mask: GeoTIFF (BEFORE's georeference, block by block) or PNG.
+        """Write the change mask atomically: GeoTIFF (BEFORE's georeference, block by block) or PNG.
 
         Parameters
         ----------
@@ -108,38 +109,34 @@ class ChangeResult:
         Path
         """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".png":
-            with atomic_path(path) as tmp:
-                _write_png(tmp, self.mask())
-            return path
-        if suffix not in (".tif", ".tiff"):
-            raise ValueError(f"{path}: the mask is written as .tif or .png; rename the file")
-        g = self.before.georef
-
-        def write(tmp: Path) -> None:
-            profile = {
-                "driver": "GTiff",
-                "width": g.width,
-                "height": g.height,
-                "count": 1,
-                "dtype": "uint8",
-                "tiled": True,
-                "blockxsize": 512,
-                "blockysize": 512,
-                "compress": "deflate",
-            }
-            if g.is_georeferenced:
-                profile.update(crs=g.crs, transform=g.transform)
-            with rasterio.open(tmp, "w", **profile) as ds:
-                for r in range(0, g.height, block_px):
-                    for c in range(0, g.width, block_px):
-                        win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
-                        ds.write(self.mask(win)[None], window=win)
-
+        _check_suffix(path, _MASK_SUFFIXES, "the mask")
         with atomic_path(path) as tmp:
-            write(tmp)
+            self._write_mask(tmp, block_px=block_px)
         return path
+
+    def _write_mask(self, path: Path, *, block_px: int = 2048) -> None:
+        if path.suffix.lower() == ".png":
+            _write_png(path, self.mask())
+            return
+        g = self.before.georef
+        profile = {
+            "driver": "GTiff",
+            "width": g.width,
+            "height": g.height,
+            "count": 1,
+            "dtype": "uint8",
+            "tiled": True,
+            "blockxsize": 512,
+            "blockysize": 512,
+            "compress": "deflate",
+        }
+        if g.is_georeferenced:
+            profile.update(crs=g.crs, transform=g.transform)
+        with rasterio.open(path, "w", **profile) as ds:
+            for r in range(0, g.height, block_px):
+                for c in range(0, g.width, block_px):
+                    win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
+                    ds.write(self.mask(win)[None], window=win)
 
     # -- vector output -----------------------------------------------------------------------
 
@@ -192,13 +189,62 @@ class ChangeResult:
             ``.geojson`` asked for tiles without georeference.
         """
         path = Path(path)
-        if path.suffix.lower() == ".geojson":
-            data = self.to_geojson()
-        else:
-            data = self.to_geojson() if self.georeferenced else self.to_json()
-        text = json.dumps(data, indent=1)
-        atomic_write_text(path, text + "\n")
+        with atomic_path(path) as tmp:
+            self._write_vector(tmp, geojson=path.suffix.lower() == ".geojson")
         return path
+
+    def _write_vector(self, path: Path, *, geojson: bool) -> None:
+        data = self.to_geojson() if geojson or self.georeferenced else self.to_json()
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(json.dumps(data, indent=1) + "\n")
+
+    def write_outputs(
+        self,
+        output: str | Path,
+        *,
+        mask: str | Path | None = None,
+        quicklook: str | Path | None = None,
+    ) -> list[Path]:
+        """Write the regions and, if asked, the mask and the quick look, all or none.
+
+        Every file is written to a temporary file first; they replace the outputs together
+        once all are complete (`atomic_outputs`), so a run that fails or is interrupted leaves
+        the previous outputs as they were and no temporary file.
+
+        Parameters
+        ----------
+        output : str or Path
+            Regions, as `write`.
+        mask : str or Path, optional
+            Change mask, as `write_mask`.
+        quicklook : str or Path, optional
+            Quick look PNG, as `quicklook`.
+
+        Returns
+        -------
+        list of Path
+            The files written, in the order of the parameters.
+
+        Raises
+        ------
+        NotGeoreferencedError
+            ``.geojson`` asked for tiles without georeference.
+        OutputWriteError
+            No space left or file too large, naming the output.
+        """
+        from imagery_tool.change.quicklook import render_quicklook
+
+        paths = [Path(output)] + [Path(p) for p in (mask, quicklook) if p is not None]
+        if mask is not None:
+            _check_suffix(Path(mask), _MASK_SUFFIXES, "the mask")
+        with atomic_outputs(paths) as temps:
+            tmp = iter(temps)
+            self._write_vector(next(tmp), geojson=Path(output).suffix.lower() == ".geojson")
+            if mask is not None:
+                self._write_mask(next(tmp))
+            if quicklook is not None:
+                _write_png(next(tmp), render_quicklook(self))
+        return paths
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary: files, dates, counts, registration and regions."""
@@ -226,6 +272,11 @@ class ChangeResult:
         with atomic_path(path) as tmp:
             _write_png(tmp, image)
         return Path(path)
+
+
+def _check_suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
+    if path.suffix.lower() not in allowed:
+        raise ValueError(f"{path}: {what} is written as {' or '.join(allowed)}; rename the file")
 
 
 def _write_png(tmp: Path, image: np.ndarray) -> None:

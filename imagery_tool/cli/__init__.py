@@ -45,6 +45,10 @@ def cli() -> None:
     """Annotate and compare dated satellite tiles."""
 
 
+# click >= 8.2 raises this (a UsageError) for a group called without a command.
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class Terminated(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C, so that every ``finally`` removes its temporaries."""
 
@@ -98,6 +102,14 @@ def main(argv: list[str] | None = None) -> None:
     except Terminated:
         click.echo("imagery-tool: terminated", err=True)
         sys.exit(143)
+    except _NoArgsIsHelp as exc:  # a group without a command: its help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line too: the option at fault, what is wrong, --help
+        where = exc.ctx.command_path if exc.ctx is not None else "imagery-tool"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"imagery-tool: {message} (see {where} --help)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -12,6 +12,8 @@ from typing import Any
 import click
 
 from imagery_tool.annotations.formats import FORMATS
+from imagery_tool.atomic import check_not_input
+from imagery_tool.cli.types import Number
 
 STORE_SUFFIX = ".gpkg"
 
@@ -81,6 +83,7 @@ def convert(source, out, from_format, to_format, tile_paths, class_map, schema_p
     Prints one line per issue (unknown classes, boxes outside their tile) and one line naming
     what OUT's format cannot carry.
     """
+    check_not_input(out, inputs=[source, *tile_paths], option="OUT")
     schema = _schema(schema_path)
     tiles = _tiles(tile_paths)
     with _reported():
@@ -125,6 +128,7 @@ def export(store, out, to_format, tile_name, label, schema_path) -> None:
     """Write the boxes of STORE to OUT in a file format."""
     from imagery_tool.annotations.store import open_store
 
+    check_not_input(out, inputs=[store], option="OUT")
     schema = _schema(schema_path)
     with open_store(store, readonly=True) as s:
         boxes = s.annotations(tile=tile_name, label=label)
@@ -171,7 +175,10 @@ def list_(store, tile_name, label, as_json) -> None:
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--from", "from_format", type=_format_choice, help="Input format (else guessed).")
 @_tile_option
-@click.option("--gsd", type=float, default=None, help="Ground sample distance, m/pixel.")
+@click.option(
+    "--gsd", type=Number(min=0, min_open=True), default=None,
+    help="Ground sample distance, m/pixel.",
+)  # fmt: skip
 @_map_option
 @_schema_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of reports.")
@@ -345,6 +352,7 @@ def _write(boxes, out: Path, to_format: str | None, tiles: dict, schema):
 
 def _import_into(store_path: Path, boxes, tiles: dict, *, author, project=None):
     from imagery_tool.annotations.store import open_store
+    from imagery_tool.cli.progress import progress_bar
 
     with open_store(store_path, project=project, author=author) as s:
         for record in tiles.values():
@@ -353,7 +361,8 @@ def _import_into(store_path: Path, boxes, tiles: dict, *, author, project=None):
                 s.add_tile(record)
         new = [b for b in boxes if b.id not in s]
         if new:
-            s.add_many(new)
+            with progress_bar("boxes") as progress:
+                s.add_many(new, progress=progress)
     return len(new), len(boxes) - len(new)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from imagery_tool.change.methods import METHODS
-from imagery_tool.cli.options import method_option, min_score_option
+from imagery_tool.cli.options import method_option, min_score_option, quiet_option
+from imagery_tool.cli.types import Number
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")
@@ -37,8 +38,6 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
         raise click.BadParameter(
             f"{value}: use a {' or '.join(allowed)} file name", param_hint=hint
         )
-    if not path.parent.exists():
-        raise click.BadParameter(f"{value}: folder {path.parent} does not exist", param_hint=hint)
     return path
 
 
@@ -51,17 +50,18 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
 @click.option("--mask", "mask_path", help="Binary change mask on BEFORE's grid: .tif or .png.")
 @click.option("--png", "png_path", help="Quick look PNG: both dates side by side with boxes.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@quiet_option
 @method_option
 @click.option(
-    "--min-size-m", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+    "--min-size-m", type=Number(min=0, min_open=True), default=3.0, show_default=True,
     help="Smallest object (long side) in metres.",
 )  # fmt: skip
 @click.option(
-    "--max-size-m", type=click.FloatRange(min=0, min_open=True), default=None,
+    "--max-size-m", type=Number(min=0, min_open=True), default=None,
     help="Largest object (long side) in metres (default: no upper bound).",
 )  # fmt: skip
 @click.option(
-    "--threshold", type=click.FloatRange(min=0, min_open=True), default=None,
+    "--threshold", type=Number(min=0, min_open=True), default=None,
     help="Change threshold in sensor-noise standard deviations for dates that differ by "
     "sensor noise (default 6; lower = more sensitive; dates months apart use the pair's own "
     "split); for --method cva an absolute magnitude replacing Otsu's.",
@@ -76,7 +76,7 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
     help="Residual misregistration model fitted from content.",
 )
 @click.option(
-    "--pixel-size-m", type=click.FloatRange(min=0, min_open=True), default=None,
+    "--pixel-size-m", type=Number(min=0, min_open=True), default=None,
     help="Pixel size for images without georeference (default 0.5, recorded as assumed).",
 )  # fmt: skip
 def detect(
@@ -86,6 +86,7 @@ def detect(
     mask_path: str | None,
     png_path: str | None,
     as_json: bool,
+    quiet: bool,
     method: str,
     min_size_m: float,
     max_size_m: float | None,
@@ -99,9 +100,11 @@ def detect(
     AFTER is resampled onto BEFORE's grid by georeference, its residual misregistration is
     measured from content, its radiometry normalised, and changed objects are written with
     their kind, score, size and box. Exits 2 with a one-line reason on bad input; no partial
-    output is left.
+    output is left: the files of a run replace earlier ones together, and only on success.
     """
+    from imagery_tool.atomic import check_output
     from imagery_tool.change import detect_changes
+    from imagery_tool.cli.progress import progress_bar
     from imagery_tool.errors import NotGeoreferencedError
     from imagery_tool.registration import coregister
     from imagery_tool.tile import open_tile
@@ -109,6 +112,12 @@ def detect(
     out = _suffix_check(output, _VECTOR, "-o/--output")
     mask_out = _suffix_check(mask_path, _MASK, "--mask")
     png_out = _suffix_check(png_path, (".png",), "--png")
+    outputs = {"-o/--output": out, "--mask": mask_out, "--png": png_out}
+    checked: list[Path] = []
+    for option, path in outputs.items():  # before the long work: a typo costs nothing
+        if path is not None:
+            check_output(path, inputs=[before, after, *checked], option=option)
+            checked.append(path)
     if max_size_m is not None and min_size_m >= max_size_m:
         raise click.BadParameter(
             f"--min-size-m {min_size_m} must be below --max-size-m {max_size_m}",
@@ -123,28 +132,20 @@ def detect(
         )
 
     registration = coregister(tile_b, tile_a, model=model, measure=METHODS[method].register)
-    result = detect_changes(
-        tile_b,
-        tile_a,
-        method=method,
-        min_size_m=min_size_m,
-        max_size_m=max_size_m,
-        threshold=threshold,
-        registration=registration,
-        pixel_size_m=pixel_size_m,
-        min_score=min_score,
-    )
-    written: list[Path] = []
-    try:
-        written.append(result.write(out))
-        if mask_out is not None:
-            written.append(result.write_mask(mask_out))
-        if png_out is not None:
-            written.append(result.quicklook(png_out))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with progress_bar("blocks", quiet=quiet) as progress:
+        result = detect_changes(
+            tile_b,
+            tile_a,
+            method=method,
+            min_size_m=min_size_m,
+            max_size_m=max_size_m,
+            threshold=threshold,
+            registration=registration,
+            pixel_size_m=pixel_size_m,
+            min_score=min_score,
+            progress=progress,
+        )
+    written = result.write_outputs(out, mask=mask_out, quicklook=png_out)
     summary = result.summary()
     summary["outputs"] = [str(p) for p in written]
     if as_json:

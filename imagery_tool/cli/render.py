@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import click
 
-
-def _numbers(value: str, count: int, hint: str, example: str) -> tuple[float, ...]:
-    try:
-        numbers = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        numbers = ()
-    if len(numbers) != count:
-        raise click.BadParameter(
-            f"{value!r}: give {count} numbers, e.g. {example}", param_hint=hint
-        )
-    return numbers
+from imagery_tool.cli.types import Number
+from imagery_tool.cli.types import numbers as _numbers
 
 
 @click.command()
@@ -49,8 +40,11 @@ def _numbers(value: str, count: int, hint: str, example: str) -> tuple[float, ..
 @click.option("--bbox-crs", help="CRS of --bbox and --center, e.g. EPSG:4326.")
 @click.option("--lonlat", is_flag=True, help="--bbox and --center are lon/lat (EPSG:4326).")
 @click.option("--center", help="Region centre x,y (map units, or lon,lat with --lonlat).")
-@click.option("--size", "size_m", type=float, help="Side of the --center region in metres.")
-@click.option("--scale", type=float, help="Ground metres per output pixel.")
+@click.option(
+    "--size", "size_m", type=Number(min=0, min_open=True),
+    help="Side of the --center region in metres.",
+)  # fmt: skip
+@click.option("--scale", type=Number(min=0, min_open=True), help="Ground metres per output pixel.")
 @click.option("--width", type=click.IntRange(min=64), help="Width of the PNG in pixels.")
 @click.option("--heat", is_flag=True, help="Overlay a change heat on AFTER (needs --before).")
 @click.option("--chips", is_flag=True, help="Append a contact sheet of object chips.")
@@ -81,10 +75,12 @@ def render(
     (region off the tile, annotations of another tile, unwritable output); no partial PNG is
     left behind.
     """
+    from imagery_tool.atomic import check_not_input
     from imagery_tool.render import Region, write_png
     from imagery_tool.render import render as render_picture
     from imagery_tool.tile import open_tile
 
+    check_not_input(output, inputs=[tile, before, annotations, changes])
     if bbox and center:
         raise click.BadParameter("give either --bbox or --center, not both", param_hint="--bbox")
     if lonlat and bbox_crs:

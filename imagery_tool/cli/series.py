@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from typing import Any
 
 import click
 
 from imagery_tool.cli.options import method_option, min_score_option
+from imagery_tool.cli.types import Number
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -17,49 +16,6 @@ from imagery_tool.series.engine import (
     normalise_address,
 )
 from imagery_tool.series.inputs import DUPLICATE_POLICIES
-
-
-class _Progress:
-    """A progress bar on standard error: redrawn in place on a terminal, a line per tenth else."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-        self.last_tenth = -1
-
-    def __call__(self, done: int, total: int, label: str) -> None:
-        elapsed = time.monotonic() - self.started
-        if total == 0:
-            return
-        if done == 0:
-            self.stream.write(f"series: {total} task(s) to run\n")
-            self.stream.flush()
-            return
-        eta = elapsed / done * (total - done)
-        if self.tty:
-            width = 30
-            filled = round(width * done / total)
-            bar = "#" * filled + "." * (width - filled)
-            line = (
-                f"\r[{bar}] {done}/{total} {_clock(elapsed)} left ~{_clock(eta)} {label[:40]:<40}"
-            )
-            self.stream.write(line)
-            if done == total:
-                self.stream.write("\n")
-        else:
-            tenth = done * 10 // total
-            if tenth == self.last_tenth and done != total:
-                return
-            self.last_tenth = tenth
-            self.stream.write(f"series: {done}/{total} task(s) done, {_clock(elapsed)} elapsed\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds + 0.5), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 @click.command()
@@ -94,7 +50,7 @@ def _clock(seconds: float) -> str:
 )
 @click.option(
     "--connect-timeout",
-    type=click.FloatRange(min=0.1),
+    type=Number(min=0.1),
     default=DEFAULT_CONNECT_TIMEOUT_S,
     show_default=True,
     help="Seconds to wait for the --scheduler address.",
@@ -124,6 +80,7 @@ def series(
 
     Exits 2 on bad input, an unreachable scheduler or failed pairs (finished pairs are kept).
     """
+    from imagery_tool.cli.progress import progress_bar
     from imagery_tool.series.run import run_series
 
     if scheduler is not None and is_cluster_address(scheduler):
@@ -137,19 +94,19 @@ def series(
                 "(start it with more workers instead)",
                 param_hint="--workers",
             )
-    progress = None if quiet else _Progress(sys.stderr)
-    report = run_series(
-        source,
-        outdir,
-        scheduler=scheduler,
-        workers=workers,
-        force=force,
-        method=method,
-        min_score=min_score,
-        duplicates=duplicates,
-        connect_timeout=connect_timeout,
-        progress=progress,
-    )
+    with progress_bar("tasks", quiet=quiet) as progress:
+        report = run_series(
+            source,
+            outdir,
+            scheduler=scheduler,
+            workers=workers,
+            force=force,
+            method=method,
+            min_score=min_score,
+            duplicates=duplicates,
+            connect_timeout=connect_timeout,
+            progress=progress,
+        )
     record = report.to_dict()
     if as_json:
         click.echo(json.dumps(record, indent=2))

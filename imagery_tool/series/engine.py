@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -168,11 +170,7 @@ class LocalEngine:
             if self.name == "processes":
                 stack.enter_context(_environ(WORKER_ENVIRON))
                 options["chunksize"] = 1  # tasks are long: hand them out one at a time
-                options["pool"] = stack.enter_context(
-                    ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn")
-                    )
-                )
+                options["pool"] = stack.enter_context(_process_pool(self.workers))
             else:
                 stack.enter_context(_opencv_threads())
             stack.enter_context(Callback(posttask=posttask))
@@ -292,6 +290,52 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+class _QuietSpawnProcess(multiprocessing.get_context("spawn").Process):  # type: ignore[misc]
+    """A spawned worker that ignores SIGINT from its first instruction.
+
+    Ctrl-C at a terminal reaches every process of the foreground group: workers would print
+    a ``KeyboardInterrupt`` traceback each (also while still importing). A spawned process
+    inherits an ignored SIGINT and Python then leaves it ignored, so SIGINT is ignored while
+    the process is started; the command alone handles Ctrl-C and stops its workers.
+    """
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            super().start()  # only the main thread may change handlers (Ctrl-C goes there)
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super().start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _QuietSpawnContext(type(multiprocessing.get_context("spawn"))):  # type: ignore[misc]
+    Process = _QuietSpawnProcess
+
+
+@contextmanager
+def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Yield a pool of spawned worker processes that ignore Ctrl-C; stop it at once on failure.
+
+    On an error, Ctrl-C or SIGTERM the workers are terminated instead of finishing their
+    tasks (which may take minutes); results already handed back were written by then.
+    """
+    pool = ProcessPoolExecutor(workers, mp_context=_QuietSpawnContext())
+    try:
+        yield pool
+    except BaseException:
+        terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:  # before shutdown(), which forgets the processes
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager

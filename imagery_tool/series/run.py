@@ -14,11 +14,12 @@ import cv2
 import numpy as np
 from rasterio.windows import Window
 
-from imagery_tool.atomic import atomic_write_text
+from imagery_tool.atomic import atomic_write_text, check_output
 from imagery_tool.change import METHODS
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.display import stretch_limits, stretch_to_uint8
 from imagery_tool.errors import ImageryToolError, SeriesRunError
+from imagery_tool.progress import Progress
 from imagery_tool.registration import GridMapping, Registration
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -37,8 +38,6 @@ __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
 STATE_FILE = "state.json"  # per site: which pair files were made from which inputs
 SUMMARY_FILE = "series.json"  # in OUTDIR: the run's report
 _STATE_VERSION = 1
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -309,6 +308,9 @@ def run_series(
         No usable series in ``source``, or duplicate dates under ``duplicates="error"``.
     SchedulerError
         The cluster's scheduler cannot be reached.
+    OutputWriteError
+        ``outdir`` is a file or the input, cannot be created or written, or the disk is full;
+        files already written are complete and recorded in ``state.json`` for a rerun.
     SeriesRunError
         Some pairs or dates failed (bad data, or workers kept dying); the finished pairs are
         kept and ``series.json`` lists the failures; the sites concerned get no timeline.
@@ -316,7 +318,7 @@ def run_series(
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     started = time.perf_counter()
-    outdir = Path(outdir)
+    outdir = check_output(outdir, option="output folder", folder=True)
     with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
         outdir.mkdir(parents=True, exist_ok=True)

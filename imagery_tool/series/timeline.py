@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from imagery_tool.atomic import atomic_path, atomic_write_text
+from imagery_tool.atomic import atomic_outputs
 from imagery_tool.series.tracking import Event, Track
 
 __all__ = [
@@ -179,7 +179,7 @@ def rows_shown(tracks: list[Track]) -> list[Track]:
 def write_timeline(
     timeline: Timeline, outdir: str | Path, *, chips: dict[str, np.ndarray] | None = None
 ) -> dict[str, Path]:
-    """Write ``timeline.json``, ``timeline.csv`` and ``timeline.png`` atomically.
+    """Write ``timeline.json``, ``timeline.csv`` and ``timeline.png``, all three or none.
 
     Parameters
     ----------
@@ -197,12 +197,13 @@ def write_timeline(
     outdir = Path(outdir)
     paths = {k: outdir / f"timeline.{k}" for k in ("json", "csv", "png")}
     text = json.dumps(timeline.to_dict(), indent=1) + "\n"
-    atomic_write_text(paths["json"], text)
     table = timeline.csv_text()
-    atomic_write_text(paths["csv"], table)
     image = render_timeline(timeline, chips or {})
-    with atomic_path(paths["png"]) as tmp:
-        Image.fromarray(image).save(tmp, format="PNG")
+    with atomic_outputs(list(paths.values())) as (json_tmp, csv_tmp, png_tmp):
+        for tmp, content in ((json_tmp, text), (csv_tmp, table)):
+            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                f.write(content)
+        Image.fromarray(image).save(png_tmp, format="PNG")
     return paths
 
 
