@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import warnings
 from collections import Counter
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from imagery_tool import atomic
+from imagery_tool.annotations.formats._fields import show
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, name_key
 from imagery_tool.annotations.store import TileRecord
@@ -98,6 +98,7 @@ class Reader:
         self._images: set[str | None] = set()
         self._fallback_used = False
         self._sized: set[str | None] = set()
+        self._flipped: list[str] = []
 
     def label(self, raw: str) -> str:
         """Map a foreign class name through ``--map`` and the schema's aliases."""
@@ -105,14 +106,17 @@ class Reader:
         mapped = self.class_map.get(name_key(raw), raw)
         return self.schema.resolve(mapped) or mapped
 
-    def tile_for(self, image: str | None, *, width: int = 0, height: int = 0) -> TileRecord | None:
+    def tile_for(
+        self, image: str | None, *, width: int = 0, height: int = 0, where: str | None = None
+    ) -> TileRecord | None:
         """Return the tile a foreign image name refers to (matched by name, then by stem).
 
         The image name is reduced to its base name: a path inside a foreign file is never
         used to locate or write a file. With a single known tile and a file about a single
-        image, that image maps to the tile whatever its name.
+        image, that image maps to the tile whatever its name. ``where`` (file and element)
+        prefixes the refusal of a name that is no file name (``..``).
         """
-        name = safe_file_name(image) if image else None
+        name = safe_file_name(image, where=where or str(self.source)) if image else None
         known = self.known_tiles
         record = None
         if name is not None:
@@ -163,7 +167,10 @@ class Reader:
                 self._unknown_attributes[p.message.split("'")[1]] += 1
             else:
                 self._bad_values[p.message] += 1
-        name = tile.name if tile is not None else tile_name
+        if tile is not None:
+            name = tile.name
+        else:  # a path in a foreign file never becomes a tile name, hence never an output path
+            name = safe_file_name(tile_name, where=where) if tile_name else None
         if tile is not None and tile.acquired and not fields.get("acquired"):
             fields["acquired"] = tile.acquired
         try:
@@ -179,8 +186,24 @@ class Reader:
         self.result.annotations.append(a)
         return a
 
+    def flipped(self, where: str) -> None:
+        """Note a box given with a negative width or height (or min > max), read as its mirror.
+
+        Reported once per file with the first elements in `finish`: such a box is usually an
+        export bug upstream, and its corners may not mean what the other tool meant.
+        """
+        self._flipped.append(where)
+
     def finish(self) -> ImportResult:
         """Add the summary issues (unknown classes and attributes) and return the result."""
+        if self._flipped:
+            n, first = len(self._flipped), "; ".join(self._flipped[:3])
+            more = f" and {n - 3} more" if n > 3 else ""
+            self.result.issues.append(
+                f"{first}{more}: negative width or height (or min > max): "
+                f"{'box' if n == 1 else f'{n} boxes'} read as the box between the given "
+                "edges; check the file"
+            )
         for label, n in sorted(self._unknown_classes.items()):
             self.result.issues.append(
                 f"{self.source}: class {label!r} ({n} box{'es' if n > 1 else ''}) is not in the "
@@ -237,11 +260,18 @@ def label_files(path: Path, *, subfolder: str, pattern: str) -> list[Path]:
     return sorted((sub if sub.is_dir() else path).glob(pattern))
 
 
-def safe_file_name(name: str) -> str:
+def safe_file_name(name: str, *, where: str | None = None) -> str:
     r"""Reduce an image name from a foreign file to a plain file name.
 
     Both ``/`` and ``\\`` separators are removed with everything before them, so that
     ``../../etc/x.png`` becomes ``x.png``.
+
+    Parameters
+    ----------
+    name : str
+        The name as the file gives it.
+    where : str, optional
+        The file and element it comes from, named in the refusal.
 
     Raises
     ------
@@ -252,7 +282,10 @@ def safe_file_name(name: str) -> str:
     base = PureWindowsPath(PurePosixPath(text).name).name
     base = re.sub(r"[\x00-\x1f]", "", base).strip()
     if base in ("", ".", ".."):
-        raise AnnotationFormatError(f"image name {name!r} is not a file name; fix the input file")
+        prefix = f"{where}: " if where else ""
+        raise AnnotationFormatError(
+            f"{prefix}image name {show(name, 80)} is not a file name; fix the input file"
+        )
     return base
 
 
@@ -324,6 +357,14 @@ def load_json(path: Path) -> Any:
         raise AnnotationFormatError(
             f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno}); fix the file"
         ) from None
+    except RecursionError:
+        raise AnnotationFormatError(
+            f"{path}: JSON nested too deeply to read (thousands of levels); fix the file"
+        ) from None
+    except ValueError as exc:  # Python's limit on the digits of an integer, sys.int_info
+        raise AnnotationFormatError(
+            f"{path}: JSON holds a number too long to read ({exc}); fix the file"
+        ) from None
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -353,17 +394,3 @@ def polygon_corners(points: Any, *, where: str, reader: Reader) -> np.ndarray:
         f"{where}: polygon with {len(xy)} points stored as its minimum-area rectangle"
     )
     return min_area_rect(xy)
-
-
-def finite(values: Iterable[float], *, where: str) -> list[float]:
-    """Convert to floats, refusing NaN/inf and non-numbers with the file and line."""
-    out = []
-    for v in values:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise AnnotationFormatError(f"{where}: {v!r} is not a number; fix the file") from None
-        if not math.isfinite(f):
-            raise AnnotationFormatError(f"{where}: {v!r} is not a finite number; fix the file")
-        out.append(f)
-    return out

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
     atomic_write_text,
     count_lost,
-    finite,
     fmt,
     group_by_tile,
     label_files,
@@ -108,7 +108,9 @@ def read(
             if header:
                 key, value = header.group(1).lower(), header.group(2)
                 if key == "gsd" and value.lower() not in ("", "null", "none"):
-                    reader.result.gsd[tile_name] = finite([value], where=where)[0]
+                    reader.result.gsd[tile_name] = F.number(
+                        value, where=where, field="gsd", text_ok=True, low=1e-6, high=1e5
+                    )
                 continue
             tokens = line.split()
             if len(tokens) < 9:
@@ -116,7 +118,9 @@ def read(
                     f"{where}: expected 'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]'; "
                     f"got {len(tokens)} fields"
                 )
-            xy = np.array(finite(tokens[:8], where=where)).reshape(4, 2)
+            xy = np.reshape(
+                F.coordinates(tokens[:8], where=where, field="coordinates", text_ok=True), (4, 2)
+            )
             attributes = {}
             if len(tokens) >= 10 and tokens[9] == "1":
                 cls = schema.get(reader.label(tokens[8]))

@@ -9,13 +9,13 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, indent, tostr
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as defused_parse
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
     atomic_write_text,
     count_lost,
-    finite,
     group_by_tile,
     label_files,
     output_path,
@@ -110,18 +110,26 @@ def read(
         if root.tag != "annotation":
             raise AnnotationFormatError(f"{file}: root element <{root.tag}> is not <annotation>")
         image = (root.findtext("filename") or "").strip() or file.stem
-        width = _int(root.findtext("size/width"))
-        height = _int(root.findtext("size/height"))
-        tile = reader.tile_for(safe_file_name(image), width=width, height=height)
+        size = {
+            tag: F.image_size(root.findtext(f"size/{tag}"), where=f"{file}: size", field=tag,
+                              text_ok=True)
+            for tag in ("width", "height")
+        }  # fmt: skip
+        image = safe_file_name(image, where=f"{file}: filename")
+        tile = reader.tile_for(image, width=size["width"], height=size["height"])
         for i, obj in enumerate(root.iter("object")):
             where = f"{file}: object {i + 1}"
             name = (obj.findtext("name") or "").strip()
             box = obj.find("bndbox")
             if not name or box is None:
                 raise AnnotationFormatError(f"{where}: needs <name> and <bndbox>")
-            xmin, ymin, xmax, ymax = finite(
-                [box.findtext(t) for t in ("xmin", "ymin", "xmax", "ymax")], where=where
-            )
+            xmin, ymin, xmax, ymax = (
+                F.number(box.findtext(t), where=where, field=f"bndbox/{t}", text_ok=True,
+                         low=-F.MAX_COORD_PX, high=F.MAX_COORD_PX)
+                for t in ("xmin", "ymin", "xmax", "ymax")
+            )  # fmt: skip
+            if xmin > xmax or ymin > ymax:
+                reader.flipped(where)
             corners = [(xmin - 1, ymin - 1), (xmax, ymin - 1), (xmax, ymax), (xmin - 1, ymax)]
             attributes = {}
             if (obj.findtext("difficult") or "0").strip() == "1":
@@ -134,7 +142,7 @@ def read(
                 name,
                 where=where,
                 tile=tile,
-                tile_name=safe_file_name(image),
+                tile_name=image,
                 attributes=attributes,
             )
     return reader.finish()
@@ -157,10 +165,3 @@ def _parse(file: Path) -> Element:
         ) from None
     except OSError as exc:
         raise AnnotationFormatError(f"{file}: cannot read ({exc.strerror})") from None
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int(float(text or 0))
-    except ValueError:
-        return 0

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
     atomic_write_text,
     count_lost,
-    finite,
     output_path,
     polygon_corners,
     tile_key,
@@ -96,17 +96,22 @@ def read(
                 raise AnnotationFormatError(
                     f"{where}: class id {tokens[0]!r} is not an integer"
                 ) from None
-            values = np.array(finite(tokens[1:], where=where))
+            values = np.array(
+                F.coordinates(tokens[1:], where=where, field="coordinates", text_ok=True)
+            )
             size = np.array([tile.width, tile.height], dtype=np.float64)
             if len(values) == 4:
                 cx, cy, w, h = values
+                if w < 0 or h < 0:
+                    reader.flipped(where)
                 xy = np.array(
                     [[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2],
                      [cx + w / 2, cy + h / 2], [cx - w / 2, cy + h / 2]]
                 )  # fmt: skip
             else:
                 xy = values.reshape(-1, 2)
-            corners = polygon_corners(xy * size, where=where, reader=reader)
+            pixels = F.points((xy * size).tolist(), where=where, field="coordinates (in pixels)")
+            corners = polygon_corners(pixels, where=where, reader=reader)
             label = names[cls] if 0 <= cls < len(names) else str(cls)
             reader.box(corners, label, where=where, tile=tile)
     if not names and reader.result.annotations:
@@ -177,28 +182,44 @@ def _class_names(folder: Path) -> list[str]:
         for name in ("classes.txt", "obj.names"):
             f = base / name
             if f.is_file():
-                return [line.strip() for line in f.read_text("utf-8").splitlines() if line.strip()]
+                return [line.strip() for line in _text(f).splitlines() if line.strip()]
         f = base / "data.yaml"
         if f.is_file():
-            try:
-                data = yaml.safe_load(f.read_text("utf-8")) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = f":{mark.line + 1}" if mark is not None else ""
-                raise AnnotationFormatError(f"{f}{line}: malformed YAML; fix the file") from None
-            names = data.get("names") if isinstance(data, dict) else None
-            if isinstance(names, dict):
-                return [str(names[k]) for k in sorted(names, key=int)]
-            if isinstance(names, list):
-                return [str(n) for n in names]
+            return _yaml_names(f)
     return []
 
 
-def _lines(file: Path) -> list[tuple[int, str]]:
+def _yaml_names(f: Path) -> list[str]:
+    """Class names of an Ultralytics ``data.yaml``: ``names`` as a list or as {id: name}."""
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        data = yaml.safe_load(_text(f)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise AnnotationFormatError(f"{f}{line}: malformed YAML; fix the file") from None
+    except RecursionError:
+        raise AnnotationFormatError(f"{f}: YAML nested too deeply to read; fix the file") from None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        ids = {
+            F.integer(k, where=str(f), field="names", high=10**6, text_ok=True): v
+            for k, v in names.items()
+        }
+        return [str(ids[k]) for k in sorted(ids)]
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    return []
+
+
+def _text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
+
+
+def _lines(file: Path) -> list[tuple[int, str]]:
+    text = _text(file)
     return [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
 
 

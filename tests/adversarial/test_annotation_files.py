@@ -1,0 +1,258 @@
+"""Hostile foreign annotation files and paths against ``imagery-tool annotations`` and the readers.
+
+Each case asserts the contract: exit 2 with one line naming the file, the element and the field
+at fault, no traceback, nothing written or half-written, no temporary file left.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagery_tool.cli import main
+from tests.cli.helpers import assert_one_line_error
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX rlimits")
+
+MIB = 1024 * 1024
+
+
+def _address_space(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def _bounded_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the CLI with 1.5 GiB of address space and 60 s: a runaway loop fails, never hangs."""
+    return subprocess.run(
+        [sys.executable, "-m", "imagery_tool", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        preexec_fn=_address_space(1536 * MIB),
+    )
+
+
+def cli(capsys, *args: str) -> subprocess.CompletedProcess:
+    """Run ``imagery-tool ARGS`` in this process (fast) and return exit code and output."""
+    with pytest.raises(SystemExit) as end:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, end.value.code, out, err)
+
+
+def coco(images=None, categories=None, annotations=None) -> dict:
+    """A small valid COCO document with the given parts replaced."""
+    return {
+        "images": images
+        if images is not None
+        else [{"id": 1, "file_name": "t.png", "width": 100, "height": 100}],
+        "categories": categories if categories is not None else [{"id": 1, "name": "An-124"}],
+        "annotations": annotations
+        if annotations is not None
+        else [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 30]}],
+    }
+
+
+def write_json(path: Path, doc) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+# -- 1. the warning re-emission loop -------------------------------------------------------------
+
+
+def test_a_third_party_warning_is_shown_once_and_does_not_loop(tmp_path: Path) -> None:
+    # _reported() used to re-emit foreign warnings inside its own recording block: each re-emitted
+    # warning was appended to the list being iterated, growing memory ~100 MB/s forever.
+    script = (
+        "import warnings\n"
+        "from imagery_tool.cli.annotations import _reported\n"
+        "with _reported():\n"
+        "    warnings.warn('overflow encountered', RuntimeWarning)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_address_space(1536 * MIB),
+    )
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == "done"
+    assert result.stderr.count("overflow encountered") == 1
+
+
+def test_huge_coco_segmentation_ends_in_a_clean_refusal_not_a_hang(tmp_path: Path) -> None:
+    segmentation = [[0, 0, 1e300, 0, 1e300, 1e300, 0, 1e300]]
+    doc = coco(annotations=[{"id": 1, "image_id": 1, "category_id": 1,
+                             "segmentation": segmentation, "bbox": [0, 0, 1, 1]}])  # fmt: skip
+    source = write_json(tmp_path / "big.json", doc)
+    result = _bounded_cli("annotations", "convert", source, "out.csv", cwd=tmp_path)
+    assert_one_line_error(result, "big.json", "annotations[0]", "segmentation")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+# -- 2. huge coordinates are bounded -------------------------------------------------------------
+
+
+def test_huge_geojson_pixel_corners_are_refused_with_file_feature_and_field(capsys, tmp_path):
+    feature = _feature(corners_px=[[0, 0], [1e15, 0], [1e15, 1e15], [0, 1e15]])
+    source = write_json(tmp_path / "big.geojson", {"type": "FeatureCollection",
+                                                   "features": [feature]})  # fmt: skip
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert_one_line_error(result, "big.geojson: feature 0", "corners_px", "1e+15")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_huge_dota_coordinate_is_refused_with_file_line_and_field(capsys, tmp_path):
+    source = tmp_path / "P0001.txt"
+    source.write_text("imagesource:x\ngsd:0.5\n0 0 1e308 0 1e308 1e308 0 1e308 plane 0\n")
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv", "--from", "dota")
+    assert_one_line_error(result, "P0001.txt:3", "coordinates", "1e+308 is outside")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_huge_yolo_value_is_refused_after_scaling_to_pixels(capsys, tmp_path):
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "t.txt").write_text("0 0.5 0.5 5e6 0.1\n")
+    (tmp_path / "classes.txt").write_text("An-124\n")
+    tile = tmp_path / "t.png"
+    from PIL import Image
+
+    Image.new("L", (100, 80)).save(tile)
+    result = cli(capsys, "annotations", "convert", tmp_path / "labels", tmp_path / "o.csv",
+                 "--from", "yolo", "--tile", tile)  # fmt: skip
+    assert_one_line_error(result, "t.txt:1", "coordinates (in pixels)")
+
+
+# -- 3. every foreign file is checked against its format's layout --------------------------------
+
+BOX = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 30]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "fragments"),
+    [
+        (coco(categories=[{"id": 1}]), ["categories[0]", "name"]),
+        (coco(categories=["An-124"]), ["categories[0]", "not an object"]),
+        (coco(images=["t.png"]), ["images[0]", "not an object"]),
+        (coco(images=[{"id": 1, "file_name": "t.png", "width": "abc", "height": 9}]),
+         ["images[0]", "width", "'abc'"]),
+        (coco(images=[{"id": [1], "file_name": "t.png"}]), ["images[0]", "id", "[1]"]),
+        (coco(annotations=[{**BOX, "image_id": [1]}]), ["annotations[0]", "image_id"]),
+        (coco(annotations=[{**BOX, "category_id": {"a": 1}}]), ["annotations[0]", "category_id"]),
+        (coco(annotations=[{**BOX, "attributes": {"rotation": "left"}}]),
+         ["annotations[0]", "attributes.rotation", "'left'"]),
+        (coco(annotations=[{**BOX, "score": "high"}]), ["annotations[0]", "score", "'high'"]),
+        (coco(annotations=[{**BOX, "attributes": [1, 2]}]), ["annotations[0]", "attributes"]),
+        (coco(annotations=[{**BOX, "bbox": [1, 2, "3", 4]}]), ["annotations[0]", "bbox", "'3'"]),
+        (coco(annotations=[{**BOX, "imagery_tool": {"author": ["a"]}}]),
+         ["annotations[0]", "imagery_tool.author"]),
+    ],
+)  # fmt: skip
+def test_malformed_coco_is_refused_with_file_element_and_field(capsys, tmp_path, doc, fragments):
+    source = write_json(tmp_path / "in.json", doc)
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert_one_line_error(result, "in.json", *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.json"]
+
+
+def test_coco_width_of_1e400_is_refused(capsys, tmp_path):
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(coco()).replace('"width": 100', '"width": 1e400'))
+    result = cli(capsys, "annotations", "import", tmp_path / "s.gpkg", source)
+    assert_one_line_error(result, "in.json: images[0]", "width", "not a finite number")
+    assert not (tmp_path / "s.gpkg").exists()
+
+
+def _feature(**props) -> dict:
+    return {"type": "Feature", "geometry": props.pop("geometry", None),
+            "properties": {"label": "An-124", "tile": "t.tif", **props}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("feature", "fragments"),
+    [
+        (_feature(corners_px=[["a", "b"], [1, 0], [1, 1], [0, 1]]), ["corners_px", "'a'"]),
+        (_feature(corners_px=[[0, 0], [1, 0, 5], [1, 1], [0, 1]]), ["corners_px", "point 1"]),
+        (_feature(corners_px=[[0, 0], [1, 0], [1, 1]]), ["corners_px", "3 points"]),
+        (_feature(geometry={"type": "Polygon", "coordinates": []}), ["empty polygon"]),
+        (_feature(geometry={"type": "Polygon", "coordinates": [[]]}), ["no points"]),
+        (_feature(geometry={"type": "Polygon",
+                            "coordinates": [[["35.9", "35.4"], [1, 2], [3, 4], [5, 6]]]}),
+         ["geometry.coordinates", "'35.9'"]),
+        (_feature(tile=["a"], corners_px=[[0, 0], [1, 0], [1, 1], [0, 1]]), ["properties.tile"]),
+        (_feature(score="high", corners_px=[[0, 0], [1, 0], [1, 1], [0, 1]]),
+         ["properties.score"]),
+    ],
+)  # fmt: skip
+def test_malformed_geojson_is_refused_with_file_feature_and_field(
+    capsys, tmp_path, feature, fragments
+):
+    source = write_json(tmp_path / "in.geojson", {"type": "FeatureCollection",
+                                                  "features": [feature]})  # fmt: skip
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert_one_line_error(result, "in.geojson: feature 0", *fragments)
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+     ('{"annotations": [], "x": ' + "7" * 5000 + "}", "number too long")],
+)  # fmt: skip
+def test_json_too_deep_or_with_a_5000_digit_integer_is_refused(capsys, tmp_path, text, fragment):
+    source = tmp_path / "in.json"
+    source.write_text(text)
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv", "--from", "coco")
+    assert_one_line_error(result, "in.json", fragment)
+
+
+def test_voc_width_of_1e999_is_refused(capsys, tmp_path):
+    source = tmp_path / "a.xml"
+    source.write_text(
+        "<annotation><filename>t.png</filename><size><width>1e999</width><height>9</height>"
+        "</size><object><name>An-124</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax>"
+        "<ymax>5</ymax></bndbox></object></annotation>"
+    )
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert_one_line_error(result, "a.xml: size", "width", "'1e999'")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragments"),
+    [("P1.txt", "gsd:abc\n0 0 1 0 1 1 0 1 plane\n", ["P1.txt:1", "gsd", "'abc'"]),
+     ("P1.txt", "0 0 1 0 1 x 0 1 plane\n", ["P1.txt:1", "coordinates", "'x'"]),
+     ("a.csv", 'image_id,geometry,class\nt.png,"[(0, 0), (1, 2, 3)]",A\n',
+      ["a.csv:2", "geometry", "point 1"]),
+     ("a.csv", 'image_id,geometry,class\nt.png,"[(0, 0), (1, 1e999), (2, 2)]",A\n',
+      ["a.csv:2", "geometry", "inf"])],
+)  # fmt: skip
+def test_malformed_dota_and_csv_lines_name_file_line_and_field(
+    capsys, tmp_path, name, text, fragments
+):
+    source = tmp_path / name
+    source.write_text(text)
+    fmt = "dota" if name.endswith(".txt") else "csv"
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "o.json", "--from", fmt)
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_yolo_data_yaml_with_bad_class_ids_is_refused(capsys, tmp_path):
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "t.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "data.yaml").write_text("names: {zero: An-124}\n")
+    result = cli(capsys, "annotations", "convert", tmp_path / "labels", tmp_path / "o.csv",
+                 "--from", "yolo")  # fmt: skip
+    assert_one_line_error(result, "data.yaml", "names", "'zero'")
