@@ -256,3 +256,100 @@ def test_yolo_data_yaml_with_bad_class_ids_is_refused(capsys, tmp_path):
     result = cli(capsys, "annotations", "convert", tmp_path / "labels", tmp_path / "o.csv",
                  "--from", "yolo")  # fmt: skip
     assert_one_line_error(result, "data.yaml", "names", "'zero'")
+
+
+# -- 4. negative sizes are reported, not flipped silently ----------------------------------------
+
+
+def _warnings(result) -> list[str]:
+    return [x for x in result.stderr.splitlines() if x.startswith("imagery-tool: warning:")]
+
+
+def test_negative_coco_width_is_reported_with_file_and_element(capsys, tmp_path):
+    boxes = [{**BOX, "id": 1, "bbox": [30, 10, -20, 30]}, {**BOX, "id": 2}]
+    source = write_json(tmp_path / "in.json", coco(annotations=boxes))
+    out = tmp_path / "out.csv"
+    result = cli(capsys, "annotations", "convert", source, out)
+    assert result.returncode == 0, result.stderr
+    flipped = [x for x in _warnings(result) if "negative width or height" in x]
+    assert len(flipped) == 1 and "in.json: annotations[0]" in flipped[0]
+    assert "annotations[1]" not in flipped[0]
+    assert "(10, 10), (30, 10), (30, 40), (10, 40)" in out.read_text()  # the box between edges
+
+
+def test_negative_yolo_height_and_voc_min_above_max_are_reported(capsys, tmp_path):
+    from PIL import Image
+
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "t.txt").write_text("0 0.5 0.5 0.2 -0.2\n0 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "classes.txt").write_text("An-124\n")
+    Image.new("L", (100, 100)).save(tmp_path / "t.png")
+    result = cli(capsys, "annotations", "convert", tmp_path / "labels", tmp_path / "a.csv",
+                 "--from", "yolo", "--tile", tmp_path / "t.png")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [x for x in _warnings(result) if "negative width" in x and "t.txt:1" in x]
+    voc = tmp_path / "v.xml"
+    voc.write_text(
+        "<annotation><filename>t.png</filename><object><name>An-124</name><bndbox><xmin>50</xmin>"
+        "<ymin>1</ymin><xmax>10</xmax><ymax>5</ymax></bndbox></object></annotation>"
+    )
+    result = cli(capsys, "annotations", "convert", voc, tmp_path / "b.csv")
+    assert result.returncode == 0, result.stderr
+    assert [x for x in _warnings(result) if "min > max" in x and "v.xml: object 1" in x]
+
+
+# -- 5. images of one name in two folders stay apart ---------------------------------------------
+
+
+def test_coco_images_of_one_name_in_two_folders_are_kept_apart(capsys, tmp_path):
+    images = [{"id": 1, "file_name": "train/0001.png", "width": 100, "height": 100},
+              {"id": 2, "file_name": "val/0001.png", "width": 100, "height": 100}]  # fmt: skip
+    boxes = [{**BOX, "id": 1, "image_id": 1}, {**BOX, "id": 2, "image_id": 2}]
+    source = write_json(tmp_path / "in.json", coco(images=images, annotations=boxes))
+    store = tmp_path / "s.gpkg"
+    result = cli(capsys, "annotations", "import", store, source)
+    assert result.returncode == 0, result.stderr
+    shared = [x for x in _warnings(result) if "share the file name 0001.png" in x]
+    assert len(shared) == 1 and "train_0001.png" in shared[0] and "val_0001.png" in shared[0]
+    from imagery_tool.annotations.store import open_store
+
+    with open_store(store, readonly=True) as s:
+        assert sorted(a.tile for a in s.annotations()) == ["train_0001.png", "val_0001.png"]
+
+
+# -- 6. paths in foreign files are reduced to base names, never exported ------------------------
+
+
+def test_a_path_as_tile_name_is_reduced_and_never_reaches_an_export(capsys, tmp_path):
+    feature = _feature(tile="../../../etc/x.tif", corners_px=[[0, 0], [9, 0], [9, 9], [0, 9]])
+    source = write_json(tmp_path / "in.geojson", {"type": "FeatureCollection",
+                                                  "features": [feature]})  # fmt: skip
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert result.returncode == 0, result.stderr
+    assert "x.tif" in (tmp_path / "out.csv").read_text()
+    assert ".." not in (tmp_path / "out.csv").read_text()
+    csv = tmp_path / "in.csv"
+    ring = "[(0, 0), (5, 0), (5, 5), (0, 5)]"
+    csv.write_text(f'image_id,geometry,class\n"..\\..\\y.png","{ring}",A\n')
+    result = cli(capsys, "annotations", "convert", csv, tmp_path / "dota", "--to", "dota")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dota").iterdir()) == ["y.txt"]
+
+
+@pytest.mark.parametrize("name", ["../../..", "..", "  ", "a/.."])
+def test_a_tile_name_that_is_no_file_name_is_refused_with_file_and_element(capsys, tmp_path, name):
+    images = [{"id": 1, "file_name": name, "width": 100, "height": 100}]
+    source = write_json(tmp_path / "in.json", coco(images=images))
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    if not name.strip():  # an empty name is COCO's "no name": the image is named by its id
+        assert result.returncode == 0 and "image_1" in (tmp_path / "out.csv").read_text()
+        return
+    assert_one_line_error(result, "in.json: images[0]: file_name", "not a file name")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_geojson_tile_dotdot_is_refused_with_file_and_feature(capsys, tmp_path):
+    source = write_json(tmp_path / "in.geojson", {"type": "FeatureCollection", "features": [
+        _feature(tile="..", corners_px=[[0, 0], [9, 0], [9, 9], [0, 9]])]})  # fmt: skip
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
+    assert_one_line_error(result, "in.geojson: feature 0: properties.tile", "not a file name")
