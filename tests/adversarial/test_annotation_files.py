@@ -353,3 +353,57 @@ def test_geojson_tile_dotdot_is_refused_with_file_and_feature(capsys, tmp_path):
         _feature(tile="..", corners_px=[[0, 0], [9, 0], [9, 9], [0, 9]])]})  # fmt: skip
     result = cli(capsys, "annotations", "convert", source, tmp_path / "out.csv")
     assert_one_line_error(result, "in.geojson: feature 0: properties.tile", "not a file name")
+
+
+# -- 7. one file per tile: same stems and long names ----------------------------------------------
+
+RING = '"[(0, 0), (5, 0), (5, 5), (0, 5)]"'
+
+
+def _csv(path: Path, *images: str) -> Path:
+    path.write_text("image_id,geometry,class\n" + "".join(f"{i},{RING},An-124\n" for i in images))
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("dota", ".txt"), ("voc", ".xml")])
+def test_tiles_of_one_stem_are_written_apart_and_the_count_is_true(capsys, tmp_path, fmt, suffix):
+    source = _csv(tmp_path / "in.csv", "P0001.tif", "P0001.png")
+    out = tmp_path / "out"
+    result = cli(capsys, "annotations", "convert", source, out, "--to", fmt)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("2 box(es) written to 2 file(s)")
+    assert sorted(p.name for p in out.iterdir()) == [f"P0001.png{suffix}", f"P0001.tif{suffix}"]
+    assert [x for x in _warnings(result) if "share a file stem" in x]
+    back = cli(capsys, "annotations", "convert", out, tmp_path / "back.csv", "--from", fmt)
+    assert back.returncode == 0, back.stderr
+    rows = (tmp_path / "back.csv").read_text().splitlines()[1:]
+    assert sorted(r.split(",")[1] for r in rows) == ["P0001.png", "P0001.tif"]
+
+
+def test_yolo_tiles_of_one_stem_get_separate_label_files(capsys, tmp_path):
+    from imagery_tool.annotations.formats import write_annotations
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.store import TileRecord
+
+    boxes = [BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124", tile=t)
+             for t in ("P0001.tif", "P0001.png")]  # fmt: skip
+    tiles = [TileRecord("P0001.tif", 10, 10), TileRecord("P0001.png", 10, 10)]
+    with pytest.warns(UserWarning, match="cannot carry"):
+        result = write_annotations(boxes, tmp_path / "y", format="yolo", tiles=tiles)
+    labels = sorted(p.name for p in (tmp_path / "y" / "labels").iterdir())
+    assert labels == ["P0001.png.txt", "P0001.tif.txt"]
+    assert any("share a file stem" in x for x in result.issues)
+
+
+def test_a_300_character_tile_name_gets_a_short_stable_file_name(capsys, tmp_path):
+    name = "x" * 300 + ".tif"
+    source = _csv(tmp_path / "in.csv", name)
+    out = tmp_path / "dota"
+    result = cli(capsys, "annotations", "convert", source, out, "--to", "dota")
+    assert result.returncode == 0, result.stderr
+    [written] = list(out.iterdir())
+    assert len(written.name.encode()) <= 200 and written.name.endswith(".txt")
+    assert [x for x in _warnings(result) if "304 characters is too long" in x]
+    again = cli(capsys, "annotations", "convert", source, tmp_path / "dota2", "--to", "dota")
+    assert again.returncode == 0
+    assert [p.name for p in (tmp_path / "dota2").iterdir()] == [written.name]  # stable

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import re
 import warnings
@@ -18,7 +20,7 @@ from imagery_tool.annotations.formats._fields import show
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, name_key
 from imagery_tool.annotations.store import TileRecord
-from imagery_tool.errors import AnnotationFormatError, DataLossWarning
+from imagery_tool.errors import AnnotationFormatError, DataLossWarning, OutputWriteError
 
 __all__ = [
     "UNTILED",
@@ -28,9 +30,11 @@ __all__ = [
     "atomic_write_text",
     "group_by_tile",
     "label_files",
+    "per_tile_files",
     "safe_file_name",
     "tile_key",
     "warn_lost",
+    "write_files",
 ]
 
 
@@ -299,8 +303,98 @@ def output_path(folder: Path, name: str) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (see `imagery_tool.atomic`), creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic.atomic_write_text(path, text)
+    return write_files({path: text})[0]
+
+
+def write_files(files: Mapping[Path, str]) -> list[Path]:
+    """Write UTF-8 texts to their paths all together: every file, or none changed.
+
+    Each text goes to a temporary file beside its target first; only when all are written are
+    they renamed into place, so that a full disk or a ``ulimit -f`` on the third file of a DOTA
+    folder leaves no file of that export behind, and the previous ones intact.
+
+    Raises
+    ------
+    OutputWriteError
+        Naming the output that cannot be written: no space, file too large, permission denied,
+        a folder in the way, a name too long.
+    """
+    current: Path | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            for path, text in files.items():
+                current = path
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = stack.enter_context(atomic.atomic_path(path))
+                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(text)
+            current = None  # from here on, the renames
+    except OutputWriteError:  # no space / file too large, already named by atomic_path
+        raise
+    except OSError as exc:
+        where = current or exc.filename2 or exc.filename
+        raise OutputWriteError(
+            f"cannot write {where}: {exc.strerror or exc}; check that its folder exists and is "
+            "writable, or choose another output"
+        ) from exc
+    return list(files)
+
+
+# A file name may hold 255 bytes; `atomic_path`'s temporary name adds about 15 to the final one.
+MAX_NAME_BYTES = 200
+
+
+def per_tile_files(names: Iterable[str], *, suffix: str) -> tuple[dict[str, str], list[str]]:
+    """Name one output file per tile, ``<tile stem><suffix>``, each name unique and short enough.
+
+    Tiles whose stems are the same (``P0001.tif``, ``P0001.png``; case is ignored, as some
+    file systems do) would write one file and lose the boxes of all but one: each keeps its
+    whole name instead (``P0001.tif.txt``). A name too long for a file system is cut and given
+    a stable hash of the tile name (``<first characters>-<10 hex digits>.txt``). Both are
+    reported.
+
+    Returns
+    -------
+    files : dict of str to str
+        Tile name -> file name.
+    issues : list of str
+        One line per renamed group.
+    """
+    names = sorted(set(names))
+    stems: dict[str, list[str]] = {}
+    for name in names:
+        stems.setdefault(Path(name).stem.casefold(), []).append(name)
+    files, issues = {}, []
+    for name in names:
+        shared = stems[Path(name).stem.casefold()]
+        files[name] = _short((name if len(shared) > 1 else Path(name).stem) + suffix, name)
+    for group in (g for g in stems.values() if len(g) > 1):
+        shown = ", ".join(f"{n} as {files[n]}" for n in group)
+        issues.append(f"tiles {' and '.join(group)} share a file stem; written apart: {shown}")
+    for name in names:
+        if len((Path(name).stem + suffix).encode()) > MAX_NAME_BYTES:
+            issues.append(
+                f"tile name of {len(name)} characters is too long for a file name; written as "
+                f"{files[name]}"
+            )
+    taken: dict[str, str] = {}
+    for name in names:  # a whole name may equal another tile's stem: make it unique by hash
+        key = files[name].casefold()
+        if key in taken:
+            files[name] = _short(files[name], name, force=True)
+        taken[files[name].casefold()] = name
+    return files, issues
+
+
+def _short(file_name: str, tile: str, *, force: bool = False) -> str:
+    """Cut ``file_name`` to `MAX_NAME_BYTES` bytes, with a hash of ``tile`` to keep it unique."""
+    if not force and len(file_name.encode()) <= MAX_NAME_BYTES:
+        return file_name
+    digest = hashlib.sha1(tile.encode(), usedforsecurity=False).hexdigest()[:10]
+    suffix = Path(file_name).suffix
+    room = MAX_NAME_BYTES - len(suffix.encode()) - len(digest) - 1
+    head = file_name[: -len(suffix) or None].encode()[:room].decode("utf-8", "ignore")
+    return f"{head}-{digest}{suffix}"
 
 
 def warn_lost(format_name: str, lost: Mapping[str, int], *, stacklevel: int = 3) -> list[str]:

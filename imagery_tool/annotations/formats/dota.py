@@ -13,13 +13,14 @@ from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
     fmt,
     group_by_tile,
     label_files,
     output_path,
+    per_tile_files,
     warn_lost,
+    write_files,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -49,7 +50,8 @@ def write(
     """
     by_tile = group_by_tile(annotations, out, suffix=".txt", format_name="DOTA")
     single = out.suffix.lower() == ".txt"
-    issues, files = [], {}
+    names, renamed = per_tile_files(by_tile, suffix=".txt")
+    issues, files = ([] if single else renamed), {}
     for name, boxes in by_tile.items():
         record = tiles.get(name)
         gsd = None
@@ -62,7 +64,7 @@ def write(
             lines.append(f"{coords} {a.label.replace(' ', '_')} {difficult}")
             if record is not None and a.outside(record.height, record.width, tolerance=0.5):
                 issues.append(f"box {a.id[:8]} ({a.label}) reaches outside tile {name}; unclipped")
-        path = out if single else output_path(out, Path(name).stem + ".txt")
+        path = out if single else output_path(out, names[name])
         files[path] = "\n".join(lines) + "\n"
     lost = count_lost(annotations, CARRIES)
     lost["attributes"] = sum(
@@ -70,9 +72,7 @@ def write(
         a.attributes.get("confidence") not in (None, "low")
     )  # fmt: skip
     items = warn_lost("DOTA", lost)
-    return ExportResult(
-        paths=[atomic_write_text(p, t) for p, t in files.items()], lost=items, issues=issues
-    )
+    return ExportResult(paths=write_files(files), lost=items, issues=issues)
 
 
 def read(

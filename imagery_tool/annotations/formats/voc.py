@@ -14,13 +14,14 @@ from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
     group_by_tile,
     label_files,
     output_path,
+    per_tile_files,
     safe_file_name,
     warn_lost,
+    write_files,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -49,7 +50,8 @@ def write(
     """
     by_tile = group_by_tile(annotations, out, suffix=".xml", format_name="VOC")
     single = out.suffix.lower() == ".xml"
-    files, issues = {}, []
+    names, renamed = per_tile_files(by_tile, suffix=".xml")
+    files, issues = {}, ([] if single else renamed)
     for name, boxes in by_tile.items():
         record = tiles.get(name)
         root = Element("annotation", verified="no")
@@ -80,11 +82,11 @@ def write(
             for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
                 SubElement(box, tag).text = str(value)
         indent(root, space="\t")
-        path = out if single else output_path(out, Path(name).stem + ".xml")
+        path = out if single else output_path(out, names[name])
         files[path] = tostring(root, encoding="unicode") + "\n"
     lost = count_lost(annotations, CARRIES)
     return ExportResult(
-        paths=[atomic_write_text(p, t) for p, t in files.items()],
+        paths=write_files(files),
         lost=warn_lost("Pascal VOC", lost),
         issues=issues,
     )

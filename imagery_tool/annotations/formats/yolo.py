@@ -13,12 +13,13 @@ from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
     output_path,
+    per_tile_files,
     polygon_corners,
     tile_key,
     warn_lost,
+    write_files,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -133,19 +134,17 @@ def _write(
     schema: LabelSchema,
     obb: bool,
 ) -> ExportResult:
-    names = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
-    index = {n: i for i, n in enumerate(names)}
+    classes = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
+    index = {n: i for i, n in enumerate(classes)}
     missing = sorted({tile_key(a) for a in annotations if a.tile not in tiles})
     if missing:
         raise AnnotationFormatError(
             f"{out}: YOLO coordinates are normalised by the image size, unknown for tile(s) "
             f"{', '.join(missing)}; pass them with --tile"
         )
-    issues = []
-    texts: dict[Path, list[str]] = {}
     labels_dir = out / "labels"
-    for name in sorted({tile_key(a) for a in annotations}):
-        texts[output_path(labels_dir, Path(name).stem + ".txt")] = []
+    names, issues = per_tile_files({tile_key(a) for a in annotations}, suffix=".txt")
+    texts: dict[Path, list[str]] = {output_path(labels_dir, f): [] for f in names.values()}
     for a in annotations:
         t = tiles[a.tile]
         size = np.array([t.width, t.height], dtype=np.float64)
@@ -163,18 +162,17 @@ def _write(
                  (x1 - x0) / size[0], (y1 - y0) / size[1]]
             )  # fmt: skip
         line = " ".join([str(index[a.label]), *(f"{v:.6f}" for v in values)])
-        texts[output_path(labels_dir, Path(tile_key(a)).stem + ".txt")].append(line)
+        texts[output_path(labels_dir, names[tile_key(a)])].append(line)
     lost = count_lost(annotations, CARRIES_OBB if obb else CARRIES)
     items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
-    paths = [
-        atomic_write_text(out / "classes.txt", "\n".join(names) + "\n"),
-        atomic_write_text(
-            out / "data.yaml",
-            yaml.safe_dump({"names": dict(enumerate(names))}, allow_unicode=True, sort_keys=False),
+    files = {
+        out / "classes.txt": "\n".join(classes) + "\n",
+        out / "data.yaml": yaml.safe_dump(
+            {"names": dict(enumerate(classes))}, allow_unicode=True, sort_keys=False
         ),
-    ]
-    paths += [atomic_write_text(p, "".join(f"{x}\n" for x in lines)) for p, lines in texts.items()]
-    return ExportResult(paths=paths, lost=items, issues=issues)
+        **{p: "".join(f"{x}\n" for x in lines) for p, lines in texts.items()},
+    }
+    return ExportResult(paths=write_files(files), lost=items, issues=issues)
 
 
 def _class_names(folder: Path) -> list[str]:
