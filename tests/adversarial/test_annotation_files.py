@@ -407,3 +407,92 @@ def test_a_300_character_tile_name_gets_a_short_stable_file_name(capsys, tmp_pat
     again = cli(capsys, "annotations", "convert", source, tmp_path / "dota2", "--to", "dota")
     assert again.returncode == 0
     assert [p.name for p in (tmp_path / "dota2").iterdir()] == [written.name]  # stable
+
+
+# -- 8. paths: folders for files, files for folders, unwritable and full outputs -----------------
+
+
+@pytest.mark.parametrize("fmt", ["coco", "geojson", "csv"])
+def test_a_folder_given_to_a_one_file_format_is_refused(capsys, tmp_path, fmt):
+    (tmp_path / "in").mkdir()
+    result = cli(capsys, "annotations", "convert", tmp_path / "in", tmp_path / "o.csv",
+                 "--from", fmt)  # fmt: skip
+    assert_one_line_error(result, "in: is a folder", "read from a file")
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("fmt", ["dota", "voc", "yolo"])
+def test_a_folder_without_label_files_is_refused_not_read_as_empty(capsys, tmp_path, fmt):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.md").write_text("hello")
+    result = cli(capsys, "annotations", "convert", tmp_path / "in", tmp_path / "o.csv",
+                 "--from", fmt)  # fmt: skip
+    assert_one_line_error(result, "in: no *.", "label file")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_outputs_of_the_wrong_kind_are_refused(capsys, tmp_path):
+    source = _csv(tmp_path / "in.csv", "t.png")
+    (tmp_path / "x.csv").mkdir()
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "x.csv")
+    assert_one_line_error(result, "x.csv: is a folder", "written to a file")
+    (tmp_path / "dota").write_text("a file")
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "dota", "--to", "dota")
+    assert_one_line_error(result, "dota: is a file", "written to a folder")
+    assert (tmp_path / "dota").read_text() == "a file"
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "in.csv" / "sub" / "o.csv")
+    assert_one_line_error(result, "cannot write", "o.csv")
+
+
+def test_a_pipe_as_input_is_refused_not_read_forever(capsys, tmp_path):
+    import os
+
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    result = cli(capsys, "annotations", "convert", fifo, tmp_path / "o.json")
+    assert_one_line_error(result, "in.csv: not a regular file")
+
+
+def test_an_unwritable_output_folder_is_a_one_line_refusal(capsys, tmp_path, monkeypatch):
+    # Tests run as root here, which ignores permissions: make the system refuse as it would.
+    import errno
+    import tempfile
+
+    def refuse(*args, dir=None, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", dir)
+
+    source = _csv(tmp_path / "in.csv", "a.png", "b.png")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "out", "--to", "dota")
+    assert_one_line_error(result, "cannot write", "a.txt", "Permission denied")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.parametrize(("out", "fmt"), [("out.csv", "csv"), ("dota", "dota")])
+def test_a_full_disk_during_an_export_leaves_nothing_half_written(tmp_path, out, fmt):
+    # 400 boxes: ~18 kB of CSV, or one ~12 kB DOTA file next to a small one; limit 5 kB.
+    # A DOTA folder from an earlier run must keep its file.
+    images = [f"t{i % 40}.png" for i in range(400)] if fmt == "csv" else ["big.png"] * 400
+    _csv(tmp_path / "in.csv", *images, "small.png")
+    (tmp_path / "dota").mkdir()
+    (tmp_path / "dota" / "small.txt").write_text("previous run")
+    result = subprocess.run(
+        [sys.executable, "-m", "imagery_tool", "annotations", "convert", "in.csv", out,
+         "--to", fmt],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        preexec_fn=_file_size_limit(5_000),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    error = [x for x in result.stderr.splitlines() if "warning" not in x]
+    assert len(error) == 1 and "no space left on the device or file too large" in error[0]
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dota", "in.csv"]
+    assert [p.name for p in (tmp_path / "dota").iterdir()] == ["small.txt"]
+    assert (tmp_path / "dota" / "small.txt").read_text() == "previous run"

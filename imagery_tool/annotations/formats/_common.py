@@ -30,6 +30,7 @@ __all__ = [
     "atomic_write_text",
     "group_by_tile",
     "label_files",
+    "read_text",
     "per_tile_files",
     "safe_file_name",
     "tile_key",
@@ -261,7 +262,13 @@ def label_files(path: Path, *, subfolder: str, pattern: str) -> list[Path]:
     if not path.is_dir():
         return [path]
     sub = path / subfolder
-    return sorted((sub if sub.is_dir() else path).glob(pattern))
+    files = sorted((sub if sub.is_dir() else path).glob(pattern))
+    if not files:
+        raise AnnotationFormatError(
+            f"{path}: no {pattern} label file in this folder (nor in {subfolder}/); "
+            "check the path or the format"
+        )
+    return files
 
 
 def safe_file_name(name: str, *, where: str | None = None) -> str:
@@ -437,14 +444,29 @@ def count_lost(annotations: Iterable[BoxAnnotation], carries: set[str]) -> dict[
     }
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file, naming the file and line of a syntax error."""
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (a BOM is dropped), naming the file when it cannot be read.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When ``path`` is a folder or not UTF-8 text, or the system refuses to read it.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AnnotationFormatError(
             f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8"
         ) from None
+    except OSError as exc:
+        raise AnnotationFormatError(
+            f"{path}: cannot read ({exc.strerror or exc}); check the path and its permissions"
+        ) from None
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file, naming the file and line of a syntax error."""
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -24,6 +24,7 @@ from imagery_tool.annotations.formats._common import (
     count_lost,
     fmt,
     polygon_corners,
+    read_text,
     tile_key,
     warn_lost,
 )
@@ -72,10 +73,7 @@ def read(
     rectangle (reported). Class names go through ``class_map`` (``Aircraft`` -> ``unknown
     fixed-wing``, say).
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    text = read_text(Path(path))
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     rows = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:

@@ -19,6 +19,7 @@ from imagery_tool.annotations.formats._common import (
     label_files,
     output_path,
     per_tile_files,
+    read_text,
     warn_lost,
     write_files,
 )
@@ -71,8 +72,8 @@ def write(
         1 for a in annotations if set(a.attributes) - {"confidence"} or
         a.attributes.get("confidence") not in (None, "low")
     )  # fmt: skip
-    items = warn_lost("DOTA", lost)
-    return ExportResult(paths=write_files(files), lost=items, issues=issues)
+    paths = write_files(files)  # first: no "not written" warning for an export that failed
+    return ExportResult(paths=paths, lost=warn_lost("DOTA", lost), issues=issues)
 
 
 def read(
@@ -93,10 +94,7 @@ def read(
     files = label_files(path, subfolder="labelTxt", pattern="*.txt")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
+        text = read_text(file)
         image = file.stem
         tile = reader.tile_for(image)
         tile_name = tile.name if tile is not None else image

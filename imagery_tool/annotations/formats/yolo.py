@@ -17,6 +17,7 @@ from imagery_tool.annotations.formats._common import (
     output_path,
     per_tile_files,
     polygon_corners,
+    read_text,
     tile_key,
     warn_lost,
     write_files,
@@ -76,6 +77,10 @@ def read(
     path = Path(path)
     files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
     files = [f for f in files if f.name not in ("classes.txt", "obj.names")]
+    if not files:
+        raise AnnotationFormatError(
+            f"{path}: no *.txt label file in this folder or below; check the path or the format"
+        )
     names = _class_names(path if path.is_dir() else path.parent)
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
@@ -164,7 +169,6 @@ def _write(
         line = " ".join([str(index[a.label]), *(f"{v:.6f}" for v in values)])
         texts[output_path(labels_dir, names[tile_key(a)])].append(line)
     lost = count_lost(annotations, CARRIES_OBB if obb else CARRIES)
-    items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
     files = {
         out / "classes.txt": "\n".join(classes) + "\n",
         out / "data.yaml": yaml.safe_dump(
@@ -172,7 +176,9 @@ def _write(
         ),
         **{p: "".join(f"{x}\n" for x in lines) for p, lines in texts.items()},
     }
-    return ExportResult(paths=write_files(files), lost=items, issues=issues)
+    paths = write_files(files)  # first: no "not written" warning for an export that failed
+    items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
+    return ExportResult(paths=paths, lost=items, issues=issues)
 
 
 def _class_names(folder: Path) -> list[str]:
@@ -180,7 +186,7 @@ def _class_names(folder: Path) -> list[str]:
         for name in ("classes.txt", "obj.names"):
             f = base / name
             if f.is_file():
-                return [line.strip() for line in _text(f).splitlines() if line.strip()]
+                return [line.strip() for line in read_text(f).splitlines() if line.strip()]
         f = base / "data.yaml"
         if f.is_file():
             return _yaml_names(f)
@@ -190,7 +196,7 @@ def _class_names(folder: Path) -> list[str]:
 def _yaml_names(f: Path) -> list[str]:
     """Class names of an Ultralytics ``data.yaml``: ``names`` as a list or as {id: name}."""
     try:
-        data = yaml.safe_load(_text(f)) or {}
+        data = yaml.safe_load(read_text(f)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -209,15 +215,8 @@ def _yaml_names(f: Path) -> list[str]:
     return []
 
 
-def _text(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
-
-
 def _lines(file: Path) -> list[tuple[int, str]]:
-    text = _text(file)
+    text = read_text(file)
     return [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
 
 
