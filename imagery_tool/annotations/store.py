@@ -663,7 +663,8 @@ class AnnotationStore:
             for a in annotations:
                 if self._revision(a.id) is not None:
                     raise StoreError(
-                        f"{self.path}: annotation {a.id} is already stored; use update to change it"
+                        f"{self.path}: annotation {a.id} is already stored; change it with "
+                        "AnnotationStore.update() (annotations import skips stored ids)"
                     )
                 a = _with_defaults(a, self.author, self._tile_row(a.tile))
                 a = a.replace(revision=1, modified=a.modified)

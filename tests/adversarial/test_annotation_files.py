@@ -496,3 +496,46 @@ def test_a_full_disk_during_an_export_leaves_nothing_half_written(tmp_path, out,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dota", "in.csv"]
     assert [p.name for p in (tmp_path / "dota").iterdir()] == ["small.txt"]
     assert (tmp_path / "dota" / "small.txt").read_text() == "previous run"
+
+
+# -- 9. the error names the file at fault, and real ways to fix it -------------------------------
+
+
+def test_duplicate_ids_in_a_file_are_blamed_on_the_file_not_the_store(capsys, tmp_path):
+    box = [[0, 0], [9, 0], [9, 9], [0, 9]]
+    features = [{**_feature(corners_px=box), "id": "b1"}, {**_feature(corners_px=box), "id": "b1"}]
+    source = write_json(tmp_path / "in.geojson", {"type": "FeatureCollection",
+                                                  "features": features})  # fmt: skip
+    store = tmp_path / "s.gpkg"
+    result = cli(capsys, "annotations", "import", store, source)
+    assert_one_line_error(result, "in.geojson: feature 1: id", "'b1'", "feature 0")
+    assert "s.gpkg" not in result.stderr and "use update" not in result.stderr
+    assert not store.exists()  # refused before the store was created
+
+
+def test_an_empty_id_is_refused_with_file_and_element(capsys, tmp_path):
+    boxes = [{**BOX, "imagery_tool": {"id": " "}}]
+    source = write_json(tmp_path / "in.json", coco(annotations=boxes))
+    result = cli(capsys, "annotations", "convert", source, tmp_path / "o.csv")
+    assert_one_line_error(result, "in.json: annotations[0]: id", "empty id")
+
+
+def test_the_store_names_a_way_to_change_a_box_that_exists(tmp_path):
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.store import open_store
+    from imagery_tool.errors import StoreError
+
+    box = BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124", tile="t.png")
+    with open_store(tmp_path / "s.gpkg", author="ann") as s:
+        s.add(box)
+        with pytest.raises(StoreError, match=r"AnnotationStore\.update\(\)") as refused:
+            s.add(box)
+    assert "use update" not in str(refused.value)
+
+
+def test_a_schema_nested_too_deeply_is_refused_with_its_name(capsys, tmp_path):
+    schema = tmp_path / "deep.yaml"
+    schema.write_text("[" * 50_000 + "]" * 50_000)
+    result = cli(capsys, "annotations", "convert", _csv(tmp_path / "in.csv", "t.png"),
+                 tmp_path / "o.json", "--schema", schema)  # fmt: skip
+    assert_one_line_error(result, "deep.yaml", "nested too deeply")

@@ -104,6 +104,7 @@ class Reader:
         self._fallback_used = False
         self._sized: set[str | None] = set()
         self._flipped: list[str] = []
+        self._ids: dict[str, str] = {}
 
     def label(self, raw: str) -> str:
         """Map a foreign class name through ``--map`` and the schema's aliases."""
@@ -176,6 +177,16 @@ class Reader:
             name = tile.name
         else:  # a path in a foreign file never becomes a tile name, hence never an output path
             name = safe_file_name(tile_name, where=where) if tile_name else None
+        if "id" in fields:  # else a store would refuse the second box, naming the store
+            box_id = str(fields["id"]).strip()
+            if not box_id:
+                raise AnnotationFormatError(f"{where}: id: an empty id; remove it or fill it in")
+            if box_id in self._ids:
+                raise AnnotationFormatError(
+                    f"{where}: id: {show(box_id)} is the id of {self._ids[box_id]} too; ids "
+                    "must be unique in a file: remove or change one"
+                )
+            self._ids[box_id] = where.rsplit(": ", 1)[-1] if ": " in where else where
         if tile is not None and tile.acquired and not fields.get("acquired"):
             fields["acquired"] = tile.acquired
         try:
