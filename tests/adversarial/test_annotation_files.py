@@ -539,3 +539,21 @@ def test_a_schema_nested_too_deeply_is_refused_with_its_name(capsys, tmp_path):
     result = cli(capsys, "annotations", "convert", _csv(tmp_path / "in.csv", "t.png"),
                  tmp_path / "o.json", "--schema", schema)  # fmt: skip
     assert_one_line_error(result, "deep.yaml", "nested too deeply")
+
+
+def test_a_path_held_by_a_store_never_reaches_an_exported_file(capsys, tmp_path):
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.store import open_store
+
+    store = tmp_path / "s.gpkg"
+    with open_store(store, author="ann") as s:  # an older version stored paths as tile names
+        s.add(BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124", tile="../../secret/x.tif"))
+    for out, fmt in [("a.csv", "csv"), ("a.json", "coco"), ("voc", "voc"), ("dota", "dota")]:
+        result = cli(capsys, "annotations", "export", store, tmp_path / out, "--to", fmt)
+        assert result.returncode == 0, result.stderr
+        target = tmp_path / out
+        texts = (
+            [p.read_text() for p in target.iterdir()] if target.is_dir() else [target.read_text()]
+        )
+        assert all("secret" not in t and ".." not in t for t in texts), texts
+        assert any("x.tif" in t for t in texts) or fmt == "dota"

@@ -36,6 +36,7 @@ __all__ = [
     "tile_key",
     "warn_lost",
     "write_files",
+    "written_name",
 ]
 
 
@@ -241,6 +242,25 @@ UNTILED = "untiled"
 def tile_key(annotation: BoxAnnotation) -> str:
     """Return the tile name a box is written under; `UNTILED` for a box without a tile."""
     return annotation.tile or UNTILED
+
+
+def written_name(tile: str) -> str:
+    """Return a tile name as an export writes it inside a file: its base name, never a path.
+
+    Readers reduce names already; a store filled through the API, or by an older version,
+    may still hold a path (``../../x.tif``), which must not reach another tool's file.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When no file name remains (``..``).
+    """
+    try:
+        return safe_file_name(tile)
+    except AnnotationFormatError:
+        raise AnnotationFormatError(
+            f"tile name {show(tile, 80)} is not a file name; rename the tile in the store"
+        ) from None
 
 
 def group_by_tile(

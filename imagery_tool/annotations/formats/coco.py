@@ -23,6 +23,7 @@ from imagery_tool.annotations.formats._common import (
     safe_file_name,
     tile_key,
     warn_lost,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -71,7 +72,7 @@ def write(
                 "id": len(images) + 1,
                 "width": record.width if record else 0,
                 "height": record.height if record else 0,
-                "file_name": name,
+                "file_name": written_name(name),
                 "license": 0,
                 "flickr_url": "",
                 "coco_url": "",

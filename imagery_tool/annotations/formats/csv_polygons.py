@@ -27,6 +27,7 @@ from imagery_tool.annotations.formats._common import (
     read_text,
     tile_key,
     warn_lost,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -53,7 +54,7 @@ def write(
     for i, a in enumerate(annotations, start=1):
         ring = [*a.corners, a.corners[0]]
         geometry = "[" + ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in ring) + "]"
-        writer.writerow([i, tile_key(a), geometry, a.label])
+        writer.writerow([i, written_name(tile_key(a)), geometry, a.label])
     lost = count_lost(annotations, CARRIES)
     return ExportResult(
         paths=[atomic_write_text(out, buffer.getvalue())], lost=warn_lost("CSV polygons", lost)

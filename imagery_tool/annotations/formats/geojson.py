@@ -16,6 +16,7 @@ from imagery_tool.annotations.formats._common import (
     atomic_write_text,
     load_json,
     polygon_corners,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -71,7 +72,7 @@ def write(
         props: dict[str, Any] = {"label": a.label, "attributes": dict(a.attributes)}
         props["corners_px"] = [[round(x, 4), round(y, 4)] for x, y in a.corners]
         props["angle_deg"] = round(a.angle_deg, 3)
-        props["tile"] = a.tile
+        props["tile"] = written_name(a.tile)
         props.update({k: getattr(a, k) for k in _FIELDS})
         features.append(
             {

@@ -22,6 +22,7 @@ from imagery_tool.annotations.formats._common import (
     safe_file_name,
     warn_lost,
     write_files,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -56,7 +57,7 @@ def write(
         record = tiles.get(name)
         root = Element("annotation", verified="no")
         SubElement(root, "folder").text = "images"
-        SubElement(root, "filename").text = name
+        SubElement(root, "filename").text = written_name(name)
         SubElement(SubElement(root, "source"), "database").text = "Unknown"
         size = SubElement(root, "size")
         SubElement(size, "width").text = str(record.width if record else 0)
