@@ -663,8 +663,7 @@ class AnnotationStore:
             for a in annotations:
                 if self._revision(a.id) is not None:
                     raise StoreError(
-                        f"{self.path}: annotation {a.id} is already stored; change it with "
-                        "AnnotationStore.update() (annotations import skips stored ids)"
+                        f"{self.path}: annotation {a.id} is already stored; use update to change it"
                     )
                 a = _with_defaults(a, self.author, self._tile_row(a.tile))
                 a = a.replace(revision=1, modified=a.modified)

@@ -520,19 +520,6 @@ def test_an_empty_id_is_refused_with_file_and_element(capsys, tmp_path):
     assert_one_line_error(result, "in.json: annotations[0]: id", "empty id")
 
 
-def test_the_store_names_a_way_to_change_a_box_that_exists(tmp_path):
-    from imagery_tool.annotations.model import BoxAnnotation
-    from imagery_tool.annotations.store import open_store
-    from imagery_tool.errors import StoreError
-
-    box = BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124", tile="t.png")
-    with open_store(tmp_path / "s.gpkg", author="ann") as s:
-        s.add(box)
-        with pytest.raises(StoreError, match=r"AnnotationStore\.update\(\)") as refused:
-            s.add(box)
-    assert "use update" not in str(refused.value)
-
-
 def test_a_schema_nested_too_deeply_is_refused_with_its_name(capsys, tmp_path):
     schema = tmp_path / "deep.yaml"
     schema.write_text("[" * 50_000 + "]" * 50_000)
