@@ -380,19 +380,21 @@ def test_tiles_of_one_stem_are_written_apart_and_the_count_is_true(capsys, tmp_p
     assert sorted(r.split(",")[1] for r in rows) == ["P0001.png", "P0001.tif"]
 
 
-def test_yolo_tiles_of_one_stem_get_separate_label_files(capsys, tmp_path):
-    from imagery_tool.annotations.formats import write_annotations
+def test_yolo_tiles_of_one_stem_get_separate_label_files_that_read_back(capsys, tmp_path):
+    from imagery_tool.annotations.formats import read_annotations, write_annotations
     from imagery_tool.annotations.model import BoxAnnotation
     from imagery_tool.annotations.store import TileRecord
 
     boxes = [BoxAnnotation.from_xyxy(0, 0, 5, 5, label="An-124", tile=t)
-             for t in ("P0001.tif", "P0001.png")]  # fmt: skip
-    tiles = [TileRecord("P0001.tif", 10, 10), TileRecord("P0001.png", 10, 10)]
+             for t in ("P0001.tif", "P0001.png", "classes.png")]  # fmt: skip
+    tiles = [TileRecord(n, 10, 10) for n in ("P0001.tif", "P0001.png", "classes.png")]
     with pytest.warns(UserWarning, match="cannot carry"):
         result = write_annotations(boxes, tmp_path / "y", format="yolo", tiles=tiles)
     labels = sorted(p.name for p in (tmp_path / "y" / "labels").iterdir())
-    assert labels == ["P0001.png.txt", "P0001.tif.txt"]
+    assert labels == ["P0001.png.txt", "P0001.tif.txt", "classes.png.txt"]  # classes.txt: names
     assert any("share a file stem" in x for x in result.issues)
+    back = read_annotations(tmp_path / "y", format="yolo", tiles=tiles)
+    assert sorted(a.tile for a in back.annotations) == ["P0001.png", "P0001.tif", "classes.png"]
 
 
 def test_a_300_character_tile_name_gets_a_short_stable_file_name(capsys, tmp_path):

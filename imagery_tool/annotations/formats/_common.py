@@ -382,14 +382,17 @@ def write_files(files: Mapping[Path, str]) -> list[Path]:
 MAX_NAME_BYTES = 200
 
 
-def per_tile_files(names: Iterable[str], *, suffix: str) -> tuple[dict[str, str], list[str]]:
+def per_tile_files(
+    names: Iterable[str], *, suffix: str, reserved: Iterable[str] = ()
+) -> tuple[dict[str, str], list[str]]:
     """Name one output file per tile, ``<tile stem><suffix>``, each name unique and short enough.
 
     Tiles whose stems are the same (``P0001.tif``, ``P0001.png``; case is ignored, as some
     file systems do) would write one file and lose the boxes of all but one: each keeps its
     whole name instead (``P0001.tif.txt``). A name too long for a file system is cut and given
     a stable hash of the tile name (``<first characters>-<10 hex digits>.txt``). Both are
-    reported.
+    reported. A tile whose file would take a ``reserved`` name (YOLO's ``classes.txt``, which
+    readers skip) keeps its whole name too.
 
     Returns
     -------
@@ -403,9 +406,11 @@ def per_tile_files(names: Iterable[str], *, suffix: str) -> tuple[dict[str, str]
     for name in names:
         stems.setdefault(Path(name).stem.casefold(), []).append(name)
     files, issues = {}, []
+    taboo = {r.casefold() for r in reserved}
     for name in names:
         shared = stems[Path(name).stem.casefold()]
-        files[name] = _short((name if len(shared) > 1 else Path(name).stem) + suffix, name)
+        whole = len(shared) > 1 or (Path(name).stem + suffix).casefold() in taboo
+        files[name] = _short((name if whole else Path(name).stem) + suffix, name)
     for group in (g for g in stems.values() if len(g) > 1):
         shown = ", ".join(f"{n} as {files[n]}" for n in group)
         issues.append(f"tiles {' and '.join(group)} share a file stem; written apart: {shown}")

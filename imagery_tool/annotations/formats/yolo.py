@@ -148,7 +148,9 @@ def _write(
             f"{', '.join(missing)}; pass them with --tile"
         )
     labels_dir = out / "labels"
-    names, issues = per_tile_files({tile_key(a) for a in annotations}, suffix=".txt")
+    names, issues = per_tile_files(
+        {tile_key(a) for a in annotations}, suffix=".txt", reserved=["classes.txt"]
+    )
     texts: dict[Path, list[str]] = {output_path(labels_dir, f): [] for f in names.values()}
     for a in annotations:
         t = tiles[a.tile]
@@ -223,7 +225,8 @@ def _lines(file: Path) -> list[tuple[int, str]]:
 def _tile(file: Path, reader: Reader, *, single: bool) -> TileRecord:
     stem = file.stem
     known = reader.known_tiles
-    record = next((t for t in known.values() if Path(t.name).stem == stem), None)
+    # By whole name first: tiles sharing a stem are written as <whole name>.txt.
+    record = known.get(stem) or next((t for t in known.values() if Path(t.name).stem == stem), None)
     if record is None and len(known) == 1 and single:
         record = next(iter(known.values()))
     if record is None:
@@ -242,7 +245,8 @@ def _image_beside(file: Path) -> TileRecord | None:
 
     candidates = [file.parent, file.parent.parent / "images", file.parent / "images"]
     for folder in candidates:
-        for suffix in IMAGE_SUFFIXES:
+        whole = ("",) if file.stem.lower().endswith(IMAGE_SUFFIXES) else ()
+        for suffix in (*whole, *IMAGE_SUFFIXES):
             image = folder / (file.stem + suffix)
             if image.is_file():
                 return TileRecord.from_tile(open_tile(image, check=False))
