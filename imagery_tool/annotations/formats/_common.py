@@ -204,7 +204,7 @@ class Reader:
         return a
 
     def flipped(self, where: str) -> None:
-        """Note a box given with a negative width or height (or min > max), read as its mirror.
+        """Note a box given with a negative width or height (or min > max), read between its edges.
 
         Reported once per file with the first elements in `finish`: such a box is usually an
         export bug upstream, and its corners may not mean what the other tool meant.
