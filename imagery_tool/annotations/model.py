@@ -14,10 +14,16 @@ import numpy as np
 
 from imagery_tool.georef import GeoRef
 
-__all__ = ["REVIEW_STATUSES", "SOURCES", "BoxAnnotation", "new_id", "utc_now"]
+__all__ = ["MAX_COORD_PX", "REVIEW_STATUSES", "SOURCES", "BoxAnnotation", "new_id", "utc_now"]
 
 REVIEW_STATUSES = ("unreviewed", "accepted", "rejected")
 SOURCES = ("manual", "detected")
+
+# Bound on any corner coordinate, pixels. The longest satellite strips are about 1e5 px and GDAL
+# tiles top out near 1e6 px a side, so 1e7 leaves ten times that for boxes reaching outside
+# their tile. Beyond it a value is an error in the file, not a box: at 1e15 px the area
+# (1e30) and the float32 of OpenCV lose every pixel of precision, and at 1e154 it overflows.
+MAX_COORD_PX = 1e7
 
 # Edges within this many degrees of the pixel axes count as axis-aligned.
 _AXIS_TOLERANCE_DEG = 1e-6
@@ -105,6 +111,10 @@ class BoxAnnotation:
             raise ValueError(f"a box needs 4 corners (x, y); got an array of shape {xy.shape}")
         if not np.isfinite(xy).all():
             raise ValueError(f"box corners must be finite numbers; got {xy.tolist()}")
+        if np.abs(xy).max() > MAX_COORD_PX:
+            raise ValueError(
+                f"box corners must lie within +-{MAX_COORD_PX:g} px; got {xy.tolist()}"
+            )
         area = _signed_area(xy)
         if abs(area) < 1e-9:
             raise ValueError(f"box corners enclose no area: {xy.tolist()}")

@@ -320,6 +320,10 @@ def parse_schema(text: str, *, source: str = "schema") -> LabelSchema:
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise AnnotationFormatError(f"{source}{where}: {problem}; fix the schema file") from None
+    except RecursionError:
+        raise AnnotationFormatError(
+            f"{source}: YAML nested too deeply to read; fix the schema file"
+        ) from None
     if not isinstance(data, dict):
         raise AnnotationFormatError(f"{source}: a label schema is a mapping with 'classes'")
     _only(data, {"version", "name", "classes", "attributes"}, source, "the schema")

@@ -372,20 +372,26 @@ def _skipped(n: int) -> str:
 
 @contextmanager
 def _reported() -> Iterator[None]:
-    """Print each data-loss warning once, in one line, on standard error."""
+    """Print each of imagery-tool's warnings once, in one line, on standard error.
+
+    Other warnings (numpy, GDAL...) are handed back to Python's warning machinery unchanged,
+    but only after the recording block has ended: re-emitting them inside it would append to
+    the very list being read, a loop that never ends.
+    """
     from imagery_tool.errors import ImageryToolWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ImageryToolWarning)
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ImageryToolWarning)
             yield
-        finally:
-            seen = set()
-            for w in caught:
-                if issubclass(w.category, ImageryToolWarning):
-                    text = str(w.message)
-                    if text not in seen:
-                        seen.add(text)
-                        click.echo(f"imagery-tool: warning: {text}", err=True)
-                else:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    finally:
+        seen = set()
+        for w in caught:
+            if issubclass(w.category, ImageryToolWarning):
+                text = str(w.message)
+                if text not in seen:
+                    seen.add(text)
+                    click.echo(f"imagery-tool: warning: {text}", err=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -146,6 +146,14 @@ def read_annotations(
         raise AnnotationFormatError(f"{path}: no such file or folder; check the path")
     name = format or detect_format(path)
     spec = _spec(name)
+    if spec.output == "file" and path.is_dir():
+        raise AnnotationFormatError(
+            f"{path}: is a folder; {spec.title} is read from a file: name the file"
+        )
+    if not path.is_file() and not path.is_dir():
+        raise AnnotationFormatError(
+            f"{path}: not a regular file or folder (a device or pipe); name the annotation file"
+        )
     return spec.read(
         path, schema=schema or default_schema(), tiles=_tile_map(tiles), class_map=class_map
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-import math
 import re
 import warnings
 from collections import Counter
@@ -15,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from imagery_tool import atomic
+from imagery_tool.annotations.formats._fields import show
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, name_key
 from imagery_tool.annotations.store import TileRecord
-from imagery_tool.errors import AnnotationFormatError, DataLossWarning
+from imagery_tool.errors import AnnotationFormatError, DataLossWarning, OutputWriteError
 
 __all__ = [
     "UNTILED",
@@ -28,9 +30,13 @@ __all__ = [
     "atomic_write_text",
     "group_by_tile",
     "label_files",
+    "read_text",
+    "per_tile_files",
     "safe_file_name",
     "tile_key",
     "warn_lost",
+    "write_files",
+    "written_name",
 ]
 
 
@@ -98,6 +104,8 @@ class Reader:
         self._images: set[str | None] = set()
         self._fallback_used = False
         self._sized: set[str | None] = set()
+        self._flipped: list[str] = []
+        self._ids: dict[str, str] = {}
 
     def label(self, raw: str) -> str:
         """Map a foreign class name through ``--map`` and the schema's aliases."""
@@ -105,14 +113,17 @@ class Reader:
         mapped = self.class_map.get(name_key(raw), raw)
         return self.schema.resolve(mapped) or mapped
 
-    def tile_for(self, image: str | None, *, width: int = 0, height: int = 0) -> TileRecord | None:
+    def tile_for(
+        self, image: str | None, *, width: int = 0, height: int = 0, where: str | None = None
+    ) -> TileRecord | None:
         """Return the tile a foreign image name refers to (matched by name, then by stem).
 
         The image name is reduced to its base name: a path inside a foreign file is never
         used to locate or write a file. With a single known tile and a file about a single
-        image, that image maps to the tile whatever its name.
+        image, that image maps to the tile whatever its name. ``where`` (file and element)
+        prefixes the refusal of a name that is no file name (``..``).
         """
-        name = safe_file_name(image) if image else None
+        name = safe_file_name(image, where=where or str(self.source)) if image else None
         known = self.known_tiles
         record = None
         if name is not None:
@@ -163,7 +174,20 @@ class Reader:
                 self._unknown_attributes[p.message.split("'")[1]] += 1
             else:
                 self._bad_values[p.message] += 1
-        name = tile.name if tile is not None else tile_name
+        if tile is not None:
+            name = tile.name
+        else:  # a path in a foreign file never becomes a tile name, hence never an output path
+            name = safe_file_name(tile_name, where=where) if tile_name else None
+        if "id" in fields:  # else a store would refuse the second box, naming the store
+            box_id = str(fields["id"]).strip()
+            if not box_id:
+                raise AnnotationFormatError(f"{where}: id: an empty id; remove it or fill it in")
+            if box_id in self._ids:
+                raise AnnotationFormatError(
+                    f"{where}: id: {show(box_id)} is the id of {self._ids[box_id]} too; ids "
+                    "must be unique in a file: remove or change one"
+                )
+            self._ids[box_id] = where.rsplit(": ", 1)[-1] if ": " in where else where
         if tile is not None and tile.acquired and not fields.get("acquired"):
             fields["acquired"] = tile.acquired
         try:
@@ -179,8 +203,24 @@ class Reader:
         self.result.annotations.append(a)
         return a
 
+    def flipped(self, where: str) -> None:
+        """Note a box given with a negative width or height (or min > max), read between its edges.
+
+        Reported once per file with the first elements in `finish`: such a box is usually an
+        export bug upstream, and its corners may not mean what the other tool meant.
+        """
+        self._flipped.append(where)
+
     def finish(self) -> ImportResult:
         """Add the summary issues (unknown classes and attributes) and return the result."""
+        if self._flipped:
+            n, first = len(self._flipped), "; ".join(self._flipped[:3])
+            more = f" and {n - 3} more" if n > 3 else ""
+            self.result.issues.append(
+                f"{first}{more}: negative width or height (or min > max): "
+                f"{'box' if n == 1 else f'{n} boxes'} read as the box between the given "
+                "edges; check the file"
+            )
         for label, n in sorted(self._unknown_classes.items()):
             self.result.issues.append(
                 f"{self.source}: class {label!r} ({n} box{'es' if n > 1 else ''}) is not in the "
@@ -202,6 +242,25 @@ UNTILED = "untiled"
 def tile_key(annotation: BoxAnnotation) -> str:
     """Return the tile name a box is written under; `UNTILED` for a box without a tile."""
     return annotation.tile or UNTILED
+
+
+def written_name(tile: str) -> str:
+    """Return a tile name as an export writes it inside a file: its base name, never a path.
+
+    Readers reduce names already; a store filled through the API, or by an older version,
+    may still hold a path (``../../x.tif``), which must not reach another tool's file.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When no file name remains (``..``).
+    """
+    try:
+        return safe_file_name(tile)
+    except AnnotationFormatError:
+        raise AnnotationFormatError(
+            f"tile name {show(tile, 80)} is not a file name; rename the tile in the store"
+        ) from None
 
 
 def group_by_tile(
@@ -234,14 +293,27 @@ def label_files(path: Path, *, subfolder: str, pattern: str) -> list[Path]:
     if not path.is_dir():
         return [path]
     sub = path / subfolder
-    return sorted((sub if sub.is_dir() else path).glob(pattern))
+    files = sorted((sub if sub.is_dir() else path).glob(pattern))
+    if not files:
+        raise AnnotationFormatError(
+            f"{path}: no {pattern} label file in this folder (nor in {subfolder}/); "
+            "check the path or the format"
+        )
+    return files
 
 
-def safe_file_name(name: str) -> str:
+def safe_file_name(name: str, *, where: str | None = None) -> str:
     r"""Reduce an image name from a foreign file to a plain file name.
 
     Both ``/`` and ``\\`` separators are removed with everything before them, so that
     ``../../etc/x.png`` becomes ``x.png``.
+
+    Parameters
+    ----------
+    name : str
+        The name as the file gives it.
+    where : str, optional
+        The file and element it comes from, named in the refusal.
 
     Raises
     ------
@@ -252,7 +324,10 @@ def safe_file_name(name: str) -> str:
     base = PureWindowsPath(PurePosixPath(text).name).name
     base = re.sub(r"[\x00-\x1f]", "", base).strip()
     if base in ("", ".", ".."):
-        raise AnnotationFormatError(f"image name {name!r} is not a file name; fix the input file")
+        prefix = f"{where}: " if where else ""
+        raise AnnotationFormatError(
+            f"{prefix}image name {show(name, 80)} is not a file name; fix the input file"
+        )
     return base
 
 
@@ -266,8 +341,103 @@ def output_path(folder: Path, name: str) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (see `imagery_tool.atomic`), creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic.atomic_write_text(path, text)
+    return write_files({path: text})[0]
+
+
+def write_files(files: Mapping[Path, str]) -> list[Path]:
+    """Write UTF-8 texts to their paths all together: every file, or none changed.
+
+    Each text goes to a temporary file beside its target first; only when all are written are
+    they renamed into place, so that a full disk or a ``ulimit -f`` on the third file of a DOTA
+    folder leaves no file of that export behind, and the previous ones intact.
+
+    Raises
+    ------
+    OutputWriteError
+        Naming the output that cannot be written: no space, file too large, permission denied,
+        a folder in the way, a name too long.
+    """
+    current: Path | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            for path, text in files.items():
+                current = path
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = stack.enter_context(atomic.atomic_path(path))
+                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(text)
+            current = None  # from here on, the renames
+    except OutputWriteError:  # no space / file too large, already named by atomic_path
+        raise
+    except OSError as exc:
+        where = current or exc.filename2 or exc.filename
+        raise OutputWriteError(
+            f"cannot write {where}: {exc.strerror or exc}; check that its folder exists and is "
+            "writable, or choose another output"
+        ) from exc
+    return list(files)
+
+
+# A file name may hold 255 bytes; `atomic_path`'s temporary name adds about 15 to the final one.
+MAX_NAME_BYTES = 200
+
+
+def per_tile_files(
+    names: Iterable[str], *, suffix: str, reserved: Iterable[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """Name one output file per tile, ``<tile stem><suffix>``, each name unique and short enough.
+
+    Tiles whose stems are the same (``P0001.tif``, ``P0001.png``; case is ignored, as some
+    file systems do) would write one file and lose the boxes of all but one: each keeps its
+    whole name instead (``P0001.tif.txt``). A name too long for a file system is cut and given
+    a stable hash of the tile name (``<first characters>-<10 hex digits>.txt``). Both are
+    reported. A tile whose file would take a ``reserved`` name (YOLO's ``classes.txt``, which
+    readers skip) keeps its whole name too.
+
+    Returns
+    -------
+    files : dict of str to str
+        Tile name -> file name.
+    issues : list of str
+        One line per renamed group.
+    """
+    names = sorted(set(names))
+    stems: dict[str, list[str]] = {}
+    for name in names:
+        stems.setdefault(Path(name).stem.casefold(), []).append(name)
+    files, issues = {}, []
+    taboo = {r.casefold() for r in reserved}
+    for name in names:
+        shared = stems[Path(name).stem.casefold()]
+        whole = len(shared) > 1 or (Path(name).stem + suffix).casefold() in taboo
+        files[name] = _short((name if whole else Path(name).stem) + suffix, name)
+    for group in (g for g in stems.values() if len(g) > 1):
+        shown = ", ".join(f"{n} as {files[n]}" for n in group)
+        issues.append(f"tiles {' and '.join(group)} share a file stem; written apart: {shown}")
+    for name in names:
+        if len((Path(name).stem + suffix).encode()) > MAX_NAME_BYTES:
+            issues.append(
+                f"tile name of {len(name)} characters is too long for a file name; written as "
+                f"{files[name]}"
+            )
+    taken: dict[str, str] = {}
+    for name in names:  # a whole name may equal another tile's stem: make it unique by hash
+        key = files[name].casefold()
+        if key in taken:
+            files[name] = _short(files[name], name, force=True)
+        taken[files[name].casefold()] = name
+    return files, issues
+
+
+def _short(file_name: str, tile: str, *, force: bool = False) -> str:
+    """Cut ``file_name`` to `MAX_NAME_BYTES` bytes, with a hash of ``tile`` to keep it unique."""
+    if not force and len(file_name.encode()) <= MAX_NAME_BYTES:
+        return file_name
+    digest = hashlib.sha1(tile.encode(), usedforsecurity=False).hexdigest()[:10]
+    suffix = Path(file_name).suffix
+    room = MAX_NAME_BYTES - len(suffix.encode()) - len(digest) - 1
+    head = file_name[: -len(suffix) or None].encode()[:room].decode("utf-8", "ignore")
+    return f"{head}-{digest}{suffix}"
 
 
 def warn_lost(format_name: str, lost: Mapping[str, int], *, stacklevel: int = 3) -> list[str]:
@@ -310,19 +480,42 @@ def count_lost(annotations: Iterable[BoxAnnotation], carries: set[str]) -> dict[
     }
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file, naming the file and line of a syntax error."""
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (a BOM is dropped), naming the file when it cannot be read.
+
+    Raises
+    ------
+    AnnotationFormatError
+        When ``path`` is a folder or not UTF-8 text, or the system refuses to read it.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AnnotationFormatError(
             f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8"
         ) from None
+    except OSError as exc:
+        raise AnnotationFormatError(
+            f"{path}: cannot read ({exc.strerror or exc}); check the path and its permissions"
+        ) from None
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file, naming the file and line of a syntax error."""
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnnotationFormatError(
             f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno}); fix the file"
+        ) from None
+    except RecursionError:
+        raise AnnotationFormatError(
+            f"{path}: JSON nested too deeply to read (thousands of levels); fix the file"
+        ) from None
+    except ValueError as exc:  # Python's limit on the digits of an integer, sys.int_info
+        raise AnnotationFormatError(
+            f"{path}: JSON holds a number too long to read ({exc}); fix the file"
         ) from None
 
 
@@ -353,17 +546,3 @@ def polygon_corners(points: Any, *, where: str, reader: Reader) -> np.ndarray:
         f"{where}: polygon with {len(xy)} points stored as its minimum-area rectangle"
     )
     return min_area_rect(xy)
-
-
-def finite(values: Iterable[float], *, where: str) -> list[float]:
-    """Convert to floats, refusing NaN/inf and non-numbers with the file and line."""
-    out = []
-    for v in values:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise AnnotationFormatError(f"{where}: {v!r} is not a number; fix the file") from None
-        if not math.isfinite(f):
-            raise AnnotationFormatError(f"{where}: {v!r} is not a finite number; fix the file")
-        out.append(f)
-    return out

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
     atomic_write_text,
     count_lost,
-    finite,
     load_json,
     polygon_corners,
     safe_file_name,
     tile_key,
     warn_lost,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -70,7 +72,7 @@ def write(
                 "id": len(images) + 1,
                 "width": record.width if record else 0,
                 "height": record.height if record else 0,
-                "file_name": name,
+                "file_name": written_name(name),
                 "license": 0,
                 "flickr_url": "",
                 "coco_url": "",
@@ -128,47 +130,54 @@ def read(
 
     Geometry: a 4-point segmentation polygon is kept as the corners; other polygons become
     their minimum-area rectangle (reported); an empty segmentation uses ``bbox`` rotated by
-    CVAT's ``attributes.rotation`` (degrees clockwise about the centre) when present.
+    CVAT's ``attributes.rotation`` (degrees clockwise about the centre) when present. Every
+    value is checked against COCO's layout first (`_fields`): a wrong type, a non-finite or
+    huge number is refused with the file, element and field. Images whose file names differ
+    only by folder (``train/0001.png``, ``val/0001.png``) are kept apart (reported).
     """
     doc = load_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("annotations"), list):
         raise AnnotationFormatError(f"{path}: not a COCO file (no 'annotations' list)")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
-    categories = {c["id"]: c["name"] for c in doc.get("categories") or [] if "id" in c}
-    images = {im["id"]: im for im in doc.get("images") or [] if "id" in im}
-    for i, item in enumerate(doc["annotations"]):
+    categories = _categories(doc, path)
+    images, dates = _images(doc, path, reader)
+    for i, raw in enumerate(doc["annotations"]):
         where = f"{path}: annotations[{i}]"
-        if not isinstance(item, dict):
-            raise AnnotationFormatError(f"{where}: not an object")
-        image = images.get(item.get("image_id"))
-        if image is None:
-            raise AnnotationFormatError(f"{where}: image_id {item.get('image_id')!r} not in images")
-        if item.get("category_id") not in categories:
-            raise AnnotationFormatError(
-                f"{where}: category_id {item.get('category_id')!r} not in categories"
-            )
-        image_name = safe_file_name(str(image.get("file_name") or f"image_{image['id']}"))
-        tile = reader.tile_for(
-            image_name, width=int(image.get("width") or 0), height=int(image.get("height") or 0)
+        item = F.obj(raw, where=where, field="annotation")
+        image_id = F.identifier(item.get("image_id"), where=where, field="image_id")
+        if image_id not in images:
+            raise AnnotationFormatError(f"{where}: image_id {image_id!r} not in images")
+        category_id = F.identifier(item.get("category_id"), where=where, field="category_id")
+        if category_id not in categories:
+            raise AnnotationFormatError(f"{where}: category_id {category_id!r} not in categories")
+        image_name, width, height = images[image_id]
+        tile = reader.tile_for(image_name, width=width, height=height, where=where)
+        attributes = F.obj(item.get("attributes"), where=where, field="attributes", optional=True)
+        rotation = attributes.pop("rotation", None)
+        rotation = (
+            0.0
+            if rotation is None
+            else F.number(rotation, where=where, field="attributes.rotation", low=-360, high=360)
         )
-        attributes = dict(item.get("attributes") or {})
-        rotation = attributes.pop("rotation", 0) or 0
         if attributes.get("occluded") in (False, 0, "false"):
             attributes.pop("occluded")
         for key in ("keyframe", "track_id"):
             attributes.pop(key, None)
-        corners = _corners(item, float(rotation), where=where, reader=reader)
-        extra = item.get("imagery_tool") or {}
-        fields = {k: extra[k] for k in _EXTRA if extra.get(k) is not None}
-        score = item.get("score")
-        if score is not None:
-            fields["score"] = float(score)
+        corners = _corners(item, rotation, where=where, reader=reader)
+        extra = F.obj(item.get("imagery_tool"), where=where, field="imagery_tool", optional=True)
+        fields: dict[str, Any] = {}
+        for k in _EXTRA:
+            value = F.optional_text(extra.get(k), where=where, field=f"imagery_tool.{k}")
+            if value is not None:
+                fields[k] = value
+        if item.get("score") is not None:
+            fields["score"] = F.number(item["score"], where=where, field="score", low=0, high=1)
             fields.setdefault("source", "detected")
-        if not fields.get("acquired") and image.get("date_captured"):
-            fields["acquired"] = str(image["date_captured"])
+        if not fields.get("acquired") and dates.get(image_id):
+            fields["acquired"] = dates[image_id]
         reader.box(
             corners,
-            categories[item["category_id"]],
+            categories[category_id],
             where=where,
             tile=tile,
             tile_name=image_name,
@@ -178,6 +187,75 @@ def read(
     return reader.finish()
 
 
+def _categories(doc: dict, path: Path) -> dict[int | str, str]:
+    """Category id -> name, each category checked (an object with an id and a name)."""
+    out: dict[int | str, str] = {}
+    items = F.array(doc.get("categories"), where=str(path), field="categories", optional=True)
+    for j, raw in enumerate(items):
+        where = f"{path}: categories[{j}]"
+        category = F.obj(raw, where=where, field="category")
+        key = F.identifier(category.get("id"), where=where, field="id")
+        out[key] = F.text(category.get("name"), where=where, field="name")
+    return out
+
+
+def _images(doc: dict, path: Path, reader: Reader) -> tuple[dict, dict]:
+    """Check every image and name its tile: the base name of ``file_name``, kept apart if shared.
+
+    Returns image id -> (tile name, width, height), and image id -> ``date_captured``.
+
+    Two images whose paths differ but reduce to the same base name (``train/0001.png`` and
+    ``val/0001.png``) would merge the boxes of two pictures on one tile: each is named after
+    its path instead (``train_0001.png``), and this is reported.
+    """
+    out: dict[int | str, tuple[str, int, int]] = {}
+    raw_names: dict[int | str, str] = {}
+    dates: dict[int | str, str] = {}
+    items = F.array(doc.get("images"), where=str(path), field="images", optional=True)
+    for j, raw in enumerate(items):
+        where = f"{path}: images[{j}]"
+        image = F.obj(raw, where=where, field="image")
+        key = F.identifier(image.get("id"), where=where, field="id")
+        file_name = F.optional_text(image.get("file_name"), where=where, field="file_name")
+        file_name = file_name if file_name and file_name.strip() else f"image_{key}"
+        width = F.image_size(image.get("width"), where=where, field="width")
+        height = F.image_size(image.get("height"), where=where, field="height")
+        date = image.get("date_captured")
+        if isinstance(date, int | float) and not isinstance(date, bool):
+            date = None  # CVAT writes 0 for "no date"
+        date = F.optional_text(date, where=where, field="date_captured")
+        out[key] = (safe_file_name(file_name, where=f"{where}: file_name"), width, height)
+        raw_names[key] = file_name
+        if date:
+            dates[key] = date
+    by_name: dict[str, set[str]] = {}
+    for key, (name, _, _) in out.items():
+        by_name.setdefault(name, set()).add(raw_names[key])
+    taken = {name for name, paths in by_name.items() if len(paths) == 1}
+    for name, paths in sorted(by_name.items()):
+        if len(paths) < 2:
+            continue
+        kept = {}
+        for key in [k for k in out if out[k][0] == name]:
+            apart = _path_name(raw_names[key], key)
+            if apart in taken or apart in kept.values():
+                apart = f"{Path(name).stem}_{key}{Path(name).suffix}"
+            kept[key] = apart
+            taken.add(apart)
+            out[key] = (apart, *out[key][1:])
+        shown = ", ".join(f"{raw_names[k]!r} as {v}" for k, v in kept.items())
+        reader.result.issues.append(
+            f"{path}: {len(kept)} images share the file name {name}; kept apart as tiles: {shown}"
+        )
+    return out, dates
+
+
+def _path_name(file_name: str, key: int | str) -> str:
+    """``train/0001.png`` -> ``train_0001.png``: the path's plain parts joined by ``_``."""
+    parts = [p for p in re.split(r"[\\/]+", file_name) if p.strip() not in ("", ".", "..")]
+    return safe_file_name("_".join(parts)) if parts else f"image_{key}"
+
+
 def _corners(item: dict, rotation: float, *, where: str, reader: Reader) -> np.ndarray:
     segmentation = item.get("segmentation")
     if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
@@ -185,16 +263,27 @@ def _corners(item: dict, rotation: float, *, where: str, reader: Reader) -> np.n
             reader.result.issues.append(
                 f"{where}: {len(segmentation)} polygons; only the first is kept"
             )
-        points = finite(segmentation[0], where=where)
-        if len(points) % 2:
-            raise AnnotationFormatError(f"{where}: segmentation has an odd number of values")
-        return polygon_corners(np.reshape(points, (-1, 2)), where=where, reader=reader)
+        values = F.coordinates(segmentation[0], where=where, field="segmentation")
+        if len(values) % 2:
+            raise AnnotationFormatError(
+                f"{where}: segmentation: an odd number of values ({len(values)}); fix the file"
+            )
+        return polygon_corners(np.reshape(values, (-1, 2)), where=where, reader=reader)
     if isinstance(segmentation, dict):
         reader.result.issues.append(f"{where}: RLE mask replaced by its bbox")
+    elif segmentation not in (None, []):
+        raise AnnotationFormatError(
+            f"{where}: segmentation: {F.show(segmentation)} is neither a list of polygons nor "
+            "an RLE object; fix the file"
+        )
     bbox = item.get("bbox")
     if not isinstance(bbox, list) or len(bbox) != 4:
-        raise AnnotationFormatError(f"{where}: no polygon and no [x, y, width, height] bbox")
-    x, y, w, h = finite(bbox, where=where)
+        raise AnnotationFormatError(
+            f"{where}: bbox: no polygon and no [x, y, width, height] bbox; fix the file"
+        )
+    x, y, w, h = F.coordinates(bbox, where=where, field="bbox")
+    if w < 0 or h < 0:
+        reader.flipped(where)
     xy = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
     if rotation:
         a = math.radians(rotation)  # clockwise on screen (y down)

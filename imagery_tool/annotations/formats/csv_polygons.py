@@ -13,17 +13,21 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
     atomic_write_text,
     count_lost,
-    finite,
     fmt,
     polygon_corners,
+    read_text,
     tile_key,
     warn_lost,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -50,7 +54,7 @@ def write(
     for i, a in enumerate(annotations, start=1):
         ring = [*a.corners, a.corners[0]]
         geometry = "[" + ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in ring) + "]"
-        writer.writerow([i, tile_key(a), geometry, a.label])
+        writer.writerow([i, written_name(tile_key(a)), geometry, a.label])
     lost = count_lost(annotations, CARRIES)
     return ExportResult(
         paths=[atomic_write_text(out, buffer.getvalue())], lost=warn_lost("CSV polygons", lost)
@@ -70,10 +74,7 @@ def read(
     rectangle (reported). Class names go through ``class_map`` (``Aircraft`` -> ``unknown
     fixed-wing``, say).
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    text = read_text(Path(path))
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     rows = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -90,33 +91,23 @@ def read(
                     f"{where}: expected {len(header)} fields; check quoting of the geometry"
                 )
             points = _points(row["geometry"], where=where)
-            tile = reader.tile_for(row["image_id"])
+            image = row["image_id"].strip() or None
+            tile = reader.tile_for(image, where=f"{where}: image_id")
             corners = polygon_corners(points, where=where, reader=reader)
-            reader.box(
-                corners, row["class"], where=where, tile=tile, tile_name=_name(row["image_id"])
-            )
+            label = F.text(row["class"], where=where, field="class")
+            reader.box(corners, label, where=where, tile=tile, tile_name=image)
     except csv.Error as exc:
         raise AnnotationFormatError(f"{path}:{rows.line_num}: malformed CSV ({exc})") from None
     return reader.finish()
 
 
-def _points(text: str, *, where: str) -> list[list[float]]:
+def _points(text: str, *, where: str) -> np.ndarray:
     if len(text) > 100_000:
         raise AnnotationFormatError(f"{where}: geometry of {len(text)} characters refused")
-    try:
+    try:  # ValueError also for an integer beyond Python's digit limit
         value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise AnnotationFormatError(
             f"{where}: geometry {text[:40]!r} is not a list of (x, y) points"
         ) from None
-    if not isinstance(value, list | tuple) or not all(
-        isinstance(p, list | tuple) and len(p) == 2 for p in value
-    ):
-        raise AnnotationFormatError(f"{where}: geometry must be a list of (x, y) points")
-    return [finite(p, where=where) for p in value]
-
-
-def _name(image_id: str) -> str | None:
-    from imagery_tool.annotations.formats._common import safe_file_name
-
-    return safe_file_name(image_id) if image_id.strip() else None
+    return F.points(value, where=where, field="geometry")

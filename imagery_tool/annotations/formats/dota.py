@@ -8,18 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
-    finite,
     fmt,
     group_by_tile,
     label_files,
     output_path,
+    per_tile_files,
+    read_text,
     warn_lost,
+    write_files,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -49,7 +51,8 @@ def write(
     """
     by_tile = group_by_tile(annotations, out, suffix=".txt", format_name="DOTA")
     single = out.suffix.lower() == ".txt"
-    issues, files = [], {}
+    names, renamed = per_tile_files(by_tile, suffix=".txt")
+    issues, files = ([] if single else renamed), {}
     for name, boxes in by_tile.items():
         record = tiles.get(name)
         gsd = None
@@ -62,17 +65,15 @@ def write(
             lines.append(f"{coords} {a.label.replace(' ', '_')} {difficult}")
             if record is not None and a.outside(record.height, record.width, tolerance=0.5):
                 issues.append(f"box {a.id[:8]} ({a.label}) reaches outside tile {name}; unclipped")
-        path = out if single else output_path(out, Path(name).stem + ".txt")
+        path = out if single else output_path(out, names[name])
         files[path] = "\n".join(lines) + "\n"
     lost = count_lost(annotations, CARRIES)
     lost["attributes"] = sum(
         1 for a in annotations if set(a.attributes) - {"confidence"} or
         a.attributes.get("confidence") not in (None, "low")
     )  # fmt: skip
-    items = warn_lost("DOTA", lost)
-    return ExportResult(
-        paths=[atomic_write_text(p, t) for p, t in files.items()], lost=items, issues=issues
-    )
+    paths = write_files(files)  # first: no "not written" warning for an export that failed
+    return ExportResult(paths=paths, lost=warn_lost("DOTA", lost), issues=issues)
 
 
 def read(
@@ -93,10 +94,7 @@ def read(
     files = label_files(path, subfolder="labelTxt", pattern="*.txt")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
+        text = read_text(file)
         image = file.stem
         tile = reader.tile_for(image)
         tile_name = tile.name if tile is not None else image
@@ -108,7 +106,9 @@ def read(
             if header:
                 key, value = header.group(1).lower(), header.group(2)
                 if key == "gsd" and value.lower() not in ("", "null", "none"):
-                    reader.result.gsd[tile_name] = finite([value], where=where)[0]
+                    reader.result.gsd[tile_name] = F.number(
+                        value, where=where, field="gsd", text_ok=True, low=1e-6, high=1e5
+                    )
                 continue
             tokens = line.split()
             if len(tokens) < 9:
@@ -116,7 +116,9 @@ def read(
                     f"{where}: expected 'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]'; "
                     f"got {len(tokens)} fields"
                 )
-            xy = np.array(finite(tokens[:8], where=where)).reshape(4, 2)
+            xy = np.reshape(
+                F.coordinates(tokens[:8], where=where, field="coordinates", text_ok=True), (4, 2)
+            )
             attributes = {}
             if len(tokens) >= 10 and tokens[9] == "1":
                 cls = schema.get(reader.label(tokens[8]))

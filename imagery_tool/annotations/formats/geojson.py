@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
@@ -15,6 +16,7 @@ from imagery_tool.annotations.formats._common import (
     atomic_write_text,
     load_json,
     polygon_corners,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -70,7 +72,7 @@ def write(
         props: dict[str, Any] = {"label": a.label, "attributes": dict(a.attributes)}
         props["corners_px"] = [[round(x, 4), round(y, 4)] for x, y in a.corners]
         props["angle_deg"] = round(a.angle_deg, 3)
-        props["tile"] = a.tile
+        props["tile"] = written_name(a.tile)
         props.update({k: getattr(a, k) for k in _FIELDS})
         features.append(
             {
@@ -95,72 +97,101 @@ def read(
     """Read a FeatureCollection (ours, or any with polygon features and a class property).
 
     Pixel corners come from ``corners_px`` when present, else from the lon/lat polygon through
-    the tile's georeference (``tiles``).
+    the tile's georeference (``tiles``). Every value is checked first (`_fields`): a wrong
+    type, a ragged or empty point list, a non-finite or huge number is refused with the file,
+    the feature and the field.
     """
     doc = load_json(path)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise AnnotationFormatError(f"{path}: not a GeoJSON FeatureCollection")
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     skipped: dict[str, int] = {}
-    for i, feature in enumerate(doc.get("features") or []):
+    features = F.array(doc.get("features"), where=str(path), field="features", optional=True)
+    for i, raw in enumerate(features):
         where = f"{path}: feature {i}"
-        if not isinstance(feature, dict):
-            raise AnnotationFormatError(f"{where}: not a GeoJSON Feature object")
-        props = feature.get("properties") or {}
-        raw_label = next((props[k] for k in _LABEL_KEYS if props.get(k)), None)
-        if raw_label is None:
+        feature = F.obj(raw, where=where, field="feature")
+        props = F.obj(feature.get("properties"), where=where, field="properties", optional=True)
+        key = next((k for k in _LABEL_KEYS if props.get(k)), None)
+        if key is None:
             raise AnnotationFormatError(
                 f"{where}: no class property (one of {', '.join(_LABEL_KEYS)})"
             )
-        tile = reader.tile_for(props.get("tile"))
+        raw_label = str(F.identifier(props[key], where=where, field=f"properties.{key}"))
+        tile_name = F.optional_text(props.get("tile"), where=where, field="properties.tile")
+        tile = reader.tile_for(tile_name, where=f"{where}: properties.tile")
         if props.get("corners_px") is not None:
-            corners = np.asarray(props["corners_px"], dtype=np.float64)
+            corners = F.points(props["corners_px"], where=where, field="properties.corners_px")
+            if len(corners) != 4:
+                raise AnnotationFormatError(
+                    f"{where}: properties.corners_px: {len(corners)} points, a box has 4; "
+                    "fix the file"
+                )
         else:
             corners = _pixel_corners(feature, tile, where=where, reader=reader)
-        fields = {k: props[k] for k in _FIELDS if props.get(k) is not None}
+        fields: dict[str, Any] = {}
+        for k in _FIELDS:
+            if k == "score" and props.get(k) is not None:
+                fields[k] = F.number(props[k], where=where, field="properties.score", low=0, high=1)
+            elif k != "score":
+                value = F.optional_text(props.get(k), where=where, field=f"properties.{k}")
+                if value is not None:
+                    fields[k] = value
         if feature.get("id") is not None and "id" not in fields:
-            fields["id"] = str(feature["id"])
-        attributes = dict(props.get("attributes") or {})
-        if not isinstance(props.get("attributes") or {}, dict):
-            raise AnnotationFormatError(f"{where}: 'attributes' must be an object")
-        for key, value in props.items():
-            if key in _KNOWN or key in _LABEL_KEYS:
+            fields["id"] = str(F.identifier(feature["id"], where=where, field="id"))
+        attributes = F.obj(
+            props.get("attributes"), where=where, field="properties.attributes", optional=True
+        )
+        for k, value in props.items():
+            if k in _KNOWN or k in _LABEL_KEYS:
                 continue
-            if key in schema.attributes and key not in attributes:
-                attributes[key] = value  # a foreign file with attributes as plain properties
+            if k in schema.attributes and k not in attributes:
+                attributes[k] = value  # a foreign file with attributes as plain properties
             else:
-                skipped[key] = skipped.get(key, 0) + 1
+                skipped[k] = skipped.get(k, 0) + 1
         reader.box(
             corners,
-            str(raw_label),
+            raw_label,
             where=where,
             tile=tile,
-            tile_name=props.get("tile"),
+            tile_name=tile_name,
             attributes=attributes,
             **fields,
         )
-    for key, n in sorted(skipped.items()):
+    for k, n in sorted(skipped.items()):
         reader.result.issues.append(
-            f"{path}: property {key!r} ({n} feature{'s' if n > 1 else ''}) is neither a field "
+            f"{path}: property {k!r} ({n} feature{'s' if n > 1 else ''}) is neither a field "
             "nor a schema attribute; not imported"
         )
     return reader.finish()
 
 
 def _pixel_corners(feature: dict, tile: TileRecord | None, *, where: str, reader: Reader):
-    geometry = feature.get("geometry") or {}
+    geometry = F.obj(feature.get("geometry"), where=where, field="geometry", optional=True)
     if geometry.get("type") != "Polygon":
         raise AnnotationFormatError(
             f"{where}: geometry {geometry.get('type')!r} is not a Polygon; only boxes are read"
+        )
+    rings = F.array(geometry.get("coordinates"), where=where, field="geometry.coordinates")
+    if not rings:
+        raise AnnotationFormatError(
+            f"{where}: geometry.coordinates: an empty polygon; fix the file"
+        )
+    ring = F.points(rings[0], where=where, field="geometry.coordinates", bound=180.0)
+    if np.abs(ring[:, 1]).max() > 90:
+        raise AnnotationFormatError(
+            f"{where}: geometry.coordinates: latitude beyond +-90 degrees (are lon and lat "
+            "swapped, or the coordinates projected? GeoJSON is lon/lat); fix the file"
         )
     if tile is None or not tile.crs_wkt:
         raise NotGeoreferencedError(
             f"{where}: lon/lat polygon without corners_px; pass the georeferenced tile with "
             "--tile to convert it to pixels"
         )
-    ring = np.asarray(geometry["coordinates"][0], dtype=np.float64)
     col, row = tile.georef.lonlat_to_pixel(ring[:, 0], ring[:, 1])
-    return polygon_corners(np.column_stack([col, row]), where=where, reader=reader)
+    pixels = F.points(
+        np.column_stack([col, row]).tolist(), where=where, field="geometry (in pixels)"
+    )
+    return polygon_corners(pixels, where=where, reader=reader)
 
 
 def _dump(doc: dict) -> str:

@@ -9,18 +9,20 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, indent, tostr
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as defused_parse
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
-    finite,
     group_by_tile,
     label_files,
     output_path,
+    per_tile_files,
     safe_file_name,
     warn_lost,
+    write_files,
+    written_name,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -49,12 +51,13 @@ def write(
     """
     by_tile = group_by_tile(annotations, out, suffix=".xml", format_name="VOC")
     single = out.suffix.lower() == ".xml"
-    files, issues = {}, []
+    names, renamed = per_tile_files(by_tile, suffix=".xml")
+    files, issues = {}, ([] if single else renamed)
     for name, boxes in by_tile.items():
         record = tiles.get(name)
         root = Element("annotation", verified="no")
         SubElement(root, "folder").text = "images"
-        SubElement(root, "filename").text = name
+        SubElement(root, "filename").text = written_name(name)
         SubElement(SubElement(root, "source"), "database").text = "Unknown"
         size = SubElement(root, "size")
         SubElement(size, "width").text = str(record.width if record else 0)
@@ -80,11 +83,11 @@ def write(
             for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
                 SubElement(box, tag).text = str(value)
         indent(root, space="\t")
-        path = out if single else output_path(out, Path(name).stem + ".xml")
+        path = out if single else output_path(out, names[name])
         files[path] = tostring(root, encoding="unicode") + "\n"
     lost = count_lost(annotations, CARRIES)
     return ExportResult(
-        paths=[atomic_write_text(p, t) for p, t in files.items()],
+        paths=write_files(files),
         lost=warn_lost("Pascal VOC", lost),
         issues=issues,
     )
@@ -110,18 +113,26 @@ def read(
         if root.tag != "annotation":
             raise AnnotationFormatError(f"{file}: root element <{root.tag}> is not <annotation>")
         image = (root.findtext("filename") or "").strip() or file.stem
-        width = _int(root.findtext("size/width"))
-        height = _int(root.findtext("size/height"))
-        tile = reader.tile_for(safe_file_name(image), width=width, height=height)
+        size = {
+            tag: F.image_size(root.findtext(f"size/{tag}"), where=f"{file}: size", field=tag,
+                              text_ok=True)
+            for tag in ("width", "height")
+        }  # fmt: skip
+        image = safe_file_name(image, where=f"{file}: filename")
+        tile = reader.tile_for(image, width=size["width"], height=size["height"])
         for i, obj in enumerate(root.iter("object")):
             where = f"{file}: object {i + 1}"
             name = (obj.findtext("name") or "").strip()
             box = obj.find("bndbox")
             if not name or box is None:
                 raise AnnotationFormatError(f"{where}: needs <name> and <bndbox>")
-            xmin, ymin, xmax, ymax = finite(
-                [box.findtext(t) for t in ("xmin", "ymin", "xmax", "ymax")], where=where
-            )
+            xmin, ymin, xmax, ymax = (
+                F.number(box.findtext(t), where=where, field=f"bndbox/{t}", text_ok=True,
+                         low=-F.MAX_COORD_PX, high=F.MAX_COORD_PX)
+                for t in ("xmin", "ymin", "xmax", "ymax")
+            )  # fmt: skip
+            if xmin > xmax or ymin > ymax:
+                reader.flipped(where)
             corners = [(xmin - 1, ymin - 1), (xmax, ymin - 1), (xmax, ymax), (xmin - 1, ymax)]
             attributes = {}
             if (obj.findtext("difficult") or "0").strip() == "1":
@@ -134,7 +145,7 @@ def read(
                 name,
                 where=where,
                 tile=tile,
-                tile_name=safe_file_name(image),
+                tile_name=image,
                 attributes=attributes,
             )
     return reader.finish()
@@ -157,10 +168,3 @@ def _parse(file: Path) -> Element:
         ) from None
     except OSError as exc:
         raise AnnotationFormatError(f"{file}: cannot read ({exc.strerror})") from None
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int(float(text or 0))
-    except ValueError:
-        return 0

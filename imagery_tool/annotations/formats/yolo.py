@@ -8,17 +8,19 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from imagery_tool.annotations.formats import _fields as F
 from imagery_tool.annotations.formats._common import (
     ExportResult,
     ImportResult,
     Reader,
-    atomic_write_text,
     count_lost,
-    finite,
     output_path,
+    per_tile_files,
     polygon_corners,
+    read_text,
     tile_key,
     warn_lost,
+    write_files,
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
@@ -75,6 +77,10 @@ def read(
     path = Path(path)
     files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
     files = [f for f in files if f.name not in ("classes.txt", "obj.names")]
+    if not files:
+        raise AnnotationFormatError(
+            f"{path}: no *.txt label file in this folder or below; check the path or the format"
+        )
     names = _class_names(path if path.is_dir() else path.parent)
     reader = Reader(path, schema=schema, tiles=tiles, class_map=class_map)
     for file in files:
@@ -96,17 +102,22 @@ def read(
                 raise AnnotationFormatError(
                     f"{where}: class id {tokens[0]!r} is not an integer"
                 ) from None
-            values = np.array(finite(tokens[1:], where=where))
+            values = np.array(
+                F.coordinates(tokens[1:], where=where, field="coordinates", text_ok=True)
+            )
             size = np.array([tile.width, tile.height], dtype=np.float64)
             if len(values) == 4:
                 cx, cy, w, h = values
+                if w < 0 or h < 0:
+                    reader.flipped(where)
                 xy = np.array(
                     [[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2],
                      [cx + w / 2, cy + h / 2], [cx - w / 2, cy + h / 2]]
                 )  # fmt: skip
             else:
                 xy = values.reshape(-1, 2)
-            corners = polygon_corners(xy * size, where=where, reader=reader)
+            pixels = F.points((xy * size).tolist(), where=where, field="coordinates (in pixels)")
+            corners = polygon_corners(pixels, where=where, reader=reader)
             label = names[cls] if 0 <= cls < len(names) else str(cls)
             reader.box(corners, label, where=where, tile=tile)
     if not names and reader.result.annotations:
@@ -128,19 +139,19 @@ def _write(
     schema: LabelSchema,
     obb: bool,
 ) -> ExportResult:
-    names = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
-    index = {n: i for i, n in enumerate(names)}
+    classes = schema.class_names + sorted({a.label for a in annotations} - set(schema.class_names))
+    index = {n: i for i, n in enumerate(classes)}
     missing = sorted({tile_key(a) for a in annotations if a.tile not in tiles})
     if missing:
         raise AnnotationFormatError(
             f"{out}: YOLO coordinates are normalised by the image size, unknown for tile(s) "
             f"{', '.join(missing)}; pass them with --tile"
         )
-    issues = []
-    texts: dict[Path, list[str]] = {}
     labels_dir = out / "labels"
-    for name in sorted({tile_key(a) for a in annotations}):
-        texts[output_path(labels_dir, Path(name).stem + ".txt")] = []
+    names, issues = per_tile_files(
+        {tile_key(a) for a in annotations}, suffix=".txt", reserved=["classes.txt"]
+    )
+    texts: dict[Path, list[str]] = {output_path(labels_dir, f): [] for f in names.values()}
     for a in annotations:
         t = tiles[a.tile]
         size = np.array([t.width, t.height], dtype=np.float64)
@@ -158,17 +169,17 @@ def _write(
                  (x1 - x0) / size[0], (y1 - y0) / size[1]]
             )  # fmt: skip
         line = " ".join([str(index[a.label]), *(f"{v:.6f}" for v in values)])
-        texts[output_path(labels_dir, Path(tile_key(a)).stem + ".txt")].append(line)
+        texts[output_path(labels_dir, names[tile_key(a)])].append(line)
     lost = count_lost(annotations, CARRIES_OBB if obb else CARRIES)
-    items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
-    paths = [
-        atomic_write_text(out / "classes.txt", "\n".join(names) + "\n"),
-        atomic_write_text(
-            out / "data.yaml",
-            yaml.safe_dump({"names": dict(enumerate(names))}, allow_unicode=True, sort_keys=False),
+    files = {
+        out / "classes.txt": "\n".join(classes) + "\n",
+        out / "data.yaml": yaml.safe_dump(
+            {"names": dict(enumerate(classes))}, allow_unicode=True, sort_keys=False
         ),
-    ]
-    paths += [atomic_write_text(p, "".join(f"{x}\n" for x in lines)) for p, lines in texts.items()]
+        **{p: "".join(f"{x}\n" for x in lines) for p, lines in texts.items()},
+    }
+    paths = write_files(files)  # first: no "not written" warning for an export that failed
+    items = warn_lost("YOLO-OBB" if obb else "YOLO", lost, stacklevel=4)
     return ExportResult(paths=paths, lost=items, issues=issues)
 
 
@@ -177,35 +188,45 @@ def _class_names(folder: Path) -> list[str]:
         for name in ("classes.txt", "obj.names"):
             f = base / name
             if f.is_file():
-                return [line.strip() for line in f.read_text("utf-8").splitlines() if line.strip()]
+                return [line.strip() for line in read_text(f).splitlines() if line.strip()]
         f = base / "data.yaml"
         if f.is_file():
-            try:
-                data = yaml.safe_load(f.read_text("utf-8")) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = f":{mark.line + 1}" if mark is not None else ""
-                raise AnnotationFormatError(f"{f}{line}: malformed YAML; fix the file") from None
-            names = data.get("names") if isinstance(data, dict) else None
-            if isinstance(names, dict):
-                return [str(names[k]) for k in sorted(names, key=int)]
-            if isinstance(names, list):
-                return [str(n) for n in names]
+            return _yaml_names(f)
+    return []
+
+
+def _yaml_names(f: Path) -> list[str]:
+    """Class names of an Ultralytics ``data.yaml``: ``names`` as a list or as {id: name}."""
+    try:
+        data = yaml.safe_load(read_text(f)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise AnnotationFormatError(f"{f}{line}: malformed YAML; fix the file") from None
+    except RecursionError:
+        raise AnnotationFormatError(f"{f}: YAML nested too deeply to read; fix the file") from None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        ids = {
+            F.integer(k, where=str(f), field="names", high=10**6, text_ok=True): v
+            for k, v in names.items()
+        }
+        return [str(ids[k]) for k in sorted(ids)]
+    if isinstance(names, list):
+        return [str(n) for n in names]
     return []
 
 
 def _lines(file: Path) -> list[tuple[int, str]]:
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationFormatError(f"{file}: not UTF-8 text ({exc.reason})") from None
+    text = read_text(file)
     return [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
 
 
 def _tile(file: Path, reader: Reader, *, single: bool) -> TileRecord:
     stem = file.stem
     known = reader.known_tiles
-    record = next((t for t in known.values() if Path(t.name).stem == stem), None)
+    # By whole name first: tiles sharing a stem are written as <whole name>.txt.
+    record = known.get(stem) or next((t for t in known.values() if Path(t.name).stem == stem), None)
     if record is None and len(known) == 1 and single:
         record = next(iter(known.values()))
     if record is None:
@@ -224,7 +245,8 @@ def _image_beside(file: Path) -> TileRecord | None:
 
     candidates = [file.parent, file.parent.parent / "images", file.parent / "images"]
     for folder in candidates:
-        for suffix in IMAGE_SUFFIXES:
+        whole = ("",) if file.stem.lower().endswith(IMAGE_SUFFIXES) else ()
+        for suffix in (*whole, *IMAGE_SUFFIXES):
             image = folder / (file.stem + suffix)
             if image.is_file():
                 return TileRecord.from_tile(open_tile(image, check=False))
