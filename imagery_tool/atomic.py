@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from imagery_tool.errors import OutputWriteError
+from imagery_tool.errors import ImageryToolError, OutputWriteError
 
 __all__ = [
     "atomic_outputs",
@@ -126,7 +126,8 @@ def atomic_outputs(
     Raises
     ------
     OutputWriteError
-        No space left or file too large, naming the output concerned.
+        An output cannot be created, written or renamed into place (no space, file too large,
+        permission denied, a folder in the way, a name too long), naming that output.
     ValueError
         Two of ``paths`` are the same file.
 
@@ -144,16 +145,32 @@ def atomic_outputs(
         raise ValueError(f"the outputs of one run must differ, got {[str(p) for p in paths]}")
     suffixes = list(suffixes) if suffixes is not None else [None] * len(paths)
     temps: list[Path] = []
+    current: Path | None = None  # the output being created or renamed, outside the block
     try:  # temporary files are made inside the try, so that no exit path can leave one
         for path, suffix in zip(paths, suffixes, strict=True):
+            current = path
             temps.append(_temporary(path, suffix))
+        current = None
         yield list(temps)
         for tmp, path in zip(temps, paths, strict=True):
+            current = path
             _commit(tmp, path)
+    except OutputWriteError:
+        raise
     except OSError as exc:
+        if isinstance(exc, ImageryToolError):  # an input's error raised inside the block
+            raise
         named = {str(t): p for t, p in zip(temps, paths, strict=False)}
-        culprit = named.get(str(getattr(exc, "filename", None)))
-        raise (no_space_error(exc, culprit or _listed(paths)) or exc) from exc
+        culprit = current or named.get(str(getattr(exc, "filename", None)))
+        full = no_space_error(exc, culprit or _listed(paths))
+        if full is not None:
+            raise full from exc
+        if culprit is None:  # not about one of the outputs
+            raise
+        raise OutputWriteError(
+            f"cannot write {culprit}: {exc.strerror or exc}; check that its folder exists and "
+            "is writable, or choose another output"
+        ) from exc
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import click
 
 from imagery_tool.annotations.formats import FORMATS
 from imagery_tool.atomic import check_not_input
-from imagery_tool.cli.types import Number
+from imagery_tool.cli.types import pixel_size
 
 STORE_SUFFIX = ".gpkg"
 
@@ -176,7 +176,7 @@ def list_(store, tile_name, label, as_json) -> None:
 @click.option("--from", "from_format", type=_format_choice, help="Input format (else guessed).")
 @_tile_option
 @click.option(
-    "--gsd", type=Number(min=0, min_open=True), default=None,
+    "--gsd", type=pixel_size(), default=None,
     help="Ground sample distance, m/pixel.",
 )  # fmt: skip
 @_map_option
@@ -201,8 +201,6 @@ def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json,
     if _store_damage(source, from_format, repair=repair):
         return
 
-    if gsd is not None and not gsd > 0:
-        raise click.BadParameter("must be a positive number of metres", param_hint="--gsd")
     schema = _schema(schema_path)
     tiles = _tiles(tile_paths)
     with _reported():

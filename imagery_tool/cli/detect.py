@@ -9,7 +9,7 @@ import click
 
 from imagery_tool.change.methods import METHODS
 from imagery_tool.cli.options import method_option, min_score_option, quiet_option
-from imagery_tool.cli.types import Number
+from imagery_tool.cli.types import Number, pixel_size
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 _VECTOR = (".geojson", ".json")
@@ -76,7 +76,7 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
     help="Residual misregistration model fitted from content.",
 )
 @click.option(
-    "--pixel-size-m", type=Number(min=0, min_open=True), default=None,
+    "--pixel-size-m", type=pixel_size(), default=None,
     help="Pixel size for images without georeference (default 0.5, recorded as assumed).",
 )  # fmt: skip
 def detect(

@@ -7,7 +7,11 @@ from typing import Any
 
 import click
 
-__all__ = ["Number", "numbers"]
+__all__ = ["MAX_PIXEL_SIZE_M", "Number", "numbers", "pixel_size"]
+
+# The coarsest ground sample distance taken, m/pixel: MODIS-class products are 250-1000 m. A
+# larger value is a typo (or 1e308, which overflows the size checks), not a sensor.
+MAX_PIXEL_SIZE_M = 1000.0
 
 
 class Number(click.FloatRange):
@@ -61,3 +65,8 @@ def numbers(value: str, count: int, hint: str, example: str) -> tuple[float, ...
             f"{value!r}: give {count} finite numbers, e.g. {example}", param_hint=hint
         )
     return parsed
+
+
+def pixel_size() -> Number:
+    """Return the type of a ground-sample-distance option: metres per pixel, in (0, 1000]."""
+    return Number(min=0, min_open=True, max=MAX_PIXEL_SIZE_M)

@@ -33,6 +33,8 @@ CASES = [
     (_RENDER, "--scale", "inf"),
     (_RENDER, "--scale", "-2"),
     (_CHECK, "--gsd", "nan"),
+    (_CHECK, "--gsd", "1e308"),  # a finite number that overflowed the size check
+    (_DETECT, "--pixel-size-m", "5000"),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -347,9 +346,8 @@ def atomic_write_text(path: Path, text: str) -> Path:
 def write_files(files: Mapping[Path, str]) -> list[Path]:
     """Write UTF-8 texts to their paths all together: every file, or none changed.
 
-    Each text goes to a temporary file beside its target first; only when all are written are
-    they renamed into place, so that a full disk or a ``ulimit -f`` on the third file of a DOTA
-    folder leaves no file of that export behind, and the previous ones intact.
+    Through `imagery_tool.atomic.atomic_outputs`: a full disk or a ``ulimit -f`` on the third
+    file of a DOTA folder leaves no file of that export behind, and the previous ones intact.
 
     Raises
     ------
@@ -357,25 +355,20 @@ def write_files(files: Mapping[Path, str]) -> list[Path]:
         Naming the output that cannot be written: no space, file too large, permission denied,
         a folder in the way, a name too long.
     """
-    current: Path | None = None
-    try:
-        with contextlib.ExitStack() as stack:
-            for path, text in files.items():
-                current = path
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = stack.enter_context(atomic.atomic_path(path))
-                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                    f.write(text)
-            current = None  # from here on, the renames
-    except OutputWriteError:  # no space / file too large, already named by atomic_path
-        raise
-    except OSError as exc:
-        where = current or exc.filename2 or exc.filename
-        raise OutputWriteError(
-            f"cannot write {where}: {exc.strerror or exc}; check that its folder exists and is "
-            "writable, or choose another output"
-        ) from exc
-    return list(files)
+    paths = list(files)
+    for path in paths:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputWriteError(
+                f"cannot write {path}: cannot make its folder ({exc.strerror or exc}); choose "
+                "another output"
+            ) from exc
+    with atomic.atomic_outputs(paths) as temps:
+        for tmp, text in zip(temps, files.values(), strict=True):
+            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+    return paths
 
 
 # A file name may hold 255 bytes; `atomic_path`'s temporary name adds about 15 to the final one.
