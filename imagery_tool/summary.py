@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 from pyproj.exceptions import ProjError
-from rasterio.windows import Window
 
 from imagery_tool.tile import Tile
 
@@ -93,28 +92,23 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
 
 # Bit depths that products use in 16-bit words (a sampled maximum picks the fewest that hold it).
 _DEPTHS = (8, 10, 11, 12, 14, 16)
-_SAMPLE_SIDE = 256  # px: a 3 x 3 grid of full-resolution windows this size is sampled
 
 
 def _values(tile: Tile) -> dict[str, Any]:
     """Value range of a sample of valid pixels, and the bits per sample.
 
-    Nine full-resolution windows on a 3 x 3 grid (the whole tile when it is smaller): bounded
-    work whatever the raster's size, real values (overviews average the extremes away).
+    Full-resolution windows on a 3 x 3 grid (`Tile.sample_windows`; the whole tile when it is
+    smaller): bounded work whatever the raster's size, real values (overviews average the
+    extremes away).
     """
-    side = min(_SAMPLE_SIDE, tile.width), min(_SAMPLE_SIDE, tile.height)
-    cols = np.unique(np.linspace(0, tile.width - side[0], 3).round().astype(int))
-    rows = np.unique(np.linspace(0, tile.height - side[1], 3).round().astype(int))
     low, high = np.inf, -np.inf
     with tile.open() as ds:
-        for row in rows:
-            for col in cols:
-                window = Window(int(col), int(row), side[0], side[1])
-                pixels = tile.read(window=window, dataset=ds)
-                valid = tile.read_valid(window=window, pixels=pixels, dataset=ds)
-                values = pixels[:, valid]
-                if values.size:
-                    low, high = min(low, values.min()), max(high, values.max())
+        for window in tile.sample_windows():
+            pixels = tile.read(window=window, dataset=ds)
+            valid = tile.read_valid(window=window, pixels=pixels, dataset=ds)
+            values = pixels[:, valid]
+            if values.size:
+                low, high = min(low, values.min()), max(high, values.max())
     value_range = None if low > high else [_plain(low), _plain(high)]
     kind = np.dtype(tile.dtype)
     bits, source = None, None

@@ -25,11 +25,16 @@ from imagery_tool.errors import TileReadError
 from imagery_tool.georef import GeoRef
 from imagery_tool.jpeg_tiles import BlockDecodeError, JpegLayout
 
-__all__ = ["MAX_READ_PIXELS", "Tile", "open_tile", "role_from_description"]
+__all__ = ["MAX_READ_PIXELS", "SAMPLE_SIDE", "Tile", "open_tile", "role_from_description"]
 
 # A read larger than this many pixels per band is refused: ask for a window or a reduced shape.
 # 16384 x 16384 is about 800 MB for three uint8 bands in memory.
 MAX_READ_PIXELS = 16384 * 16384
+
+# Side of the full-resolution windows of `Tile.sample_windows`, and the most pixels per band one
+# of them may make GDAL decode (a window of a strip layout decodes whole rows).
+SAMPLE_SIDE = 256
+_SAMPLE_WINDOW_PIXELS = 1024 * 1024
 
 # Metadata domains searched for an acquisition date (IMD: Maxar-style metadata files).
 _DATE_DOMAINS = ("", "IMD", "IMAGE_STRUCTURE")
@@ -382,6 +387,59 @@ class Tile:
         factor = max(1.0, max(self.height, self.width) / max_side)
         return (max(1, math.ceil(self.height / factor)), max(1, math.ceil(self.width / factor)))
 
+    def read_cost(
+        self, *, window: Window | None = None, out_shape: tuple[int, int] | None = None
+    ) -> int:
+        """Pixels per band that GDAL decodes to read ``window`` at ``out_shape``.
+
+        GDAL reads a reduced window through the coarsest overview that is still at least as
+        fine as the output; without such an overview it decodes every full-resolution pixel of
+        the window. The cost of a view of a huge raster without overviews is therefore that of
+        the whole raster, whatever the output's size.
+
+        Parameters
+        ----------
+        window, out_shape
+            As for `read`.
+
+        Returns
+        -------
+        int
+            Pixels per band, of the level that GDAL reads.
+        """
+        window = window or Window(0, 0, self.width, self.height)
+        shape = out_shape or (int(round(window.height)), int(round(window.width)))
+        reduction = min(window.height / max(1, shape[0]), window.width / max(1, shape[1]))
+        factor = max((f for f in self.overview_factors if f <= reduction), default=1)
+        return math.ceil(window.height / factor) * math.ceil(window.width / factor)
+
+    def sample_windows(self, per_axis: int = 3) -> list[Window]:
+        """Full-resolution windows spread over the grid, for statistics at a bounded cost.
+
+        ``per_axis`` x ``per_axis`` windows of at most `SAMPLE_SIDE` px, aligned on the file's
+        blocks so that each decodes as few blocks as it can; in a strip layout (blocks as wide
+        as the raster) a window is cut to as many rows as keep its strips within about 1 Mpx.
+
+        Returns
+        -------
+        list of rasterio.windows.Window
+            Inside the grid; the whole grid when it is smaller than one window.
+        """
+        rows, cols = (max(1, v) for v in self.block_shape)
+        width = min(SAMPLE_SIDE, self.width)
+        height = min(SAMPLE_SIDE, self.height)
+        if cols > SAMPLE_SIDE:  # every row read decodes a whole block row: fewer rows
+            height = max(1, min(height, max(rows, _SAMPLE_WINDOW_PIXELS // cols)))
+        windows = []
+        for row in np.unique(np.linspace(0, self.height - height, per_axis).round()):
+            for col in np.unique(np.linspace(0, self.width - width, per_axis).round()):
+                # Start where the block that holds the point starts (still inside the grid), so
+                # as not to straddle small blocks; a large block holds several windows.
+                r = int(row) // rows * rows if rows <= 2 * SAMPLE_SIDE else int(row)
+                c = int(col) // cols * cols if cols <= 2 * SAMPLE_SIDE else int(col)
+                windows.append(Window(c, r, width, height))
+        return list(dict.fromkeys(windows))
+
     def read_overview(
         self, max_side: int = 1024, *, bands: Sequence[int] | None = None
     ) -> tuple[np.ndarray, np.ndarray, GeoRef]:
@@ -413,14 +471,19 @@ class Tile:
         """
         rows, cols = self.block_shape
         rows, cols = max(1, rows), max(1, cols)
+        # A corner of each block is enough to make GDAL decode it; reading the whole block could
+        # exceed `MAX_READ_PIXELS` (one block can hold the whole raster).
+        side = SAMPLE_SIDE
+        last_row, last_col = (self.height - 1) // rows * rows, (self.width - 1) // cols * cols
+        last = Window(
+            last_col,
+            last_row,
+            min(side, cols, self.width - last_col),
+            min(side, rows, self.height - last_row),
+        )
+        first = Window(0, 0, min(side, cols, self.width), min(side, rows, self.height))
         with self.open() as ds:
-            last = Window(
-                (self.width - 1) // cols * cols,
-                (self.height - 1) // rows * rows,
-                min(cols, self.width - (self.width - 1) // cols * cols),
-                min(rows, self.height - (self.height - 1) // rows * rows),
-            )
-            for window in (Window(0, 0, min(cols, self.width), min(rows, self.height)), last):
+            for window in (first, last):
                 self.read(window=window, bands=[1], dataset=ds)
                 if self.count > 1:
                     self.read(window=window, bands=[self.count], dataset=ds)

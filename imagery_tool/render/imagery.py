@@ -12,13 +12,13 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window
 
-from imagery_tool.display import stretch_limits, stretch_to_uint8
+from imagery_tool.display import check_view_cost, display_limits, stretch_to_uint8
 from imagery_tool.errors import RenderError
 from imagery_tool.georef import GeoRef
 from imagery_tool.render.layout import Frame
 from imagery_tool.tile import Tile
 
-__all__ = ["BACKGROUND", "PERCENTILES", "display_limits", "read_frame", "read_onto"]
+__all__ = ["BACKGROUND", "PERCENTILES", "frame_limits", "read_frame", "read_onto"]
 
 # Shown where a tile has no data (nodata, outside its footprint).
 BACKGROUND = (64, 64, 64)
@@ -26,21 +26,25 @@ BACKGROUND = (64, 64, 64)
 PERCENTILES = (0.5, 99.5)
 
 
-def display_limits(tile: Tile, bands: tuple[int, ...]) -> np.ndarray:
-    """Stretch limits from a reduced view of the whole tile (read via its overviews).
+def frame_limits(
+    tile: Tile,
+    bands: tuple[int, ...],
+    pixels: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
+    """Display limits of a picture's tile: `imagery_tool.display.display_limits` at `PERCENTILES`.
 
-    Computing them on the whole tile, not the frame, keeps every frame of a tile alike; one
-    linked stretch for the three bands keeps natural colours (grey concrete stays grey).
+    A reduced view of the whole tile keeps every frame of a tile alike; one linked stretch for
+    the three bands keeps natural colours (grey concrete stays grey). A huge tile without
+    overviews is stretched on the frame's own ``pixels``.
 
     Returns
     -------
     (B, 2) float64 ndarray
     """
-    shape = tile.overview_shape(1024)
-    with tile.open() as ds:
-        pixels = tile.read(bands=bands, out_shape=shape, dataset=ds)
-        valid = tile.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
-    return stretch_limits(pixels, valid, percentiles=PERCENTILES, linked=True)
+    return display_limits(
+        tile, bands, percentiles=PERCENTILES, linked=True, pixels=pixels, valid=valid
+    )
 
 
 def _bands(tile: Tile) -> tuple[int, ...]:
@@ -79,6 +83,11 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     frame : Frame
         Window and output size; GDAL reads through the nearest finer overview.
 
+    Raises
+    ------
+    RenderError
+        When the frame would decode too much of a raster without overviews.
+
     Returns
     -------
     rgb : (H, W, 3) uint8 ndarray
@@ -87,13 +96,13 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         Where the tile has data.
     """
     bands = _bands(tile)
-    limits = display_limits(tile, bands)
+    check_view_cost(tile, frame.window, frame.out_shape)
     with tile.open() as ds:
         pixels = tile.read(window=frame.window, bands=bands, out_shape=frame.out_shape, dataset=ds)
         valid = tile.read_valid(
             window=frame.window, out_shape=frame.out_shape, pixels=pixels, dataset=ds
         )
-    return _to_rgb(pixels, valid, limits), valid
+    return _to_rgb(pixels, valid, frame_limits(tile, bands, pixels, valid)), valid
 
 
 def read_onto(
@@ -131,7 +140,6 @@ def read_onto(
         When ``tile`` does not cover any of the frame.
     """
     bands = _bands(tile)
-    limits = display_limits(tile, bands)
     dst = frame.out_georef
     h, w = frame.out_shape
     if residual is not None and dst.is_georeferenced:
@@ -157,9 +165,11 @@ def read_onto(
         max(1, math.ceil(window.height / factor)),
         max(1, math.ceil(window.width / factor)),
     )
+    check_view_cost(tile, window, src_shape)
     with tile.open() as ds:
         pixels = tile.read(window=window, bands=bands, out_shape=src_shape, dataset=ds)
         valid = tile.read_valid(window=window, out_shape=src_shape, pixels=pixels, dataset=ds)
+    limits = frame_limits(tile, bands, pixels, valid)
     src_transform = (
         tile.georef.transform
         @ Affine.translation(window.col_off, window.row_off)

@@ -1,0 +1,138 @@
+"""Unusual rasters against ``info`` and ``render``: huge, sparse, odd SRS, NaN holes, full disks."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from PIL import Image
+from rasterio.windows import Window
+
+from imagery_tool.summary import describe_tile
+from imagery_tool.tile import open_tile
+from tests.cli.helpers import assert_one_line_error, run_cli
+from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
+
+# 0.5 m pixels from the fixtures' top-left corner (UTM 36N).
+_TRANSFORM = Affine(0.5, 0, HMEIMIM_UTM[0], 0, -0.5, HMEIMIM_UTM[1])
+
+
+def sparse_tiff(
+    path: Path,
+    height: int,
+    width: int,
+    *,
+    block: int = 512,
+    written: tuple[tuple[int, int], ...] = (),
+    count: int = 3,
+    **profile,
+) -> Path:
+    """A tiled sparse BigTIFF: only the blocks at ``written`` (row, col) hold data (a ramp)."""
+    options = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": count,
+        "dtype": "uint8",
+        "crs": UTM36N,
+        "transform": _TRANSFORM,
+        "tiled": True,
+        "blockxsize": block,
+        "blockysize": block,
+        "compress": "deflate",
+        "SPARSE_OK": "TRUE",
+        "BIGTIFF": "YES",
+    }
+    options.update(profile)
+    ramp = (np.add.outer(np.arange(block), np.arange(block)) % 200 + 30).astype("uint8")
+    with rasterio.open(path, "w", **options) as ds:
+        for row, col in written:
+            ds.write(np.stack([ramp] * count), window=Window(col, row, block, block))
+    return path
+
+
+def _bbox(col: float, row: float, size_px: float) -> str:
+    """``--bbox`` text of a square of ``size_px`` pixels from pixel ``(col, row)``."""
+    x0, y1 = _TRANSFORM * (col, row)
+    x1, y0 = _TRANSFORM * (col + size_px, row + size_px)
+    return f"{x0},{y0},{x1},{y1}"
+
+
+# -- 1. render of huge rasters without overviews: time follows the output, not the raster -----
+
+
+def test_render_of_a_region_of_a_huge_sparse_bigtiff_is_fast(tmp_path: Path) -> None:
+    tile = sparse_tiff(
+        tmp_path / "huge.tif", 1_000_000, 1_000_000, block=2048, written=((500_000, 500_000),)
+    )
+    out = tmp_path / "region.png"
+    start = time.monotonic()
+    result = run_cli("render", tile, "-o", out, "--bbox", _bbox(500_100, 500_100, 400))
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - start < 10
+    # The stretch comes from what is drawn, so the ramp spans the grey levels.
+    picture = np.asarray(Image.open(out).convert("L"))
+    assert picture.max() - picture.min() > 150
+
+
+def test_render_of_a_whole_huge_raster_without_overviews_refuses_at_once(tmp_path: Path) -> None:
+    tile = sparse_tiff(tmp_path / "huge.tif", 200_000, 200_000, written=((0, 0),))
+    out = tmp_path / "whole.png"
+    start = time.monotonic()
+    result = run_cli("render", tile, "-o", out)
+    assert time.monotonic() - start < 10
+    assert_one_line_error(result, "huge.tif", "overviews", "--bbox")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [tile]
+
+
+def test_stretch_of_a_huge_tile_reads_a_bounded_sample(tmp_path: Path) -> None:
+    from imagery_tool.display import composite
+
+    tile = open_tile(sparse_tiff(tmp_path / "huge.tif", 200_000, 200_000, written=((0, 0),)))
+    start = time.monotonic()
+    rgba = composite(tile, window=Window(0, 0, 512, 512), out_shape=(256, 256))
+    assert time.monotonic() - start < 2
+    assert rgba.shape == (256, 256, 4)
+    assert int(rgba[..., 0].max()) - int(rgba[..., 0].min()) > 150
+
+
+def test_render_of_a_tile_with_overviews_still_uses_the_whole_tile_stretch(utm_tile) -> None:
+    from imagery_tool.display import display_limits
+
+    tile = open_tile(utm_tile)
+    whole = display_limits(tile, (1, 2, 3), percentiles=(0.5, 99.5))
+    corner = tile.read(window=Window(0, 0, 16, 16))
+    # The frame's own pixels do not change limits taken from the whole tile.
+    assert np.array_equal(
+        whole, display_limits(tile, (1, 2, 3), percentiles=(0.5, 99.5), pixels=corner)
+    )
+
+
+# -- 2. info on huge or oddly blocked TIFFs answers --------------------------------------------
+
+
+def test_info_of_a_sparse_tiff_with_one_huge_block_answers(tmp_path: Path) -> None:
+    # 66000 x 4096 px in one 66016 x 4096 block: more than a whole read allows.
+    path = sparse_tiff(tmp_path / "wide.tif", 4096, 66000, count=1, block=4096, blockxsize=66016)
+    result = run_cli("info", "--json", path)
+    assert result.returncode == 0, result.stderr
+    (record,) = json.loads(result.stdout)
+    assert (record["width"], record["height"]) == (66000, 4096)
+    assert record["value_range"] == [0, 0]
+
+
+def test_info_of_a_huge_sparse_bigtiff_answers_quickly(tmp_path: Path) -> None:
+    path = sparse_tiff(tmp_path / "huge.tif", 200_000, 200_000, written=((0, 0),))
+    start = time.monotonic()
+    record = describe_tile(open_tile(path))
+    assert time.monotonic() - start < 2
+    assert record["value_range"][0] == 0 and record["value_range"][1] >= 200
