@@ -136,3 +136,31 @@ def test_info_of_a_huge_sparse_bigtiff_answers_quickly(tmp_path: Path) -> None:
     record = describe_tile(open_tile(path))
     assert time.monotonic() - start < 2
     assert record["value_range"][0] == 0 and record["value_range"][1] >= 200
+
+
+# -- 5. a full disk while writing the PNG ------------------------------------------------------
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX rlimits")
+def test_render_on_a_full_disk_keeps_the_previous_png(utm_tile: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "apron.png"
+    out.parent.mkdir()
+    out.write_bytes(b"previous picture")
+    result = subprocess.run(
+        [sys.executable, "-m", "imagery_tool", "render", str(utm_tile), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(4096),
+        timeout=120,
+    )
+    assert_one_line_error(result, str(out), "no space left on the device or file too large")
+    assert result.stderr.count(str(out)) == 1  # said once, not wrapped in a second message
+    assert out.read_bytes() == b"previous picture"
+    assert [p.name for p in out.parent.iterdir()] == ["apron.png"]
