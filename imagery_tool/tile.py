@@ -382,6 +382,42 @@ class Tile:
             valid &= np.all(np.isfinite(pixels), axis=0)
         return valid
 
+    def read_masked(
+        self,
+        *,
+        window: Window | None = None,
+        bands: Sequence[int] | None = None,
+        out_shape: tuple[int, int] | None = None,
+        dataset: rasterio.io.DatasetReader | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Read pixels and where they hold data, with no NaN left for filters to spread.
+
+        What computations (registration, radiometry, detection) read: `read` and `read_valid`
+        in one, and the non-finite values of float tiles (NaN holes, infinities) set to 0. They
+        are invalid already; left as they are, one NaN spreads through every blur, warp or fit
+        that touches it.
+
+        Parameters
+        ----------
+        window, bands, out_shape, dataset
+            As for `read`.
+
+        Returns
+        -------
+        pixels : (B, H, W) ndarray
+            In the file's dtype; 0 where a float pixel is not finite.
+        valid : (H, W) bool ndarray
+            As for `read_valid`.
+        """
+        with self._dataset(dataset) as ds:
+            pixels = self.read(window=window, bands=bands, out_shape=out_shape, dataset=ds)
+            valid = self.read_valid(
+                window=window, out_shape=pixels.shape[1:], pixels=pixels, dataset=ds
+            )
+        if self.is_float:
+            pixels[~np.isfinite(pixels)] = 0
+        return pixels, valid
+
     def overview_shape(self, max_side: int) -> tuple[int, int]:
         """``(rows, cols)`` of a whole-tile view whose longer side is at most ``max_side``."""
         factor = max(1.0, max(self.height, self.width) / max_side)
@@ -448,16 +484,14 @@ class Tile:
         Returns
         -------
         pixels : (B, h, w) ndarray
-            In the file's dtype.
+            In the file's dtype; 0 where a float pixel is not finite (as `read_masked`).
         valid : (h, w) bool ndarray
             Validity as in `read_valid`.
         georef : GeoRef
             The reduced grid's georeference.
         """
         shape = self.overview_shape(max_side)
-        with self.open() as ds:
-            pixels = self.read(bands=bands, out_shape=shape, dataset=ds)
-            valid = self.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
+        pixels, valid = self.read_masked(bands=bands, out_shape=shape)
         factor = self.height / shape[0]
         return pixels, valid, self.georef.scaled(factor)
 

@@ -164,3 +164,53 @@ def test_render_on_a_full_disk_keeps_the_previous_png(utm_tile: Path, tmp_path: 
     assert result.stderr.count(str(out)) == 1  # said once, not wrapped in a second message
     assert out.read_bytes() == b"previous picture"
     assert [p.name for p in out.parent.iterdir()] == ["apron.png"]
+
+
+# -- 4. float tiles with NaN holes and no declared nodata -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nan_pair(tmp_path_factory):
+    """Reflectance with NaN holes whose files declare no nodata: only NaN says "no data"."""
+    from tests.sensor_pairs import write_pair
+
+    pair = write_pair(tmp_path_factory.mktemp("nan_pair"), "reflectance")
+    for path in (pair.before, pair.after):
+        with rasterio.open(path, "r+") as ds:
+            ds.nodata = None
+    return pair
+
+
+def test_detect_on_nan_holes_finds_the_new_object_and_nothing_in_the_holes(nan_pair) -> None:
+    from imagery_tool.change import detect_changes
+    from tests.sensor_pairs import overlaps
+
+    assert open_tile(nan_pair.before).mask_kind == "none"  # NaN is all there is
+    result = detect_changes(nan_pair.before, nan_pair.after)
+    boxes = {r.change: r.bbox_px for r in result.regions}
+    assert "appeared" in boxes and overlaps(boxes["appeared"], nan_pair.truth["arrives"])
+    hole = nan_pair.before_hole
+    inside = [r.bbox_px for r in result.regions if overlaps(r.bbox_px, hole)]
+    assert inside == []
+
+
+def test_registration_and_radiometry_never_see_nan(nan_pair) -> None:
+    from imagery_tool.registration import coregister
+
+    registration = coregister(nan_pair.before, nan_pair.after)
+    assert np.isfinite(registration.matrix).all()
+    tile = open_tile(nan_pair.before)
+    pixels, valid = tile.read_masked(window=Window(400, 150, 256, 256))
+    assert np.isfinite(pixels).all() and not valid.all() and valid.any()
+
+
+def test_an_all_nan_tile_is_refused_naming_it(nan_pair, tmp_path: Path) -> None:
+    empty = tmp_path / "empty_2024-12-13.tif"
+    with rasterio.open(nan_pair.after) as src:
+        profile = src.profile
+        write_raster(empty, np.full((src.count, src.height, src.width), np.nan, "float32"),
+                     **{k: v for k, v in profile.items() if k not in ("count", "width", "height",
+                                                                      "dtype", "nodata")})  # fmt: skip
+    result = run_cli("detect", nan_pair.before, empty, "-o", tmp_path / "changes.geojson")
+    assert_one_line_error(result, str(empty))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [empty.name]
