@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pyproj.exceptions import ProjError
+from pyproj import CRS as ProjCRS
+from pyproj.exceptions import CRSError
 
 from imagery_tool.tile import Tile
 
@@ -34,8 +35,10 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
         ``"dtype"``, ``"sampled values"`` or None), ``georeferenced``, ``crs`` (``"EPSG:32636"`` or
         the CRS's name), ``epsg``, ``crs_name``, ``gcp_count``, ``transform`` (6 affine
         coefficients a..f), ``rotated``, ``south_up``, ``bounds`` (map units), ``lonlat_bounds``
-        and ``center_lonlat`` (degrees; ``None`` without a CRS), ``gsd_m``, ``date`` (ISO 8601 or
-        ``None``), ``date_source``, ``overviews``, ``nodata``, ``mask``, ``compression``,
+        and ``center_lonlat`` (degrees; ``None`` without a CRS or when the CRS has no known
+        relation to lon/lat: a local or engineering CRS, an unusable datum or projection),
+        ``gsd_m`` (None when the CRS gives no length), ``date`` (ISO 8601 or ``None``),
+        ``date_source``, ``overviews``, ``nodata``, ``mask``, ``compression``,
         ``block_shape``.
     """
     g = tile.georef
@@ -80,13 +83,11 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
     }
     if g.crs is not None:
         record["crs"] = f"EPSG:{g.epsg}" if g.epsg else g.crs.to_string()
-        record["crs_name"] = _crs_name(g)
-        try:
+        record["crs_name"] = _crs_name(g.crs)
+        if g.has_lonlat:
             west, south, east, north = g.lonlat_bounds()
             record["lonlat_bounds"] = {"west": west, "south": south, "east": east, "north": north}
             record["center_lonlat"] = list(g.center_lonlat)
-        except ProjError:  # a local/engineering CRS with no path to WGS 84
-            pass
     return record
 
 
@@ -129,10 +130,12 @@ def _plain(value) -> float | int:
     return float(f"{float(value):.6g}")
 
 
-def _crs_name(georef) -> str:
-    from pyproj import CRS as ProjCRS
-
-    return ProjCRS.from_user_input(georef.crs.to_wkt()).name
+def _crs_name(crs) -> str:
+    """Return the CRS's own name (``"WGS 84 / UTM zone 36N"``), or ``"unknown"``."""
+    try:
+        return ProjCRS.from_user_input(crs.to_wkt()).name or "unknown"
+    except CRSError:
+        return "unknown"
 
 
 def _json_number(value: float | None) -> float | str | None:

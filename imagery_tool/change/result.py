@@ -14,7 +14,8 @@ from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_path, atomic_write_text
 from imagery_tool.change.region import ChangeRegion
-from imagery_tool.errors import NotGeoreferencedError
+from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
+from imagery_tool.georef import crs_label
 from imagery_tool.registration import Registration
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
@@ -150,6 +151,8 @@ class ChangeResult:
         ------
         NotGeoreferencedError
             In pixel mode; use `to_json`.
+        UnsupportedCRSError
+            When BEFORE's CRS has no known relation to lon/lat (a local or engineering CRS).
         """
         if not self.georeferenced:
             raise NotGeoreferencedError(
@@ -157,6 +160,12 @@ class ChangeResult:
                 "write a .json output (pixel coordinates) instead"
             )
         g = self.before.georef
+        if not g.has_lonlat:
+            raise UnsupportedCRSError(
+                f"{self.before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
+                "longitude/latitude, so lon/lat GeoJSON cannot be written; write a .json output "
+                "(pixel coordinates) instead, or reproject the tiles (gdalwarp -t_srs EPSG:...)"
+            )
         features = []
         for r in self.regions:
             lon, lat = g.pixel_to_lonlat(r.polygon_px[:, 0], r.polygon_px[:, 1])
@@ -189,13 +198,13 @@ class ChangeResult:
         Raises
         ------
         NotGeoreferencedError
-            ``.geojson`` asked for tiles without georeference.
+            ``.geojson`` asked for tiles without georeference or lon/lat (`to_geojson`).
         """
         path = Path(path)
         if path.suffix.lower() == ".geojson":
             data = self.to_geojson()
         else:
-            data = self.to_geojson() if self.georeferenced else self.to_json()
+            data = self.to_geojson() if self.before.georef.has_lonlat else self.to_json()
         text = json.dumps(data, indent=1)
         atomic_write_text(path, text + "\n")
         return path

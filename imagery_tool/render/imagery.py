@@ -6,15 +6,13 @@ import math
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS as ProjCRS
-from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window
 
 from imagery_tool.display import check_view_cost, display_limits, stretch_to_uint8
-from imagery_tool.errors import RenderError
-from imagery_tool.georef import GeoRef
+from imagery_tool.errors import RenderError, UnsupportedCRSError
+from imagery_tool.georef import GeoRef, crs_transformer
 from imagery_tool.render.layout import Frame
 from imagery_tool.tile import Tile
 
@@ -196,10 +194,14 @@ def _source_window(tile: Tile, dst: GeoRef) -> Window | None:
     cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])
     rows = np.concatenate([np.zeros_like(t), t * h, np.full_like(t, h), (1 - t) * h])
     xs, ys = dst.pixel_to_map(cols, rows)
-    src_crs = ProjCRS.from_user_input(tile.georef.crs.to_wkt())
-    dst_crs = ProjCRS.from_user_input(dst.crs.to_wkt())
-    if src_crs != dst_crs:
-        xs, ys = Transformer.from_crs(dst_crs, src_crs, always_xy=True).transform(xs, ys)
+    if tile.georef.crs != dst.crs:
+        try:
+            xs, ys = crs_transformer(dst.crs, tile.georef.crs).transform(xs, ys)
+        except UnsupportedCRSError as exc:
+            raise RenderError(
+                f"{tile.path} cannot be drawn on the other tile's frame: {exc}; reproject one "
+                "onto the other's CRS (gdalwarp -t_srs)"
+            ) from exc
     c, r = tile.georef.map_to_pixel(np.asarray(xs), np.asarray(ys))
     c0, c1 = max(math.floor(np.min(c)) - 2, 0), min(math.ceil(np.max(c)) + 2, tile.width)
     r0, r1 = max(math.floor(np.min(r)) - 2, 0), min(math.ceil(np.max(r)) + 2, tile.height)

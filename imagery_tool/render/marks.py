@@ -323,14 +323,9 @@ def move_marks(marks: Sequence[Mark], source: GeoRef, target: GeoRef) -> list[Ma
     """
     if not (source.is_georeferenced and target.is_georeferenced) or source == target:
         return list(marks)
-    from pyproj import CRS as ProjCRS
-    from pyproj import Transformer
+    from imagery_tool.georef import crs_transformer
 
-    src_crs = ProjCRS.from_user_input(source.crs.to_wkt())
-    dst_crs = ProjCRS.from_user_input(target.crs.to_wkt())
-    transformer = (
-        None if src_crs == dst_crs else Transformer.from_crs(src_crs, dst_crs, always_xy=True)
-    )
+    transformer = None if source.crs == target.crs else crs_transformer(source.crs, target.crs)
     moved = []
     for mark in marks:
         xy = mark.xy

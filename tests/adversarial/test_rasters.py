@@ -207,10 +207,68 @@ def test_registration_and_radiometry_never_see_nan(nan_pair) -> None:
 def test_an_all_nan_tile_is_refused_naming_it(nan_pair, tmp_path: Path) -> None:
     empty = tmp_path / "empty_2024-12-13.tif"
     with rasterio.open(nan_pair.after) as src:
-        profile = src.profile
-        write_raster(empty, np.full((src.count, src.height, src.width), np.nan, "float32"),
-                     **{k: v for k, v in profile.items() if k not in ("count", "width", "height",
-                                                                      "dtype", "nodata")})  # fmt: skip
+        shape, crs, transform = (src.count, src.height, src.width), src.crs, src.transform
+    write_raster(empty, np.full(shape, np.nan, "float32"), crs=crs, transform=transform)
     result = run_cli("detect", nan_pair.before, empty, "-o", tmp_path / "changes.geojson")
     assert_one_line_error(result, str(empty))
     assert sorted(p.name for p in tmp_path.iterdir()) == [empty.name]
+
+
+# -- 3. a CRS that PROJ cannot relate to lon/lat -----------------------------------------------
+
+_LOCAL_CS = 'LOCAL_CS["Site grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+_ODD_CRS = {
+    "local": _LOCAL_CS,
+    "engineering": 'ENGCRS["Plant",EDATUM["P1"],CS[Cartesian,2],'
+    'AXIS["x",east,ORDER[1],LENGTHUNIT["metre",1]],AXIS["y",north,ORDER[2],LENGTHUNIT["metre",1]]]',
+}
+
+
+def _odd_crs_tile(path: Path, wkt: str, *, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(40, 200, (3, 96, 96)).astype("uint8")
+    return write_raster(path, pixels, crs=rasterio.crs.CRS.from_user_input(wkt),
+                        transform=_TRANSFORM)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(_ODD_CRS))
+def test_info_shows_an_odd_crs_as_given_and_no_lonlat(kind: str, tmp_path: Path) -> None:
+    path = _odd_crs_tile(tmp_path / f"{kind}.tif", _ODD_CRS[kind])
+    result = run_cli("info", "--json", path)
+    assert result.returncode == 0, result.stderr
+    (record,) = json.loads(result.stdout)
+    assert record["georeferenced"] and "LOCAL_CS" in record["crs"]
+    assert record["lonlat_bounds"] is None and record["center_lonlat"] is None
+    assert record["gsd_m"] == [0.5, 0.5]  # the CRS's own metres
+    text = run_cli("info", path)
+    assert text.returncode == 0 and "lon/lat     unavailable" in text.stdout
+
+
+def test_render_of_a_local_crs_tile_draws_and_refuses_lonlat_regions(tmp_path: Path) -> None:
+    path = _odd_crs_tile(tmp_path / "local.tif", _LOCAL_CS)
+    out = tmp_path / "local.png"
+    assert run_cli("render", path, "-o", out).returncode == 0
+    refused = run_cli("render", path, "-o", tmp_path / "r.png", "--lonlat", "--center",
+                      "35.95,35.40", "--size", "10")  # fmt: skip
+    assert_one_line_error(refused, "local.tif", "EPSG:4326", "own map units")
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_a_local_crs_and_a_projected_tile_are_refused_as_a_pair(utm_tile, tmp_path) -> None:
+    local = _odd_crs_tile(tmp_path / "local.tif", _LOCAL_CS)
+    sheet = run_cli("render", local, "--before", utm_tile, "-o", tmp_path / "s.png")
+    assert_one_line_error(sheet, "local.tif", "apron.tif", "gdalwarp")
+    detect = run_cli("detect", utm_tile, local, "-o", tmp_path / "c.json")
+    assert_one_line_error(detect, "local.tif", "apron.tif", "gdalwarp")
+
+
+def test_changes_of_a_local_crs_pair_go_to_json_not_lonlat_geojson(tmp_path: Path) -> None:
+    from imagery_tool.change.result import ChangeResult
+    from imagery_tool.errors import UnsupportedCRSError
+
+    before = open_tile(_odd_crs_tile(tmp_path / "a.tif", _LOCAL_CS, seed=1))
+    result = ChangeResult(regions=[], before=before, after=before, method="robust",
+                          parameters={}, registration=None)  # fmt: skip
+    with pytest.raises(UnsupportedCRSError, match=r"a\.tif: its CRS 'Site grid'.*\.json"):
+        result.to_geojson()
+    assert not before.georef.has_lonlat and before.georef.gsd_m == (0.5, 0.5)
