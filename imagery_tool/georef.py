@@ -135,7 +135,10 @@ class GeoRef:
     def __post_init__(self) -> None:
         if self.height < 0 or self.width < 0:
             raise ValueError(f"grid size must not be negative, got {self.height} x {self.width}")
-        if abs(self.transform.determinant) == 0:
+        determinant = self.transform.determinant
+        if not (math.isfinite(determinant) and determinant != 0) or not all(
+            map(math.isfinite, tuple(self.transform)[:6])
+        ):
             raise ValueError(f"transform is not invertible: {tuple(self.transform)[:6]}")
 
     # -- basic properties ------------------------------------------------------------------

@@ -595,6 +595,7 @@ def open_tile(path: str | Path, *, check: bool = True) -> Tile:
 
 
 def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
+    _check_usable(path, ds)
     gcps, _ = ds.gcps
     crs = ds.crs or None
     georef = GeoRef(ds.height, ds.width, ds.transform, crs)
@@ -626,6 +627,34 @@ def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
         nbits=_nbits(ds),
         jpeg=JpegLayout.probe(path, ds),
     )
+
+
+def _check_usable(path: Path, ds: rasterio.io.DatasetReader) -> None:
+    """Refuse what no view or computation can use: no band, complex pixels, a broken transform.
+
+    Raises
+    ------
+    TileReadError
+        Naming the file, what is wrong and how to make a usable file.
+    """
+    if ds.count == 0:
+        raise TileReadError(f"{path}: the raster has no band; check the file holds imagery")
+    if any("complex" in dtype for dtype in ds.dtypes):
+        raise TileReadError(
+            f"{path}: complex ({ds.dtypes[0]}) pixels, as in SAR single-look products, are not "
+            "imagery imagery-tool can show or compare; make an amplitude or intensity image "
+            "of it first"
+        )
+    coefficients = tuple(ds.transform)[:6]
+    determinant = ds.transform.determinant
+    if not (all(map(math.isfinite, coefficients)) and math.isfinite(determinant)) or not (
+        determinant
+    ):
+        raise TileReadError(
+            f"{path}: its geotransform {coefficients} is unusable (a zero, infinite or NaN "
+            "pixel size); fix it (gdal_edit.py -a_ullr ULX ULY LRX LRY) or remove it "
+            "(gdal_edit.py -unsetgt)"
+        )
 
 
 _RGB = ("red", "green", "blue")

@@ -65,8 +65,8 @@ def format_record(record: dict[str, Any]) -> str:
             )
         else:
             lines.append(
-                "  lon/lat     unavailable: the CRS has no known relation to longitude/latitude"
-                " (map coordinates only)"
+                "  lon/lat     unavailable: no known conversion from this CRS, over this grid, to "
+                "longitude/latitude (map coordinates only)"
             )
         if record["gsd_m"]:
             gx, gy = record["gsd_m"]

@@ -79,7 +79,8 @@ def test_render_of_a_region_of_a_huge_sparse_bigtiff_is_fast(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - start < 10
     # The stretch comes from what is drawn, so the ramp spans the grey levels.
-    picture = np.asarray(Image.open(out).convert("L"))
+    with Image.open(out) as image:
+        picture = np.asarray(image.convert("L"))
     assert picture.max() - picture.min() > 150
 
 
@@ -272,3 +273,103 @@ def test_changes_of_a_local_crs_pair_go_to_json_not_lonlat_geojson(tmp_path: Pat
     with pytest.raises(UnsupportedCRSError, match=r"a\.tif: its CRS 'Site grid'.*\.json"):
         result.to_geojson()
     assert not before.georef.has_lonlat and before.georef.gsd_m == (0.5, 0.5)
+
+
+# -- 6. other unusual TIFFs: info and render answer or refuse in one line ---------------------
+
+
+def _odd(path: Path, kind: str) -> Path:
+    """Write one unusual raster of ``kind`` at ``path``."""
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 255, (3, 64, 64)).astype("uint8")
+    geo = {"crs": UTM36N, "transform": _TRANSFORM}
+    if kind == "one pixel":
+        return write_raster(path, np.array([[[7]]], np.uint8), **geo)
+    if kind == "palette":
+        write_raster(path, rng.integers(0, 4, (1, 64, 64)).astype("uint8"), photometric="palette",
+                     **geo)  # fmt: skip
+        with rasterio.open(path, "r+") as ds:
+            ds.write_colormap(1, {0: (255, 0, 0, 255), 1: (0, 255, 0, 255), 2: (0, 0, 255, 255)})
+        return path
+    if kind == "int16 negative":
+        return write_raster(path, rng.integers(-3000, -100, (1, 64, 64)).astype("int16"), **geo)
+    if kind == "two bands":
+        return write_raster(path, rgb[:2], **geo)
+    if kind == "five bands":
+        return write_raster(path, np.concatenate([rgb, rgb[:2]]), **geo)
+    if kind == "float64 with inf":
+        pixels = rng.random((3, 64, 64))
+        pixels[:, :8] = np.inf
+        return write_raster(path, pixels, **geo)
+    if kind == "rotated":
+        turned = Affine(0.433, 0.25, 767_800, 0.25, -0.433, 3_921_600)  # 30 degrees
+        return write_raster(path, rgb, crs=UTM36N, transform=turned)
+    if kind == "gcps only":
+        from rasterio.control import GroundControlPoint as Gcp
+
+        gcps = [Gcp(0, 0, 767_800, 3_921_600), Gcp(0, 64, 767_832, 3_921_600),
+                Gcp(64, 0, 767_800, 3_921_568), Gcp(64, 64, 767_832, 3_921_568)]  # fmt: skip
+        return write_raster(path, rgb, gcps=gcps, crs=UTM36N, transform=None)
+    if kind == "pixel size 1e30":
+        return write_raster(path, rgb, crs=UTM36N, transform=Affine(1e30, 0, 0, 0, -1e30, 0))
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["one pixel", "palette", "int16 negative", "two bands", "five bands", "float64 with inf",
+     "rotated", "gcps only", "pixel size 1e30"],
+)  # fmt: skip
+def test_info_and_render_answer_on_unusual_tiffs(kind: str, tmp_path: Path) -> None:
+    path = _odd(tmp_path / "odd.tif", kind)
+    info = run_cli("info", "--json", path)
+    assert info.returncode == 0, info.stderr
+    json.loads(info.stdout)  # strict JSON: no NaN or Infinity
+    out = tmp_path / "odd.png"
+    drawn = run_cli("render", path, "-o", out, "--width", "64")
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stderr == ""
+    with Image.open(out) as picture:
+        assert picture.size[0] == 64
+
+
+def _complex(path: Path, dtype: str) -> Path:
+    pixels = np.ones((1, 16, 16), "complex64")
+    return write_raster(path, pixels, dtype=dtype, crs=UTM36N, transform=_TRANSFORM)
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "fragment"),
+    [
+        ("complex64", lambda p: _complex(p, "complex64"), "complex (complex64) pixels"),
+        ("cint16", lambda p: _complex(p, "complex_int16"), "complex (complex_int16) pixels"),
+        ("zero pixel size", lambda p: write_raster(p, np.ones((1, 16, 16), "uint8"), crs=UTM36N,
+                                                   transform=Affine(0, 0, 1, 0, 0, 1)),
+         "geotransform"),
+        ("nan pixel size", lambda p: write_raster(p, np.ones((1, 16, 16), "uint8"), crs=UTM36N,
+                                                  transform=Affine(np.nan, 0, 1, 0, -1, 1)),
+         "geotransform"),
+    ],
+)  # fmt: skip
+def test_unusable_tiffs_are_refused_in_one_line(kind, make, fragment, tmp_path: Path) -> None:
+    path = make(tmp_path / "odd.tif")
+    for args in (("info",), ("render", "-o", tmp_path / "odd.png")):
+        result = run_cli(*args[:1], path, *args[1:])
+        assert_one_line_error(result, str(path), fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["odd.tif"]
+
+
+def test_a_truncated_huge_tiff_answers_info_and_refuses_the_lost_region(tmp_path: Path) -> None:
+    # 30000 px declared; the file ends inside its last written block (at pixel 28672).
+    path = sparse_tiff(tmp_path / "cut.tif", 30_000, 30_000,
+                       written=tuple((i, i) for i in range(0, 30_000, 4096)))  # fmt: skip
+    with rasterio.open(path) as ds:
+        lost_at = int(ds.get_tag_item("BLOCK_OFFSET_56_56", "TIFF", bidx=1))
+    with open(path, "r+b") as f:
+        f.truncate(lost_at + 100)
+    info = run_cli("info", "--json", path)
+    assert info.returncode == 0, info.stderr
+    lost = _bbox(28_672 + 10, 28_672 + 10, 100)
+    result = run_cli("render", path, "-o", tmp_path / "cut.png", "--bbox", lost)
+    assert_one_line_error(result, str(path), "truncated or corrupt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.tif"]
