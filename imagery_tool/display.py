@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 
 import numpy as np
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from imagery_tool.errors import RenderError
@@ -216,7 +217,8 @@ def composite(
     Returns
     -------
     (H, W, 4) uint8 ndarray
-        RGBA; nodata, masked and NaN pixels are transparent.
+        RGBA; nodata, masked and NaN pixels are transparent. A palette file (`Tile.palette`)
+        is shown in its own colours, unstretched.
 
     Raises
     ------
@@ -226,9 +228,20 @@ def composite(
     bands = tuple(bands or tile.rgb_bands)
     shape = out_shape or (int(round((window or tile).height)), int(round((window or tile).width)))
     check_view_cost(tile, window, shape)
+    colour_map = tile.palette is not None and bands == (1,)  # its own colours, unstretched
     with tile.open() as ds:
-        pixels = tile.read(window=window, bands=bands, out_shape=shape, dataset=ds)
+        pixels = tile.read(
+            window=window,
+            bands=bands,
+            out_shape=shape,
+            resampling=Resampling.nearest if colour_map else Resampling.average,
+            dataset=ds,
+        )
         valid = tile.read_valid(window=window, out_shape=shape, pixels=pixels, dataset=ds)
+        if colour_map:
+            rgb = np.asarray(tile.palette, dtype=np.uint8)[pixels[0]]
+            rgb[~valid] = 0
+            return np.dstack([rgb, np.where(valid, 255, 0).astype(np.uint8)])
         if limits is None:
             limits = display_limits(
                 tile,

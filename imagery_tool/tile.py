@@ -89,6 +89,9 @@ class Tile:
     jpeg : JpegLayout or None
         For JPEG GeoTIFFs that `imagery_tool.jpeg_tiles` decodes (faster than GDAL): where
         their blocks lie. None for other files.
+    palette : tuple of (int, int, int) or None
+        For a one-band 8-bit palette (colour map) file: the RGB colour of each of the 256
+        values, which views show as they are (no stretch). None for other files.
     """
 
     path: Path
@@ -108,6 +111,9 @@ class Tile:
     tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     nbits: int | None = None
     jpeg: JpegLayout | None = field(default=None, repr=False, compare=False)
+    palette: tuple[tuple[int, int, int], ...] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     # -- description ---------------------------------------------------------------------------
 
@@ -626,7 +632,19 @@ def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
         tags=dict(tags[""]),
         nbits=_nbits(ds),
         jpeg=JpegLayout.probe(path, ds),
+        palette=_palette(ds),
     )
+
+
+def _palette(ds: rasterio.io.DatasetReader) -> tuple[tuple[int, int, int], ...] | None:
+    """RGB of each value of a one-band 8-bit palette file (black where the map says nothing)."""
+    if ds.count != 1 or ds.dtypes[0] != "uint8" or ds.colorinterp[0] != ColorInterp.palette:
+        return None
+    try:
+        colormap = ds.colormap(1)
+    except ValueError:  # rasterio: "NULL color table" (a palette interpretation, no map)
+        return None
+    return tuple(tuple(colormap.get(v, (0, 0, 0, 255))[:3]) for v in range(256))
 
 
 def _check_usable(path: Path, ds: rasterio.io.DatasetReader) -> None:

@@ -50,14 +50,22 @@ def _bands(tile: Tile) -> tuple[int, ...]:
     return bands if len(bands) in (1, 3) else bands[:1]
 
 
-def _to_rgb(pixels: np.ndarray, valid: np.ndarray, limits: np.ndarray) -> np.ndarray:
+def _to_rgb(
+    pixels: np.ndarray,
+    valid: np.ndarray,
+    limits: np.ndarray | None,
+    palette: tuple[tuple[int, int, int], ...] | None = None,
+) -> np.ndarray:
     """Stretch (B, H, W) pixels to (H, W, 3) uint8 as `stretch_to_uint8` does, invalid grey.
 
     8- and 16-bit integer bands go through a lookup table built with `stretch_to_uint8`
     itself (same values, a fraction of the time and memory); other types are stretched
-    directly.
+    directly. A palette file's band (``palette``, `Tile.palette`) is shown in its colours,
+    unstretched (``limits`` is then unused).
     """
-    if pixels.dtype in (np.uint8, np.uint16):
+    if palette is not None:
+        rgb = np.asarray(palette, dtype=np.uint8)[pixels[0]]
+    elif pixels.dtype in (np.uint8, np.uint16):
         levels = np.arange(np.iinfo(pixels.dtype).max + 1, dtype=pixels.dtype)
         table = stretch_to_uint8(np.broadcast_to(levels, (len(pixels), 1, len(levels))), limits)
         lut = np.ascontiguousarray(table[0, :, : len(pixels)].T)  # (B, levels)
@@ -96,11 +104,23 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     bands = _bands(tile)
     check_view_cost(tile, frame.window, frame.out_shape)
     with tile.open() as ds:
-        pixels = tile.read(window=frame.window, bands=bands, out_shape=frame.out_shape, dataset=ds)
+        pixels = tile.read(
+            window=frame.window,
+            bands=bands,
+            out_shape=frame.out_shape,
+            resampling=_resampling(tile),
+            dataset=ds,
+        )
         valid = tile.read_valid(
             window=frame.window, out_shape=frame.out_shape, pixels=pixels, dataset=ds
         )
-    return _to_rgb(pixels, valid, frame_limits(tile, bands, pixels, valid)), valid
+    limits = None if tile.palette else frame_limits(tile, bands, pixels, valid)
+    return _to_rgb(pixels, valid, limits, tile.palette), valid
+
+
+def _resampling(tile: Tile) -> Resampling:
+    """Average grey levels and colours; palette values are classes: take the nearest."""
+    return Resampling.nearest if tile.palette else Resampling.average
 
 
 def read_onto(
@@ -165,9 +185,15 @@ def read_onto(
     )
     check_view_cost(tile, window, src_shape)
     with tile.open() as ds:
-        pixels = tile.read(window=window, bands=bands, out_shape=src_shape, dataset=ds)
+        pixels = tile.read(
+            window=window,
+            bands=bands,
+            out_shape=src_shape,
+            resampling=_resampling(tile),
+            dataset=ds,
+        )
         valid = tile.read_valid(window=window, out_shape=src_shape, pixels=pixels, dataset=ds)
-    limits = frame_limits(tile, bands, pixels, valid)
+    limits = None if tile.palette else frame_limits(tile, bands, pixels, valid)
     src_transform = (
         tile.georef.transform
         @ Affine.translation(window.col_off, window.row_off)
@@ -180,11 +206,12 @@ def read_onto(
         "dst_crs": dst.crs,
     }
     out = np.zeros((pixels.shape[0], h, w), dtype=pixels.dtype)
-    reproject(pixels, out, resampling=Resampling.bilinear, **kwargs)
+    warp = Resampling.nearest if tile.palette else Resampling.bilinear
+    reproject(pixels, out, resampling=warp, **kwargs)
     out_valid = np.zeros((h, w), dtype=np.uint8)
     reproject(valid.astype(np.uint8), out_valid, resampling=Resampling.nearest, **kwargs)
     valid_out = out_valid > 0
-    return _to_rgb(out, valid_out, limits), valid_out
+    return _to_rgb(out, valid_out, limits, tile.palette), valid_out
 
 
 def _source_window(tile: Tile, dst: GeoRef) -> Window | None:

@@ -373,3 +373,19 @@ def test_a_truncated_huge_tiff_answers_info_and_refuses_the_lost_region(tmp_path
     result = run_cli("render", path, "-o", tmp_path / "cut.png", "--bbox", lost)
     assert_one_line_error(result, str(path), "truncated or corrupt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.tif"]
+
+
+def test_a_palette_tile_is_drawn_in_its_own_colours(tmp_path: Path) -> None:
+    from imagery_tool.display import composite
+
+    path = _odd(tmp_path / "classes.tif", "palette")
+    rgba = composite(open_tile(path))
+    colours = {tuple(c) for c in rgba[..., :3].reshape(-1, 3)}
+    assert colours <= {(255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)}
+    assert {(255, 0, 0), (0, 255, 0), (0, 0, 255)} <= colours
+    out = tmp_path / "classes.png"
+    assert run_cli("render", path, "-o", out, "--width", "128").returncode == 0
+    with Image.open(out) as image:
+        panel = np.asarray(image.convert("RGB"))[40:90, 40:90].reshape(-1, 3)
+    red = (panel == (255, 0, 0)).all(axis=1).mean()
+    assert red > 0.15  # a grey stretch of the class numbers has no red at all
