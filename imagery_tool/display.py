@@ -13,6 +13,7 @@ from imagery_tool.errors import RenderError
 from imagery_tool.tile import Tile
 
 __all__ = [
+    "STRETCH_READ_PIXELS",
     "VIEW_READ_PIXELS",
     "check_view_cost",
     "composite",
@@ -21,9 +22,12 @@ __all__ = [
     "stretch_to_uint8",
 ]
 
-# The most full-resolution (or overview) pixels per band a view may make GDAL decode: about a
-# second or two. A reduced view of a huge raster without overviews would decode all of it.
-VIEW_READ_PIXELS = 8192 * 8192
+# The most full-resolution (or overview) pixels per band a view may make GDAL decode, a few
+# seconds: a reduced view of a huge raster without overviews would decode all of it. A tile of
+# up to 16384 x 16384 px is drawn whole even without overviews.
+VIEW_READ_PIXELS = 16384 * 16384
+# The most a whole-tile view read only for the display limits may decode (about a second).
+STRETCH_READ_PIXELS = 8192 * 8192
 # Longer side of the reduced whole-tile view that display limits are taken from.
 _STRETCH_SIDE = 1024
 
@@ -82,7 +86,7 @@ def display_limits(
     """Display limits of a tile's bands, from a bounded read whatever the raster's size.
 
     From a reduced view of the whole tile (longer side 1024 px) when the file's overviews make
-    it cheap (at most `VIEW_READ_PIXELS` decoded), so that every view of the tile is stretched
+    it cheap (at most `STRETCH_READ_PIXELS` decoded), so that every view of the tile is stretched
     alike; otherwise (a huge raster without overviews) from ``pixels``, the view being shown,
     when given, else from `Tile.sample_windows` at full resolution. The one stretch of the CLI's
     pictures and of the napari viewer.
@@ -111,7 +115,7 @@ def display_limits(
     with ExitStack() as stack:
         ds = dataset or stack.enter_context(tile.open())
         shape = tile.overview_shape(_STRETCH_SIDE)
-        if tile.read_cost(out_shape=shape) <= VIEW_READ_PIXELS:
+        if tile.read_cost(out_shape=shape) <= STRETCH_READ_PIXELS:
             pixels = tile.read(bands=bands, out_shape=shape, dataset=ds)
             valid = tile.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
         elif pixels is None:
