@@ -219,9 +219,9 @@ def size_m(corners: np.ndarray, georef: GeoRef) -> tuple[float, float] | None:
     -------
     (float, float) or None
         ``(length, width)``: length along the heading (edge 1 -> 2), width across it (edge
-        0 -> 1); ``None`` without georeference.
+        0 -> 1); ``None`` without georeference or lon/lat (`GeoRef.has_lonlat`).
     """
-    if not georef.is_georeferenced:
+    if not georef.has_lonlat:
         return None
     xy = np.asarray(corners, dtype=np.float64)
     lon, lat = georef.pixel_to_lonlat(xy[:, 0], xy[:, 1])
@@ -289,7 +289,7 @@ def read_changes(path: str | Path, georef: GeoRef, *, tile_name: str = "the tile
 
 def _feature_pixels(feature: Mapping, props: Mapping, georef: GeoRef):
     geometry = feature.get("geometry") or {}
-    if georef.is_georeferenced and geometry.get("type") in ("Polygon", "MultiPolygon"):
+    if georef.has_lonlat and geometry.get("type") in ("Polygon", "MultiPolygon"):
         coords = geometry["coordinates"]
         ring = coords[0] if geometry["type"] == "Polygon" else max(coords, key=len)[0]
         ring = np.asarray(ring, dtype=np.float64)[:, :2]

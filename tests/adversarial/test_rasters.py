@@ -389,3 +389,21 @@ def test_a_palette_tile_is_drawn_in_its_own_colours(tmp_path: Path) -> None:
         panel = np.asarray(image.convert("RGB"))[40:90, 40:90].reshape(-1, 3)
     red = (panel == (255, 0, 0)).all(axis=1).mean()
     assert red > 0.15  # a grey stretch of the class numbers has no red at all
+
+
+def test_a_local_crs_pair_is_detected_to_json_and_drawn_with_its_changes(
+    nan_pair, tmp_path
+) -> None:
+    import shutil
+
+    from imagery_tool.change import detect_changes
+    from imagery_tool.render import render
+
+    before, after = (shutil.copy(p, tmp_path / p.name) for p in (nan_pair.before, nan_pair.after))
+    for path in (before, after):
+        with rasterio.open(path, "r+") as ds:
+            ds.crs = rasterio.crs.CRS.from_wkt(_LOCAL_CS)
+    changes = detect_changes(before, after).write(tmp_path / "changes.json")
+    assert json.loads(changes.read_text())["coordinates"] == "pixel (col, row)"
+    sheet = render(open_tile(after), before=open_tile(before), changes=changes)
+    assert len(sheet.outlines) >= 1
