@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -139,9 +140,9 @@ def _crs_name(crs) -> str:
 
 
 def _json_number(value: float | None) -> float | str | None:
-    """JSON has no NaN: a NaN nodata value is written as the string ``"nan"``."""
+    """JSON has no NaN nor infinity: they are written as ``"nan"``, ``"inf"``, ``"-inf"``."""
     if value is None:
         return None
-    if value != value:
-        return "nan"
+    if not math.isfinite(value):
+        return str(value)  # Python spells them "nan", "inf", "-inf"
     return value

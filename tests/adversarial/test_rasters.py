@@ -59,6 +59,15 @@ def sparse_tiff(
     return path
 
 
+def _strict_json(text: str):
+    """Parse JSON as any other reader would: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in the JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def _bbox(col: float, row: float, size_px: float) -> str:
     """``--bbox`` text of a square of ``size_px`` pixels from pixel ``(col, row)``."""
     x0, y1 = _TRANSFORM * (col, row)
@@ -126,7 +135,7 @@ def test_info_of_a_sparse_tiff_with_one_huge_block_answers(tmp_path: Path) -> No
     path = sparse_tiff(tmp_path / "wide.tif", 4096, 66000, count=1, block=4096, blockxsize=66016)
     result = run_cli("info", "--json", path)
     assert result.returncode == 0, result.stderr
-    (record,) = json.loads(result.stdout)
+    (record,) = _strict_json(result.stdout)
     assert (record["width"], record["height"]) == (66000, 4096)
     assert record["value_range"] == [0, 0]
 
@@ -237,7 +246,7 @@ def test_info_shows_an_odd_crs_as_given_and_no_lonlat(kind: str, tmp_path: Path)
     path = _odd_crs_tile(tmp_path / f"{kind}.tif", _ODD_CRS[kind])
     result = run_cli("info", "--json", path)
     assert result.returncode == 0, result.stderr
-    (record,) = json.loads(result.stdout)
+    (record,) = _strict_json(result.stdout)
     assert record["georeferenced"] and "LOCAL_CS" in record["crs"]
     assert record["lonlat_bounds"] is None and record["center_lonlat"] is None
     assert record["gsd_m"] == [0.5, 0.5]  # the CRS's own metres
@@ -310,6 +319,10 @@ def _odd(path: Path, kind: str) -> Path:
         gcps = [Gcp(0, 0, 767_800, 3_921_600), Gcp(0, 64, 767_832, 3_921_600),
                 Gcp(64, 0, 767_800, 3_921_568), Gcp(64, 64, 767_832, 3_921_568)]  # fmt: skip
         return write_raster(path, rgb, gcps=gcps, crs=UTM36N, transform=None)
+    if kind == "nodata -inf":
+        pixels = rng.random((1, 64, 64)).astype("float32")
+        pixels[:, :8] = -np.inf
+        return write_raster(path, pixels, nodata=-np.inf, **geo)
     if kind == "pixel size 1e30":
         return write_raster(path, rgb, crs=UTM36N, transform=Affine(1e30, 0, 0, 0, -1e30, 0))
     raise AssertionError(kind)
@@ -318,13 +331,13 @@ def _odd(path: Path, kind: str) -> Path:
 @pytest.mark.parametrize(
     "kind",
     ["one pixel", "palette", "int16 negative", "two bands", "five bands", "float64 with inf",
-     "rotated", "gcps only", "pixel size 1e30"],
+     "rotated", "gcps only", "pixel size 1e30", "nodata -inf"],
 )  # fmt: skip
 def test_info_and_render_answer_on_unusual_tiffs(kind: str, tmp_path: Path) -> None:
     path = _odd(tmp_path / "odd.tif", kind)
     info = run_cli("info", "--json", path)
     assert info.returncode == 0, info.stderr
-    json.loads(info.stdout)  # strict JSON: no NaN or Infinity
+    _strict_json(info.stdout)
     out = tmp_path / "odd.png"
     drawn = run_cli("render", path, "-o", out, "--width", "64")
     assert drawn.returncode == 0, drawn.stderr
@@ -407,3 +420,24 @@ def test_a_local_crs_pair_is_detected_to_json_and_drawn_with_its_changes(
     assert json.loads(changes.read_text())["coordinates"] == "pixel (col, row)"
     sheet = render(open_tile(after), before=open_tile(before), changes=changes)
     assert len(sheet.outlines) >= 1
+
+
+@pytest.mark.parametrize(
+    ("wkt", "origin", "has_lonlat"),
+    [
+        # a datum PROJ does not know, on the WGS 84 ellipsoid: lon/lat by ballpark
+        ('GEOGCS["unknown",DATUM["unknown",SPHEROID["unretrievable",6378137,298.257223563]],'
+         'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]', (35.9, 35.4), True),
+        # an orthographic view whose grid lies off the globe: no lon/lat there
+        ("+proj=ortho +lat_0=-35 +lon_0=-144 +ellps=WGS84 +units=m", (7e6, 7e6), False),
+    ],
+)  # fmt: skip
+def test_info_answers_for_unusual_datums_and_domains(wkt, origin, has_lonlat, tmp_path) -> None:
+    step = 1e-5 if wkt.startswith("GEOGCS") else 0.5
+    path = write_raster(tmp_path / "odd.tif", np.ones((1, 32, 32), "uint8"),
+                        crs=rasterio.crs.CRS.from_user_input(wkt),
+                        transform=Affine(step, 0, origin[0], 0, -step, origin[1]))  # fmt: skip
+    result = run_cli("info", "--json", path)
+    assert result.returncode == 0, result.stderr
+    (record,) = _strict_json(result.stdout)
+    assert (record["lonlat_bounds"] is not None) == has_lonlat
