@@ -50,6 +50,7 @@ class Region:
         cls, minx: float, miny: float, maxx: float, maxy: float, *, crs: str | None = None
     ) -> Region:
         """Region between map (or lon/lat with ``crs="EPSG:4326"``) bounds."""
+        _finite("bbox", (minx, miny, maxx, maxy), "minx,miny,maxx,maxy")
         if not (maxx > minx and maxy > miny):
             raise RenderError(
                 f"bbox {minx},{miny},{maxx},{maxy} is empty; give minx,miny,maxx,maxy with "
@@ -60,6 +61,8 @@ class Region:
     @classmethod
     def from_center(cls, x: float, y: float, size_m: float, *, crs: str | None = None) -> Region:
         """Square region of ``size_m`` metres on a side around a map (or lon/lat) point."""
+        _finite("centre", (x, y), "x,y")
+        _finite("size", (size_m,), "metres")
         if not size_m > 0:
             raise RenderError(f"size {size_m} m is not positive; give --size in metres, e.g. 300")
         return cls("center", (float(x), float(y), float(size_m)), crs)
@@ -67,6 +70,7 @@ class Region:
     @classmethod
     def from_pixels(cls, col_off: float, row_off: float, width: float, height: float) -> Region:
         """Region given directly in pixels of the tile's grid."""
+        _finite("pixel region", (col_off, row_off, width, height), "col,row,width,height")
         if not (width > 0 and height > 0):
             raise RenderError(f"pixel region {width} x {height} is empty")
         return cls("pixels", (float(col_off), float(row_off), float(width), float(height)))
@@ -141,6 +145,13 @@ class Region:
         return {"bbox": "bbox ", "center": "centre,size ", "pixels": "pixels "}[self.kind] + (
             values + crs
         )
+
+
+def _finite(what: str, values: tuple[float, ...], form: str) -> None:
+    """Refuse NaN or infinite coordinates of a region: they place nothing."""
+    if not all(math.isfinite(float(v)) for v in values):
+        text = ",".join(f"{float(v):g}" for v in values)
+        raise RenderError(f"{what} {text} is not finite; give {form} as ordinary numbers")
 
 
 def _to_grid_crs(xs: np.ndarray, ys: np.ndarray, crs: str | None, georef: GeoRef, name: str):

@@ -441,3 +441,17 @@ def test_info_answers_for_unusual_datums_and_domains(wkt, origin, has_lonlat, tm
     assert result.returncode == 0, result.stderr
     (record,) = _strict_json(result.stdout)
     assert (record["lonlat_bounds"] is not None) == has_lonlat
+
+
+@pytest.mark.parametrize(
+    "region",
+    [("--center", "nan,nan", "--size", "10"), ("--bbox", "767800,3921500,inf,3921600"),
+     ("--center", "767850,3921550", "--size", "inf"),
+     ("--lonlat", "--center", "1e300,1e300", "--size", "10")],
+)  # fmt: skip
+def test_render_refuses_regions_that_are_not_finite(region, utm_tile, tmp_path) -> None:
+    out = tmp_path / "region.png"
+    result = run_cli("render", utm_tile, "-o", out, *region)
+    assert_one_line_error(result)
+    assert "not finite" in result.stderr or "outside" in result.stderr
+    assert not out.exists()
