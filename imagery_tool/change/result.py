@@ -50,8 +50,12 @@ class ChangeResult:
 
     @property
     def georeferenced(self) -> bool:
-        """Whether the regions have map and lon/lat coordinates (else pixel mode)."""
-        return self.before.georef.is_georeferenced
+        """Whether the regions have map and lon/lat coordinates (else pixel mode).
+
+        False for tiles without georeference, and for a CRS with no known relation to lon/lat
+        (a local or engineering CRS: `GeoRef.has_lonlat`).
+        """
+        return self.before.georef.has_lonlat
 
     @property
     def before_date(self) -> str | None:
@@ -154,12 +158,12 @@ class ChangeResult:
         UnsupportedCRSError
             When BEFORE's CRS has no known relation to lon/lat (a local or engineering CRS).
         """
-        if not self.georeferenced:
+        g = self.before.georef
+        if not g.is_georeferenced:
             raise NotGeoreferencedError(
                 f"{self.before.path} has no georeference, so lon/lat GeoJSON cannot be written; "
                 "write a .json output (pixel coordinates) instead"
             )
-        g = self.before.georef
         if not g.has_lonlat:
             raise UnsupportedCRSError(
                 f"{self.before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
@@ -198,13 +202,13 @@ class ChangeResult:
         Raises
         ------
         NotGeoreferencedError
-            ``.geojson`` asked for tiles without georeference or lon/lat (`to_geojson`).
+            ``.geojson`` asked for tiles without georeference.
         """
         path = Path(path)
         if path.suffix.lower() == ".geojson":
             data = self.to_geojson()
         else:
-            data = self.to_geojson() if self.before.georef.has_lonlat else self.to_json()
+            data = self.to_geojson() if self.georeferenced else self.to_json()
         text = json.dumps(data, indent=1)
         atomic_write_text(path, text + "\n")
         return path
