@@ -502,7 +502,7 @@ class Tile:
         return pixels, valid, self.georef.scaled(factor)
 
     def check_readable(self) -> None:
-        """Read the first and last blocks of every level, to catch truncated files early.
+        """Decode the first and last blocks and the coarsest overview's first: truncation shows.
 
         Raises
         ------
@@ -528,7 +528,12 @@ class Tile:
                 if self.count > 1:
                     self.read(window=window, bands=[self.count], dataset=ds)
             if self.overview_factors:
-                self.read(bands=[1], out_shape=self.overview_shape(256), dataset=ds)
+                # The first block of the coarsest overview; a whole-tile read through it would
+                # decode the whole of a fine level when the file's overviews stop early.
+                f = max(self.overview_factors)
+                corner = Window(0, 0, min(self.width, side * f), min(self.height, side * f))
+                shape = (max(1, int(corner.height) // f), max(1, int(corner.width) // f))
+                self.read(window=corner, bands=[1], out_shape=shape, dataset=ds)
 
     @contextmanager
     def _dataset(

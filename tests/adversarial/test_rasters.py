@@ -455,3 +455,19 @@ def test_render_refuses_regions_that_are_not_finite(region, utm_tile, tmp_path) 
     assert_one_line_error(result)
     assert "finite" in result.stderr or "outside" in result.stderr  # CLI or core wording
     assert not out.exists()
+
+
+def test_a_huge_tile_whose_overviews_stop_early_is_described_and_drawn_quickly(tmp_path) -> None:
+    # One 2x overview (an external .ovr) of a 200000 px raster: still 1e10 px to reduce.
+    path = sparse_tiff(tmp_path / "huge.tif", 200_000, 200_000, written=((0, 0),))
+    sparse_tiff(tmp_path / "huge.tif.ovr", 100_000, 100_000, written=((0, 0),), crs=None,
+                transform=None)  # fmt: skip
+    start = time.monotonic()
+    tile = open_tile(path)
+    assert tile.overview_factors == (2,)
+    describe_tile(tile)
+    assert time.monotonic() - start < 2
+    whole = run_cli("render", path, "-o", tmp_path / "whole.png")
+    assert_one_line_error(whole, "huge.tif", "overviews")
+    region = run_cli("render", path, "-o", tmp_path / "corner.png", "--bbox", _bbox(0, 0, 400))
+    assert region.returncode == 0, region.stderr
