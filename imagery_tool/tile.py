@@ -653,7 +653,9 @@ def _palette(ds: rasterio.io.DatasetReader) -> tuple[tuple[int, int, int], ...] 
 
 
 def _check_usable(path: Path, ds: rasterio.io.DatasetReader) -> None:
-    """Refuse what no view or computation can use: no band, complex pixels, a broken transform.
+    """Refuse what no view or computation can use.
+
+    No band, complex pixels, bands of different types (a VRT), a zero or non-finite transform.
 
     Raises
     ------
@@ -667,6 +669,11 @@ def _check_usable(path: Path, ds: rasterio.io.DatasetReader) -> None:
             f"{path}: complex ({ds.dtypes[0]}) pixels, as in SAR single-look products, are not "
             "imagery imagery-tool can show or compare; make an amplitude or intensity image "
             "of it first"
+        )
+    if len(set(ds.dtypes)) > 1:
+        raise TileReadError(
+            f"{path}: its bands have different pixel types ({', '.join(dict.fromkeys(ds.dtypes))});"
+            " give them one (e.g. gdal_translate -ot Float32)"
         )
     coefficients = tuple(ds.transform)[:6]
     determinant = ds.transform.determinant
