@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 import numpy as np
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from imagery_tool.errors import RenderError
 from imagery_tool.tile import Tile
 
-__all__ = ["composite", "stretch_limits", "stretch_to_uint8"]
+__all__ = [
+    "STRETCH_READ_PIXELS",
+    "VIEW_READ_PIXELS",
+    "check_view_cost",
+    "composite",
+    "display_limits",
+    "stretch_limits",
+    "stretch_to_uint8",
+]
+
+# The most full-resolution (or overview) pixels per band a view may make GDAL decode, a few
+# seconds: a reduced view of a huge raster without overviews would decode all of it. A tile of
+# up to 16384 x 16384 px is drawn whole even without overviews.
+VIEW_READ_PIXELS = 16384 * 16384
+# The most a whole-tile view read only for the display limits may decode (about a second).
+STRETCH_READ_PIXELS = 8192 * 8192
+# Longer side of the reduced whole-tile view that display limits are taken from.
+_STRETCH_SIDE = 1024
 
 
 def stretch_limits(
@@ -51,6 +71,81 @@ def stretch_limits(
     if linked:
         limits[:] = (limits[:, 0].min(), limits[:, 1].max())
     return limits
+
+
+def display_limits(
+    tile: Tile,
+    bands: Sequence[int],
+    *,
+    percentiles: tuple[float, float] = (2.0, 98.0),
+    linked: bool = True,
+    pixels: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
+    dataset=None,
+) -> np.ndarray:
+    """Display limits of a tile's bands, from a bounded read whatever the raster's size.
+
+    From a reduced view of the whole tile (longer side 1024 px) when the file's overviews make
+    it cheap (at most `STRETCH_READ_PIXELS` decoded), so that every view of the tile is stretched
+    alike; otherwise (a huge raster without overviews) from ``pixels``, the view being shown,
+    when given, else from `Tile.sample_windows` at full resolution. The one stretch of the CLI's
+    pictures and of the napari viewer.
+
+    Parameters
+    ----------
+    tile : Tile
+        The tile.
+    bands : sequence of int
+        1-based bands, in the order of the limits.
+    percentiles, linked
+        As for `stretch_limits`.
+    pixels : (B, H, W) ndarray, optional
+        The pixels of ``bands`` being shown (already read, so free).
+    valid : (H, W) bool ndarray, optional
+        Their validity.
+    dataset : rasterio.io.DatasetReader, optional
+        An open dataset of the tile (`Tile.open`).
+
+    Returns
+    -------
+    (B, 2) float64 ndarray
+        As for `stretch_limits`.
+    """
+    bands = list(bands)
+    with ExitStack() as stack:
+        ds = dataset or stack.enter_context(tile.open())
+        shape = tile.overview_shape(_STRETCH_SIDE)
+        if tile.read_cost(out_shape=shape) <= STRETCH_READ_PIXELS:
+            pixels = tile.read(bands=bands, out_shape=shape, dataset=ds)
+            valid = tile.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
+        elif pixels is None:
+            parts = []
+            for window in tile.sample_windows():
+                part = tile.read(window=window, bands=bands, dataset=ds)
+                parts.append((part, tile.read_valid(window=window, pixels=part, dataset=ds)))
+            pixels = np.concatenate([p.reshape(len(bands), 1, -1) for p, _ in parts], axis=2)
+            valid = np.concatenate([v.reshape(1, -1) for _, v in parts], axis=1)
+    return stretch_limits(pixels, valid, percentiles=percentiles, linked=linked)
+
+
+def check_view_cost(tile: Tile, window: Window | None, out_shape: tuple[int, int]) -> None:
+    """Refuse a view that would make GDAL decode more than `VIEW_READ_PIXELS` pixels per band.
+
+    Raises
+    ------
+    RenderError
+        Naming the file, what the view would decode and the two ways out: overviews, or a
+        smaller region.
+    """
+    cost = tile.read_cost(window=window, out_shape=out_shape)
+    if cost > VIEW_READ_PIXELS:
+        window = window or Window(0, 0, tile.width, tile.height)
+        raise RenderError(
+            f"{tile.path}: showing {int(window.width)} x {int(window.height)} px of it at "
+            f"{out_shape[1]} x {out_shape[0]} px would decode {cost / 1e6:,.0f} Mpx, as the file "
+            "has no overviews at that scale; add overviews (gdaladdo -r average "
+            f"{tile.path}) or show a smaller region (--bbox or --center)"
+        )
 
 
 def stretch_to_uint8(
@@ -101,8 +196,9 @@ def composite(
 ) -> np.ndarray:
     """Make an 8-bit RGBA view of a tile or a window of it.
 
-    The stretch is computed on a reduced view of the whole tile (through its overviews), so
-    that every window of the tile is stretched alike and the full raster is never read.
+    The stretch is `display_limits`: a reduced view of the whole tile (through its overviews),
+    so that every window of the tile is stretched alike, or the window itself when the file
+    has no overviews to make that cheap.
 
     Parameters
     ----------
@@ -125,17 +221,39 @@ def composite(
     Returns
     -------
     (H, W, 4) uint8 ndarray
-        RGBA; nodata, masked and NaN pixels are transparent.
+        RGBA; nodata, masked and NaN pixels are transparent. A palette file (`Tile.palette`)
+        is shown in its own colours, unstretched.
+
+    Raises
+    ------
+    RenderError
+        When the view would decode too much of a raster without overviews (`check_view_cost`).
     """
     bands = tuple(bands or tile.rgb_bands)
+    shape = out_shape or (int(round((window or tile).height)), int(round((window or tile).width)))
+    check_view_cost(tile, window, shape)
+    colour_map = tile.palette is not None and bands == (1,)  # its own colours, unstretched
     with tile.open() as ds:
+        pixels = tile.read(
+            window=window,
+            bands=bands,
+            out_shape=shape,
+            resampling=Resampling.nearest if colour_map else Resampling.average,
+            dataset=ds,
+        )
+        valid = tile.read_valid(window=window, out_shape=shape, pixels=pixels, dataset=ds)
+        if colour_map:
+            rgb = np.asarray(tile.palette, dtype=np.uint8)[pixels[0]]
+            rgb[~valid] = 0
+            return np.dstack([rgb, np.where(valid, 255, 0).astype(np.uint8)])
         if limits is None:
-            shape = tile.overview_shape(1024)
-            overview = tile.read(bands=bands, out_shape=shape, dataset=ds)
-            overview_valid = tile.read_valid(out_shape=shape, dataset=ds)
-            limits = stretch_limits(
-                overview, overview_valid, percentiles=percentiles, linked=linked
+            limits = display_limits(
+                tile,
+                bands,
+                percentiles=percentiles,
+                linked=linked,
+                pixels=pixels,
+                valid=valid,
+                dataset=ds,
             )
-        pixels = tile.read(window=window, bands=bands, out_shape=out_shape, dataset=ds)
-        valid = tile.read_valid(window=window, out_shape=pixels.shape[1:], dataset=ds)
     return stretch_to_uint8(pixels, limits, valid)

@@ -19,6 +19,14 @@ class NotGeoreferencedError(ImageryToolError, ValueError):
     """An operation needs map coordinates but the raster has no georeference."""
 
 
+class UnsupportedCRSError(NotGeoreferencedError):
+    """A raster's CRS has no known relation to longitude/latitude.
+
+    A local or engineering CRS, a datum or projection PROJ cannot use, or a grid outside its
+    projection's domain.
+    """
+
+
 class NoOverlapError(ImageryToolError, ValueError):
     """Two rasters do not cover any common ground."""
 

@@ -16,11 +16,12 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS as ProjCRS
 from pyproj import Geod, Transformer
+from pyproj.exceptions import CRSError, ProjError
 from rasterio.crs import CRS
 
-from imagery_tool.errors import NotGeoreferencedError
+from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 
-__all__ = ["GeoRef", "lonlat_transformer"]
+__all__ = ["GeoRef", "crs_label", "crs_transformer", "lonlat_transformer"]
 
 _WGS84 = ProjCRS.from_epsg(4326)
 _GEOD = Geod(ellps="WGS84")
@@ -40,11 +41,66 @@ def lonlat_transformer(crs: CRS, *, inverse: bool = False) -> Transformer:
     -------
     pyproj.Transformer
         A transformer with ``always_xy=True``: points are ``(x, y)`` and ``(lon, lat)``.
+
+    Raises
+    ------
+    UnsupportedCRSError
+        When PROJ knows no way between ``crs`` and WGS 84 (a local or engineering CRS, an
+        unusable datum or projection).
     """
-    proj = ProjCRS.from_user_input(crs.to_wkt())
-    if inverse:
-        return Transformer.from_crs(_WGS84, proj, always_xy=True)
-    return Transformer.from_crs(proj, _WGS84, always_xy=True)
+    try:
+        proj = ProjCRS.from_user_input(crs.to_wkt())
+        if inverse:
+            return Transformer.from_crs(_WGS84, proj, always_xy=True)
+        return Transformer.from_crs(proj, _WGS84, always_xy=True)
+    except (CRSError, ProjError) as exc:
+        raise UnsupportedCRSError(
+            f"the CRS {crs_label(crs)!r} has no known relation to longitude/latitude "
+            f"({_first_line(exc)}); geographic coordinates are unavailable: reproject the "
+            "file to a known CRS (gdalwarp -t_srs EPSG:...)"
+        ) from exc
+
+
+def crs_transformer(source: CRS, target: CRS) -> Transformer:
+    """Return a transformer from ``source`` to ``target`` map coordinates (``always_xy``).
+
+    Raises
+    ------
+    UnsupportedCRSError
+        When PROJ knows no way between them (a local or engineering CRS, an unusable datum);
+        the callers, who know the files, say which.
+    """
+    try:
+        return Transformer.from_crs(
+            ProjCRS.from_user_input(source.to_wkt()),
+            ProjCRS.from_user_input(target.to_wkt()),
+            always_xy=True,
+        )
+    except (CRSError, ProjError) as exc:
+        raise UnsupportedCRSError(
+            f"no known conversion from {crs_label(source)!r} to {crs_label(target)!r} "
+            f"({_first_line(exc)})"
+        ) from exc
+
+
+def crs_label(crs: CRS) -> str:
+    """Name a CRS shortly: ``"EPSG:32636"``, else its name, else its definition's start."""
+    epsg = crs.to_epsg()
+    if epsg:
+        return f"EPSG:{epsg}"
+    try:
+        name = ProjCRS.from_user_input(crs.to_wkt()).name
+    except CRSError:
+        name = ""
+    if name and name != "unknown":
+        return name
+    proj4 = crs.to_proj4() or crs.to_string()
+    return proj4 if len(proj4) <= 80 else proj4[:77] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 @dataclass(frozen=True)
@@ -79,7 +135,10 @@ class GeoRef:
     def __post_init__(self) -> None:
         if self.height < 0 or self.width < 0:
             raise ValueError(f"grid size must not be negative, got {self.height} x {self.width}")
-        if abs(self.transform.determinant) == 0:
+        determinant = self.transform.determinant
+        if not (math.isfinite(determinant) and determinant != 0) or not all(
+            map(math.isfinite, tuple(self.transform)[:6])
+        ):
             raise ValueError(f"transform is not invertible: {tuple(self.transform)[:6]}")
 
     # -- basic properties ------------------------------------------------------------------
@@ -103,6 +162,22 @@ class GeoRef:
     def is_south_up(self) -> bool:
         """Whether rows run northwards (positive y pixel size, no rotation)."""
         return not self.is_rotated and self.transform.e > 0
+
+    @cached_property
+    def has_lonlat(self) -> bool:
+        """Whether map coordinates convert to lon/lat.
+
+        False without a CRS, and for a CRS that PROJ relates to no geographic one (a local or
+        engineering CRS, an unusable datum or projection) or whose projection is not defined
+        over the grid; `map_to_lonlat` and the others then raise `UnsupportedCRSError`.
+        """
+        if self.crs is None:
+            return False
+        try:
+            self.lonlat_bounds(densify=3)
+        except UnsupportedCRSError:
+            return False
+        return True
 
     @property
     def epsg(self) -> int | None:
@@ -205,12 +280,22 @@ class GeoRef:
         cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])
         rows = np.concatenate([np.zeros_like(t), t * h, np.full_like(t, h), (1 - t) * h])
         lon, lat = self.pixel_to_lonlat(cols, rows)
+        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+            raise UnsupportedCRSError(
+                f"part of the grid lies outside where its CRS {crs_label(self.crs)!r} is "
+                "defined; geographic coordinates are unavailable: check the file's CRS"
+            )
         return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
 
     @property
     def center_lonlat(self) -> tuple[float, float]:
         """``(lon, lat)`` of the grid's centre."""
         lon, lat = self.pixel_to_lonlat(self.width / 2, self.height / 2)
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise UnsupportedCRSError(
+                f"the grid's centre lies outside where its CRS {crs_label(self.crs)!r} is "
+                "defined; geographic coordinates are unavailable: check the file's CRS"
+            )
         return (float(lon), float(lat))
 
     # -- ground sample distance --------------------------------------------------------------
@@ -219,15 +304,21 @@ class GeoRef:
     def gsd_m(self) -> tuple[float, float] | None:
         """Ground size of one pixel along columns and along rows, in metres, at the centre.
 
-        For projected CRSs the pixel size is scaled by the CRS's linear unit; for geographic
-        CRSs it is measured geodesically at the grid's centre. ``None`` without a CRS.
+        For projected (and local, engineering) CRSs the pixel size is scaled by the CRS's linear
+        unit; for geographic CRSs it is measured geodesically at the grid's centre. ``None``
+        without a CRS, or for a geographic CRS without lon/lat (`has_lonlat`) or a CRS whose
+        axes have no length unit.
         """
         if self.crs is None:
             return None
-        if self.crs.is_projected:
+        if not self.crs.is_geographic:
             factor = _linear_unit_factor(self.crs)
+            if factor is None:
+                return None
             sx, sy = self.pixel_size
             return (sx * factor, sy * factor)
+        if not self.has_lonlat:
+            return None
         c0, r0 = self.width / 2, self.height / 2
         lon0, lat0 = self.pixel_to_lonlat(c0, r0)
         lon1, lat1 = self.pixel_to_lonlat(c0 + 1, r0)
@@ -268,10 +359,13 @@ def _as_float(value):
     return np.asarray(value, dtype=np.float64)
 
 
-def _linear_unit_factor(crs: CRS) -> float:
-    """Metres per unit of a projected CRS's first axis."""
-    proj = ProjCRS.from_user_input(crs.to_wkt())
+def _linear_unit_factor(crs: CRS) -> float | None:
+    """Metres per unit of a projected or local CRS's first axis (None: its axes say no unit)."""
+    try:
+        proj = ProjCRS.from_user_input(crs.to_wkt())
+    except CRSError:
+        return None
     for axis in proj.axis_info:
         if axis.unit_conversion_factor:
             return float(axis.unit_conversion_factor)
-    return 1.0
+    return 1.0 if crs.is_projected else None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from pyproj.exceptions import ProjError
-from rasterio.windows import Window
+from pyproj import CRS as ProjCRS
+from pyproj.exceptions import CRSError
 
 from imagery_tool.tile import Tile
 
@@ -35,8 +36,10 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
         ``"dtype"``, ``"sampled values"`` or None), ``georeferenced``, ``crs`` (``"EPSG:32636"`` or
         the CRS's name), ``epsg``, ``crs_name``, ``gcp_count``, ``transform`` (6 affine
         coefficients a..f), ``rotated``, ``south_up``, ``bounds`` (map units), ``lonlat_bounds``
-        and ``center_lonlat`` (degrees; ``None`` without a CRS), ``gsd_m``, ``date`` (ISO 8601 or
-        ``None``), ``date_source``, ``overviews``, ``nodata``, ``mask``, ``compression``,
+        and ``center_lonlat`` (degrees; ``None`` without a CRS or when the CRS has no known
+        relation to lon/lat: a local or engineering CRS, an unusable datum or projection),
+        ``gsd_m`` (None when the CRS gives no length), ``date`` (ISO 8601 or ``None``),
+        ``date_source``, ``overviews``, ``nodata``, ``mask``, ``compression``,
         ``block_shape``.
     """
     g = tile.georef
@@ -81,40 +84,33 @@ def describe_tile(tile: Tile) -> dict[str, Any]:
     }
     if g.crs is not None:
         record["crs"] = f"EPSG:{g.epsg}" if g.epsg else g.crs.to_string()
-        record["crs_name"] = _crs_name(g)
-        try:
+        record["crs_name"] = _crs_name(g.crs)
+        if g.has_lonlat:
             west, south, east, north = g.lonlat_bounds()
             record["lonlat_bounds"] = {"west": west, "south": south, "east": east, "north": north}
             record["center_lonlat"] = list(g.center_lonlat)
-        except ProjError:  # a local/engineering CRS with no path to WGS 84
-            pass
     return record
 
 
 # Bit depths that products use in 16-bit words (a sampled maximum picks the fewest that hold it).
 _DEPTHS = (8, 10, 11, 12, 14, 16)
-_SAMPLE_SIDE = 256  # px: a 3 x 3 grid of full-resolution windows this size is sampled
 
 
 def _values(tile: Tile) -> dict[str, Any]:
     """Value range of a sample of valid pixels, and the bits per sample.
 
-    Nine full-resolution windows on a 3 x 3 grid (the whole tile when it is smaller): bounded
-    work whatever the raster's size, real values (overviews average the extremes away).
+    Full-resolution windows on a 3 x 3 grid (`Tile.sample_windows`; the whole tile when it is
+    smaller): bounded work whatever the raster's size, real values (overviews average the
+    extremes away).
     """
-    side = min(_SAMPLE_SIDE, tile.width), min(_SAMPLE_SIDE, tile.height)
-    cols = np.unique(np.linspace(0, tile.width - side[0], 3).round().astype(int))
-    rows = np.unique(np.linspace(0, tile.height - side[1], 3).round().astype(int))
     low, high = np.inf, -np.inf
     with tile.open() as ds:
-        for row in rows:
-            for col in cols:
-                window = Window(int(col), int(row), side[0], side[1])
-                pixels = tile.read(window=window, dataset=ds)
-                valid = tile.read_valid(window=window, pixels=pixels, dataset=ds)
-                values = pixels[:, valid]
-                if values.size:
-                    low, high = min(low, values.min()), max(high, values.max())
+        for window in tile.sample_windows():
+            pixels = tile.read(window=window, dataset=ds)
+            valid = tile.read_valid(window=window, pixels=pixels, dataset=ds)
+            values = pixels[:, valid]
+            if values.size:
+                low, high = min(low, values.min()), max(high, values.max())
     value_range = None if low > high else [_plain(low), _plain(high)]
     kind = np.dtype(tile.dtype)
     bits, source = None, None
@@ -135,16 +131,18 @@ def _plain(value) -> float | int:
     return float(f"{float(value):.6g}")
 
 
-def _crs_name(georef) -> str:
-    from pyproj import CRS as ProjCRS
-
-    return ProjCRS.from_user_input(georef.crs.to_wkt()).name
+def _crs_name(crs) -> str:
+    """Return the CRS's own name (``"WGS 84 / UTM zone 36N"``), or ``"unknown"``."""
+    try:
+        return ProjCRS.from_user_input(crs.to_wkt()).name or "unknown"
+    except CRSError:
+        return "unknown"
 
 
 def _json_number(value: float | None) -> float | str | None:
-    """JSON has no NaN: a NaN nodata value is written as the string ``"nan"``."""
+    """JSON has no NaN nor infinity: they are written as ``"nan"``, ``"inf"``, ``"-inf"``."""
     if value is None:
         return None
-    if value != value:
-        return "nan"
+    if not math.isfinite(value):
+        return str(value)  # Python spells them "nan", "inf", "-inf"
     return value

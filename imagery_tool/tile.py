@@ -25,11 +25,16 @@ from imagery_tool.errors import TileReadError
 from imagery_tool.georef import GeoRef
 from imagery_tool.jpeg_tiles import BlockDecodeError, JpegLayout
 
-__all__ = ["MAX_READ_PIXELS", "Tile", "open_tile", "role_from_description"]
+__all__ = ["MAX_READ_PIXELS", "SAMPLE_SIDE", "Tile", "open_tile", "role_from_description"]
 
 # A read larger than this many pixels per band is refused: ask for a window or a reduced shape.
 # 16384 x 16384 is about 800 MB for three uint8 bands in memory.
 MAX_READ_PIXELS = 16384 * 16384
+
+# Side of the full-resolution windows of `Tile.sample_windows`, and the most pixels per band one
+# of them may make GDAL decode (a window of a strip layout decodes whole rows).
+SAMPLE_SIDE = 256
+_SAMPLE_WINDOW_PIXELS = 1024 * 1024
 
 # Metadata domains searched for an acquisition date (IMD: Maxar-style metadata files).
 _DATE_DOMAINS = ("", "IMD", "IMAGE_STRUCTURE")
@@ -84,6 +89,9 @@ class Tile:
     jpeg : JpegLayout or None
         For JPEG GeoTIFFs that `imagery_tool.jpeg_tiles` decodes (faster than GDAL): where
         their blocks lie. None for other files.
+    palette : tuple of (int, int, int) or None
+        For a one-band 8-bit palette (colour map) file: the RGB colour of each of the 256
+        values, which views show as they are (no stretch). None for other files.
     """
 
     path: Path
@@ -103,6 +111,9 @@ class Tile:
     tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     nbits: int | None = None
     jpeg: JpegLayout | None = field(default=None, repr=False, compare=False)
+    palette: tuple[tuple[int, int, int], ...] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     # -- description ---------------------------------------------------------------------------
 
@@ -377,10 +388,99 @@ class Tile:
             valid &= np.all(np.isfinite(pixels), axis=0)
         return valid
 
+    def read_masked(
+        self,
+        *,
+        window: Window | None = None,
+        bands: Sequence[int] | None = None,
+        out_shape: tuple[int, int] | None = None,
+        dataset: rasterio.io.DatasetReader | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Read pixels and where they hold data, with no NaN left for filters to spread.
+
+        What computations (registration, radiometry, detection) read: `read` and `read_valid`
+        in one, and the non-finite values of float tiles (NaN holes, infinities) set to 0. They
+        are invalid already; left as they are, one NaN spreads through every blur, warp or fit
+        that touches it.
+
+        Parameters
+        ----------
+        window, bands, out_shape, dataset
+            As for `read`.
+
+        Returns
+        -------
+        pixels : (B, H, W) ndarray
+            In the file's dtype; 0 where a float pixel is not finite.
+        valid : (H, W) bool ndarray
+            As for `read_valid`.
+        """
+        with self._dataset(dataset) as ds:
+            pixels = self.read(window=window, bands=bands, out_shape=out_shape, dataset=ds)
+            valid = self.read_valid(
+                window=window, out_shape=pixels.shape[1:], pixels=pixels, dataset=ds
+            )
+        if self.is_float:
+            pixels[~np.isfinite(pixels)] = 0
+        return pixels, valid
+
     def overview_shape(self, max_side: int) -> tuple[int, int]:
         """``(rows, cols)`` of a whole-tile view whose longer side is at most ``max_side``."""
         factor = max(1.0, max(self.height, self.width) / max_side)
         return (max(1, math.ceil(self.height / factor)), max(1, math.ceil(self.width / factor)))
+
+    def read_cost(
+        self, *, window: Window | None = None, out_shape: tuple[int, int] | None = None
+    ) -> int:
+        """Pixels per band that GDAL decodes to read ``window`` at ``out_shape``.
+
+        GDAL reads a reduced window through the coarsest overview that is still at least as
+        fine as the output; without such an overview it decodes every full-resolution pixel of
+        the window. The cost of a view of a huge raster without overviews is therefore that of
+        the whole raster, whatever the output's size.
+
+        Parameters
+        ----------
+        window, out_shape
+            As for `read`.
+
+        Returns
+        -------
+        int
+            Pixels per band, of the level that GDAL reads.
+        """
+        window = window or Window(0, 0, self.width, self.height)
+        shape = out_shape or (int(round(window.height)), int(round(window.width)))
+        reduction = min(window.height / max(1, shape[0]), window.width / max(1, shape[1]))
+        factor = max((f for f in self.overview_factors if f <= reduction), default=1)
+        return math.ceil(window.height / factor) * math.ceil(window.width / factor)
+
+    def sample_windows(self, per_axis: int = 3) -> list[Window]:
+        """Full-resolution windows spread over the grid, for statistics at a bounded cost.
+
+        ``per_axis`` x ``per_axis`` windows of at most `SAMPLE_SIDE` px, aligned on the file's
+        blocks so that each decodes as few blocks as it can; in a strip layout (blocks as wide
+        as the raster) a window is cut to as many rows as keep its strips within about 1 Mpx.
+
+        Returns
+        -------
+        list of rasterio.windows.Window
+            Inside the grid; the whole grid when it is smaller than one window.
+        """
+        rows, cols = (max(1, v) for v in self.block_shape)
+        width = min(SAMPLE_SIDE, self.width)
+        height = min(SAMPLE_SIDE, self.height)
+        if cols > SAMPLE_SIDE:  # every row read decodes a whole block row: fewer rows
+            height = max(1, min(height, max(rows, _SAMPLE_WINDOW_PIXELS // cols)))
+        windows = []
+        for row in np.unique(np.linspace(0, self.height - height, per_axis).round()):
+            for col in np.unique(np.linspace(0, self.width - width, per_axis).round()):
+                # Start where the block that holds the point starts (still inside the grid), so
+                # as not to straddle small blocks; a large block holds several windows.
+                r = int(row) // rows * rows if rows <= 2 * SAMPLE_SIDE else int(row)
+                c = int(col) // cols * cols if cols <= 2 * SAMPLE_SIDE else int(col)
+                windows.append(Window(c, r, width, height))
+        return list(dict.fromkeys(windows))
 
     def read_overview(
         self, max_side: int = 1024, *, bands: Sequence[int] | None = None
@@ -390,21 +490,19 @@ class Tile:
         Returns
         -------
         pixels : (B, h, w) ndarray
-            In the file's dtype.
+            In the file's dtype; 0 where a float pixel is not finite (as `read_masked`).
         valid : (h, w) bool ndarray
             Validity as in `read_valid`.
         georef : GeoRef
             The reduced grid's georeference.
         """
         shape = self.overview_shape(max_side)
-        with self.open() as ds:
-            pixels = self.read(bands=bands, out_shape=shape, dataset=ds)
-            valid = self.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
+        pixels, valid = self.read_masked(bands=bands, out_shape=shape)
         factor = self.height / shape[0]
         return pixels, valid, self.georef.scaled(factor)
 
     def check_readable(self) -> None:
-        """Read the first and last blocks of every level, to catch truncated files early.
+        """Decode the first and last blocks and the coarsest overview's first: truncation shows.
 
         Raises
         ------
@@ -413,19 +511,29 @@ class Tile:
         """
         rows, cols = self.block_shape
         rows, cols = max(1, rows), max(1, cols)
+        # A corner of each block is enough to make GDAL decode it; reading the whole block could
+        # exceed `MAX_READ_PIXELS` (one block can hold the whole raster).
+        side = SAMPLE_SIDE
+        last_row, last_col = (self.height - 1) // rows * rows, (self.width - 1) // cols * cols
+        last = Window(
+            last_col,
+            last_row,
+            min(side, cols, self.width - last_col),
+            min(side, rows, self.height - last_row),
+        )
+        first = Window(0, 0, min(side, cols, self.width), min(side, rows, self.height))
         with self.open() as ds:
-            last = Window(
-                (self.width - 1) // cols * cols,
-                (self.height - 1) // rows * rows,
-                min(cols, self.width - (self.width - 1) // cols * cols),
-                min(rows, self.height - (self.height - 1) // rows * rows),
-            )
-            for window in (Window(0, 0, min(cols, self.width), min(rows, self.height)), last):
+            for window in (first, last):
                 self.read(window=window, bands=[1], dataset=ds)
                 if self.count > 1:
                     self.read(window=window, bands=[self.count], dataset=ds)
             if self.overview_factors:
-                self.read(bands=[1], out_shape=self.overview_shape(256), dataset=ds)
+                # The first block of the coarsest overview; a whole-tile read through it would
+                # decode the whole of a fine level when the file's overviews stop early.
+                f = max(self.overview_factors)
+                corner = Window(0, 0, min(self.width, side * f), min(self.height, side * f))
+                shape = (max(1, int(corner.height) // f), max(1, int(corner.width) // f))
+                self.read(window=corner, bands=[1], out_shape=shape, dataset=ds)
 
     @contextmanager
     def _dataset(
@@ -498,6 +606,7 @@ def open_tile(path: str | Path, *, check: bool = True) -> Tile:
 
 
 def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
+    _check_usable(path, ds)
     gcps, _ = ds.gcps
     crs = ds.crs or None
     georef = GeoRef(ds.height, ds.width, ds.transform, crs)
@@ -528,7 +637,54 @@ def _describe(path: Path, ds: rasterio.io.DatasetReader) -> Tile:
         tags=dict(tags[""]),
         nbits=_nbits(ds),
         jpeg=JpegLayout.probe(path, ds),
+        palette=_palette(ds),
     )
+
+
+def _palette(ds: rasterio.io.DatasetReader) -> tuple[tuple[int, int, int], ...] | None:
+    """RGB of each value of a one-band 8-bit palette file (black where the map says nothing)."""
+    if ds.count != 1 or ds.dtypes[0] != "uint8" or ds.colorinterp[0] != ColorInterp.palette:
+        return None
+    try:
+        colormap = ds.colormap(1)
+    except ValueError:  # rasterio: "NULL color table" (a palette interpretation, no map)
+        return None
+    return tuple(tuple(colormap.get(v, (0, 0, 0, 255))[:3]) for v in range(256))
+
+
+def _check_usable(path: Path, ds: rasterio.io.DatasetReader) -> None:
+    """Refuse what no view or computation can use.
+
+    No band, complex pixels, bands of different types (a VRT), a zero or non-finite transform.
+
+    Raises
+    ------
+    TileReadError
+        Naming the file, what is wrong and how to make a usable file.
+    """
+    if ds.count == 0:
+        raise TileReadError(f"{path}: the raster has no band; check the file holds imagery")
+    if any("complex" in dtype for dtype in ds.dtypes):
+        raise TileReadError(
+            f"{path}: complex ({ds.dtypes[0]}) pixels, as in SAR single-look products, are not "
+            "imagery imagery-tool can show or compare; make an amplitude or intensity image "
+            "of it first"
+        )
+    if len(set(ds.dtypes)) > 1:
+        raise TileReadError(
+            f"{path}: its bands have different pixel types ({', '.join(dict.fromkeys(ds.dtypes))});"
+            " give them one (e.g. gdal_translate -ot Float32)"
+        )
+    coefficients = tuple(ds.transform)[:6]
+    determinant = ds.transform.determinant
+    if not (all(map(math.isfinite, coefficients)) and math.isfinite(determinant)) or not (
+        determinant
+    ):
+        raise TileReadError(
+            f"{path}: its geotransform {coefficients} is unusable (a zero, infinite or NaN "
+            "pixel size); fix it (gdal_edit.py -a_ullr ULX ULY LRX LRY) or remove it "
+            "(gdal_edit.py -unsetgt)"
+        )
 
 
 _RGB = ("red", "green", "blue")

@@ -337,9 +337,8 @@ def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
     factor = max(1.0, side / 512)
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
     with pair.open() as (dsb, dsa):
-        pixels_b = pair.before.read(window=overlap, out_shape=shape, dataset=dsb, bands=pair.bands)
-        valid = pair.before.read_valid(
-            window=overlap, out_shape=shape, pixels=pixels_b, dataset=dsb
+        pixels_b, valid = pair.before.read_masked(
+            window=overlap, out_shape=shape, dataset=dsb, bands=pair.bands
         )
         g = pair.mapping.local_matrix(
             overlap.col_off, overlap.row_off, overlap.width, overlap.height

@@ -14,7 +14,8 @@ from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_outputs, atomic_path
 from imagery_tool.change.region import ChangeRegion
-from imagery_tool.errors import NotGeoreferencedError
+from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
+from imagery_tool.georef import crs_label
 from imagery_tool.registration import Registration
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
@@ -50,8 +51,12 @@ class ChangeResult:
 
     @property
     def georeferenced(self) -> bool:
-        """Whether the regions have map and lon/lat coordinates (else pixel mode)."""
-        return self.before.georef.is_georeferenced
+        """Whether the regions have map and lon/lat coordinates (else pixel mode).
+
+        False for tiles without georeference, and for a CRS with no known relation to lon/lat
+        (a local or engineering CRS: `GeoRef.has_lonlat`).
+        """
+        return self.before.georef.has_lonlat
 
     @property
     def before_date(self) -> str | None:
@@ -147,13 +152,21 @@ class ChangeResult:
         ------
         NotGeoreferencedError
             In pixel mode; use `to_json`.
+        UnsupportedCRSError
+            When BEFORE's CRS has no known relation to lon/lat (a local or engineering CRS).
         """
-        if not self.georeferenced:
+        g = self.before.georef
+        if not g.is_georeferenced:
             raise NotGeoreferencedError(
                 f"{self.before.path} has no georeference, so lon/lat GeoJSON cannot be written; "
                 "write a .json output (pixel coordinates) instead"
             )
-        g = self.before.georef
+        if not g.has_lonlat:
+            raise UnsupportedCRSError(
+                f"{self.before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
+                "longitude/latitude, so lon/lat GeoJSON cannot be written; write a .json output "
+                "(pixel coordinates) instead, or reproject the tiles (gdalwarp -t_srs EPSG:...)"
+            )
         features = []
         for r in self.regions:
             lon, lat = g.pixel_to_lonlat(r.polygon_px[:, 0], r.polygon_px[:, 1])

@@ -63,8 +63,16 @@ def format_record(record: dict[str, Any]) -> str:
                 f"  lon/lat     {ll['west']:.6f}, {ll['south']:.6f}, {ll['east']:.6f}, "
                 f"{ll['north']:.6f} (W, S, E, N); centre {lat:.6f} N, {lon:.6f} E"
             )
-        gx, gy = record["gsd_m"]
-        lines.append(f"  gsd         {gx:.3f} m x {gy:.3f} m")
+        else:
+            lines.append(
+                "  lon/lat     unavailable: no known conversion from this CRS, over this grid, to "
+                "longitude/latitude (map coordinates only)"
+            )
+        if record["gsd_m"]:
+            gx, gy = record["gsd_m"]
+            lines.append(f"  gsd         {gx:.3f} m x {gy:.3f} m")
+        else:
+            lines.append("  gsd         unknown (the CRS gives no length unit)")
         if record["rotated"] or record["south_up"]:
             lines.append(f"  transform   {'rotated' if record['rotated'] else 'south-up'}")
     elif record["gcp_count"]:

@@ -88,10 +88,7 @@ def read_coarse(before, after, mapping, overlap, dsb, dsa, pool) -> CoarseLevel:
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
 
     def read_before():
-        pixels = before.read(window=overlap, out_shape=shape, dataset=dsb)
-        return pixels, before.read_valid(
-            window=overlap, out_shape=shape, pixels=pixels, dataset=dsb
-        )
+        return before.read_masked(window=overlap, out_shape=shape, dataset=dsb)
 
     reading = pool.submit(read_before)  # both dates at once, each with its own file
     g = mapping.local_matrix(overlap.col_off, overlap.row_off, overlap.width, overlap.height)

@@ -166,8 +166,7 @@ def read_references(before, size: int, places: list) -> list:
     with before.open() as dsb:
         for c0, r0 in places:
             win = Window(c0, r0, size, size)
-            pixels_b = before.read(window=win, dataset=dsb)
-            valid_b = before.read_valid(window=win, pixels=pixels_b, dataset=dsb)
+            pixels_b, valid_b = before.read_masked(window=win, dataset=dsb)
             if valid_b.mean() < 0.98:
                 out.append(((c0, r0), None))
                 continue

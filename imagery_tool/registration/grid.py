@@ -9,7 +9,8 @@ import numpy as np
 from pyproj import Transformer
 from rasterio.windows import Window
 
-from imagery_tool.errors import IncompatibleTilesError, NoOverlapError
+from imagery_tool.errors import IncompatibleTilesError, NoOverlapError, UnsupportedCRSError
+from imagery_tool.georef import crs_transformer
 from imagery_tool.tile import Tile
 
 __all__ = ["GridMapping", "affine_to_matrix", "matrix_to_affine"]
@@ -53,7 +54,8 @@ class GridMapping:
         Raises
         ------
         IncompatibleTilesError
-            Different band counts, or one tile georeferenced and the other not.
+            Different band counts, one tile georeferenced and the other not, or CRSs that
+            PROJ cannot convert between.
         """
         nb, na = len(before.data_bands), len(after.data_bands)
         if nb != na:
@@ -68,7 +70,15 @@ class GridMapping:
                 f"{plain} has no georeference but the other tile has one; georeference it "
                 "(e.g. gdal_translate -a_srs -a_ullr) or compare two plain images"
             )
-        return cls(before, after)
+        mapping = cls(before, after)
+        try:
+            mapping._transformer()
+        except UnsupportedCRSError as exc:
+            raise IncompatibleTilesError(
+                f"{after.path} cannot be placed on {before.path}: {exc}; reproject one onto "
+                f"the other's CRS (gdalwarp -t_srs)"
+            ) from exc
+        return mapping
 
     @property
     def georeferenced(self) -> bool:
@@ -96,7 +106,7 @@ class GridMapping:
         gb, ga = self.before.georef, self.after.georef
         if not self.georeferenced or gb.crs == ga.crs:
             return None
-        return Transformer.from_crs(gb.crs.to_wkt(), ga.crs.to_wkt(), always_xy=True)
+        return crs_transformer(gb.crs, ga.crs)
 
     def to_after(self, col, row) -> tuple[np.ndarray, np.ndarray]:
         """Map BEFORE pixel ``(col, row)`` (arrays) to AFTER pixel ``(col, row)``."""

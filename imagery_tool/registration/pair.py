@@ -117,10 +117,9 @@ class AlignedPair:
         """
         dsb, dsa = datasets or (None, None)
         shape = out_shape or (int(window.height), int(window.width))
-        pixels_b = self.before.read(
+        pixels_b, valid = self.before.read_masked(
             window=window, out_shape=shape, dataset=dsb, bands=self.bands or None
         )
-        valid = self.before.read_valid(window=window, out_shape=shape, pixels=pixels_b, dataset=dsb)
         g = self.mapping.local_matrix(window.col_off, window.row_off, window.width, window.height)
         pixels_a, valid_a = read_resampled(
             self.after, g @ self.registration.matrix3, window, shape, dataset=dsa,

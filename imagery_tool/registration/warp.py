@@ -114,16 +114,15 @@ def _read_padded(tile: Tile, window: Window, bands, dataset) -> tuple[np.ndarray
     ic0, ir0 = max(0, c0), max(0, r0)
     ic1, ir1 = min(tile.width, c0 + w), min(tile.height, r0 + h)
     if (ic0, ir0, ic1, ir1) == (c0, r0, c0 + w, r0 + h):  # inside: no padding, no copy
-        pixels = tile.read(window=window, bands=bands, dataset=dataset)
-        return pixels, tile.read_valid(window=window, pixels=pixels, dataset=dataset)
+        return tile.read_masked(window=window, bands=bands, dataset=dataset)
     pixels = np.zeros((len(bands), h, w), dtype=tile.dtype)
     valid = np.zeros((h, w), dtype=bool)
     if ic1 > ic0 and ir1 > ir0:
         inner = Window(ic0, ir0, ic1 - ic0, ir1 - ir0)
-        part = tile.read(window=inner, bands=bands, dataset=dataset)
         sl = np.s_[ir0 - r0 : ir1 - r0, ic0 - c0 : ic1 - c0]
-        pixels[(slice(None), *sl)] = part
-        valid[sl] = tile.read_valid(window=inner, pixels=part, dataset=dataset)
+        pixels[(slice(None), *sl)], valid[sl] = tile.read_masked(
+            window=inner, bands=bands, dataset=dataset
+        )
     return pixels, valid
 
 
@@ -202,9 +201,8 @@ def read_resampled(
         elif decimate == 1.0:
             src, src_valid = _read_padded(tile, read_window, bands, ds)
         else:
-            src = tile.read(window=read_window, bands=bands, out_shape=read_shape, dataset=ds)
-            src_valid = tile.read_valid(
-                window=read_window, out_shape=read_shape, pixels=src, dataset=ds
+            src, src_valid = tile.read_masked(
+                window=read_window, bands=bands, out_shape=read_shape, dataset=ds
             )
     src_step = ((c1 - c0) / read_shape[1], (r1 - r0) / read_shape[0])
     m = index_matrix(
@@ -214,8 +212,6 @@ def read_resampled(
         src_origin=(float(c0), float(r0)),
         src_step=src_step,
     )
-    if tile.is_float:
-        src = np.where(np.isfinite(src), src, 0).astype(src.dtype)
     if rgba:  # see `_warp_interleaved`
         pixels = _warp_rgba(src, m, (w, h), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, 3)
     else:

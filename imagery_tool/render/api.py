@@ -15,7 +15,8 @@ from PIL import Image
 from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_write_bytes
-from imagery_tool.errors import RenderError
+from imagery_tool.errors import OutputWriteError, RenderError, UnsupportedCRSError
+from imagery_tool.georef import crs_transformer
 from imagery_tool.render.chips import Chip, contact_sheet
 from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
 from imagery_tool.render.draw import Canvas, Style
@@ -175,6 +176,20 @@ def _day(tile: Tile) -> str:
     return "date unknown" if value is None else value.strftime("%Y-%m-%d")
 
 
+def _check_crs_pair(before: Tile, after: Tile) -> None:
+    """Refuse a sheet of two tiles whose CRSs PROJ cannot convert between, naming both."""
+    gb, ga = before.georef, after.georef
+    if not (gb.is_georeferenced and ga.is_georeferenced) or gb.crs == ga.crs:
+        return
+    try:
+        crs_transformer(ga.crs, gb.crs)
+    except UnsupportedCRSError as exc:
+        raise RenderError(
+            f"{after.path} cannot be drawn on {before.path}'s frame: {exc}; reproject one onto "
+            "the other's CRS (gdalwarp -t_srs)"
+        ) from exc
+
+
 def _sort_marks(marks: list[Mark]) -> list[Mark]:
     """Deterministic drawing order: top to bottom, then left to right, then label."""
     return sorted(
@@ -284,6 +299,8 @@ def render(
     if heat and before_tile is None:
         raise RenderError("--heat compares two dates; give the earlier tile with --before")
     base = before_tile or main  # the grid the frame (and every outline) is drawn on
+    if before_tile is not None:
+        _check_crs_pair(before_tile, main)
     window = region.window(base.georef, name=str(base.path)) if region is not None else None
     frame, style, gutter = _plan(base, window, panels=2 if before_tile else 1, width=width,
                                  scale=scale)  # fmt: skip
@@ -515,12 +532,15 @@ def _footer(
     lines.append(dates)
     where = [f"CRS: {crs_text(frame)}"]
     georef = frame.out_georef
-    if georef.is_georeferenced:
+    if georef.has_lonlat:
         lon, lat = georef.center_lonlat
         where.append(
             f"Frame centre: {abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, "
             f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
         )
+    elif georef.is_georeferenced:
+        where.append("no lon/lat (the CRS has no known relation to them)")
+    if frame.georef.mean_gsd_m is not None:
         mpp = frame.metres_per_px
         gsd = frame.georef.mean_gsd_m
         where.append(f"1 px = {mpp:.2f} m (source {gsd:.2f} m)")
@@ -609,6 +629,9 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
     ------
     RenderError
         When the folder does not exist or is not writable.
+    OutputWriteError
+        When the disk is full or the file would exceed a size limit (``ulimit -f``); the
+        previous file, if any, is left as it was.
     """
     path = Path(path)
     data = encode_png(image)
@@ -619,6 +642,8 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
         raise RenderError(f"{path}: folder {folder} does not exist; create it or choose another")
     try:
         return atomic_write_bytes(path, data)
+    except OutputWriteError:  # a full disk or a file-size limit: already one line naming path
+        raise
     except OSError as exc:
         raise RenderError(
             f"{path}: cannot write ({exc.strerror or exc}); choose a writable folder"

@@ -11,7 +11,7 @@ from rasterio.windows import Window
 
 from imagery_tool.render.decorations import PAPER, PAPER_INK
 from imagery_tool.render.draw import Canvas, Style, draw_outline
-from imagery_tool.render.imagery import BACKGROUND, _bands, _to_rgb, display_limits
+from imagery_tool.render.imagery import BACKGROUND, _bands, _resampling, _to_rgb, frame_limits
 from imagery_tool.render.marks import Mark, label_text, size_m
 from imagery_tool.render.text import load_font, text_size
 from imagery_tool.tile import Tile
@@ -57,11 +57,17 @@ def _read_chip(chip: Chip, side: int, limits: np.ndarray) -> tuple[np.ndarray, n
     bands = _bands(tile)
     read_side = min(n, side)  # never read more than needed; enlarge after reading
     with tile.open() as ds:
-        pixels = tile.read(window=window, bands=bands, out_shape=(read_side, read_side), dataset=ds)
+        pixels = tile.read(
+            window=window,
+            bands=bands,
+            out_shape=(read_side, read_side),
+            resampling=_resampling(tile),
+            dataset=ds,
+        )
         valid = tile.read_valid(
             window=window, out_shape=(read_side, read_side), pixels=pixels, dataset=ds
         )
-    rgb = _to_rgb(pixels, valid, limits)
+    rgb = _to_rgb(pixels, valid, limits, tile.palette)
     if read_side != side:
         rgb = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_CUBIC)
     corners = (xy - [window.col_off, window.row_off]) * (side / n)
@@ -110,7 +116,7 @@ def contact_sheet(chips: list[Chip], style: Style, width: int) -> tuple[Canvas, 
         x, y = gap + c * (side + gap), head_h + gap + r * (cell_h + gap)
         key = str(chip.tile.path)
         if key not in limits_cache:
-            limits_cache[key] = display_limits(chip.tile, _bands(chip.tile))
+            limits_cache[key] = frame_limits(chip.tile, _bands(chip.tile))
         rgb, corners = _read_chip(chip, side, limits_cache[key])
         image = np.ascontiguousarray(rgb)
         draw_outline(image, corners, chip.colour, max(2, style.line), head=True)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from pyproj import CRS as ProjCRS
 
+from imagery_tool.georef import crs_label
 from imagery_tool.render.draw import HALO, Canvas, Style, blend_rect, draw_outline, draw_polyline
 from imagery_tool.render.layout import Frame
 from imagery_tool.render.text import load_font, text_size
@@ -56,10 +57,10 @@ def north_angle(frame: Frame) -> float | None:
     -------
     float or None
         In ``[0, 360)``: 0 when north is straight up, 90 when it points right; ``None`` without
-        georeference.
+        georeference or lon/lat (`GeoRef.has_lonlat`).
     """
     georef = frame.out_georef
-    if not georef.is_georeferenced:
+    if not georef.has_lonlat:  # no CRS, or one with no known relation to lon/lat
         return None
     lon, lat = georef.pixel_to_lonlat(georef.width / 2, georef.height / 2)
     # A step of about a tenth of the frame's ground height (at least 5 m), in degrees.
@@ -93,9 +94,10 @@ def crs_text(frame: Frame) -> str:
     crs = frame.georef.crs
     if crs is None:
         return "no CRS (pixel coordinates)"
-    name = ProjCRS.from_user_input(crs.to_wkt()).name
     code = frame.georef.epsg
-    return f"EPSG:{code} ({name})" if code else name
+    if not code:
+        return crs_label(crs)
+    return f"EPSG:{code} ({ProjCRS.from_user_input(crs.to_wkt()).name})"
 
 
 def _bar(frame: Frame) -> tuple[float, float] | None:

@@ -6,19 +6,17 @@ import math
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS as ProjCRS
-from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window
 
-from imagery_tool.display import stretch_limits, stretch_to_uint8
-from imagery_tool.errors import RenderError
-from imagery_tool.georef import GeoRef
+from imagery_tool.display import check_view_cost, display_limits, stretch_to_uint8
+from imagery_tool.errors import RenderError, UnsupportedCRSError
+from imagery_tool.georef import GeoRef, crs_transformer
 from imagery_tool.render.layout import Frame
 from imagery_tool.tile import Tile
 
-__all__ = ["BACKGROUND", "PERCENTILES", "display_limits", "read_frame", "read_onto"]
+__all__ = ["BACKGROUND", "PERCENTILES", "frame_limits", "read_frame", "read_onto"]
 
 # Shown where a tile has no data (nodata, outside its footprint).
 BACKGROUND = (64, 64, 64)
@@ -26,21 +24,25 @@ BACKGROUND = (64, 64, 64)
 PERCENTILES = (0.5, 99.5)
 
 
-def display_limits(tile: Tile, bands: tuple[int, ...]) -> np.ndarray:
-    """Stretch limits from a reduced view of the whole tile (read via its overviews).
+def frame_limits(
+    tile: Tile,
+    bands: tuple[int, ...],
+    pixels: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
+    """Display limits of a picture's tile: `imagery_tool.display.display_limits` at `PERCENTILES`.
 
-    Computing them on the whole tile, not the frame, keeps every frame of a tile alike; one
-    linked stretch for the three bands keeps natural colours (grey concrete stays grey).
+    A reduced view of the whole tile keeps every frame of a tile alike; one linked stretch for
+    the three bands keeps natural colours (grey concrete stays grey). A huge tile without
+    overviews is stretched on the frame's own ``pixels``.
 
     Returns
     -------
     (B, 2) float64 ndarray
     """
-    shape = tile.overview_shape(1024)
-    with tile.open() as ds:
-        pixels = tile.read(bands=bands, out_shape=shape, dataset=ds)
-        valid = tile.read_valid(out_shape=shape, pixels=pixels, dataset=ds)
-    return stretch_limits(pixels, valid, percentiles=PERCENTILES, linked=True)
+    return display_limits(
+        tile, bands, percentiles=PERCENTILES, linked=True, pixels=pixels, valid=valid
+    )
 
 
 def _bands(tile: Tile) -> tuple[int, ...]:
@@ -48,14 +50,22 @@ def _bands(tile: Tile) -> tuple[int, ...]:
     return bands if len(bands) in (1, 3) else bands[:1]
 
 
-def _to_rgb(pixels: np.ndarray, valid: np.ndarray, limits: np.ndarray) -> np.ndarray:
+def _to_rgb(
+    pixels: np.ndarray,
+    valid: np.ndarray,
+    limits: np.ndarray | None,
+    palette: tuple[tuple[int, int, int], ...] | None = None,
+) -> np.ndarray:
     """Stretch (B, H, W) pixels to (H, W, 3) uint8 as `stretch_to_uint8` does, invalid grey.
 
     8- and 16-bit integer bands go through a lookup table built with `stretch_to_uint8`
     itself (same values, a fraction of the time and memory); other types are stretched
-    directly.
+    directly. A palette file's band (``palette``, `Tile.palette`) is shown in its colours,
+    unstretched (``limits`` is then unused).
     """
-    if pixels.dtype in (np.uint8, np.uint16):
+    if palette is not None:
+        rgb = np.asarray(palette, dtype=np.uint8)[pixels[0]]
+    elif pixels.dtype in (np.uint8, np.uint16):
         levels = np.arange(np.iinfo(pixels.dtype).max + 1, dtype=pixels.dtype)
         table = stretch_to_uint8(np.broadcast_to(levels, (len(pixels), 1, len(levels))), limits)
         lut = np.ascontiguousarray(table[0, :, : len(pixels)].T)  # (B, levels)
@@ -79,6 +89,11 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     frame : Frame
         Window and output size; GDAL reads through the nearest finer overview.
 
+    Raises
+    ------
+    RenderError
+        When the frame would decode too much of a raster without overviews.
+
     Returns
     -------
     rgb : (H, W, 3) uint8 ndarray
@@ -87,13 +102,25 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         Where the tile has data.
     """
     bands = _bands(tile)
-    limits = display_limits(tile, bands)
+    check_view_cost(tile, frame.window, frame.out_shape)
     with tile.open() as ds:
-        pixels = tile.read(window=frame.window, bands=bands, out_shape=frame.out_shape, dataset=ds)
+        pixels = tile.read(
+            window=frame.window,
+            bands=bands,
+            out_shape=frame.out_shape,
+            resampling=_resampling(tile),
+            dataset=ds,
+        )
         valid = tile.read_valid(
             window=frame.window, out_shape=frame.out_shape, pixels=pixels, dataset=ds
         )
-    return _to_rgb(pixels, valid, limits), valid
+    limits = None if tile.palette else frame_limits(tile, bands, pixels, valid)
+    return _to_rgb(pixels, valid, limits, tile.palette), valid
+
+
+def _resampling(tile: Tile) -> Resampling:
+    """Average grey levels and colours; palette values are classes: take the nearest."""
+    return Resampling.nearest if tile.palette else Resampling.average
 
 
 def read_onto(
@@ -131,7 +158,6 @@ def read_onto(
         When ``tile`` does not cover any of the frame.
     """
     bands = _bands(tile)
-    limits = display_limits(tile, bands)
     dst = frame.out_georef
     h, w = frame.out_shape
     if residual is not None and dst.is_georeferenced:
@@ -157,9 +183,17 @@ def read_onto(
         max(1, math.ceil(window.height / factor)),
         max(1, math.ceil(window.width / factor)),
     )
+    check_view_cost(tile, window, src_shape)
     with tile.open() as ds:
-        pixels = tile.read(window=window, bands=bands, out_shape=src_shape, dataset=ds)
+        pixels = tile.read(
+            window=window,
+            bands=bands,
+            out_shape=src_shape,
+            resampling=_resampling(tile),
+            dataset=ds,
+        )
         valid = tile.read_valid(window=window, out_shape=src_shape, pixels=pixels, dataset=ds)
+    limits = None if tile.palette else frame_limits(tile, bands, pixels, valid)
     src_transform = (
         tile.georef.transform
         @ Affine.translation(window.col_off, window.row_off)
@@ -172,11 +206,12 @@ def read_onto(
         "dst_crs": dst.crs,
     }
     out = np.zeros((pixels.shape[0], h, w), dtype=pixels.dtype)
-    reproject(pixels, out, resampling=Resampling.bilinear, **kwargs)
+    warp = Resampling.nearest if tile.palette else Resampling.bilinear
+    reproject(pixels, out, resampling=warp, **kwargs)
     out_valid = np.zeros((h, w), dtype=np.uint8)
     reproject(valid.astype(np.uint8), out_valid, resampling=Resampling.nearest, **kwargs)
     valid_out = out_valid > 0
-    return _to_rgb(out, valid_out, limits), valid_out
+    return _to_rgb(out, valid_out, limits, tile.palette), valid_out
 
 
 def _source_window(tile: Tile, dst: GeoRef) -> Window | None:
@@ -186,10 +221,14 @@ def _source_window(tile: Tile, dst: GeoRef) -> Window | None:
     cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])
     rows = np.concatenate([np.zeros_like(t), t * h, np.full_like(t, h), (1 - t) * h])
     xs, ys = dst.pixel_to_map(cols, rows)
-    src_crs = ProjCRS.from_user_input(tile.georef.crs.to_wkt())
-    dst_crs = ProjCRS.from_user_input(dst.crs.to_wkt())
-    if src_crs != dst_crs:
-        xs, ys = Transformer.from_crs(dst_crs, src_crs, always_xy=True).transform(xs, ys)
+    if tile.georef.crs != dst.crs:
+        try:
+            xs, ys = crs_transformer(dst.crs, tile.georef.crs).transform(xs, ys)
+        except UnsupportedCRSError as exc:
+            raise RenderError(
+                f"{tile.path} cannot be drawn on the other tile's frame: {exc}; reproject one "
+                "onto the other's CRS (gdalwarp -t_srs)"
+            ) from exc
     c, r = tile.georef.map_to_pixel(np.asarray(xs), np.asarray(ys))
     c0, c1 = max(math.floor(np.min(c)) - 2, 0), min(math.ceil(np.max(c)) + 2, tile.width)
     r0, r1 = max(math.floor(np.min(r)) - 2, 0), min(math.ceil(np.max(r)) + 2, tile.height)

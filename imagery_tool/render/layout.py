@@ -9,10 +9,11 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
+from pyproj.exceptions import CRSError, ProjError
 from rasterio.windows import Window
 
 from imagery_tool.errors import RenderError
-from imagery_tool.georef import GeoRef
+from imagery_tool.georef import GeoRef, crs_label
 
 __all__ = ["DEFAULT_MAX_WIDTH", "Frame", "Region", "make_frame"]
 
@@ -49,6 +50,7 @@ class Region:
         cls, minx: float, miny: float, maxx: float, maxy: float, *, crs: str | None = None
     ) -> Region:
         """Region between map (or lon/lat with ``crs="EPSG:4326"``) bounds."""
+        _finite("bbox", (minx, miny, maxx, maxy), "minx,miny,maxx,maxy")
         if not (maxx > minx and maxy > miny):
             raise RenderError(
                 f"bbox {minx},{miny},{maxx},{maxy} is empty; give minx,miny,maxx,maxy with "
@@ -59,6 +61,8 @@ class Region:
     @classmethod
     def from_center(cls, x: float, y: float, size_m: float, *, crs: str | None = None) -> Region:
         """Square region of ``size_m`` metres on a side around a map (or lon/lat) point."""
+        _finite("centre", (x, y), "x,y")
+        _finite("size", (size_m,), "metres")
         if not size_m > 0:
             raise RenderError(f"size {size_m} m is not positive; give --size in metres, e.g. 300")
         return cls("center", (float(x), float(y), float(size_m)), crs)
@@ -66,6 +70,7 @@ class Region:
     @classmethod
     def from_pixels(cls, col_off: float, row_off: float, width: float, height: float) -> Region:
         """Region given directly in pixels of the tile's grid."""
+        _finite("pixel region", (col_off, row_off, width, height), "col,row,width,height")
         if not (width > 0 and height > 0):
             raise RenderError(f"pixel region {width} x {height} is empty")
         return cls("pixels", (float(col_off), float(row_off), float(width), float(height)))
@@ -106,10 +111,10 @@ class Region:
                 xs = np.concatenate([xs, maxx - t * (maxx - minx), np.full_like(t, minx)])
                 ys = np.concatenate([np.full_like(t, miny), miny + t * (maxy - miny)])
                 ys = np.concatenate([ys, np.full_like(t, maxy), maxy - t * (maxy - miny)])
-                xs, ys = _to_grid_crs(xs, ys, self.crs, georef)
+                xs, ys = _to_grid_crs(xs, ys, self.crs, georef, name)
             else:
                 x, y, size_m = self.values
-                cx, cy = _to_grid_crs(np.array([x]), np.array([y]), self.crs, georef)
+                cx, cy = _to_grid_crs(np.array([x]), np.array([y]), self.crs, georef, name)
                 half = size_m / 2 / _metres_per_unit(georef)
                 xs = cx[0] + np.array([-half, half, half, -half])
                 ys = cy[0] + np.array([-half, -half, half, half])
@@ -142,20 +147,47 @@ class Region:
         )
 
 
-def _to_grid_crs(xs: np.ndarray, ys: np.ndarray, crs: str | None, georef: GeoRef):
-    """Transform points from ``crs`` (None: the grid's own) to the grid's CRS."""
+def _finite(what: str, values: tuple[float, ...], form: str) -> None:
+    """Refuse NaN or infinite coordinates of a region: they place nothing."""
+    if not all(math.isfinite(float(v)) for v in values):
+        text = ",".join(f"{float(v):g}" for v in values)
+        raise RenderError(f"{what} {text} is not finite; give {form} as ordinary numbers")
+
+
+def _to_grid_crs(xs: np.ndarray, ys: np.ndarray, crs: str | None, georef: GeoRef, name: str):
+    """Transform points from ``crs`` (None: the grid's own) to the grid's CRS (of tile ``name``).
+
+    Raises
+    ------
+    RenderError
+        When ``crs`` is unknown, or PROJ knows no way from it to the grid's CRS (a local or
+        engineering CRS, an unusable datum), or the points do not land on that CRS's domain.
+    """
     if crs is None or georef.crs is None:
         return xs, ys
     try:
         source = ProjCRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises its own CRSError
         raise RenderError(f"unknown CRS {crs!r}; give an EPSG code such as EPSG:4326") from exc
-    target = ProjCRS.from_user_input(georef.crs.to_wkt())
-    if source == target:
-        return xs, ys
-    transformer = Transformer.from_crs(source, target, always_xy=True)
-    x, y = transformer.transform(xs, ys)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    try:
+        target = ProjCRS.from_user_input(georef.crs.to_wkt())
+        if source == target:
+            return xs, ys
+        transformer = Transformer.from_crs(source, target, always_xy=True)
+        x, y = transformer.transform(xs, ys)
+    except (CRSError, ProjError) as exc:
+        x = y = None
+        reason = str(exc).strip().splitlines()[0]
+    else:
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        reason = "the points fall outside where that CRS is defined"
+    if x is None or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise RenderError(
+            f"{name}: a region in {crs} cannot be placed in its CRS {crs_label(georef.crs)!r} "
+            f"({reason}); give the region in the tile's own map units (--bbox or --center "
+            "without --lonlat or --bbox-crs)"
+        )
+    return x, y
 
 
 def _metres_per_unit(georef: GeoRef) -> float:

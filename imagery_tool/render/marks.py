@@ -219,9 +219,9 @@ def size_m(corners: np.ndarray, georef: GeoRef) -> tuple[float, float] | None:
     -------
     (float, float) or None
         ``(length, width)``: length along the heading (edge 1 -> 2), width across it (edge
-        0 -> 1); ``None`` without georeference.
+        0 -> 1); ``None`` without georeference or lon/lat (`GeoRef.has_lonlat`).
     """
-    if not georef.is_georeferenced:
+    if not georef.has_lonlat:
         return None
     xy = np.asarray(corners, dtype=np.float64)
     lon, lat = georef.pixel_to_lonlat(xy[:, 0], xy[:, 1])
@@ -289,7 +289,7 @@ def read_changes(path: str | Path, georef: GeoRef, *, tile_name: str = "the tile
 
 def _feature_pixels(feature: Mapping, props: Mapping, georef: GeoRef):
     geometry = feature.get("geometry") or {}
-    if georef.is_georeferenced and geometry.get("type") in ("Polygon", "MultiPolygon"):
+    if georef.has_lonlat and geometry.get("type") in ("Polygon", "MultiPolygon"):
         coords = geometry["coordinates"]
         ring = coords[0] if geometry["type"] == "Polygon" else max(coords, key=len)[0]
         ring = np.asarray(ring, dtype=np.float64)[:, :2]
@@ -323,14 +323,9 @@ def move_marks(marks: Sequence[Mark], source: GeoRef, target: GeoRef) -> list[Ma
     """
     if not (source.is_georeferenced and target.is_georeferenced) or source == target:
         return list(marks)
-    from pyproj import CRS as ProjCRS
-    from pyproj import Transformer
+    from imagery_tool.georef import crs_transformer
 
-    src_crs = ProjCRS.from_user_input(source.crs.to_wkt())
-    dst_crs = ProjCRS.from_user_input(target.crs.to_wkt())
-    transformer = (
-        None if src_crs == dst_crs else Transformer.from_crs(src_crs, dst_crs, always_xy=True)
-    )
+    transformer = None if source.crs == target.crs else crs_transformer(source.crs, target.crs)
     moved = []
     for mark in marks:
         xy = mark.xy

@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 from rasterio.windows import Window
 
-from imagery_tool.display import stretch_limits
+from imagery_tool.display import display_limits
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import GeoRef
 from imagery_tool.tile import Tile
@@ -180,11 +180,10 @@ class TileStack:
         return [f for f in factors if longest / f >= 64 or f == 1]
 
     def limits(self, t: int) -> np.ndarray:
-        """(3, 2) stretch limits of date ``t`` (2-98 %), from a reduced view of that date."""
+        """(3, 2) stretch limits of date ``t`` (2-98 %): `imagery_tool.display.display_limits`."""
         if self._limits[t] is None:
             tile = self.tiles[t]
-            pixels, valid, _ = tile.read_overview(1024, bands=tile.rgb_bands)
-            self._limits[t] = stretch_limits(pixels, valid)
+            self._limits[t] = display_limits(tile, tile.rgb_bands)
         return self._limits[t]
 
     def read_rgb(self, t: int, window: Window, out_shape: tuple[int, int]) -> np.ndarray:
