@@ -15,7 +15,7 @@ from PIL import Image
 from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_write_bytes
-from imagery_tool.errors import OutputWriteError, RenderError, UnsupportedCRSError
+from imagery_tool.errors import RenderError, UnsupportedCRSError
 from imagery_tool.georef import crs_transformer
 from imagery_tool.render.chips import Chip, contact_sheet
 from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
@@ -628,10 +628,10 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
     Raises
     ------
     RenderError
-        When the folder does not exist or is not writable.
+        When ``path`` is a folder or its folder does not exist.
     OutputWriteError
-        When the disk is full or the file would exceed a size limit (``ulimit -f``); the
-        previous file, if any, is left as it was.
+        When the file cannot be written (not writable, disk full, ``ulimit -f``); the previous
+        file, if any, is left as it was.
     """
     path = Path(path)
     data = encode_png(image)
@@ -640,11 +640,4 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
         raise RenderError(f"{path}: is a folder; name a .png file to write")
     if not folder.is_dir():
         raise RenderError(f"{path}: folder {folder} does not exist; create it or choose another")
-    try:
-        return atomic_write_bytes(path, data)
-    except OutputWriteError:  # a full disk or a file-size limit: already one line naming path
-        raise
-    except OSError as exc:
-        raise RenderError(
-            f"{path}: cannot write ({exc.strerror or exc}); choose a writable folder"
-        ) from exc
+    return atomic_write_bytes(path, data)  # any write error: one line naming path

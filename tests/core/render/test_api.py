@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from imagery_tool.annotations import BoxAnnotation
-from imagery_tool.errors import RenderError
+from imagery_tool.errors import OutputWriteError, RenderError
 from imagery_tool.render import Region, encode_png, render, write_png
 from imagery_tool.render.draw import Style
 from imagery_tool.render.labels import rects_overlap
@@ -170,7 +170,7 @@ def test_write_png_is_atomic(tmp_path):
         write_png(image, tmp_path / "missing" / "a.png")
     # A folder nobody can write to, even root: /proc.
     if os.path.isdir("/proc"):
-        with pytest.raises(RenderError, match="cannot write"):
+        with pytest.raises(OutputWriteError, match="cannot write /proc/imagery-tool-test.png"):
             write_png(image, "/proc/imagery-tool-test.png")
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
 
