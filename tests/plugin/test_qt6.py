@@ -11,7 +11,7 @@ import qtpy
 from napari_imagery_tool._widgets.annotation import AnnotationWidget
 from napari_imagery_tool._widgets.compare import CompareWidget
 from napari_imagery_tool._widgets.export import ExportWidget
-from qtpy.QtWidgets import QFileDialog, QLabel
+from qtpy.QtWidgets import QFileDialog, QLabel, QScrollArea
 
 from tests.plugin.test_annotation import rect
 
@@ -59,8 +59,12 @@ def test_store_browse_passes_a_scoped_option(make_napari_viewer, monkeypatch, tm
 
 
 def clipped_labels(widget) -> list[str]:
-    """The visible labels of ``widget`` drawn smaller than their text needs."""
+    """The visible labels of ``widget`` drawn smaller than their text needs, and its body when
+    it is wider than the dock shows."""
     out = []
+    for area in widget.findChildren(QScrollArea):
+        if area.widget().width() > area.viewport().width():
+            out.append(f"body {area.widget().width()} px wide in {area.viewport().width()} px")
     for label in widget.findChildren(QLabel):
         if not label.isVisibleTo(widget) or not label.text():
             continue
