@@ -11,7 +11,8 @@ import qtpy
 from napari_imagery_tool._widgets.annotation import AnnotationWidget
 from napari_imagery_tool._widgets.compare import CompareWidget
 from napari_imagery_tool._widgets.export import ExportWidget
-from qtpy.QtWidgets import QFileDialog, QLabel, QScrollArea
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QApplication, QFileDialog, QLabel, QScrollArea
 
 from tests.plugin.test_annotation import rect
 
@@ -44,18 +45,25 @@ def test_plugin_imports_qt_only_through_qtpy():
     assert not offenders
 
 
-def test_store_browse_passes_a_scoped_option(make_napari_viewer, monkeypatch, tmp_path):
-    calls = []
-
-    def fake(parent, caption, directory, filter_, **kwargs):
-        calls.append(kwargs)
-        return str(tmp_path / "chosen.gpkg"), filter_
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
+def test_store_browse_opens_the_save_dialog(make_napari_viewer, tmp_path):
+    # the real dialog of the binding, with its keyword and scoped option, closed by a timer
     widget = AnnotationWidget(make_napari_viewer())
+    widget.store_edit.setText(str(tmp_path / "hmeimim.gpkg"))
+    seen = []
+
+    def cancel_when_shown() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QFileDialog) and w.isVisible()]  # fmt: skip
+        if not dialogs:
+            QTimer.singleShot(50, cancel_when_shown)
+            return
+        seen.append(dialogs[0].testOption(QFileDialog.Option.DontConfirmOverwrite))
+        dialogs[0].reject()
+
+    QTimer.singleShot(50, cancel_when_shown)
     widget._browse()
-    assert widget.store_edit.text() == str(tmp_path / "chosen.gpkg")
-    assert calls == [{"options": QFileDialog.Option.DontConfirmOverwrite}]
+    assert seen == [True]
+    assert widget.store_edit.text() == str(tmp_path / "hmeimim.gpkg")  # cancelled: unchanged
 
 
 def clipped_labels(widget) -> list[str]:
