@@ -20,8 +20,11 @@ $(CORE): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
+# The napari extra runs PyQt6; a PyQt5 left by an older .venv would come first in qtpy's order
+# and run everything on Qt 5 again, so it goes.
 $(TEST): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@$(BIN)/python -m pip uninstall --quiet --yes PyQt5 PyQt5-Qt5 PyQt5-sip 2>/dev/null || true
 	@touch $@ $(CORE)
 
 # The main job on the sample tiles: describe them, detect what arrived and left between two
@@ -35,14 +38,15 @@ demo: $(CORE)
 		-o $(OUT)/review.png
 	@echo "demo: see $(OUT)/changes.geojson, $(OUT)/quicklook.png and $(OUT)/review.png"
 
-# The napari tests need a display: Xvfb (and the X libraries Qt loads), installed here when
-# missing and we are root (as in CI); without a display those tests are skipped, not failed.
-GUI_PACKAGES := xvfb xauth libgl1 libegl1 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 \
-	libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 libxcb-render-util0 \
+# The napari tests need a display: Xvfb (and the X libraries Qt 6 loads: its xcb platform
+# plugin refuses to start without libxcb-cursor0), installed here when missing and we are root
+# (as in CI); without a display those tests are skipped, not failed.
+GUI_PACKAGES := xvfb xauth libgl1 libegl1 libfontconfig1 libdbus-1-3 libglib2.0-0 \
+	libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxcb-cursor0
 
 gui-deps:
-	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-icccm.so.4; then \
+	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-cursor.so.0; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(GUI_PACKAGES) >/dev/null; \
 		else \

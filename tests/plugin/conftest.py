@@ -12,7 +12,7 @@ from affine import Affine
 
 from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
 
-# napari's own imports warn (pydantic, Qt5 deprecation): import it once with those silenced.
+# napari's own imports warn (pydantic): import it once with those silenced.
 # Without the napari extra (or Qt) the plugin tests are not collected at all.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -26,8 +26,6 @@ with warnings.catch_warnings():
 
 # napari and Qt speak through warnings that are not ours; pytest runs with warnings as errors.
 GUI_WARNINGS = (
-    "ignore:System theme detection requires a Qt6 backend:UserWarning",
-    "ignore:.*PyQt5 backend is deprecated.*",
     "ignore::DeprecationWarning:napari",
     "ignore::DeprecationWarning:vispy",
     "ignore::DeprecationWarning:magicgui",

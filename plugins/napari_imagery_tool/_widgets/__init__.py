@@ -1,1 +1,1 @@
-"""Qt dock widgets of the plugin (the only place, with _qt, where Qt is imported)."""
+"""Qt dock widgets of the plugin: the only place where Qt is imported, always through qtpy."""

@@ -25,6 +25,7 @@ from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._hooks import active_info, install, unwrap
 from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
 from napari_imagery_tool._session import AnnotationSession
+from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["AnnotationWidget", "default_store_path"]
 
@@ -49,7 +50,7 @@ class AnnotationWidget(QWidget):
         self.session: AnnotationSession | None = None
         install(self.viewer)
         self.setMaximumWidth(MAX_WIDTH)
-        layout = QVBoxLayout(self)
+        layout = scrolled_layout(self)
 
         store_box = QGroupBox("Project store (GeoPackage, autosaved)")
         form = QFormLayout(store_box)
@@ -138,7 +139,7 @@ class AnnotationWidget(QWidget):
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self, "Project store", self.store_edit.text(), "GeoPackage (*.gpkg)",
-            options=QFileDialog.DontConfirmOverwrite,
+            options=QFileDialog.Option.DontConfirmOverwrite,
         )  # fmt: skip
         if path:
             self.store_edit.setText(path)

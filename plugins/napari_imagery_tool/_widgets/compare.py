@@ -17,13 +17,13 @@ from qtpy.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
-    QVBoxLayout,
     QWidget,
 )
 
 from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
+from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
 
@@ -94,7 +94,7 @@ class CompareWidget(QWidget):
         self.changes_layer = None
         self.heat_layer = None
         self.setMaximumWidth(400)
-        layout = QVBoxLayout(self)
+        layout = scrolled_layout(self)
 
         pick = QGroupBox("Dates")
         form = QFormLayout(pick)
@@ -172,7 +172,7 @@ class CompareWidget(QWidget):
         self.swipe_button.setCheckable(True)
         self.swipe_button.setToolTip("AFTER on the left of the line, BEFORE on the right")
         self.swipe_button.toggled.connect(self.swipe)
-        self.swipe_slider = QSlider(Qt.Horizontal)
+        self.swipe_slider = QSlider(Qt.Orientation.Horizontal)
         self.swipe_slider.setRange(0, 1000)
         self.swipe_slider.setValue(500)
         self.swipe_slider.valueChanged.connect(lambda _v: self._update_swipe())

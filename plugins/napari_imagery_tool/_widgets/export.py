@@ -16,12 +16,12 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._hooks import active_info, current_date_index, install, unwrap
+from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["ExportWidget"]
 
@@ -34,7 +34,7 @@ class ExportWidget(QWidget):
         self.viewer = unwrap(napari_viewer)
         install(self.viewer)
         self.setMaximumWidth(400)
-        layout = QVBoxLayout(self)
+        layout = scrolled_layout(self)
 
         png = QGroupBox("Reviewer PNG (as imagery-tool render)")
         form = QFormLayout(png)
@@ -56,6 +56,11 @@ class ExportWidget(QWidget):
         boxes = QGroupBox("Boxes to a file format")
         form = QFormLayout(boxes)
         self.format_combo = QComboBox()
+        # as wide as the dock allows, not as its longest item: the row's label stays whole
+        self.format_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.format_combo.setMinimumContentsLength(12)
         try:
             from imagery_tool.annotations.formats import FORMATS
 
