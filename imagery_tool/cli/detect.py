@@ -125,9 +125,10 @@ def detect(
         )
     tile_b = open_tile(before)
     tile_a = open_tile(after)
-    if out.suffix.lower() == ".geojson" and not tile_b.georef.is_georeferenced:
+    if out.suffix.lower() == ".geojson" and not tile_b.georef.has_lonlat:
+        why = "its CRS has no lon/lat" if tile_b.georef.is_georeferenced else "no georeference"
         raise NotGeoreferencedError(
-            f"{tile_b.path} has no georeference, so lon/lat GeoJSON cannot be written; "
+            f"{tile_b.path} has {why}, so lon/lat GeoJSON cannot be written; "
             f"use -o {out.with_suffix('.json').name} for pixel coordinates"
         )
 

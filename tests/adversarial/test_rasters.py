@@ -284,6 +284,14 @@ def test_changes_of_a_local_crs_pair_go_to_json_not_lonlat_geojson(tmp_path: Pat
     assert not before.georef.has_lonlat and before.georef.gsd_m == (0.5, 0.5)
 
 
+def test_detect_refuses_lonlat_geojson_for_a_local_crs_pair_before_the_work(tmp_path) -> None:
+    before = _odd_crs_tile(tmp_path / "a.tif", _LOCAL_CS, seed=1)
+    after = _odd_crs_tile(tmp_path / "b.tif", _LOCAL_CS, seed=2)
+    refused = run_cli("detect", before, after, "-o", tmp_path / "c.geojson")
+    assert_one_line_error(refused, "a.tif", "CRS has no lon/lat", "-o c.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
+
+
 # -- 6. other unusual TIFFs: info and render answer or refuse in one line ---------------------
 
 
