@@ -168,8 +168,8 @@ def atomic_outputs(
         if culprit is None:  # not about one of the outputs
             raise
         raise OutputWriteError(
-            f"cannot write {culprit}: {exc.strerror or exc}; check that its folder exists and "
-            "is writable, or choose another output"
+            f"cannot write {culprit}: {exc.strerror or exc}; check the free space, the file-size "
+            "limit and that its folder is writable, or choose another output"
         ) from exc
     finally:
         for tmp in temps:

@@ -9,7 +9,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-import rasterio
+from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_outputs, atomic_path
@@ -137,11 +137,18 @@ class ChangeResult:
         }
         if g.is_georeferenced:
             profile.update(crs=g.crs, transform=g.transform)
-        with rasterio.open(path, "w", **profile) as ds:
-            for r in range(0, g.height, block_px):
-                for c in range(0, g.width, block_px):
-                    win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
-                    ds.write(self.mask(win)[None], window=win)
+        # Encoded in memory (deflate keeps even a 20000 px mask small), then written by Python:
+        # GDAL does not raise when a full disk or ``ulimit -f`` stops it while closing the file,
+        # which would leave a truncated mask behind as if it were complete.
+        with MemoryFile() as memory:
+            with memory.open(**profile) as ds:
+                for r in range(0, g.height, block_px):
+                    for c in range(0, g.width, block_px):
+                        win = Window(c, r, min(block_px, g.width - c), min(block_px, g.height - r))
+                        ds.write(self.mask(win)[None], window=win)
+            data = memory.read()
+        with open(path, "wb") as f:
+            f.write(data)
 
     # -- vector output -----------------------------------------------------------------------
 

@@ -183,6 +183,28 @@ def test_detect_under_a_file_size_limit_is_one_line_and_keeps_old_outputs(tmp_pa
     assert listing(tmp_path) == ["changes.geojson", "m.tif"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX rlimits")
+def test_a_geotiff_mask_gdal_cannot_write_names_the_mask(tmp_path, pair) -> None:
+    # GDAL does not raise when the limit stops it while closing the file: no truncated mask
+    before, after = pair
+    old = _previous_outputs(tmp_path)
+    script = (
+        "import resource, sys\n"
+        "from imagery_tool.change import detect_changes\n"
+        f"result = detect_changes({str(before)!r}, {str(after)!r})\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))\n"
+        f"result.write_mask({str(tmp_path / 'm.tif')!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("imagery_tool.errors.OutputWriteError: cannot write"), done.stderr
+    assert "m.tif: no space left on the device or file too large" in last
+    assert {p: p.read_bytes() for p in old} == old
+    assert listing(tmp_path) == ["changes.geojson", "m.tif"]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_while_writing_the_mask_leaves_old_outputs_and_no_temporary(tmp_path, pair) -> None:
     before, after = pair
