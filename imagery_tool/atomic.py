@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,9 +154,10 @@ def atomic_outputs(
             temps.append(_temporary(path, suffix))
         current = None
         yield list(temps)
-        for tmp, path in zip(temps, paths, strict=True):
-            current = path
-            _commit(tmp, path)
+        with _signals_held():  # all renamed, or none: Ctrl-C waits for the last rename
+            for tmp, path in zip(temps, paths, strict=True):
+                current = path
+                _commit(tmp, path)
     except OutputWriteError:
         raise
     except OSError as exc:
@@ -172,8 +175,33 @@ def atomic_outputs(
             "limit and that its folder is writable, or choose another output"
         ) from exc
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        with _signals_held():
+            for tmp in temps:
+                tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM over a few file operations, then deliver them.
+
+    Python runs signal handlers in the main thread between bytecodes, so an interrupt could
+    otherwise land between two renames of one commit (half old, half new outputs), in the
+    middle of the clean-up (temporaries left) or between the two ``umask`` calls. Only the main
+    thread can swap handlers; elsewhere nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {n: signal.signal(n, lambda number, frame: arrived.append(number)) for n in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)
 
 
 def _listed(paths: list[Path]) -> str:

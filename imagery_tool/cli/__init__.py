@@ -59,26 +59,21 @@ def _terminate(signum: int, frame: object) -> None:
 
 @contextmanager
 def _signals() -> Iterator[None]:
-    """While a command runs: SIGTERM unwinds the stack; a file-size limit is an error, not a kill.
+    """While a command runs, SIGTERM unwinds the stack like Ctrl-C; restored afterwards.
 
-    ``ulimit -f`` sends SIGXFSZ, whose default action kills the process before any cleanup; when
-    ignored, the write fails with EFBIG instead and the command reports it like a full disk. Both
-    handlers are restored afterwards (``main`` may be called from a script).
+    (A file-size limit needs nothing here: Python ignores SIGXFSZ at start-up, so ``ulimit -f``
+    makes the write fail with EFBIG, which is reported like a full disk.)
     """
-    wanted = {signal.SIGTERM: _terminate}
-    if hasattr(signal, "SIGXFSZ"):
-        wanted[signal.SIGXFSZ] = signal.SIG_IGN
-    previous = {}
     try:
-        for number, handler in wanted.items():
-            previous[number] = signal.signal(number, handler)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        installed = True
     except ValueError:  # not the main thread: leave the process's signals alone
-        pass
+        installed = False
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        if installed:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,7 +37,7 @@ def _limited(limit: int):
 
 
 def test_file_size_limit_is_a_one_line_refusal_not_a_kill(tmp_path: Path) -> None:
-    # ``ulimit -f``: without the handler SIGXFSZ kills the process and leaves the temp file.
+    # ``ulimit -f``: the write fails with EFBIG (Python ignores SIGXFSZ), said as one line.
     target = tmp_path / "big.txt"
     script = (
         "import click; from imagery_tool.cli import COMMANDS, main\n"

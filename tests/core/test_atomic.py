@@ -30,3 +30,17 @@ def test_temporary_keeps_the_suffix(tmp_path):
     with atomic_path(tmp_path / "mask.tif") as tmp:
         assert tmp.suffix == ".tif" and tmp.parent == tmp_path
         tmp.write_bytes(b"")
+
+
+def test_ctrl_c_waits_until_the_outputs_are_all_renamed(tmp_path) -> None:
+    import signal
+
+    from imagery_tool.atomic import _signals_held
+
+    renamed = []
+    with pytest.raises(KeyboardInterrupt), _signals_held():
+        signal.raise_signal(signal.SIGINT)  # arrives between two renames
+        renamed.append("a")
+        renamed.append("b")
+    assert renamed == ["a", "b"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
