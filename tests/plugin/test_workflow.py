@@ -103,6 +103,11 @@ def test_whole_workflow(make_napari_viewer, qtbot, change_folder, tmp_path):
     viewer.dims.set_current_step(0, 1)
     png = export.export_png(str(tmp_path / "review.png"))
     assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # never over an input: the live store, or the tile shown (as the command line refuses)
+    assert export.export_boxes(str(store_path), format="coco") is None
+    assert "would destroy the input" in export.status.text()
+    assert len(open_store(store_path, readonly=True).annotations()) == 2
+    assert export.export_png(str(change_folder / "site_2025-01-10.tif")) is None
     out = export.export_boxes(str(tmp_path / "boxes.geojson"), format="geojson")
     collection = json.loads(out.read_text())
     assert len(collection["features"]) == 2

@@ -19,6 +19,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from imagery_tool.atomic import check_not_input
 from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._hooks import active_info, current_date_index, install, unwrap
 from napari_imagery_tool._widgets.layout import scrolled_layout
@@ -136,7 +137,11 @@ class ExportWidget(QWidget):
                 changes.write_text(json.dumps(result.to_json()))
                 options["changes"] = changes
         options["chips"] = self.chips_check.isChecked()
+        inputs = [tile.path, getattr(options.get("before"), "path", None)]
+        if session is not None:
+            inputs.append(session.store.path)
         try:
+            check_not_input(path, inputs=inputs, option="PNG")  # as the command line refuses it
             rendering = render(tile, **options)
             out = write_png(rendering.image, path)
         except (ImageryToolError, OSError, ValueError) as exc:
@@ -167,7 +172,9 @@ class ExportWidget(QWidget):
         session.flush()
         boxes = [session.boxes[i] for i in session.ids]
         tiles = [TileRecord.from_tile(t) for t in session.info.tiles]
+        inputs = [session.store.path, *(t.path for t in session.info.tiles)]
         try:
+            check_not_input(out, inputs=inputs, option="export")  # never over the store or a tile
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", DataLossWarning)
                 write_annotations(boxes, out, format=name, tiles=tiles, schema=session.schema)
