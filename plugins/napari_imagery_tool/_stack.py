@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dask.array as da
 import numpy as np
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from imagery_tool.display import display_limits
@@ -196,9 +197,11 @@ class TileStack:
         """
         tile = self.tiles[t]
         bands = tile.rgb_bands
+        colour_map = tile.palette is not None and tuple(bands) == (1,)
         pair = self._pairs[t]
         if pair is None:
-            pixels = tile.read(window=window, bands=bands, out_shape=out_shape)
+            sampling = Resampling.nearest if colour_map else Resampling.average
+            pixels = tile.read(window=window, bands=bands, out_shape=out_shape, resampling=sampling)
             valid = None
         else:
             from imagery_tool.registration.warp import read_resampled
@@ -209,6 +212,12 @@ class TileStack:
             pixels, valid = read_resampled(
                 tile, g @ pair.registration.matrix3, window, out_shape, bands=bands
             )
+        if colour_map:  # a palette file in its own colours, as render and composite draw it
+            classes = np.clip(np.rint(pixels[0]), 0, 255).astype(int)
+            rgb = np.asarray(tile.palette, np.uint8)[classes]
+            if valid is not None:
+                rgb[~valid] = 0
+            return rgb
         return _stretch(pixels, self.limits(t), valid)
 
     def levels(self) -> list[da.Array]:

@@ -424,6 +424,12 @@ def test_a_palette_tile_is_drawn_in_its_own_colours(tmp_path: Path) -> None:
         panel = np.asarray(image.convert("RGB"))[40:90, 40:90].reshape(-1, 3)
     red = (panel == (255, 0, 0)).all(axis=1).mean()
     assert red > 0.15  # a grey stretch of the class numbers has no red at all
+    # napari shows it alike (the stack reads outside the GUI: no display needed)
+    stack_module = pytest.importorskip("napari_imagery_tool._stack")
+    viewed = stack_module.TileStack([open_tile(path)], ["2024-12-13"]).read_rgb(
+        0, Window(0, 0, 64, 64), (64, 64)
+    )
+    assert np.array_equal(viewed, rgba[..., :3])
 
 
 def test_a_local_crs_pair_is_detected_to_json_and_drawn_with_its_changes(
