@@ -7,7 +7,7 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "atomic_write_texts",
     "check_not_input",
     "check_output",
     "no_space_error",
@@ -337,6 +338,23 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` (Unix line ends) to ``path`` atomically; return the path."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    return Path(path)
+    return atomic_write_texts({path: text})[0]
+
+
+def atomic_write_texts(files: Mapping[str | Path, str]) -> list[Path]:
+    """Write UTF-8 texts (Unix line ends) all together: every file replaced, or none.
+
+    Through `atomic_outputs`: a full disk on the third file of a folder export leaves no file
+    of that export behind, and the previous ones intact.
+
+    Returns
+    -------
+    list of Path
+        The paths, in the order given.
+    """
+    paths = [Path(p) for p in files]
+    with atomic_outputs(paths) as temps:
+        for tmp, text in zip(temps, files.values(), strict=True):
+            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+    return paths

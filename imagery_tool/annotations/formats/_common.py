@@ -344,10 +344,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 
 def write_files(files: Mapping[Path, str]) -> list[Path]:
-    """Write UTF-8 texts to their paths all together: every file, or none changed.
-
-    Through `imagery_tool.atomic.atomic_outputs`: a full disk or a ``ulimit -f`` on the third
-    file of a DOTA folder leaves no file of that export behind, and the previous ones intact.
+    """Make the files' folders, then write them all or none (`atomic.atomic_write_texts`).
 
     Raises
     ------
@@ -355,8 +352,7 @@ def write_files(files: Mapping[Path, str]) -> list[Path]:
         Naming the output that cannot be written: no space, file too large, permission denied,
         a folder in the way, a name too long.
     """
-    paths = list(files)
-    for path in paths:
+    for path in files:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -364,11 +360,7 @@ def write_files(files: Mapping[Path, str]) -> list[Path]:
                 f"cannot write {path}: cannot make its folder ({exc.strerror or exc}); choose "
                 "another output"
             ) from exc
-    with atomic.atomic_outputs(paths) as temps:
-        for tmp, text in zip(temps, files.values(), strict=True):
-            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-    return paths
+    return atomic.atomic_write_texts(files)
 
 
 # A file name may hold 255 bytes; `atomic_path`'s temporary name adds about 15 to the final one.
