@@ -75,12 +75,12 @@ def render(
     (region off the tile, annotations of another tile, unwritable output); no partial PNG is
     left behind.
     """
-    from imagery_tool.atomic import check_not_input
+    from imagery_tool.atomic import check_output
     from imagery_tool.render import Region, write_png
     from imagery_tool.render import render as render_picture
     from imagery_tool.tile import open_tile
 
-    check_not_input(output, inputs=[tile, before, annotations, changes])
+    check_output(output, inputs=[tile, before, annotations, changes])  # before the drawing
     if bbox and center:
         raise click.BadParameter("give either --bbox or --center, not both", param_hint="--bbox")
     if lonlat and bbox_crs:
