@@ -162,18 +162,8 @@ class ChangeResult:
         UnsupportedCRSError
             When BEFORE's CRS has no known relation to lon/lat (a local or engineering CRS).
         """
+        check_lonlat_output(self.before)
         g = self.before.georef
-        if not g.is_georeferenced:
-            raise NotGeoreferencedError(
-                f"{self.before.path} has no georeference, so lon/lat GeoJSON cannot be written; "
-                "write a .json output (pixel coordinates) instead"
-            )
-        if not g.has_lonlat:
-            raise UnsupportedCRSError(
-                f"{self.before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
-                "longitude/latitude, so lon/lat GeoJSON cannot be written; write a .json output "
-                "(pixel coordinates) instead, or reproject the tiles (gdalwarp -t_srs EPSG:...)"
-            )
         features = []
         for r in self.regions:
             lon, lat = g.pixel_to_lonlat(r.polygon_px[:, 0], r.polygon_px[:, 1])
@@ -292,6 +282,34 @@ class ChangeResult:
         with atomic_path(path) as tmp:
             _write_png(tmp, image)
         return Path(path)
+
+
+def check_lonlat_output(before: Tile, output: Path | None = None) -> None:
+    """Refuse lon/lat output (GeoJSON) for tiles whose pixels have no lon/lat.
+
+    Called by `ChangeResult.to_geojson`, and by the command line before the detection runs
+    with the ``output`` asked for, whose ``.json`` sibling the message then suggests.
+
+    Raises
+    ------
+    NotGeoreferencedError
+        ``before`` has no georeference.
+    UnsupportedCRSError
+        ``before``'s CRS has no known relation to lon/lat (a local or engineering CRS).
+    """
+    g = before.georef
+    instead = f"write {output.with_suffix('.json').name}" if output else "write a .json output"
+    if not g.is_georeferenced:
+        raise NotGeoreferencedError(
+            f"{before.path} has no georeference, so lon/lat GeoJSON cannot be written; "
+            f"{instead} (pixel coordinates) instead"
+        )
+    if not g.has_lonlat:
+        raise UnsupportedCRSError(
+            f"{before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
+            f"longitude/latitude, so lon/lat GeoJSON cannot be written; {instead} (pixel "
+            "coordinates) instead, or reproject the tiles (gdalwarp -t_srs EPSG:...)"
+        )
 
 
 def _check_suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:

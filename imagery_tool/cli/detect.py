@@ -104,8 +104,8 @@ def detect(
     """
     from imagery_tool.atomic import check_output
     from imagery_tool.change import detect_changes
+    from imagery_tool.change.result import check_lonlat_output
     from imagery_tool.cli.progress import progress_bar
-    from imagery_tool.errors import NotGeoreferencedError
     from imagery_tool.registration import coregister
     from imagery_tool.tile import open_tile
 
@@ -125,12 +125,8 @@ def detect(
         )
     tile_b = open_tile(before)
     tile_a = open_tile(after)
-    if out.suffix.lower() == ".geojson" and not tile_b.georef.has_lonlat:
-        why = "its CRS has no lon/lat" if tile_b.georef.is_georeferenced else "no georeference"
-        raise NotGeoreferencedError(
-            f"{tile_b.path} has {why}, so lon/lat GeoJSON cannot be written; "
-            f"use -o {out.with_suffix('.json').name} for pixel coordinates"
-        )
+    if out.suffix.lower() == ".geojson":
+        check_lonlat_output(tile_b, out)  # before the work, not after it
 
     registration = coregister(tile_b, tile_a, model=model, measure=METHODS[method].register)
     with progress_bar("blocks", quiet=quiet) as progress:

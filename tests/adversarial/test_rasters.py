@@ -288,7 +288,7 @@ def test_detect_refuses_lonlat_geojson_for_a_local_crs_pair_before_the_work(tmp_
     before = _odd_crs_tile(tmp_path / "a.tif", _LOCAL_CS, seed=1)
     after = _odd_crs_tile(tmp_path / "b.tif", _LOCAL_CS, seed=2)
     refused = run_cli("detect", before, after, "-o", tmp_path / "c.geojson")
-    assert_one_line_error(refused, "a.tif", "CRS has no lon/lat", "-o c.json")
+    assert_one_line_error(refused, "a.tif", "no known relation to longitude/latitude", "c.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif"]
 
 
