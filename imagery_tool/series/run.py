@@ -318,7 +318,7 @@ def run_series(
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     started = time.perf_counter()
-    outdir = check_output(outdir, option="output folder", folder=True)
+    outdir = check_output(outdir, inputs=[source], option="output folder", folder=True)
     with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
         outdir.mkdir(parents=True, exist_ok=True)

@@ -303,6 +303,9 @@ def test_series_output_that_is_a_file_or_under_a_file_is_one_line(
     code, _, err = run(["series", series_tiles, "-o", tile / "out"], capsys)
     assert code == 2
     one_line(err, str(tile / "out"), "is a file, not a folder")
+    code, _, err = run(["series", series_tiles, "-o", series_tiles], capsys)
+    assert code == 2
+    one_line(err, str(series_tiles), "is the input")
     assert listing(series_tiles) == [
         "site_2024-12-06.tif", "site_2024-12-13.tif", "site_2024-12-20.tif"
     ]  # fmt: skip
