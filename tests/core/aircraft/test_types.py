@@ -1,0 +1,51 @@
+"""Type by size: the catalogue type whose published size was measured comes first."""
+
+import pytest
+
+from imagery_tool import aircraft_catalogue
+from imagery_tool.aircraft.types import SHRINK, TypeMatch, rank_types
+
+
+@pytest.mark.parametrize("name", list(aircraft_catalogue.AIRCRAFT))
+def test_each_type_ranks_itself_first_from_its_expected_measurement(name):
+    t = aircraft_catalogue.AIRCRAFT[name]
+    best = rank_types(t.length_m * SHRINK, t.span_m * SHRINK, top=3)
+    assert name in [m.name for m in best]
+    assert best[0].score == pytest.approx(1.0) or best[0].name != name
+
+
+def test_length_and_span_read_the_wrong_way_round_still_find_the_type():
+    matches = rank_types(73.3 * SHRINK, 69.1 * SHRINK, top=1)
+    assert matches[0].name == "An-124"
+    assert isinstance(matches[0], TypeMatch)
+    assert 0.0 <= matches[0].score <= 1.0
+
+
+def test_kind_and_candidates_restrict_the_ranking():
+    assert {m.kind for m in rank_types(18, 20, kind="helicopter", top=50)} == {"helicopter"}
+    names = [m.name for m in rank_types(69, 73, candidates=["IL76", "an 26", "nonsense"])]
+    assert names == ["Il-76", "An-26"]
+
+
+@pytest.mark.parametrize("bad", [0, -3, float("nan"), float("inf")])
+def test_sizes_must_be_positive_metres(bad):
+    with pytest.raises(ValueError, match="length_m"):
+        rank_types(bad, 10)
+
+
+@pytest.mark.parametrize("source", ["assisted", "proposed"])
+def test_assisted_and_proposed_boxes_are_stored_and_exported_with_their_source(tmp_path, source):
+    from imagery_tool.annotations.formats import read_annotations, write_annotations
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.store import open_store
+
+    box = BoxAnnotation.from_center(
+        100, 80, 40, 30, 30, label="An-124", source=source, score=0.8, tile="t.tif"
+    )
+    with open_store(tmp_path / "s.gpkg") as store:
+        store.add(box)
+        back = store.get(box.id)
+    assert (back.source, back.score) == (source, 0.8)
+    write_annotations([back], tmp_path / "b.json", format="coco")
+    result = read_annotations(tmp_path / "b.json", format="coco")
+    assert [a.source for a in result.annotations] == [source]
