@@ -4,8 +4,10 @@ A measured box is not the published figure: blur and the dark tips of wings and 
 it by a few per cent (`SHRINK`), the fit itself is uncertain by a few per cent (`REL_SIGMA`)
 plus about a pixel at each end (`PX_SIGMA`, when the ground sample distance is known), and for
 aircraft whose span is close to their length the two may be read the wrong way round
-(`SWAP_PENALTY`). The score of a type is ``exp(-d**2 / 2)``, where ``d`` is the misfit in
-these standard deviations: 1.0 for a perfect fit, about 0.6 at one standard deviation.
+(`SWAP_PENALTY`). Swing-wing and folding-wing types may be parked with their wings swept
+(``span_folded_m``), and a helicopter's thin rotor blades may not show at all. The score of a
+type is ``exp(-d**2 / 2)``, where ``d`` is the misfit in these standard deviations: 1.0 for a
+perfect fit, about 0.6 at one standard deviation.
 
 The constants describe the measurement, not one data set: they are not fitted to the
 benchmark aircraft.
@@ -149,6 +151,8 @@ def _misfit2(measured: float, expected: float, gsd_m: float | None) -> float:
 
 def _score(length_m: float, span_m: float, t: AircraftType, gsd_m: float | None) -> float:
     widths = [t.span_m]
+    if t.span_folded_m:
+        widths.append(t.span_folded_m)
     if t.kind == "helicopter":
         widths.append(_ROTOR_HIDDEN_WIDTH * t.span_m)
     best = math.inf

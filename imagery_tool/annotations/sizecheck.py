@@ -7,7 +7,9 @@ fuselage under the rotor disc or, with the blades invisible or folded, its fusel
 wings. For an oriented box the aircraft lies along the box (either way
 round, since a box's head edge may be unknown); for an axis-aligned box the aircraft may sit at
 any angle inside it, and the best angle is searched. A type fits when the box is between
-`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions.
+`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions. The candidates are the
+catalogue types the label schema's classes name, since a box can only be labelled with those;
+`imagery_tool.aircraft.types.rank_types` ranks a measured size over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -228,7 +230,7 @@ def check_size(
     any_angle = annotation.is_axis_aligned
     cls = schema.get(annotation.label)
     vehicle_like = cls is not None and cls.group in ("vehicle", "air-defence")
-    references = _vehicle_refs() if vehicle_like else _aircraft_refs()
+    references = _vehicle_refs() if vehicle_like else _aircraft_refs(schema)
     if cls is not None and cls.group == "helicopter":
         references = [r for r in references if r[1] == "helicopter"] or references
     elif cls is not None and cls.group == "fixed-wing" and cls.catalogue is None:
@@ -333,8 +335,22 @@ def _gsd_pair(gsd: GeoRef | tuple[float, float] | float) -> tuple[float, float]:
     return pair
 
 
-def _aircraft_refs() -> list[tuple[str, str, float, float]]:
-    return [(t.name, t.kind, t.length_m, t.span_m) for t in aircraft_catalogue.AIRCRAFT.values()]
+def _aircraft_refs(schema: LabelSchema) -> list[tuple[str, str, float, float]]:
+    """Return the catalogue types the schema's classes name, or all when it names none.
+
+    A box can only be labelled with the schema's classes; `imagery_tool.aircraft.types.
+    rank_types` ranks measured sizes over the whole catalogue.
+    """
+    types = []
+    for cls in schema.classes:
+        if cls.catalogue is None or cls.group in ("vehicle", "air-defence"):
+            continue
+        try:
+            types.append(aircraft_catalogue.lookup(cls.catalogue))
+        except KeyError:
+            continue
+    types = types or list(aircraft_catalogue.AIRCRAFT.values())
+    return [(t.name, t.kind, t.length_m, t.span_m) for t in dict.fromkeys(types)]
 
 
 def _vehicle_refs() -> list[tuple[str, str, float, float]]:
