@@ -28,7 +28,15 @@ from dataclasses import dataclass
 from imagery_tool import aircraft_catalogue
 from imagery_tool.aircraft_catalogue import AircraftType
 
-__all__ = ["PX_SIGMA", "REL_SIGMA", "SHRINK", "SWAP_PENALTY", "TypeMatch", "rank_types"]
+__all__ = [
+    "PX_SIGMA",
+    "REL_SIGMA",
+    "ROTOR_MIN_EXTENT",
+    "SHRINK",
+    "SWAP_PENALTY",
+    "TypeMatch",
+    "rank_types",
+]
 
 # A measured size is on average this fraction of the published one (blur, tapered tips).
 SHRINK = 0.97
@@ -36,8 +44,12 @@ SHRINK = 0.97
 REL_SIGMA = 0.06
 # Absolute uncertainty of one measured dimension, in pixels (both ends of a blurred edge).
 PX_SIGMA = 1.0
-# Extra misfit (in standard deviations, squared) for reading length as span and span as length.
-SWAP_PENALTY = 1.0
+# Extra misfit (in standard deviations, squared) for reading length as span and span as length:
+# small, since a box whose nose end is unknown may come either way round.
+SWAP_PENALTY = 0.5
+# Parked rotor blades (three or more, evenly spaced) reach at least this fraction of the rotor
+# diameter in every direction (five blades: cos 18 deg; four: cos 45 deg).
+ROTOR_MIN_EXTENT = 0.7
 # Helicopter rotor blades are thin and often folded or invisible: the measured width may be as
 # narrow as the fuselage and stub wings, about this fraction of the rotor diameter.
 _ROTOR_HIDDEN_WIDTH = 0.3
@@ -143,21 +155,37 @@ def _candidate_types(candidates: Iterable[str] | None) -> list[AircraftType]:
     return list(found.values())
 
 
-def _misfit2(measured: float, expected: float, gsd_m: float | None) -> float:
-    """Squared misfit of one dimension, in standard deviations."""
+def _misfit2(measured: float, lo: float, hi: float, gsd_m: float | None) -> float:
+    """Return the squared misfit of one dimension to its published range, in std deviations.
+
+    Zero inside ``[lo, hi]`` (published metres) after the expected shrink.
+    """
+    expected = min(max(measured, SHRINK * lo), SHRINK * hi)
     sigma2 = REL_SIGMA**2 + ((PX_SIGMA * gsd_m / expected) ** 2 if gsd_m else 0.0)
-    return math.log(measured / (SHRINK * expected)) ** 2 / sigma2
+    return math.log(measured / expected) ** 2 / sigma2
+
+
+def _readings(t: AircraftType) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
+    """Return the ways a type may look from above: (along range, across range, extra misfit)."""
+    L, S = t.length_m, t.span_m
+    if t.kind == "helicopter":
+        # Parked blades of three or more cover at least ROTOR_MIN_EXTENT of the disc both ways;
+        # with the blades invisible, the fuselage and stub wings remain.
+        d_lo = ROTOR_MIN_EXTENT * S
+        return [
+            ((max(L, d_lo), max(L, S)), (d_lo, S), 0.0),
+            ((L, L), (_ROTOR_HIDDEN_WIDTH * S, _ROTOR_HIDDEN_WIDTH * S), SWAP_PENALTY),
+        ]
+    readings = [((L, L), (S, S), 0.0)]
+    if t.span_folded_m:
+        readings.append(((L, L), (t.span_folded_m, t.span_folded_m), 0.0))
+    return readings
 
 
 def _score(length_m: float, span_m: float, t: AircraftType, gsd_m: float | None) -> float:
-    widths = [t.span_m]
-    if t.span_folded_m:
-        widths.append(t.span_folded_m)
-    if t.kind == "helicopter":
-        widths.append(_ROTOR_HIDDEN_WIDTH * t.span_m)
     best = math.inf
-    for w in widths:
-        straight = _misfit2(length_m, t.length_m, gsd_m) + _misfit2(span_m, w, gsd_m)
-        swapped = _misfit2(length_m, w, gsd_m) + _misfit2(span_m, t.length_m, gsd_m) + SWAP_PENALTY
-        best = min(best, straight, swapped)
+    for along, across, extra in _readings(t):
+        straight = _misfit2(length_m, *along, gsd_m) + _misfit2(span_m, *across, gsd_m)
+        swapped = _misfit2(length_m, *across, gsd_m) + _misfit2(span_m, *along, gsd_m)
+        best = min(best, extra + min(straight, swapped + SWAP_PENALTY))
     return math.exp(-best / 2)
