@@ -19,6 +19,7 @@ from imagery_tool.series.tracking import Event, Track
 __all__ = [
     "CSV_COLUMNS",
     "SIZE_CLASSES",
+    "font",
     "Timeline",
     "render_timeline",
     "rows_shown",
@@ -207,7 +208,8 @@ def write_timeline(
     return paths
 
 
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """Return the bundled DejaVu Sans (bold when asked) at ``size`` pixels: the charts' font."""
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     path = resources.files("imagery_tool") / "data" / "fonts" / name
     with resources.as_file(path) as p:
@@ -246,7 +248,7 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
     )
     img = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(img)
-    f_title, f_text, f_small = _font(20, True), _font(14), _font(12)
+    f_title, f_text, f_small = font(20, True), font(14), font(12)
     first, last = timeline.dates[0]["date"], timeline.dates[-1]["date"]
     draw.text(
         (20, 18),
@@ -287,7 +289,7 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
         size = (
             "size unknown" if key.length_m is None else f"{key.length_m:.0f} x {key.width_m:.0f} m"
         )
-        draw.text((20 + chip_side + 10, y + 6), track.id, font=_font(14, True), fill=_INK)
+        draw.text((20 + chip_side + 10, y + 6), track.id, font=font(14, True), fill=_INK)
         draw.text((20 + chip_side + 10, y + 26), size, font=f_small, fill=_INK)
         klass = size_class(key.length_m) or ""
         draw.text((20 + chip_side + 10, y + 42), klass, font=f_small, fill=_INK)
