@@ -81,6 +81,9 @@ class Timeline:
         Centre of each track in lon/lat (``None`` without georeference).
     reference : str
         The reference tile (first date) whose grid the boxes use.
+    inventory : list of dict or None
+        Per date, the aircraft an inventory counted by size class (``{"heavy": 2, ...}``;
+        `imagery_tool.aircraft.inventory`), when the series took one.
     """
 
     site: str
@@ -89,6 +92,7 @@ class Timeline:
     unmatched: list[Event]
     lonlat: list[tuple[float, float] | None]
     reference: str
+    inventory: list[dict[str, int]] | None = None
 
     def _date(self, index: int | None) -> str | None:
         return None if index is None else self.dates[index]["date"]
@@ -109,7 +113,7 @@ class Timeline:
                     "arrived": self._date(track.first) if track.arrived else None,
                     "departed": self._date(departed),
                     "dates_present": track.last - track.first + 1,
-                    "class": None,
+                    "class": track.label,
                     "size_class": size_class(key.length_m),
                     "length_m": key.length_m,
                     "width_m": key.width_m,
@@ -133,7 +137,10 @@ class Timeline:
         return out
 
     def counts(self) -> list[dict[str, Any]]:
-        """Per date: objects present, arrived and departed (tracked objects only)."""
+        """Per date: objects present, arrived and departed (tracked objects only).
+
+        With an inventory, also ``aircraft`` (counted on that date) and ``aircraft_by_class``.
+        """
         rows = []
         for i, d in enumerate(self.dates):
             rows.append(
@@ -147,6 +154,9 @@ class Timeline:
                     "other_changes": sum(e.pair + 1 == i for e in self.unmatched),
                 }
             )
+            if self.inventory is not None:
+                rows[-1]["aircraft"] = sum(self.inventory[i].values())
+                rows[-1]["aircraft_by_class"] = dict(self.inventory[i])
         return rows
 
     def to_dict(self) -> dict[str, Any]:
