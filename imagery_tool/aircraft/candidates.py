@@ -99,6 +99,22 @@ def _background(grey: np.ndarray, scale_px: float) -> np.ndarray:
     return cv2.resize(med, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
+def _shadow(pixels: np.ndarray, grey: np.ndarray, diff: np.ndarray) -> np.ndarray:
+    """Cast-shadow pixels: much darker than the local background and colourless."""
+    bg = np.maximum(grey - diff, 1.0)
+    ratio = grey / bg
+    if pixels.shape[0] >= 3:
+        bands = pixels[:3].astype(np.float32) * (255.0 / max(float(grey.max()), 1.0)
+                                                 if pixels.dtype != np.uint8 else 1.0)
+        chroma = bands.max(axis=0) - bands.min(axis=0)
+        colourless = chroma < 0.2 * 255 * 0.5 + float(np.median(chroma))
+    else:
+        colourless = np.ones(grey.shape, bool)
+    core = (ratio < 0.6) & colourless
+    near = cv2.dilate(core.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    return core | (near & colourless & (ratio < 0.8))
+
+
 def find_candidates(
     pixels: np.ndarray,
     valid: np.ndarray | None = None,
@@ -144,13 +160,20 @@ def find_candidates(
         z[~valid] = 0.0
     close_px = max(1, round(1.0 / gsd_m))  # bridge cockpit frames, engines, markings ~1 m
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
+    thin_px = max(1, round(0.6 / gsd_m))  # lines up to ~1 m wide go, fuselages stay
+    thin = cv2.getStructuringElement(cv2.MORPH_RECT, (thin_px + 1, thin_px + 1))
     edges = cv2.Canny(np.clip(grey, 0, 255).astype(np.uint8), 40, 100) > 0
     out: list[Candidate] = []
     min_area_px = 0.1 * (lo_m / gsd_m) ** 2
-    for polarity in (1.0, -1.0, 0.0):
+    shadow = _shadow(pixels, grey, diff)
+    for polarity in (1.0, -1.0, 0.0, 2.0):
         for level in _LEVELS:
-            signed = np.abs(z) if polarity == 0.0 else polarity * z
-            mask = (signed > level).astype(np.uint8)
+            signed = polarity * z if abs(polarity) == 1.0 else np.abs(z)
+            mask = signed > level
+            if polarity == 2.0:  # the object without its cast shadow
+                mask &= ~shadow
+            mask = mask.astype(np.uint8)
+            mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, thin)  # painted lines, stand marks
             mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
             n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
             for i in range(1, n):

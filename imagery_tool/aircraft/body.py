@@ -1,0 +1,377 @@
+"""Segment the aircraft body under a seed point and fit a rotated box along its fuselage."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["BodyFit", "fit_body"]
+
+# Working resolution: the largest plausible aircraft is brought to at most this many pixels,
+# which keeps one fit well under a second on a laptop core whatever the tile's GSD.
+_WORK_MAX_LEN_PX = 220.0
+# A pixel differs from the apron when its colour distance exceeds this many robust sigmas of the
+# apron's own texture, and at least this absolute distance (colours scaled to [0, 1]).
+_K_SIGMA = 3.0
+_MIN_DIFF = 0.07
+# Shadow: darker than this fraction of the apron's brightness and nearly colourless.
+_SHADOW_RATIO = 0.55
+_SHADOW_CHROMA = 0.2
+_PENUMBRA_RATIO = 0.75
+# Thinnest part of an aircraft seen from above (wing tip chord, nose), metres.
+_MIN_PART_M = 1.6
+# Ground units: morphological closing that rejoins wings to the fuselage, metres.
+_CLOSE_M = 1.2
+
+
+@dataclass(frozen=True)
+class BodyFit:
+    """A rotated box fitted to one aircraft body, in the pixel coordinates of the window given.
+
+    Attributes
+    ----------
+    corners_px : (4, 2) float64 ndarray
+        ``(x, y)`` corners clockwise on screen from the front-left one (edge 0 -> 1 is the nose
+        end), the `BoxAnnotation` order.
+    center_px : tuple of float
+        Box centre ``(x, y)``.
+    length_px, width_px : float
+        Extent along the fuselage and across it (the span), pixels.
+    heading_deg : float
+        Direction of the fuselage, degrees clockwise from up (north for a north-up image),
+        toward the nose when `nose_known`, in [0, 360).
+    nose_known : bool
+        Whether the nose end could be told from the tail end.
+    score : float
+        How aircraft-like the body is, in [0, 1] (mirror symmetry, contrast, compactness).
+    mask : (H, W) bool ndarray
+        The body pixels on the window's grid.
+    """
+
+    corners_px: np.ndarray
+    center_px: tuple[float, float]
+    length_px: float
+    width_px: float
+    heading_deg: float
+    nose_known: bool
+    score: float
+    mask: np.ndarray
+
+
+def _to_float_rgb(image: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the image as (H, W, 3) float32 scaled to about [0, 1] and its raw brightness."""
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = img[:, :, None]
+    if img.ndim != 3:
+        raise ValueError(f"image must be (H, W) or (H, W, C); got shape {img.shape}")
+    img = img[:, :, :3].astype(np.float32)
+    if img.shape[2] < 3:
+        img = np.repeat(img[:, :, :1], 3, axis=2)
+    img[~np.isfinite(img)] = 0
+    raw = img.mean(axis=2)
+    sel = img[valid] if valid.any() else img.reshape(-1, 3)
+    # scale by the bright end only (not stretched between percentiles): contrast is then
+    # relative to the scene's brightness, and a flat apron's noise stays small
+    hi = float(np.percentile(sel.max(axis=1), 99.5)) if sel.size else 1.0
+    out = np.clip(img / max(hi, 1e-6), 0, 1.5)
+    return out.astype(np.float32), raw
+
+
+def _robust_sigma(values: np.ndarray) -> float:
+    if values.size == 0:
+        return 0.0
+    med = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def _background(rgb: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    return np.median(rgb[sel], axis=0) if sel.any() else np.median(rgb.reshape(-1, 3), axis=0)
+
+
+def _foreground(
+    rgb: np.ndarray, raw: np.ndarray, valid: np.ndarray, bg_sel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Body pixels (differ from the apron, not shadow), shadow pixels, and the apron contrast."""
+    bg = _background(rgb, bg_sel)
+    diff = np.sqrt(((rgb - bg) ** 2).sum(axis=2))
+    sigma = _robust_sigma(diff[bg_sel]) if bg_sel.any() else _robust_sigma(diff)
+    thr = max(_K_SIGMA * sigma, _MIN_DIFF)
+    fg = (diff > thr) & valid
+    raw_bg = float(np.median(raw[bg_sel])) if bg_sel.any() else float(np.median(raw))
+    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    bg_chroma = float(bg.max() - bg.min())
+    grey = chroma < _SHADOW_CHROMA + bg_chroma
+    core = fg & (raw < _SHADOW_RATIO * raw_bg) & grey
+    # the penumbra: shadow-like pixels next to the core
+    near = cv2.dilate(core.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    shadow = core | (near & fg & grey & (raw < _PENUMBRA_RATIO * raw_bg))
+    return fg & ~shadow, shadow, thr
+
+
+def _component_near(mask: np.ndarray, seed: tuple[float, float], reach: float) -> np.ndarray:
+    """Return the component of `mask` holding the seed, else the nearest within reach."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask)
+    h, w = mask.shape
+    sx, sy = int(np.clip(round(seed[0]), 0, w - 1)), int(np.clip(round(seed[1]), 0, h - 1))
+    lab = labels[sy, sx]
+    if lab == 0:
+        r = int(math.ceil(reach))
+        y0, y1, x0, x1 = max(sy - r, 0), min(sy + r + 1, h), max(sx - r, 0), min(sx + r + 1, w)
+        sub = labels[y0:y1, x0:x1]
+        ys, xs = np.nonzero(sub)
+        if ys.size == 0:
+            return np.zeros_like(mask)
+        d2 = (ys + y0 - sy) ** 2 + (xs + x0 - sx) ** 2
+        # prefer big pieces: a speck next to the click is not the aircraft
+        areas = stats[sub[ys, xs], cv2.CC_STAT_AREA]
+        cost = d2 - 4.0 * areas
+        i = int(np.argmin(cost))
+        if d2[i] > reach * reach:
+            return np.zeros_like(mask)
+        lab = sub[ys[i], xs[i]]
+    return labels == lab
+
+
+def _rotate_about(mask: np.ndarray, centre: tuple[float, float], angle_deg: float, size: int):
+    """Rotate a float mask so that direction `angle_deg` (image x towards y) becomes +x."""
+    m = cv2.getRotationMatrix2D(centre, angle_deg, 1.0)
+    m[0, 2] += size / 2 - centre[0]
+    m[1, 2] += size / 2 - centre[1]
+    return cv2.warpAffine(mask, m, (size, size), flags=cv2.INTER_LINEAR)
+
+
+def _symmetry(rot: np.ndarray) -> float:
+    """Overlap of a rotated mask with its mirror image about the middle row, in [0, 1]."""
+    total = float(rot.sum())
+    if total <= 0:
+        return 0.0
+    return float(np.minimum(rot, rot[::-1, :]).sum()) / total
+
+
+def _span_of(keep: np.ndarray) -> np.ndarray:
+    """Return the indices of the longest run of True, allowing gaps of a few bins."""
+    idx = np.nonzero(keep)[0]
+    if idx.size == 0:
+        return idx
+    breaks = np.nonzero(np.diff(idx) > 3)[0]
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [idx.size - 1]])
+    i = int(np.argmax(idx[ends] - idx[starts]))
+    return idx[starts[i] : ends[i] + 1]
+
+
+def _best_axis(mask: np.ndarray) -> tuple[float, float, tuple[float, float], int]:
+    """Return the axis of best mirror symmetry (degrees), its score, the centroid, the size."""
+    ys, xs = np.nonzero(mask)
+    cx, cy = float(xs.mean()), float(ys.mean())
+    ext = math.hypot(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+    size = int(ext + 8)
+    fm = mask.astype(np.float32)
+    # the mirror line passes through the centroid; coarse sweep then refine
+    angles = np.arange(0.0, 180.0, 4.0)
+    scores = [_symmetry(_rotate_about(fm, (cx, cy), a, size)) for a in angles]
+    best = float(angles[int(np.argmax(scores))])
+    for step in (1.0, 0.25):
+        cand = best + np.arange(-4, 5) * step
+        sc = [_symmetry(_rotate_about(fm, (cx, cy), a, size)) for a in cand]
+        best = float(cand[int(np.argmax(sc))])
+    # the symmetry axis is the fuselage; the perpendicular (wing) axis can score nearly as high
+    # for cross-shaped planforms, so compare both in terms of extent profile below
+    sym = _symmetry(_rotate_about(fm, (cx, cy), best, size))
+    return best % 180.0, sym, (cx, cy), size
+
+
+def _nose_end(profile: np.ndarray) -> int:
+    """+1 when the nose is at the +u end of the width profile, -1 at the -u end, 0 when unsure.
+
+    The tailplane is a second, narrower width peak close to one end; failing that, the wing
+    (the widest part) sits ahead of the middle.
+    """
+    n = profile.size
+    if n < 8 or profile.max() <= 0:
+        return 0
+    w = np.convolve(profile, np.ones(3) / 3, mode="same")
+    peak = int(np.argmax(w))
+    wmax = w[peak]
+    # secondary peak in the end quarter away from the main peak, separated by a dip
+    q = max(n // 4, 2)
+    for end, sl in ((-1, slice(0, q)), (+1, slice(n - q, n))):
+        seg = w[sl]
+        if seg.size == 0:
+            continue
+        i = int(np.argmax(seg)) + sl.start
+        if abs(i - peak) < n * 0.3:
+            continue
+        lo, hi = sorted((i, peak))
+        dip = w[lo : hi + 1].min()
+        if 0.25 * wmax < w[i] < 0.8 * wmax and dip < 0.7 * w[i]:
+            return -end  # tail at this end: nose at the other
+    frac = (peak + 0.5) / n
+    if frac < 0.43:
+        return -1
+    if frac > 0.57:
+        return +1
+    return 0
+
+
+def fit_body(
+    image: np.ndarray,
+    seed_xy: tuple[float, float],
+    *,
+    gsd_m: float,
+    length_range_m: tuple[float, float] = (8.0, 90.0),
+    mask: np.ndarray | None = None,
+) -> BodyFit | None:
+    """Segment the aircraft body at (or nearest to) a seed point and fit a rotated box to it.
+
+    The apron's colour is taken around the object; pixels that differ from it are the object,
+    except cast shadow (darker than the apron and colourless), so bright and dark aircraft are
+    both found. The box's long axis is the body's axis of mirror symmetry (the fuselage), not
+    the minimum-area rectangle, which can lock onto a wing diagonal; length runs along it and
+    span across it. The nose end is told from the tailplane (a second, narrower width peak at
+    one end) or from the wing sitting ahead of the middle; otherwise ``nose_known`` is False.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) ndarray
+        The window, any dtype; the first three bands are taken as red, green, blue.
+    seed_xy : tuple of float
+        The click ``(x, y)`` in the window's pixels.
+    gsd_m : float
+        Ground size of one pixel, metres.
+    length_range_m : tuple of float, optional
+        Plausible overall size (the larger of length and span), metres.
+    mask : (H, W) bool ndarray, optional
+        True where the window holds data; other pixels are never part of the body.
+
+    Returns
+    -------
+    BodyFit or None
+        None when nothing aircraft-like is there (nothing differs from the apron, the object is
+        outside the size range, or it is not compact and symmetric).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fit_body(np.full((100, 100, 3), 120, np.uint8), (50, 50), gsd_m=0.5) is None
+    True
+    """
+    if not (gsd_m > 0 and math.isfinite(gsd_m)):
+        raise ValueError(f"gsd_m must be a positive number of metres; got {gsd_m!r}")
+    lo_m, hi_m = (float(v) for v in length_range_m)
+    if not (0 < lo_m < hi_m):
+        raise ValueError(
+            f"length_range_m must be (min, max) with 0 < min < max; got {length_range_m}"
+        )
+    img = np.asarray(image)
+    h0, w0 = img.shape[:2]
+    valid = np.ones((h0, w0), bool) if mask is None else np.asarray(mask, bool)
+    # work at a resolution where the largest plausible aircraft is at most _WORK_MAX_LEN_PX
+    scale = min(1.0, _WORK_MAX_LEN_PX / (hi_m / gsd_m))
+    if scale < 1.0:
+        size = (max(int(round(w0 * scale)), 1), max(int(round(h0 * scale)), 1))
+        img = cv2.resize(img.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        valid = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    sx, sy = (seed_xy[0] * img.shape[1] / w0, seed_xy[1] * img.shape[0] / h0)
+    gsd = gsd_m * w0 / img.shape[1]
+    lo_px, hi_px = lo_m / gsd, hi_m / gsd
+    rgb, raw = _to_float_rgb(img, valid)
+    h, w = raw.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    dist = np.hypot(xx + 0.5 - sx, yy + 0.5 - sy)
+
+    # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
+    bg_sel = valid & (dist > 0.5 * hi_px)
+    if bg_sel.sum() < 200:
+        bg_sel = valid & (dist > 0.25 * min(h, w))
+    blob = None
+    close_px = max(int(round(_CLOSE_M / gsd)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
+    for _ in range(2):
+        fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel)
+        # the object with its shadow is one blob; the body is that blob without the shadow
+        # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
+        blob = cv2.morphologyEx((fg | shadow).astype(np.uint8), cv2.MORPH_OPEN,
+                                np.ones((2, 2), np.uint8))  # fmt: skip
+        blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, kernel) > 0
+        blob &= valid & (dist < 0.6 * hi_px)
+        blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
+        if not blob.any():
+            return None
+        ys, xs = np.nonzero(blob)
+        r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
+        ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
+        if ring.sum() < 100:
+            break
+        bg_sel = ring
+    assert blob is not None
+    # fill holes (dark cockpit glass, roundels), then drop the shadow and specks
+    cnts, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros(blob.shape, np.uint8)
+    cv2.drawContours(filled, cnts, -1, 1, thickness=cv2.FILLED)
+    body = (filled > 0) & ~shadow
+    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.nonzero(areas >= 0.05 * areas.max())[0] + 1
+    body = np.isin(labels, keep)
+    area = int(body.sum())
+    if area < 0.05 * lo_px * lo_px:
+        return None
+
+    angle, sym, (cx, cy), size = _best_axis(body)
+    rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
+    # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
+    # touch the body are thinner than any wing chord or fuselage
+    min_part = max(2.0, _MIN_PART_M / gsd)
+    cols = _span_of(rot.sum(axis=0) >= min_part)
+    rows = _span_of(rot.sum(axis=1) >= min_part)
+    if cols.size == 0 or rows.size == 0:
+        return None
+    u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
+    v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
+    length, width = float(u1 - u0), float(v1 - v0)
+    if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
+        return None
+    fill = area / max(length * width, 1.0)
+    if fill > 0.92 or sym < 0.35:
+        return None  # a solid rectangle (building, container) or an irregular blob
+    profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
+    nose = _nose_end(profile)
+    t = math.radians(angle)
+    ax = np.array([math.cos(t), math.sin(t)])  # +u in image coordinates (x, y)
+    if nose < 0:
+        ax = -ax
+        u0, u1 = -u1, -u0
+    ay = np.array([-ax[1], ax[0]])  # +v: 90 degrees clockwise on screen from +u
+    # box centre: middle of the extents, not the centroid
+    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2 if nose >= 0 else -(v0 + v1) / 2
+    centre = np.array([cx, cy]) + uc * ax + vc * ay
+    f, r = ax * length / 2, ay * width / 2
+    corners = np.stack([centre + f - r, centre + f + r, centre - f + r, centre - f - r])
+    heading = math.degrees(math.atan2(ax[0], -ax[1])) % 360.0
+    contrast = min(1.0, float(thr) / 0.15)
+    score = float(np.clip(0.6 * (sym - 0.35) / 0.6 + 0.2 * contrast + 0.2 * (1 - fill), 0, 1))
+    # back to the caller's grid
+    k = w0 / w
+    full_mask = body
+    if k != 1.0:
+        full_mask = cv2.resize(body.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST) > 0
+    return BodyFit(
+        corners_px=corners * k,
+        center_px=(float(centre[0] * k), float(centre[1] * k)),
+        length_px=length * k,
+        width_px=width * k,
+        heading_deg=heading,
+        nose_known=nose != 0,
+        score=score,
+        mask=full_mask,
+    )
