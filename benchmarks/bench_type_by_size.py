@@ -14,11 +14,15 @@ Two data sets, reported side by side:
   aircraft. The mapbox files named zoom 18 are at zoom-19 scale too: the same KC-135s of the
   same base are 180 px long in the zoom-18 and the zoom-19 files, so they were upsampled 2x.
 
+With ``--clicks`` the sizes are also measured end to end by click-to-box (`box_at`, one
+click at the true centre) on the Hmeimim sample tiles and on the real crops, and the median
+ratio of measured to true size is printed (what `SHRINK` models).
+
 The ranking runs over the whole catalogue (89 types). Nothing here is tuned to these sets.
 
 Usage::
 
-    python benchmarks/bench_type_by_size.py [--allplanes ../shared/aircraft_allplanes]
+    python benchmarks/bench_type_by_size.py [--allplanes ../shared/aircraft_allplanes] [--clicks]
 """
 
 from __future__ import annotations
@@ -99,10 +103,65 @@ def real_aircraft(root: Path) -> list[tuple[str, float, float]]:
     return out
 
 
+def clicked_synthetic() -> tuple[list[tuple[str, float, float]], list[float]]:
+    """Return sizes measured by click-to-box at each true centre of the sample tiles."""
+    from imagery_tool.aircraft.click import box_at
+    from imagery_tool.errors import ImageryToolError
+    from imagery_tool.tile import open_tile
+
+    root = Path(__file__).resolve().parents[1] / "sample_tiles"
+    cases, ratios = [], []
+    for path in sorted(root.glob("hmeimim_*.tif")):
+        tile = open_tile(path)
+        truth = json.loads((root / "truth" / f"{path.stem}.json").read_text())
+        for o in truth["objects"]:
+            if o["kind"] != "aircraft":
+                continue
+            try:
+                box = box_at(tile, tuple(o["center_px"]))
+            except ImageryToolError:
+                cases.append((o["class"], 1.0, 1.0))  # missed: counts as wrong
+                continue
+            cases.append((o["class"], box.length_m, box.width_m))
+            measured = sorted((box.length_m, box.width_m))
+            true = sorted((o["length_m"], o["width_m"]))
+            ratios += [measured[0] / true[0], measured[1] / true[1]]
+    return cases, ratios
+
+
+def clicked_real(root: Path) -> tuple[list[tuple[str, float, float]], list[float]]:
+    """Return sizes of the real aircraft measured by click-to-box at their keypoint centre."""
+    import cv2
+
+    from imagery_tool.aircraft.click import box_in_image
+    from imagery_tool.errors import ImageryToolError
+
+    cases, ratios = [], []
+    for path in sorted((root / "data" / "example").glob("*/annotations/*.json")):
+        gsd = web_mercator_gsd(path.name)
+        image_path = path.parents[1] / "images" / f"{path.stem}.png"
+        rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
+        record = json.loads(path.read_text())
+        for label, kp in zip(record["labels"], record["keypoints"], strict=True):
+            p = np.asarray(kp, dtype=float)[:, :2]
+            t = lookup(label)
+            try:
+                box = box_in_image(rgb, tuple(p.mean(axis=0)), pixel_size_m=gsd)
+            except ImageryToolError:
+                cases.append((t.name, 1.0, 1.0))
+                continue
+            cases.append((t.name, box.length_m, box.width_m))
+            measured = sorted((box.length_m, box.width_m))
+            true = sorted((t.length_m, t.span_m))
+            ratios += [measured[0] / true[0], measured[1] / true[1]]
+    return cases, ratios
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--allplanes", type=Path, help="the aircraft_allplanes folder")
+    parser.add_argument("--clicks", action="store_true", help="also measure by click-to-box")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     truth = synthetic_aircraft()
@@ -115,9 +174,26 @@ def main() -> None:
     if args.allplanes:
         real = real_aircraft(args.allplanes)
         rows.append(("real AllPlanes (GSD from zoom 19)", score(real, gsd_m=None)))
+    shrink = []
+    if args.clicks:
+        cases, ratios = clicked_synthetic()
+        rows.append(("synthetic samples, click-to-box", score(cases, gsd_m=GSD_M)))
+        shrink.append(("synthetic samples", ratios))
+        if args.allplanes:
+            cases, ratios = clicked_real(args.allplanes)
+            rows.append(("real AllPlanes, click-to-box", score(cases, gsd_m=None)))
+            shrink.append(("real AllPlanes", ratios))
     print(f"{'data':34} {'n':>5} {'top-1':>7} {'top-3':>7}  most common misses")
     for name, r in rows:
         print(f"{name:34} {r['n']:5d} {r['top1']:7.1%} {r['top3']:7.1%}  {r['misses']}")
+    for name, ratios in shrink:
+        if not ratios:
+            print(f"click-to-box size / true size, {name}: no aircraft boxed")
+            continue
+        q = np.percentile(ratios, [25, 50, 75])
+        print(
+            f"click-to-box size / true size, {name}: median {q[1]:.3f} (IQR {q[0]:.3f}-{q[2]:.3f})"
+        )
     types = Counter(t for t, _, _ in truth)
     print("synthetic types:", dict(types))
 
