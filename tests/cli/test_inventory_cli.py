@@ -40,3 +40,12 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path):
         "--pixel-size-m",
     )
     assert not Path(tmp_path / "o").exists()
+
+
+def test_series_store_options_need_inventory(tmp_path):
+    result = run_cli("series", tmp_path, "-o", tmp_path / "o", "--store", tmp_path / "s.gpkg")
+    assert_one_line_error(result, "--store", "--inventory")
+    result = run_cli(
+        "series", tmp_path, "-o", tmp_path / "o", "--inventory", "--store", tmp_path / "s.gpkg"
+    )
+    assert_one_line_error(result, "--store", "no such file")
