@@ -36,6 +36,7 @@ __all__ = [
     "SWAP_PENALTY",
     "TypeMatch",
     "rank_types",
+    "size_misfit",
 ]
 
 # A measured size is on average this fraction of the published one (blur, tapered tips).
@@ -135,9 +136,12 @@ def rank_types(
     if kind is not None:
         types = [t for t in types if t.kind == kind]
     matches = [
-        TypeMatch(t.name, _score(length_m, span_m, t, gsd_m), t.length_m, t.span_m, t.kind)
+        TypeMatch(
+            t.name, math.exp(-size_misfit(length_m, span_m, t, gsd_m=gsd_m) / 2), t.length_m,
+            t.span_m, t.kind,
+        )
         for t in types
-    ]
+    ]  # fmt: skip
     matches.sort(key=lambda m: (-m.score, m.name))
     return matches[: max(int(top), 0)]
 
@@ -155,17 +159,69 @@ def _candidate_types(candidates: Iterable[str] | None) -> list[AircraftType]:
     return list(found.values())
 
 
-def _misfit2(measured: float, lo: float, hi: float, gsd_m: float | None) -> float:
+def size_misfit(
+    length_m: float,
+    width_m: float,
+    aircraft: AircraftType,
+    *,
+    ratio: float = SHRINK,
+    any_angle: bool = False,
+    gsd_m: float | None = None,
+) -> float:
+    """Return how far a measured size is from what a type would give, in squared std deviations.
+
+    The one size model of the project: `rank_types` scores with it, and the annotation size
+    check (`imagery_tool.annotations.sizecheck`) ranks a drawn box's candidates with it.
+
+    Parameters
+    ----------
+    length_m, width_m : float
+        Measured size along and across the heading (either way round).
+    aircraft : AircraftType
+        The catalogue type.
+    ratio : float
+        Expected measured / published size: `SHRINK` for a fitted box, a little over 1 for a
+        box an analyst drew with a margin.
+    any_angle : bool
+        The box is axis-aligned around an aircraft at an unknown angle (a cross at any angle
+        inside it), not along its heading.
+    gsd_m : float, optional
+        Pixel size of the measurement, for the `PX_SIGMA` term.
+
+    Returns
+    -------
+    float
+        0.0 for the expected measurement; 1.0 at one standard deviation.
+    """
+    best = math.inf
+    for along, across, extra in _readings(aircraft, any_angle):
+        straight = _misfit2(length_m, *along, ratio, gsd_m) + _misfit2(
+            width_m, *across, ratio, gsd_m
+        )
+        swapped = _misfit2(length_m, *across, ratio, gsd_m) + _misfit2(
+            width_m, *along, ratio, gsd_m
+        )
+        swap = 0.0 if any_angle else SWAP_PENALTY
+        best = min(best, extra + min(straight, swapped + swap))
+    return best
+
+
+def _misfit2(measured: float, lo: float, hi: float, ratio: float, gsd_m: float | None) -> float:
     """Return the squared misfit of one dimension to its published range, in std deviations.
 
-    Zero inside ``[lo, hi]`` (published metres) after the expected shrink.
+    Zero inside ``[lo, hi]`` (published metres) times the expected ``ratio``.
     """
-    expected = min(max(measured, SHRINK * lo), SHRINK * hi)
+    expected = min(max(measured, ratio * lo), ratio * hi)
     sigma2 = REL_SIGMA**2 + ((PX_SIGMA * gsd_m / expected) ** 2 if gsd_m else 0.0)
     return math.log(measured / expected) ** 2 / sigma2
 
 
-def _readings(t: AircraftType) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
+_ANGLES = [(math.cos(a), math.sin(a)) for a in (math.radians(d) for d in range(0, 91, 3))]
+
+
+def _readings(
+    t: AircraftType, any_angle: bool = False
+) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
     """Return the ways a type may look from above: (along range, across range, extra misfit)."""
     L, S = t.length_m, t.span_m
     if t.kind == "helicopter":
@@ -176,16 +232,13 @@ def _readings(t: AircraftType) -> list[tuple[tuple[float, float], tuple[float, f
             ((max(L, d_lo), max(L, S)), (d_lo, S), 0.0),
             ((L, L), (_ROTOR_HIDDEN_WIDTH * S, _ROTOR_HIDDEN_WIDTH * S), SWAP_PENALTY),
         ]
-    readings = [((L, L), (S, S), 0.0)]
-    if t.span_folded_m:
-        readings.append(((L, L), (t.span_folded_m, t.span_folded_m), 0.0))
-    return readings
-
-
-def _score(length_m: float, span_m: float, t: AircraftType, gsd_m: float | None) -> float:
-    best = math.inf
-    for along, across, extra in _readings(t):
-        straight = _misfit2(length_m, *along, gsd_m) + _misfit2(span_m, *across, gsd_m)
-        swapped = _misfit2(length_m, *across, gsd_m) + _misfit2(span_m, *along, gsd_m)
-        best = min(best, extra + min(straight, swapped + SWAP_PENALTY))
-    return math.exp(-best / 2)
+    spans = [S] + ([t.span_folded_m] if t.span_folded_m else [])
+    if not any_angle:
+        return [((L, L), (w, w), 0.0) for w in spans]
+    # a cross (fuselage L, wing w) at angle a inside an axis-aligned box
+    out = []
+    for w in spans:
+        for c, s in _ANGLES:
+            along, across = max(L * c, w * s), max(L * s, w * c)
+            out.append(((along, along), (across, across), 0.0))
+    return out

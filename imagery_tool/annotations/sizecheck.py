@@ -7,7 +7,9 @@ fuselage under the rotor disc or, with the blades invisible or folded, its fusel
 wings. For an oriented box the aircraft lies along the box (either way
 round, since a box's head edge may be unknown); for an axis-aligned box the aircraft may sit at
 any angle inside it, and the best angle is searched. A type fits when the box is between
-`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions. The candidates are the
+`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions; the aircraft that fit are
+ranked by the project's one size model (`imagery_tool.aircraft.types.size_misfit`, which
+`rank_types` also uses) with the typical drawn margin. The candidates are the
 catalogue types the label schema's classes name, since a box can only be labelled with those;
 `imagery_tool.aircraft.types.rank_types` ranks a measured size over the whole catalogue.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imagery_tool import aircraft_catalogue
+from imagery_tool.aircraft.types import size_misfit
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
 from imagery_tool.georef import GeoRef
@@ -236,13 +239,23 @@ def check_size(
     elif cls is not None and cls.group == "fixed-wing" and cls.catalogue is None:
         references = [r for r in references if r[1] == "fixed-wing"] or references
 
-    ranked = []
+    ranked, order = [], {}
     for name, kind, ref_len, ref_span in references:
         error, fits = footprint_fit(
             length_m, width_m, ref_len, ref_span, kind=kind, any_angle=any_angle
         )
         ranked.append(SizeCandidate(name, kind, ref_len, ref_span, error, fits))
-    ranked.sort(key=lambda c: (not c.fits, c.error))
+        # aircraft are ranked by the project's one size model (as `rank_types` does), with
+        # the margin analysts leave around a drawn box; vehicles by their footprint error
+        order[name] = (
+            error
+            if kind == "vehicle"
+            else size_misfit(
+                length_m, width_m, aircraft_catalogue.lookup(name), ratio=TYPICAL_RATIO,
+                any_angle=any_angle,
+            )
+        )  # fmt: skip
+    ranked.sort(key=lambda c: (not c.fits, order[c.name]))
 
     label_fits: bool | None = None
     warning = None
