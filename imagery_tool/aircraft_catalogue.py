@@ -25,12 +25,15 @@ from typing import Literal
 
 __all__ = [
     "AIRCRAFT",
+    "HEAVY_M",
+    "MEDIUM_M",
     "SIZE_CLASSES",
     "VEHICLES",
     "AircraftType",
     "VehicleType",
     "lookup",
     "lookup_vehicle",
+    "size_class_of",
 ]
 
 Kind = Literal["fixed-wing", "helicopter"]
@@ -101,6 +104,19 @@ class VehicleType:
 
 _DATA = Path(__file__).with_name("data") / "aircraft_types.csv"
 SIZE_CLASSES = ("heavy", "medium", "light", "fighter", "helicopter")
+# Size classes of transports, airliners and bombers by the larger of length and span, metres
+# (helicopters, combat jets and jet trainers have their own classes).
+HEAVY_M = 45.0
+MEDIUM_M = 30.0
+
+
+def size_class_of(length_m: float, span_m: float) -> str | None:
+    """Return "heavy" or "medium" for an aircraft this big, or ``None`` when it is smaller.
+
+    A smaller aircraft may be light, a fighter or a helicopter: its size alone does not say.
+    """
+    big = max(length_m, span_m)
+    return "heavy" if big >= HEAVY_M else "medium" if big >= MEDIUM_M else None
 
 
 def _read_catalogue(path: Path) -> dict[str, AircraftType]:

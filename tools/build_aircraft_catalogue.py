@@ -24,13 +24,16 @@ import math
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "imagery_tool" / "data" / "aircraft_types.csv"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's package, not an installed one
+
+# Size classes, in metres of the larger of length and span (combat jets and helicopters apart):
+# the catalogue module's own thresholds, so that a measured size is classed the same way.
+from imagery_tool.aircraft_catalogue import HEAVY_M, MEDIUM_M  # noqa: E402
+
+OUT = ROOT / "imagery_tool" / "data" / "aircraft_types.csv"
 ALLPLANES = "AllPlanes (Apache-2.0, github.com/mrciolino/AllPlanes c1d7b01)"
 WIKI = "Wikipedia: "
-
-# Size classes, in metres of the larger of length and span (combat jets and helicopters apart).
-HEAVY_M = 45.0
-MEDIUM_M = 30.0
 
 # (name, ICAO designators (the first is the AllPlanes row used), kind, combat jet?, role,
 #  aliases, own figures (length_m, span_m, source) or None for AllPlanes)

@@ -4,7 +4,8 @@ Each tile is dated and grouped by site as the series does (`imagery_tool.series.
 aircraft of a tile are the accepted boxes of an annotation store when the store knows the tile,
 else the single-date proposals (`imagery_tool.aircraft.propose.propose_aircraft`). Each gets a
 type (the catalogue type its class names, else the best size match, `rank_types`) and the size
-class of that type (`imagery_tool.aircraft_catalogue.SIZE_CLASSES`). Tiles without a ground
+class of that type (`imagery_tool.aircraft_catalogue.SIZE_CLASSES`); an aircraft no type
+explains is classed by its size alone (heavy, medium, else unknown). Tiles without a ground
 sample distance use the given or the assumed pixel size, and say so.
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from imagery_tool import aircraft_catalogue
 from imagery_tool.aircraft.types import rank_types
-from imagery_tool.aircraft_catalogue import SIZE_CLASSES
+from imagery_tool.aircraft_catalogue import SIZE_CLASSES, size_class_of
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
 from imagery_tool.annotations.sizecheck import box_size_m
@@ -31,6 +32,7 @@ from imagery_tool.annotations.sizecheck import box_size_m
 __all__ = [
     "CLASSES",
     "CSV_COLUMNS",
+    "MIN_TYPE_SCORE",
     "TYPE_SOURCES",
     "DateInventory",
     "Inventory",
@@ -45,6 +47,10 @@ CLASSES = (*SIZE_CLASSES, "unknown")
 CSV_COLUMNS = ("site", "date", "tiles", "origin", "aircraft", *CLASSES, "types")
 
 ProposeFn = Callable[..., list]
+
+# A size match below this `rank_types` score (a misfit of about 3 standard deviations) names
+# no type: the aircraft is classed by its size alone (heavy, medium, else unknown).
+MIN_TYPE_SCORE = 0.01
 
 # Which types a measured size may suggest -> description (the --types choices).
 TYPE_SOURCES = {
@@ -350,24 +356,31 @@ def _schema_types(schema: LabelSchema) -> list[str]:
 
 
 def _best_type(length_m, width_m, *, kind=None, gsd_m=None, candidates=None):
-    """Return the catalogue entry of the best size match, or ``None`` when nothing fits."""
+    """Return the catalogue entry of the best size match, or ``None`` when none is plausible."""
     best = rank_types(length_m, width_m, kind=kind, top=1, gsd_m=gsd_m, candidates=candidates)
-    return aircraft_catalogue.lookup(best[0].name) if best and best[0].score > 0 else None
+    if not best or best[0].score < MIN_TYPE_SCORE:
+        return None
+    return aircraft_catalogue.lookup(best[0].name)
+
+
+def _item(box, tile, length_m, width_m, t, type_from) -> InventoryAircraft:
+    """Return the inventory record of a box; an untyped one is classed by its size alone."""
+    klass = t.size_class if t is not None else (size_class_of(length_m, width_m) or "unknown")
+    return InventoryAircraft(
+        box, t.name if t else None, type_from if t else "none", klass, length_m, width_m,
+        _lonlat(box, tile),
+    )  # fmt: skip
 
 
 def _from_box(box, tile, gsd_m: float, schema: LabelSchema, candidates) -> InventoryAircraft:
     length_m, width_m = box_size_m(box, gsd_m)
     t = _label_type(box.label, schema)
-    type_from = "label"
-    if t is None:
-        cls = schema.get(box.label)
-        kind = cls.group if cls is not None and cls.group in ("fixed-wing", "helicopter") else None
-        t = _best_type(length_m, width_m, kind=kind, gsd_m=gsd_m, candidates=candidates)
-        type_from = "size" if t is not None else "none"
-    return InventoryAircraft(
-        box, t.name if t else None, type_from, t.size_class if t else "unknown",
-        length_m, width_m, _lonlat(box, tile),
-    )  # fmt: skip
+    if t is not None:
+        return _item(box, tile, length_m, width_m, t, "label")
+    cls = schema.get(box.label)
+    kind = cls.group if cls is not None and cls.group in ("fixed-wing", "helicopter") else None
+    t = _best_type(length_m, width_m, kind=kind, gsd_m=gsd_m, candidates=candidates)
+    return _item(box, tile, length_m, width_m, t, "size")
 
 
 def _from_proposals(tile, acquired, gsd_m, pixel_size_m, min_score, propose, cancel, candidates):
@@ -379,17 +392,8 @@ def _from_proposals(tile, acquired, gsd_m, pixel_size_m, min_score, propose, can
     items = []
     for p in propose(tile, **kwargs):
         box = p.to_annotation(tile.name, acquired=acquired)
-        if candidates is None:
-            best = p.types[0] if p.types and p.types[0].score > 0 else None
-            t = aircraft_catalogue.lookup(best.name) if best else None
-        else:
-            t = _best_type(p.length_m, p.width_m, gsd_m=gsd_m, candidates=candidates)
-        items.append(
-            InventoryAircraft(
-                box, t.name if t else None, "size" if t else "none",
-                t.size_class if t else "unknown", p.length_m, p.width_m, _lonlat(box, tile),
-            )
-        )  # fmt: skip
+        t = _best_type(p.length_m, p.width_m, gsd_m=gsd_m, candidates=candidates)
+        items.append(_item(box, tile, p.length_m, p.width_m, t, "size"))
     return items
 
 

@@ -152,3 +152,16 @@ def test_proposals_count_the_generated_aircraft_of_each_date(fighters_scene):
         assert len(truth) <= len(d.aircraft) <= len(truth) + 1
         assert sum(d.counts().values()) == len(d.aircraft)
         assert all(a.box.source == "proposed" and a.box.score is not None for a in d.aircraft)
+
+
+def test_an_aircraft_no_type_explains_is_classed_by_its_size_alone(tmp_path):
+    tile = open_tile(TILES[0])
+    with open_store(tmp_path / "s.gpkg", project="p") as store:
+        store.add_tile(TileRecord.from_tile(tile))
+        # 110 m x 20 m: longer than any type; and 6 m x 6 m: smaller than any
+        for side in ((220, 40), (12, 12)):
+            store.add(BoxAnnotation.from_center(500, 500, *side, 0, label="unknown fixed-wing",
+                                                tile=tile.name, review="accepted"))  # fmt: skip
+    inv = take_inventory(TILES[:1], store=tmp_path / "s.gpkg")
+    got = sorted((a.type, a.type_from, a.size_class) for a in inv.dates[0].aircraft)
+    assert got == [(None, "none", "heavy"), (None, "none", "unknown")]

@@ -1,5 +1,7 @@
 """Type by size: the catalogue type whose published size was measured comes first."""
 
+import math
+
 import pytest
 
 from imagery_tool import aircraft_catalogue
@@ -60,3 +62,14 @@ def test_assisted_and_proposed_boxes_are_stored_and_exported_with_their_source(t
     write_annotations([back], tmp_path / "b.json", format="coco")
     result = read_annotations(tmp_path / "b.json", format="coco")
     assert [a.source for a in result.annotations] == [source]
+
+
+def test_an_axis_aligned_box_around_a_turned_aircraft_is_measured_at_any_angle():
+    from imagery_tool.aircraft.types import size_misfit
+
+    t = aircraft_catalogue.lookup("Su-34")
+    # the axis-aligned box of a Su-34 turned 30 degrees (a cross 23.3 m x 14.7 m)
+    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
+    along, across = max(23.3 * c, 14.7 * s), max(23.3 * s, 14.7 * c)
+    assert size_misfit(along, across, t, ratio=1.0, any_angle=True) < 0.05
+    assert size_misfit(along, across, t, ratio=1.0) > 1.0
