@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imagery_tool.aircraft.candidates import FEATURE_NAMES  # noqa: E402
+from imagery_tool.aircraft.candidates import BLOB_FEATURES, FEATURE_NAMES  # noqa: E402
 from imagery_tool.aircraft.nms import rotated_iou  # noqa: E402
 from imagery_tool.aircraft.propose import raw_candidates  # noqa: E402
 from imagery_tool.aircraft.scorer import MODEL_PATH, expand  # noqa: E402
@@ -35,8 +35,8 @@ from imagery_tool.synthetic import random_series, render_date, tile_truth  # noq
 TRAIN_SEED0 = 1000
 
 
-def scene_samples(seed: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of every candidate of one generated scene."""
+def scene(seed: int, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One generated scene and its true aircraft boxes."""
     rng = np.random.default_rng(seed)
     series = random_series(
         seed, size=size, n_dates=1, n_aircraft=int(rng.integers(6, 16)),
@@ -48,7 +48,12 @@ def scene_samples(seed: int, size: int) -> tuple[np.ndarray, np.ndarray]:
         np.asarray(o["corners_px"]) for o in tile_truth(series, 0)["objects"]
         if o["kind"] == "aircraft"
     ]  # fmt: skip
-    cands = raw_candidates(image, gsd_m=0.5)
+    return image, truth
+
+
+def samples(image, truth, **options) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of every candidate of one scene."""
+    cands = raw_candidates(image, gsd_m=0.5, **options)
     x = np.stack([c.features for c in cands]) if cands else np.zeros((0, len(FEATURE_NAMES)))
     y = np.array(
         [max((rotated_iou(c.corners_px, t) for t in truth), default=0.0) >= 0.5 for c in cands],
@@ -57,32 +62,79 @@ def scene_samples(seed: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Train and write the model; print the training figures."""
+def fit_stage(x: np.ndarray, y: np.ndarray) -> dict:
+    """Logistic regression on standardised features and their squares, as plain numbers."""
     from sklearn.linear_model import LogisticRegression
 
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
+    model.fit(expand(x, mean, scale), y)
+    return {
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "coef": model.coef_[0].tolist(),
+        "intercept": float(model.intercept_[0]),
+    }
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, *, n_trees: int = 150, depth: int = 3) -> dict:
+    """Gradient-boosted trees (log loss, zero start), exported as arrays for `scorer`."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    pos = max(int(y.sum()), 1)
+    weight = np.where(y == 1, (len(y) - pos) / pos, 1.0)  # balanced classes
+    model = GradientBoostingClassifier(
+        n_estimators=n_trees, max_depth=depth, learning_rate=0.1, subsample=0.8,
+        init="zero", random_state=0,
+    )  # fmt: skip
+    model.fit(x, y, sample_weight=weight)
+    trees = []
+    for est in model.estimators_[:, 0]:
+        t = est.tree_
+        trees.append({
+            "left": t.children_left.tolist(), "right": t.children_right.tolist(),
+            "feature": t.feature.tolist(), "threshold": t.threshold.tolist(),
+            "value": t.value[:, 0, 0].tolist(),
+        })  # fmt: skip
+    return {
+        "kind": "boosted trees", "n_features": int(x.shape[1]), "init": 0.0,
+        "learning_rate": 0.1, "max_depth": depth, "trees": trees,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train and write the model; print the training figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=24)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    xs, ys = [], []
-    for seed in range(TRAIN_SEED0, TRAIN_SEED0 + args.scenes):
-        x, y = scene_samples(seed, args.size)
-        xs.append(x)
-        ys.append(y)
-        print(f"seed {seed}: {len(y)} candidates, {int(y.sum())} positive", flush=True)
-    x, y = np.vstack(xs), np.concatenate(ys)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
-    model.fit(expand(x, mean, scale), y)
-    p = model.predict_proba(expand(x, mean, scale))[:, 1]
+    scenes = [scene(seed, args.size) for seed in range(TRAIN_SEED0, TRAIN_SEED0 + args.scenes)]
+    stages = {}
+    # stage 1: the blobs alone (where to try fit_body)
+    parts = [samples(image, truth, body_fit=False) for image, truth in scenes]
+    x, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    stages["seed"] = fit_stage(x[:, :BLOB_FEATURES], y)
+    print(f"seed stage: {len(y)} blob candidates, {int(y.sum())} positive", flush=True)
+    # stage 2: blobs and body fits, all features
+    seed_model = {
+        "features": list(FEATURE_NAMES),
+        "stages": {
+            "seed": {
+                k: np.asarray(v) if isinstance(v, list) else v for k, v in stages["seed"].items()
+            }
+        },
+    }
+    parts = [samples(image, truth, model=seed_model) for image, truth in scenes]
+    x, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    stages["final"] = fit_trees(x, y)
+    fits = x[:, FEATURE_NAMES.index("body_fit")] > 0
     print(
-        f"{len(y)} candidates, {int(y.sum())} positive; training accuracy at 0.5: "
-        f"{float(((p >= 0.5) == y).mean()):.3f}; {time.perf_counter() - t0:.0f} s"
+        f"final stage: {len(y)} candidates ({int(fits.sum())} body fits), {int(y.sum())} "
+        f"positive ({int(y[fits].sum())} body fits); {time.perf_counter() - t0:.0f} s"
     )
     try:
         commit = (
@@ -97,12 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         commit = None
     record = {
-        "model": "logistic regression on standardised features and their squares",
+        "model": (
+            "seed: logistic regression on standardised blob features and their squares; "
+            "final: 150 gradient-boosted trees of depth 3 on all features"
+        ),
         "features": list(FEATURE_NAMES),
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
-        "coef": model.coef_[0].tolist(),
-        "intercept": float(model.intercept_[0]),
+        "stages": stages,
         "provenance": {
             "script": "tools/train_aircraft_scorer.py",
             "data": (
@@ -110,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{TRAIN_SEED0 + args.scenes - 1}, {args.size} px at 0.5 m, one date each; "
                 "labels: candidate box IoU >= 0.5 with a true aircraft box"
             ),
-            "samples": int(len(y)),
-            "positives": int(y.sum()),
+            "samples_final": int(len(y)),
+            "positives_final": int(y.sum()),
             "code_commit": commit,
             "sklearn_C": 1.0,
             "class_weight": "balanced",

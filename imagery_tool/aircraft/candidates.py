@@ -1,4 +1,4 @@
-"""Aircraft-like candidates in one window: contrast blobs at aircraft scale, rotated boxes, features.
+"""Aircraft-like candidates in a window: contrast blobs at aircraft scale, rotated boxes, features.
 
 An aircraft on an apron is a compact, cross-shaped object brighter or darker than the
 pavement around it, 8-90 m long. The window's grey level minus a background (a median over a
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FEATURE_NAMES", "Candidate", "find_candidates", "grey_of"]
+__all__ = ["BLOB_FEATURES", "FEATURE_NAMES", "Candidate", "Prepared", "find_candidates", "grey_of"]
 
 # What the scorer sees of a candidate, in this order (see `Candidate.features`).
 FEATURE_NAMES = (
@@ -32,7 +32,11 @@ FEATURE_NAMES = (
     "size_fit",
     "edge_density",
     "threshold_level",
+    "body_fit",
+    "fit_score",
 )
+# The first-stage scorer sees the blob features only (no `fit_body` yet).
+BLOB_FEATURES = len(FEATURE_NAMES) - 2
 
 _LEVELS = (2.5, 4.0, 6.0)  # thresholds in robust standard deviations of the contrast image
 _ANGLES = np.arange(0.0, 180.0, 4.0)
@@ -104,8 +108,9 @@ def _shadow(pixels: np.ndarray, grey: np.ndarray, diff: np.ndarray) -> np.ndarra
     bg = np.maximum(grey - diff, 1.0)
     ratio = grey / bg
     if pixels.shape[0] >= 3:
-        bands = pixels[:3].astype(np.float32) * (255.0 / max(float(grey.max()), 1.0)
-                                                 if pixels.dtype != np.uint8 else 1.0)
+        bands = pixels[:3].astype(np.float32) * (
+            255.0 / max(float(grey.max()), 1.0) if pixels.dtype != np.uint8 else 1.0
+        )
         chroma = bands.max(axis=0) - bands.min(axis=0)
         colourless = chroma < 0.2 * 255 * 0.5 + float(np.median(chroma))
     else:
@@ -115,15 +120,8 @@ def _shadow(pixels: np.ndarray, grey: np.ndarray, diff: np.ndarray) -> np.ndarra
     return core | (near & colourless & (ratio < 0.8))
 
 
-def find_candidates(
-    pixels: np.ndarray,
-    valid: np.ndarray | None = None,
-    *,
-    gsd_m: float,
-    length_range_m: tuple[float, float] = (8.0, 90.0),
-    size_fit=None,
-) -> list[Candidate]:
-    """Find aircraft-like blobs in one window.
+class Prepared:
+    """One window made ready for candidates: contrast in robust sigmas, edges, shadows.
 
     Parameters
     ----------
@@ -138,60 +136,130 @@ def find_candidates(
     size_fit : callable, optional
         ``size_fit(length_m, width_m) -> float`` in [0, 1], how well the size matches a known
         aircraft type; 0.5 for every candidate when not given.
+    """
+
+    def __init__(
+        self,
+        pixels: np.ndarray,
+        valid: np.ndarray | None = None,
+        *,
+        gsd_m: float,
+        length_range_m: tuple[float, float] = (8.0, 90.0),
+        size_fit=None,
+    ) -> None:
+        if gsd_m <= 0 or not math.isfinite(gsd_m):
+            raise ValueError(f"gsd_m={gsd_m}; the pixel size must be a positive number of metres")
+        self.gsd_m = float(gsd_m)
+        self.length_range_m = length_range_m
+        self.size_fit = size_fit
+        grey = grey_of(pixels)
+        if valid is not None:
+            fill = float(np.median(grey[valid])) if valid.any() else 0.0
+            grey = np.where(valid, grey, fill).astype(np.float32)
+        self.hi_px = length_range_m[1] / gsd_m
+        diff = grey - _background(grey, 1.5 * self.hi_px)
+        spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) + 1e-3
+        spread = max(spread, 2.0)  # a flat synthetic apron: do not chase sensor noise
+        self.z = diff / spread
+        if valid is not None:
+            self.z[~valid] = 0.0
+        self.edges = cv2.Canny(np.clip(grey, 0, 255).astype(np.uint8), 40, 100) > 0
+        self.shadow = _shadow(pixels, grey, diff)
+
+    def blobs(self) -> list[Candidate]:
+        """Candidates from thresholded contrast blobs, each polarity and level."""
+        gsd_m = self.gsd_m
+        lo_m = self.length_range_m[0]
+        close_px = max(1, round(1.0 / gsd_m))  # bridge cockpit frames, engines: ~1 m
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
+        thin_px = max(1, round(0.6 / gsd_m))  # lines up to ~1 m wide go, fuselages stay
+        thin = cv2.getStructuringElement(cv2.MORPH_RECT, (thin_px + 1, thin_px + 1))
+        out: list[Candidate] = []
+        min_area_px = 0.1 * (lo_m / gsd_m) ** 2
+        z = self.z
+        for polarity in (1.0, -1.0, 0.0, 2.0):
+            for level in _LEVELS:
+                signed = polarity * z if abs(polarity) == 1.0 else np.abs(z)
+                mask = signed > level
+                if polarity == 2.0:  # the object without its cast shadow
+                    mask &= ~self.shadow
+                mask = mask.astype(np.uint8)
+                mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, thin)  # painted lines
+                mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+                n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+                for i in range(1, n):
+                    x, y, w, h, area = (int(v) for v in stats[i])
+                    if area < min_area_px or math.hypot(w, h) < 0.6 * lo_m / gsd_m:
+                        continue
+                    if max(w, h) > 1.3 * self.hi_px:
+                        continue
+                    blob = labels[y : y + h, x : x + w] == i
+                    cand = self.describe(blob, (x, y), polarity=polarity, level=level)
+                    if cand is not None:
+                        out.append(cand)
+        return out
+
+    def describe(
+        self,
+        blob: np.ndarray,
+        origin: tuple[int, int],
+        *,
+        polarity: float,
+        level: float,
+        box: tuple[float, float, float, float, float] | None = None,
+        fit_score: float | None = None,
+    ) -> Candidate | None:
+        """Candidate of a blob: its own symmetry-axis box, or `box` when given.
+
+        Parameters
+        ----------
+        blob : (h, w) bool ndarray
+            The object's pixels, its top-left at `origin` ``(x, y)`` in the window.
+        polarity, level : float
+            How the blob was found (recorded as features).
+        box : tuple of float, optional
+            ``(center_x, center_y, length_px, width_px, heading_deg)`` in the window, from
+            `body.fit_body`; None fits the box here.
+        fit_score : float, optional
+            `fit_body`'s own score, with `box`.
+
+        Returns
+        -------
+        Candidate or None
+            None when the blob is outside the size range.
+        """
+        x, y = origin
+        h, w = blob.shape
+        return _fit(
+            blob, origin, self.z[y : y + h, x : x + w], self.edges[y : y + h, x : x + w],
+            gsd_m=self.gsd_m, polarity=polarity, level=level, size_fit=self.size_fit,
+            length_range_m=self.length_range_m, box=box, fit_score=fit_score,
+        )  # fmt: skip
+
+
+def find_candidates(
+    pixels: np.ndarray,
+    valid: np.ndarray | None = None,
+    *,
+    gsd_m: float,
+    length_range_m: tuple[float, float] = (8.0, 90.0),
+    size_fit=None,
+) -> list[Candidate]:
+    """Find aircraft-like blobs in one window (`Prepared.blobs`).
+
+    Parameters
+    ----------
+    pixels, valid, gsd_m, length_range_m, size_fit
+        As `Prepared`.
 
     Returns
     -------
     list of Candidate
         In no particular order; the same aircraft may appear at several threshold levels.
     """
-    if gsd_m <= 0 or not math.isfinite(gsd_m):
-        raise ValueError(f"gsd_m={gsd_m}; the pixel size must be a positive number of metres")
-    lo_m, hi_m = length_range_m
-    grey = grey_of(pixels)
-    if valid is not None:
-        fill = float(np.median(grey[valid])) if valid.any() else 0.0
-        grey = np.where(valid, grey, fill).astype(np.float32)
-    hi_px = hi_m / gsd_m
-    diff = grey - _background(grey, 1.5 * hi_px)
-    spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) + 1e-3
-    spread = max(spread, 2.0)  # a flat synthetic apron: do not chase sensor noise
-    z = diff / spread
-    if valid is not None:
-        z[~valid] = 0.0
-    close_px = max(1, round(1.0 / gsd_m))  # bridge cockpit frames, engines, markings ~1 m
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
-    thin_px = max(1, round(0.6 / gsd_m))  # lines up to ~1 m wide go, fuselages stay
-    thin = cv2.getStructuringElement(cv2.MORPH_RECT, (thin_px + 1, thin_px + 1))
-    edges = cv2.Canny(np.clip(grey, 0, 255).astype(np.uint8), 40, 100) > 0
-    out: list[Candidate] = []
-    min_area_px = 0.1 * (lo_m / gsd_m) ** 2
-    shadow = _shadow(pixels, grey, diff)
-    for polarity in (1.0, -1.0, 0.0, 2.0):
-        for level in _LEVELS:
-            signed = polarity * z if abs(polarity) == 1.0 else np.abs(z)
-            mask = signed > level
-            if polarity == 2.0:  # the object without its cast shadow
-                mask &= ~shadow
-            mask = mask.astype(np.uint8)
-            mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, thin)  # painted lines, stand marks
-            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-            for i in range(1, n):
-                x, y, w, h, area = (int(v) for v in stats[i])
-                long_side = math.hypot(w, h)
-                if area < min_area_px or long_side < 0.6 * lo_m / gsd_m:
-                    continue
-                if max(w, h) > 1.3 * hi_px:
-                    continue
-                blob = labels[y : y + h, x : x + w] == i
-                cand = _fit(
-                    blob, (x, y), z[y : y + h, x : x + w], edges[y : y + h, x : x + w],
-                    gsd_m=gsd_m, polarity=polarity, level=level, size_fit=size_fit,
-                    length_range_m=length_range_m,
-                )  # fmt: skip
-                if cand is not None:
-                    out.append(cand)
-    return out
+    return Prepared(
+        pixels, valid, gsd_m=gsd_m, length_range_m=length_range_m, size_fit=size_fit
+    ).blobs()
 
 
 def _fit(
@@ -205,6 +273,8 @@ def _fit(
     level: float,
     size_fit,
     length_range_m: tuple[float, float],
+    box: tuple[float, float, float, float, float] | None = None,
+    fit_score: float | None = None,
 ) -> Candidate | None:
     """Rotated box and features of one blob (window-relative offset `origin`)."""
     ys, xs = np.nonzero(blob)
@@ -217,7 +287,8 @@ def _fit(
     best = None
     h, w = blob.shape
     side = int(math.ceil(math.hypot(h, w))) + 3
-    for ang in _ANGLES:
+    angles = _ANGLES if box is None else (float(box[4]),)
+    for ang in angles:
         # axis direction: heading `ang` clockwise from up -> (sin, -cos) in (x, y) pixels
         t = math.radians(ang)
         ux, uy = math.sin(t), -math.cos(t)
@@ -237,8 +308,6 @@ def _fit(
     v0, v1 = np.percentile(v, [0.5, 99.5])
     length = float(u1 - u0) + 1.0
     width = float(v1 - v0) + 1.0
-    if width > length * 1.6:  # the axis found is the wing: aircraft are rarely that wide
-        pass
     uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
     t = math.radians(ang)
     ux, uy = math.sin(t), -math.cos(t)
@@ -246,6 +315,8 @@ def _fit(
     ox, oy = origin
     ccx = ox + cx + uc * ux + vc * vx
     ccy = oy + cy + uc * uy + vc * vy
+    if box is not None:
+        ccx, ccy, length, width = box[0], box[1], float(box[2]), float(box[3])
     half_l, half_w = length / 2, width / 2
     # clockwise on screen from the front-left corner: front = +u end
     corners = np.array(
@@ -280,6 +351,8 @@ def _fit(
             fit,
             edge_density,
             level,
+            0.0 if box is None else 1.0,
+            0.0 if fit_score is None else float(fit_score),
         ],
         dtype=np.float64,
     )
@@ -288,6 +361,6 @@ def _fit(
         center_px=(float(ccx), float(ccy)),
         length_px=length,
         width_px=width,
-        heading_deg=float(ang % 180.0),
+        heading_deg=float(ang % 180.0 if box is None else ang % 360.0),
         features=features,
     )

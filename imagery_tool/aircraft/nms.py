@@ -64,8 +64,9 @@ def nms_rotated(
 ) -> list[int]:
     """Keep the best-scoring boxes, dropping those that overlap a kept one by more than `iou`.
 
-    A box mostly inside a better one (intersection over the smaller area above 0.7) is dropped
-    too: a wing or a shadow found on its own under the whole aircraft.
+    A box that mostly holds, or mostly lies inside, a better one (intersection over the smaller
+    area above 0.7) is dropped too: a wing or a shadow found on its own under the whole
+    aircraft, or the aircraft with its shadow around a well-fitted body.
 
     Parameters
     ----------

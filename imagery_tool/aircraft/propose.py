@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 from rasterio.windows import Window
 
-from imagery_tool.aircraft.candidates import Candidate, find_candidates
+from imagery_tool.aircraft.body import fit_body
+from imagery_tool.aircraft.candidates import BLOB_FEATURES, Candidate, Prepared
 from imagery_tool.aircraft.nms import nms_rotated
 from imagery_tool.aircraft.scorer import score_features
 from imagery_tool.aircraft.types import TypeMatch, rank_types
@@ -43,6 +44,8 @@ DEFAULT_MIN_SCORE = 0.5
 ASSUMED_PIXEL_SIZE_M = 0.5
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
+_SEED_SCORE = 0.1  # blobs the seed stage scores at least this are refined by `fit_body`
+_MAX_SEEDS = 300  # per block: bounds the time on a cluttered image
 
 
 class ProposalsCancelled(ImageryToolError, RuntimeError):
@@ -190,10 +193,15 @@ def raw_candidates(
     gsd_m: float,
     length_range_m: tuple[float, float] = (8.0, 90.0),
     block_px: int = _BLOCK_PX,
+    body_fit: bool = True,
+    model: dict | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> list[Candidate]:
-    """Every candidate of the tile, on its pixel grid, before scoring (training and `propose`).
+    """Every candidate of the tile, on its pixel grid, before the final scoring.
+
+    Contrast blobs (`candidates.Prepared.blobs`), and, where the seed stage of the scorer
+    finds a blob promising, the body `body.fit_body` segments there with its box.
 
     Parameters
     ----------
@@ -201,6 +209,10 @@ def raw_candidates(
     gsd_m : float
     length_range_m, block_px, progress, cancel
         As `propose_aircraft`.
+    body_fit : bool, optional
+        Add the `fit_body` candidates (training the seed stage turns this off).
+    model : dict, optional
+        A `scorer.load_model` record (the shipped one by default).
 
     Returns
     -------
@@ -228,15 +240,19 @@ def raw_candidates(
             pixels = array[:, r0:r1, c0:c1]
             valid = None
         else:
-            bands = tile.rgb_bands if len(tile.rgb_bands) >= 1 else None
+            bands = list(tile.rgb_bands)[:3]
             pixels, valid = tile.read_masked(window=Window(c0, r0, c1 - c0, r1 - r0), bands=bands)
             if not valid.any():
                 if progress is not None:
                     progress(done + 1, len(blocks), "blocks")
                 continue
-        for cand in find_candidates(
+        prep = Prepared(
             pixels, valid, gsd_m=gsd_m, length_range_m=length_range_m, size_fit=size_fit
-        ):
+        )
+        found = prep.blobs()
+        if body_fit and found:
+            found += _body_fits(prep, found, pixels, valid, cancel=cancel, model=model)
+        for cand in found:
             x, y = cand.center_px
             gx, gy = x + c0, y + r0
             if not (core[0] <= gx < core[2] and core[1] <= gy < core[3]):
@@ -253,6 +269,53 @@ def raw_candidates(
             )
         if progress is not None:
             progress(done + 1, len(blocks), "blocks")
+    return out
+
+
+def _body_fits(
+    prep: Prepared,
+    blobs: list[Candidate],
+    pixels: np.ndarray,
+    valid: np.ndarray | None,
+    *,
+    cancel: Callable[[], bool] | None,
+    model: dict | None,
+) -> list[Candidate]:
+    """`fit_body` at the promising blobs' centres, described like blobs (window pixels)."""
+    seed_scores = score_features(
+        np.stack([c.features[:BLOB_FEATURES] for c in blobs]), stage="seed", model=model
+    )
+    order = [i for i in np.argsort(-seed_scores) if seed_scores[i] >= _SEED_SCORE]
+    kept = nms_rotated([blobs[i].corners_px for i in order], seed_scores[order], iou=0.5)
+    image = np.moveaxis(pixels[:3], 0, -1)
+    h, w = image.shape[:2]
+    reach = int(math.ceil(prep.hi_px))
+    out = []
+    for k in kept[:_MAX_SEEDS]:
+        if cancel is not None and cancel():
+            raise ProposalsCancelled("proposals cancelled; nothing was proposed")
+        seed = blobs[order[k]]
+        x, y = seed.center_px
+        c0, r0 = max(int(x) - reach, 0), max(int(y) - reach, 0)
+        c1, r1 = min(int(x) + reach + 1, w), min(int(y) + reach + 1, h)
+        fit = fit_body(
+            image[r0:r1, c0:c1], (x - c0, y - r0), gsd_m=prep.gsd_m,
+            length_range_m=prep.length_range_m,
+            mask=None if valid is None else valid[r0:r1, c0:c1],
+        )  # fmt: skip
+        if fit is None or not fit.mask.any():
+            continue
+        ys, xs = np.nonzero(fit.mask)
+        y0, x0 = int(ys.min()), int(xs.min())
+        blob = fit.mask[y0 : int(ys.max()) + 1, x0 : int(xs.max()) + 1]
+        cx, cy = fit.center_px
+        cand = prep.describe(
+            blob, (c0 + x0, r0 + y0), polarity=seed.features[7], level=seed.features[10],
+            box=(c0 + cx, r0 + cy, fit.length_px, fit.width_px, fit.heading_deg),
+            fit_score=fit.score,
+        )  # fmt: skip
+        if cand is not None:
+            out.append(cand)
     return out
 
 
