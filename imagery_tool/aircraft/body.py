@@ -18,10 +18,12 @@ _WORK_MAX_LEN_PX = 220.0
 _K_SIGMA = 3.0
 _MIN_DIFF = 0.07
 _MIN_COLOUR_DIFF = 0.03
+# Areas told from the apron by colour alone are at least this wide, metres.
+_COLOUR_PART_M = 2.0
 # Shadow: darker than this fraction of the apron's brightness and nearly colourless.
 _SHADOW_RATIO = 0.55
 _SHADOW_CHROMA = 0.1
-_PENUMBRA_RATIO = 0.75
+_PENUMBRA_RATIO = 0.7
 # Thinnest part of an aircraft seen from above (wing tip chord, nose), metres.
 _MIN_PART_M = 2.0
 # Painted lines and joints thinner than this are not aircraft parts, metres.
@@ -32,6 +34,8 @@ _HOLE_M = 4.0
 _GAP_M = 5.0
 # Half-width of the strip along the axis that a dark nose fills, metres.
 _NOSE_HALF_M = 0.6
+# A run of one width this long at an end of the body is a painted line, metres.
+_LINE_RUN_M = 3.0
 # Ground units: morphological closing that rejoins wings to the fuselage, metres.
 _CLOSE_M = 1.2
 
@@ -102,7 +106,7 @@ def _background(rgb: np.ndarray, sel: np.ndarray) -> np.ndarray:
 
 
 def _foreground(
-    rgb: np.ndarray, raw: np.ndarray, valid: np.ndarray, bg_sel: np.ndarray
+    rgb: np.ndarray, raw: np.ndarray, valid: np.ndarray, bg_sel: np.ndarray, gsd: float
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Body pixels (differ from the apron, not shadow), shadow pixels, and the apron contrast."""
     bg = _background(rgb, bg_sel)
@@ -117,7 +121,9 @@ def _foreground(
     thr_lum = max(_K_SIGMA * _robust_sigma(d_lum[sel]), _MIN_DIFF)
     thr_col = max(_K_SIGMA * _robust_sigma(d_col[sel]) + float(np.median(d_col[sel])),
                   _MIN_COLOUR_DIFF)  # fmt: skip
-    fg = ((np.abs(d_lum) > thr_lum) | (d_col > thr_col)) & valid
+    by_lum = np.abs(d_lum) > thr_lum
+    by_col = (d_col > thr_col) & ~by_lum
+    fg = (by_lum | by_col) & valid
     thr = thr_lum
     raw_bg = float(np.median(raw[bg_sel])) if bg_sel.any() else float(np.median(raw))
     chroma = rgb.max(axis=2) - rgb.min(axis=2)
@@ -125,7 +131,7 @@ def _foreground(
     grey = chroma < _SHADOW_CHROMA + bg_chroma
     core = fg & (raw < _SHADOW_RATIO * raw_bg) & grey
     # the penumbra: shadow-like pixels next to the core
-    near = cv2.dilate(core.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    near = cv2.dilate(core.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     shadow = core | (near & fg & grey & (raw < _PENUMBRA_RATIO * raw_bg))
     return fg & ~shadow, shadow, thr
 
@@ -287,6 +293,32 @@ def _span_of(keep: np.ndarray, gap: float) -> np.ndarray:
     return idx[starts[i] : ends[i] + 1]
 
 
+def _trim_lines(counts: np.ndarray, cols: np.ndarray, *, run: float, below: float) -> np.ndarray:
+    """Drop a painted line running on from either end of the body along its axis.
+
+    A line keeps one width over metres; a nose or tail cone narrows steadily.
+    """
+    if cols.size == 0:
+        return cols
+    first, last = int(cols[0]), int(cols[-1])
+    for _ in range(2):
+        for end in ("first", "last"):
+            i = first if end == "first" else last
+            step = 1 if end == "first" else -1
+            base = counts[i]
+            if base >= below:
+                continue
+            j = i
+            while first <= j <= last and abs(int(counts[j]) - int(base)) <= 1:
+                j += step
+            if abs(j - i) >= run:
+                if end == "first":
+                    first = j
+                else:
+                    last = j
+    return cols[(cols >= first) & (cols <= last)]
+
+
 def _best_axis(mask: np.ndarray) -> tuple[float, float, tuple[float, float], int]:
     """Return the axis of best mirror symmetry (degrees), its score, the centroid, the size."""
     ys, xs = np.nonzero(mask)
@@ -417,7 +449,7 @@ def fit_body(
     t = max(int(round(_THIN_M / gsd)), 2)
     thin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
     for _ in range(2):
-        fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel)
+        fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel, gsd)
         # the object with its shadow is one blob; the body is that blob without the shadow
         # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
         # painted lines and joints are thinner than any part of an aircraft: opened away
@@ -457,11 +489,20 @@ def fit_body(
     area = int(rot.sum())
     # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
     # touch the body are thinner than any wing chord or fuselage
+    # parts thinner than about half the fuselage (measured between the wing and the tail) are
+    # painted lines or joints running into the body, not the aircraft
     counts = rot.sum(axis=0)
-    body_cols = counts[counts > 0]
-    fuselage = float(np.percentile(body_cols, 20)) if body_cols.size else 0.0
-    min_part = max(2.0, min(_MIN_PART_M / gsd, 0.5 * fuselage))
+    thick = np.nonzero(counts >= _MIN_PART_M / gsd)[0]
+    min_part = max(2.0, _MIN_PART_M / gsd)
+    fuselage = 0.0
+    if thick.size:
+        mid = counts[thick[0] : thick[-1] + 1]
+        m = mid.size // 5
+        core = mid[m : mid.size - m] if mid.size > 5 else mid
+        fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
+        min_part = max(2.0, 0.45 * fuselage)
     cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
+    cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
     rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
     if cols.size == 0 or rows.size == 0:
         return None
