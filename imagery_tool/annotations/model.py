@@ -17,7 +17,7 @@ from imagery_tool.georef import GeoRef
 __all__ = ["MAX_COORD_PX", "REVIEW_STATUSES", "SOURCES", "BoxAnnotation", "new_id", "utc_now"]
 
 REVIEW_STATUSES = ("unreviewed", "accepted", "rejected")
-SOURCES = ("manual", "detected")
+SOURCES = ("manual", "detected", "assisted", "proposed")
 
 # Bound on any corner coordinate, pixels. The longest satellite strips are about 1e5 px and GDAL
 # tiles top out near 1e6 px a side, so 1e7 leaves ten times that for boxes reaching outside
@@ -74,10 +74,11 @@ class BoxAnnotation:
         Name of the tile the corners refer to (its file name, e.g. ``"hmeimim_2024-12-13.tif"``).
     acquired : str or None
         Acquisition date/time of the tile, ISO 8601.
-    source : {"manual", "detected"}
-        Drawn by an analyst or produced by a detector.
+    source : {"manual", "detected", "assisted", "proposed"}
+        Drawn by an analyst, produced by the change detector, fitted from an analyst's click
+        (click-to-box), or proposed by the single-date aircraft finder.
     score : float or None
-        Detection score in [0, 1] when ``source == "detected"``.
+        Detection or fit score in [0, 1] for the machine-made sources.
     revision : int
         Row version in a store (0 for a box not stored yet). Not compared by ``==``.
 

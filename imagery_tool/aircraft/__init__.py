@@ -1,0 +1,1 @@
+"""Assisted aircraft annotation: type by size, click-to-box, single-date proposals, inventory."""
