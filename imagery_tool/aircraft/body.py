@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["BodyFit", "fit_body"]
+__all__ = ["BodyFit", "fit_body", "last_rejection"]
+
+_LOCAL = threading.local()
+
+
+def last_rejection() -> str | None:
+    """Why the last `fit_body` call of this thread returned None (None after a fit)."""
+    return getattr(_LOCAL, "reason", None)
+
+
+def _reject(reason: str) -> None:
+    _LOCAL.reason = reason
+    return None
+
 
 # Working resolution: the largest plausible aircraft is brought to at most this many pixels,
 # which keeps one fit well under a second on a laptop core whatever the tile's GSD.
@@ -18,6 +32,8 @@ _WORK_MAX_LEN_PX = 220.0
 _K_SIGMA = 3.0
 _MIN_DIFF = 0.07
 _MIN_COLOUR_DIFF = 0.03
+_MAX_DIFF = 0.2
+_MAX_COLOUR_DIFF = 0.1
 # Areas told from the apron by colour alone are at least this wide, metres.
 _COLOUR_PART_M = 2.0
 # Shadow: darker than this fraction of the apron's brightness and nearly colourless.
@@ -118,9 +134,12 @@ def _foreground(
     d_lum = lum - float(np.median(lum[sel]))
     col = rgb - lum[..., None]
     d_col = np.sqrt(((col - (bg - bg.mean())) ** 2).sum(axis=2))
-    thr_lum = max(_K_SIGMA * _robust_sigma(d_lum[sel]), _MIN_DIFF)
-    thr_col = max(_K_SIGMA * _robust_sigma(d_col[sel]) + float(np.median(d_col[sel])),
-                  _MIN_COLOUR_DIFF)  # fmt: skip
+    # capped: a mixed apron (concrete, grass, asphalt) must not hide an aircraft on it
+    thr_lum = min(max(_K_SIGMA * _robust_sigma(d_lum[sel]), _MIN_DIFF), _MAX_DIFF)
+    thr_col = min(
+        max(_K_SIGMA * _robust_sigma(d_col[sel]) + float(np.median(d_col[sel])), _MIN_COLOUR_DIFF),
+        _MAX_COLOUR_DIFF,
+    )
     by_lum = np.abs(d_lum) > thr_lum
     by_col = (d_col > thr_col) & ~by_lum
     fg = (by_lum | by_col) & valid
@@ -308,8 +327,11 @@ def _trim_lines(counts: np.ndarray, cols: np.ndarray, *, run: float, below: floa
             base = counts[i]
             if base >= below:
                 continue
-            j = i
-            while first <= j <= last and abs(int(counts[j]) - int(base)) <= 1:
+            j, lo, hi = i, int(base), int(base)
+            while first <= j <= last and counts[j] < below:
+                lo, hi = min(lo, int(counts[j])), max(hi, int(counts[j]))
+                if hi - lo > max(1.0, 0.4 * hi):
+                    break
                 j += step
             if abs(j - i) >= run:
                 if end == "first":
@@ -415,6 +437,7 @@ def fit_body(
     >>> fit_body(np.full((100, 100, 3), 120, np.uint8), (50, 50), gsd_m=0.5) is None
     True
     """
+    _LOCAL.reason = None
     if not (gsd_m > 0 and math.isfinite(gsd_m)):
         raise ValueError(f"gsd_m must be a positive number of metres; got {gsd_m!r}")
     lo_m, hi_m = (float(v) for v in length_range_m)
@@ -440,7 +463,7 @@ def fit_body(
     dist = np.hypot(xx + 0.5 - sx, yy + 0.5 - sy)
 
     # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
-    bg_sel = valid & (dist > 0.5 * hi_px)
+    bg_sel = valid & (dist > 0.3 * hi_px) & (dist < 0.7 * hi_px)
     if bg_sel.sum() < 200:
         bg_sel = valid & (dist > 0.25 * min(h, w))
     blob = None
@@ -459,7 +482,7 @@ def fit_body(
         blob &= valid & (dist < 0.6 * hi_px)
         blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
         if not blob.any():
-            return None
+            return _reject("nothing there differs from the apron")
         ys, xs = np.nonzero(blob)
         r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
         ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
@@ -475,10 +498,10 @@ def fit_body(
     body = _pieces_near(body > 0, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px),
                         gap=_GAP_M / gsd)  # fmt: skip
     if not body.any():
-        return None
+        return _reject("no body left once its shadow is set apart")
     area = int(body.sum())
     if area < 0.05 * lo_px * lo_px:
-        return None
+        return _reject("the object is too small for an aircraft")
 
     angle, sym, (cx, cy), size = _best_axis(body)
     rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
@@ -496,24 +519,29 @@ def fit_body(
     min_part = max(2.0, _MIN_PART_M / gsd)
     fuselage = 0.0
     if thick.size:
-        mid = counts[thick[0] : thick[-1] + 1]
-        m = mid.size // 5
-        core = mid[m : mid.size - m] if mid.size > 5 else mid
+        # the fuselage near the wing: within a third of the span of the widest column
+        peak = int(np.argmax(counts))
+        reach = max(int(0.35 * counts[peak]), 2)
+        core = counts[max(peak - reach, 0) : peak + reach + 1]
         fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
         min_part = max(2.0, 0.45 * fuselage)
     cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
     cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
     rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
     if cols.size == 0 or rows.size == 0:
-        return None
+        return _reject("no body left once painted lines are set apart")
     u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
     v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
     length, width = float(u1 - u0), float(v1 - v0)
     if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
-        return None
+        return _reject(
+            f"the object is {max(length, width) * gsd:.0f} m across, outside {lo_m:g}-{hi_m:g} m"
+        )
     fill = area / max(length * width, 1.0)
     if fill > 0.92 or sym < 0.35:
-        return None  # a solid rectangle (building, container) or an irregular blob
+        return _reject(
+            "the object is not shaped like an aircraft (a solid block or no mirror symmetry)"
+        )
     profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
     nose = _nose_end(profile)
     t = math.radians(angle)
