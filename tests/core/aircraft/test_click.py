@@ -121,6 +121,10 @@ def test_box_at_lonlat_point_matches_pixel_point():
     tile = SAMPLES / "hmeimim_2024-12-13.tif"
     truth = json.loads((SAMPLES / "truth" / "hmeimim_2024-12-13.json").read_text())
     an124 = [o for o in truth["objects"] if o["class"] == "An-124"][1]
-    a = box_at(tile, an124["center_px"])
-    b = box_at(tile, an124["center_lonlat"], crs_point=True)
+    from imagery_tool.tile import open_tile
+
+    opened = open_tile(tile)
+    lonlat = opened.georef.pixel_to_lonlat(*an124["center_px"])
+    a = box_at(opened, an124["center_px"])
+    b = box_at(opened, (float(lonlat[0]), float(lonlat[1])), crs_point=True)
     assert np.allclose(a.corners_px, b.corners_px, atol=1.0)
