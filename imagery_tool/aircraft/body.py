@@ -524,7 +524,7 @@ def fit_body(
         reach = max(int(0.35 * counts[peak]), 2)
         core = counts[max(peak - reach, 0) : peak + reach + 1]
         fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
-        min_part = max(2.0, 0.45 * fuselage)
+        min_part = max(2.0, min(0.45 * fuselage, _THIN_M / gsd))
     cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
     cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
     rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
