@@ -32,6 +32,8 @@ _WORK_MAX_LEN_PX = 220.0
 _K_SIGMA = 3.0
 _MIN_DIFF = 0.07
 _MIN_COLOUR_DIFF = 0.03
+# Yellow paint: red and green above blue by this much (colours scaled to about [0, 1]).
+_YELLOW = 0.18
 _MAX_DIFF = 0.2
 _MAX_COLOUR_DIFF = 0.1
 # Areas told from the apron by colour alone are at least this wide, metres.
@@ -143,6 +145,15 @@ def _foreground(
     by_lum = np.abs(d_lum) > thr_lum
     by_col = (d_col > thr_col) & ~by_lum
     fg = (by_lum | by_col) & valid
+    # yellow guide lines (ICAO taxiway and stand markings) run into parked aircraft along the
+    # fuselage; thin yellow is paint on the ground, broad yellow may be the aircraft
+    yellow = (np.minimum(rgb[..., 0], rgb[..., 1]) - rgb[..., 2]) > _YELLOW
+    if yellow.any():
+        k = max(int(round(_COLOUR_PART_M / gsd)), 3)
+        broad = cv2.morphologyEx(yellow.astype(np.uint8), cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))  # fmt: skip
+        line = cv2.dilate((yellow & (broad == 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
+        fg &= line == 0
     thr = thr_lum
     raw_bg = float(np.median(raw[bg_sel])) if bg_sel.any() else float(np.median(raw))
     chroma = rgb.max(axis=2) - rgb.min(axis=2)
