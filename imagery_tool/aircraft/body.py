@@ -46,6 +46,8 @@ _PENUMBRA_RATIO = 0.7
 _MIN_PART_M = 2.0
 # Painted lines and joints thinner than this are not aircraft parts, metres.
 _THIN_M = 1.2
+# The narrowest part that still counts toward the length (a fighter radome), metres.
+_NOSE_M = 1.0
 # Holes in the body up to this size (squared) are filled, metres.
 _HOLE_M = 4.0
 # Body pieces this close to the clicked one belong to the same aircraft, metres.
@@ -535,7 +537,7 @@ def fit_body(
         reach = max(int(0.35 * counts[peak]), 2)
         core = counts[max(peak - reach, 0) : peak + reach + 1]
         fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
-        min_part = max(2.0, min(0.45 * fuselage, _THIN_M / gsd))
+        min_part = max(2.0, min(0.45 * fuselage, _NOSE_M / gsd))
     cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
     cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
     rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
