@@ -378,8 +378,9 @@ def _best_axis(mask: np.ndarray) -> tuple[float, float, tuple[float, float], int
 def _nose_end(profile: np.ndarray) -> int:
     """+1 when the nose is at the +u end of the width profile, -1 at the -u end, 0 when unsure.
 
-    The tailplane is a second, narrower width peak close to one end; failing that, the wing
-    (the widest part) sits ahead of the middle.
+    The tailplane is a second, narrower width peak at the very end, past a dip in the width.
+    Where the wing sits is no guide (airliners' wings are ahead of the middle, a delta's
+    widest point is behind it), so without a tailplane the nose is unknown.
     """
     n = profile.size
     if n < 8 or profile.max() <= 0:
@@ -398,13 +399,9 @@ def _nose_end(profile: np.ndarray) -> int:
             continue
         lo, hi = sorted((i, peak))
         dip = w[lo : hi + 1].min()
-        if 0.25 * wmax < w[i] < 0.8 * wmax and dip < 0.7 * w[i]:
+        near_end = (i < 0.12 * n) if end < 0 else (i > 0.88 * n)
+        if near_end and 0.25 * wmax < w[i] < 0.8 * wmax and dip < 0.7 * w[i]:
             return -end  # tail at this end: nose at the other
-    frac = (peak + 0.5) / n
-    if frac < 0.43:
-        return -1
-    if frac > 0.57:
-        return +1
     return 0
 
 
@@ -423,7 +420,7 @@ def fit_body(
     both found. The box's long axis is the body's axis of mirror symmetry (the fuselage), not
     the minimum-area rectangle, which can lock onto a wing diagonal; length runs along it and
     span across it. The nose end is told from the tailplane (a second, narrower width peak at
-    one end) or from the wing sitting ahead of the middle; otherwise ``nose_known`` is False.
+    one end); otherwise ``nose_known`` is False.
 
     Parameters
     ----------
