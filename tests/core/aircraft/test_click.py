@@ -128,3 +128,16 @@ def test_box_at_lonlat_point_matches_pixel_point():
     a = box_at(opened, an124["center_px"])
     b = box_at(opened, (float(lonlat[0]), float(lonlat[1])), crs_point=True)
     assert np.allclose(a.corners_px, b.corners_px, atol=1.0)
+
+
+def test_tile_without_gsd_states_the_assumed_pixel_size(tmp_path):
+    from tests.conftest import write_raster
+
+    img, truth = _scene(30.0, 40.0, 36.0, gsd=0.5)
+    path = write_raster(tmp_path / "plain.tif", np.moveaxis(img, -1, 0), photometric="RGB")
+    assumed = box_at(path, (163.0, 157.0))
+    assert assumed.assumed_pixel_size and assumed.pixel_size_m == 0.5
+    given = box_at(path, (163.0, 157.0), pixel_size_m=0.25)
+    assert not given.assumed_pixel_size
+    assert given.length_m == pytest.approx(assumed.length_m / 2, rel=0.2)
+    assert _iou(assumed.corners_px, truth) >= 0.7
