@@ -56,6 +56,8 @@ _GAP_M = 5.0
 _NOSE_HALF_M = 0.6
 # A run of one width this long at an end of the body is a painted line, metres.
 _LINE_RUN_M = 3.0
+# Radii (fractions of the largest plausible size) within which the object is looked for.
+_RADII = (0.6, 0.42, 0.3)
 # Ground units: morphological closing that rejoins wings to the fuselage, metres.
 _CLOSE_M = 1.2
 
@@ -472,114 +474,136 @@ def fit_body(
     yy, xx = np.mgrid[0:h, 0:w]
     dist = np.hypot(xx + 0.5 - sx, yy + 0.5 - sy)
 
-    # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
-    bg_sel = valid & (dist > 0.3 * hi_px) & (dist < 0.7 * hi_px)
-    if bg_sel.sum() < 200:
-        bg_sel = valid & (dist > 0.25 * min(h, w))
-    blob = None
-    close_px = max(int(round(_CLOSE_M / gsd)), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
-    t = max(int(round(_THIN_M / gsd)), 2)
-    thin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
-    for _ in range(2):
-        fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel, gsd)
-        # the object with its shadow is one blob; the body is that blob without the shadow
-        # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
-        # painted lines and joints are thinner than any part of an aircraft: opened away
-        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, thin) > 0
-        blob = (fg | shadow).astype(np.uint8)
-        blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, kernel) > 0
-        blob &= valid & (dist < 0.6 * hi_px)
-        blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
-        if not blob.any():
-            return _reject("nothing there differs from the apron")
-        ys, xs = np.nonzero(blob)
-        r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
-        ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
-        if ring.sum() < 100:
-            break
-        bg_sel = ring
-    assert blob is not None
-    # fill holes (dark cockpit glass, roundels), then drop the shadow and specks
-    holes = _small_holes(blob, max_area=(_HOLE_M / gsd) ** 2)
-    filled = blob | holes
-    body = filled & ~shadow & fg_or_hole(fg, holes)
-    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    body = _pieces_near(body > 0, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px),
-                        gap=_GAP_M / gsd)  # fmt: skip
-    if not body.any():
-        return _reject("no body left once its shadow is set apart")
-    area = int(body.sum())
-    if area < 0.05 * lo_px * lo_px:
-        return _reject("the object is too small for an aircraft")
+    def attempt(radius: float):
+        # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
+        bg_sel = valid & (dist > 0.3 * hi_px) & (dist < 0.7 * hi_px)
+        if bg_sel.sum() < 200:
+            bg_sel = valid & (dist > 0.25 * min(h, w))
+        blob = None
+        close_px = max(int(round(_CLOSE_M / gsd)), 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
+        t = max(int(round(_THIN_M / gsd)), 2)
+        thin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
+        for _ in range(2):
+            fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel, gsd)
+            # the object with its shadow is one blob; the body is that blob without the shadow
+            # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
+            # painted lines and joints are thinner than any part of an aircraft: opened away
+            fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, thin) > 0
+            blob = (fg | shadow).astype(np.uint8)
+            blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, kernel) > 0
+            blob &= valid & (dist < radius)
+            blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
+            if not blob.any():
+                return _reject("nothing there differs from the apron")
+            ys, xs = np.nonzero(blob)
+            r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
+            ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
+            if ring.sum() < 100:
+                break
+            bg_sel = ring
+        assert blob is not None
+        # fill holes (dark cockpit glass, roundels), then drop the shadow and specks
+        holes = _small_holes(blob, max_area=(_HOLE_M / gsd) ** 2)
+        filled = blob | holes
+        body = filled & ~shadow & fg_or_hole(fg, holes)
+        body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        body = _pieces_near(body > 0, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px),
+                            gap=_GAP_M / gsd)  # fmt: skip
+        if not body.any():
+            return _reject("no body left once its shadow is set apart")
+        area = int(body.sum())
+        if area < 0.05 * lo_px * lo_px:
+            return _reject("the object is too small for an aircraft")
 
-    angle, sym, (cx, cy), size = _best_axis(body)
-    rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
-    # dark paint next to the shadow is taken for shadow; the body's mirror image gives it back
-    rot_shadow = _rotate_about((shadow & blob).astype(np.float32), (cx, cy), angle, size) > 0.5
-    rot, d = _mirror_fill(rot, rot_shadow, max_shift=int(0.15 * size))
-    rot = _extend_along_axis(rot, rot_shadow, axis_row=(size - 1 + d) / 2, gsd=gsd)
-    area = int(rot.sum())
-    # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
-    # touch the body are thinner than any wing chord or fuselage
-    # parts thinner than about half the fuselage (measured between the wing and the tail) are
-    # painted lines or joints running into the body, not the aircraft
-    counts = rot.sum(axis=0)
-    thick = np.nonzero(counts >= _MIN_PART_M / gsd)[0]
-    min_part = max(2.0, _MIN_PART_M / gsd)
-    fuselage = 0.0
-    if thick.size:
-        # the fuselage near the wing: within a third of the span of the widest column
-        peak = int(np.argmax(counts))
-        reach = max(int(0.35 * counts[peak]), 2)
-        core = counts[max(peak - reach, 0) : peak + reach + 1]
-        fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
-        min_part = max(2.0, min(0.45 * fuselage, _NOSE_M / gsd))
-    cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
-    cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
-    rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
-    if cols.size == 0 or rows.size == 0:
-        return _reject("no body left once painted lines are set apart")
-    u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
-    v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
-    length, width = float(u1 - u0), float(v1 - v0)
-    if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
-        return _reject(
-            f"the object is {max(length, width) * gsd:.0f} m across, outside {lo_m:g}-{hi_m:g} m"
+        angle, sym, (cx, cy), size = _best_axis(body)
+        rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
+        # dark paint next to the shadow is taken for shadow; the body's mirror image gives it back
+        rot_shadow = _rotate_about((shadow & blob).astype(np.float32), (cx, cy), angle, size) > 0.5
+        rot, d = _mirror_fill(rot, rot_shadow, max_shift=int(0.15 * size))
+        rot = _extend_along_axis(rot, rot_shadow, axis_row=(size - 1 + d) / 2, gsd=gsd)
+        area = int(rot.sum())
+        # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
+        # touch the body are thinner than any wing chord or fuselage
+        # parts thinner than about half the fuselage (measured between the wing and the tail) are
+        # painted lines or joints running into the body, not the aircraft
+        counts = rot.sum(axis=0)
+        thick = np.nonzero(counts >= _MIN_PART_M / gsd)[0]
+        min_part = max(2.0, _MIN_PART_M / gsd)
+        fuselage = 0.0
+        if thick.size:
+            # the fuselage near the wing: within a third of the span of the widest column
+            peak = int(np.argmax(counts))
+            reach = max(int(0.35 * counts[peak]), 2)
+            core = counts[max(peak - reach, 0) : peak + reach + 1]
+            fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
+            min_part = max(2.0, min(0.45 * fuselage, _NOSE_M / gsd))
+        cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
+        cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
+        rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
+        if cols.size == 0 or rows.size == 0:
+            return _reject("no body left once painted lines are set apart")
+        u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
+        v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
+        length, width = float(u1 - u0), float(v1 - v0)
+        if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
+            return _reject(
+                f"the object is {max(length, width) * gsd:.0f} m across, "
+                f"outside {lo_m:g}-{hi_m:g} m"
+            )
+        fill = area / max(length * width, 1.0)
+        if fill > 0.92 or sym < 0.35:
+            return _reject(
+                "the object is not shaped like an aircraft (a solid block or no mirror symmetry)"
+            )
+        profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
+        nose = _nose_end(profile)
+        t = math.radians(angle)
+        ax = np.array([math.cos(t), math.sin(t)])  # +u in image coordinates (x, y)
+        if nose < 0:
+            ax = -ax
+            u0, u1 = -u1, -u0
+        ay = np.array([-ax[1], ax[0]])  # +v: 90 degrees clockwise on screen from +u
+        # box centre: middle of the extents, not the centroid
+        uc, vc = (u0 + u1) / 2, (v0 + v1) / 2 if nose >= 0 else -(v0 + v1) / 2
+        centre = np.array([cx, cy]) + uc * ax + vc * ay
+        f, r = ax * length / 2, ay * width / 2
+        corners = np.stack([centre + f - r, centre + f + r, centre - f + r, centre - f - r])
+        heading = math.degrees(math.atan2(ax[0], -ax[1])) % 360.0
+        contrast = min(1.0, float(thr) / 0.15)
+        score = float(np.clip(0.6 * (sym - 0.35) / 0.6 + 0.2 * contrast + 0.2 * (1 - fill), 0, 1))
+        # back to the caller's grid
+        k = w0 / w
+        full_mask = body
+        if k != 1.0:
+            full_mask = (
+                cv2.resize(body.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST) > 0
+            )
+        fit = BodyFit(
+            corners_px=corners * k,
+            center_px=(float(centre[0] * k), float(centre[1] * k)),
+            length_px=length * k,
+            width_px=width * k,
+            heading_deg=heading,
+            nose_known=nose != 0,
+            score=score,
+            mask=full_mask,
         )
-    fill = area / max(length * width, 1.0)
-    if fill > 0.92 or sym < 0.35:
-        return _reject(
-            "the object is not shaped like an aircraft (a solid block or no mirror symmetry)"
-        )
-    profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
-    nose = _nose_end(profile)
-    t = math.radians(angle)
-    ax = np.array([math.cos(t), math.sin(t)])  # +u in image coordinates (x, y)
-    if nose < 0:
-        ax = -ax
-        u0, u1 = -u1, -u0
-    ay = np.array([-ax[1], ax[0]])  # +v: 90 degrees clockwise on screen from +u
-    # box centre: middle of the extents, not the centroid
-    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2 if nose >= 0 else -(v0 + v1) / 2
-    centre = np.array([cx, cy]) + uc * ax + vc * ay
-    f, r = ax * length / 2, ay * width / 2
-    corners = np.stack([centre + f - r, centre + f + r, centre - f + r, centre - f - r])
-    heading = math.degrees(math.atan2(ax[0], -ax[1])) % 360.0
-    contrast = min(1.0, float(thr) / 0.15)
-    score = float(np.clip(0.6 * (sym - 0.35) / 0.6 + 0.2 * contrast + 0.2 * (1 - fill), 0, 1))
-    # back to the caller's grid
-    k = w0 / w
-    full_mask = body
-    if k != 1.0:
-        full_mask = cv2.resize(body.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST) > 0
-    return BodyFit(
-        corners_px=corners * k,
-        center_px=(float(centre[0] * k), float(centre[1] * k)),
-        length_px=length * k,
-        width_px=width * k,
-        heading_deg=heading,
-        nose_known=nose != 0,
-        score=score,
-        mask=full_mask,
-    )
+        touches = float((body & (dist > radius - 2)).sum()) > 0.01 * float(body.sum())
+        return fit, sym, touches
+
+    # the object is kept within a radius of the click; when it reaches that radius it has run
+    # into something (the apron's edge, a building, a neighbour): a tighter radius is tried
+    best = None
+    for frac in _RADII:
+        out = attempt(frac * hi_px)
+        if out is None:
+            continue
+        if not out[2]:
+            return out[0]
+        if best is None or out[1] > best[1]:
+            best = out
+    if best is None:
+        return None
+    _LOCAL.reason = None
+    return best[0]
