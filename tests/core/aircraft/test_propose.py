@@ -1,0 +1,111 @@
+"""Aircraft proposals on generated scenes with known boxes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imagery_tool.aircraft.nms import nms_rotated, rotated_iou
+from imagery_tool.aircraft.propose import (
+    AircraftProposal,
+    ProposalsCancelled,
+    proposal_gsd,
+    propose_aircraft,
+)
+from imagery_tool.aircraft.scorer import MODEL_PATH
+from imagery_tool.synthetic import random_series, render_date, tile_truth
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """512 px at 0.5 m: a Tu-154, two Su-25 and a Su-34 with vehicles around."""
+    series = random_series(6, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
+    truth = [o for o in tile_truth(series, 0)["objects"] if o["kind"] == "aircraft"]
+    return render_date(series, 0), truth
+
+
+def _matched(proposals, truth) -> list[float]:
+    return [
+        max((rotated_iou(p.corners_px, np.asarray(t["corners_px"])) for p in proposals), default=0)
+        for t in truth
+    ]
+
+
+def test_each_known_aircraft_is_proposed_once_with_its_box(scene):
+    image, truth = scene
+    proposals = propose_aircraft(image, pixel_size_m=0.5)
+    assert len(truth) == 4
+    assert len(proposals) == 4
+    assert min(_matched(proposals, truth)) >= 0.5
+    assert [p.score for p in proposals] == sorted((p.score for p in proposals), reverse=True)
+    for p in proposals:
+        assert isinstance(p, AircraftProposal)
+        assert 0.5 <= p.score <= 1
+        x0, y0, x1, y1 = p.bbox_px
+        assert x0 == p.corners_px[:, 0].min() and y1 == p.corners_px[:, 1].max()
+        assert 8 < max(p.length_m, p.width_m) < 60
+        assert p.types and p.types[0].score >= p.types[-1].score
+
+
+def test_blocks_give_the_same_aircraft_as_one_pass(scene):
+    image, truth = scene
+    seen = []
+    proposals = propose_aircraft(
+        image,
+        pixel_size_m=0.5,
+        block_px=256,
+        length_range_m=(8, 55),
+        progress=lambda d, t, label: seen.append((d, t)),
+    )
+    assert seen[-1] == (4, 4)
+    assert min(_matched(proposals, truth)) >= 0.5
+    assert len(proposals) == 4
+
+
+def test_an_empty_apron_has_no_proposals():
+    series = random_series(3, size=512, n_dates=1, n_aircraft=0, n_vehicles=4)
+    assert propose_aircraft(render_date(series, 0), pixel_size_m=0.5) == []
+
+
+def test_cancel_stops_before_any_work(scene):
+    with pytest.raises(ProposalsCancelled, match="cancelled"):
+        propose_aircraft(scene[0], pixel_size_m=0.5, cancel=lambda: True)
+
+
+def test_bad_options_are_refused(scene):
+    with pytest.raises(ValueError, match="min_score"):
+        propose_aircraft(scene[0], min_score=1.5)
+    with pytest.raises(ValueError, match="length_range_m"):
+        propose_aircraft(scene[0], length_range_m=(50, 10))
+
+
+def test_annotation_keeps_score_and_says_proposed(scene):
+    p = propose_aircraft(scene[0], pixel_size_m=0.5)[0]
+    box = p.to_annotation("x.tif", acquired="2024-12-13T08:21:00Z")
+    assert box.source == "proposed" and box.score == pytest.approx(p.score, abs=1e-4)
+    assert box.tile == "x.tif" and box.label == p.types[0].name
+    assert np.allclose(sorted(map(tuple, box.xy)), sorted(map(tuple, p.corners_px)))
+
+
+def test_an_array_has_no_gsd_so_the_pixel_size_is_assumed():
+    image = np.zeros((3, 8, 8), np.uint8)
+    assert proposal_gsd(image) == (0.5, True)
+    assert proposal_gsd(image, 0.3) == (0.3, True)
+
+
+def test_rotated_iou_and_nms():
+    square = np.array([(0, 0), (10, 0), (10, 10), (0, 10)], float)
+    assert rotated_iou(square, square) == pytest.approx(1.0)
+    assert rotated_iou(square, square + 20) == 0.0
+    turned = np.array([(5, -2), (12, 5), (5, 12), (-2, 5)], float)
+    assert 0.5 < rotated_iou(square, turned) < 1
+    inner = np.array([(2, 2), (5, 2), (5, 5), (2, 5)], float)
+    assert nms_rotated([square, square + 1, inner, square + 50], [0.9, 0.8, 0.5, 0.1]) == [0, 3]
+
+
+def test_the_scorer_ships_with_its_provenance():
+    record = json.loads(MODEL_PATH.read_text())
+    assert record["provenance"]["script"] == "tools/train_aircraft_scorer.py"
+    assert "synthetic" in record["provenance"]["data"]
