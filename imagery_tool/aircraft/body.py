@@ -516,7 +516,14 @@ def fit_body(
         if area < 0.05 * lo_px * lo_px:
             return _reject("the object is too small for an aircraft")
 
+        # The axis from the aircraft with its shadow: a symmetric body and its shifted copy are
+        # symmetric about a line parallel to the fuselage, whichever way the sun shifts it, and
+        # dark paint taken for shadow (or shadow for paint) does not change their union.
+        union = body | (shadow & blob)
+        angle_u, sym_u, _, _ = _best_axis(union)
         angle, sym, (cx, cy), size = _best_axis(body)
+        if sym_u > sym:
+            angle, sym = angle_u, sym_u
         rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
         # dark paint next to the shadow is taken for shadow; the body's mirror image gives it back
         rot_shadow = _rotate_about((shadow & blob).astype(np.float32), (cx, cy), angle, size) > 0.5
