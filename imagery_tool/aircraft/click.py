@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from rasterio.windows import Window
 
-from imagery_tool.aircraft.body import BodyFit, fit_body
+from imagery_tool.aircraft.body import BodyFit, fit_body, last_rejection
 from imagery_tool.aircraft.types import TypeMatch, rank_types
 from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
 from imagery_tool.annotations.model import BoxAnnotation
@@ -174,9 +174,11 @@ def _assisted(
     point: tuple[float, float],
 ) -> AssistedBox:
     if fit is None:
+        why = last_rejection()
         raise NothingAircraftLike(
-            f"nothing aircraft-like at pixel ({point[0]:.0f}, {point[1]:.0f}); click on the "
-            "body of an aircraft, or draw its box by hand"
+            f"nothing aircraft-like at pixel ({point[0]:.0f}, {point[1]:.0f})"
+            + (f" ({why})" if why else "")
+            + "; click on the body of an aircraft, or draw its box by hand"
         )
     corners = fit.corners_px + np.asarray(offset, dtype=np.float64)
     length_m, width_m = fit.length_px * pixel_size_m, fit.width_px * pixel_size_m
