@@ -58,6 +58,7 @@ _NOSE_HALF_M = 0.6
 _LINE_RUN_M = 3.0
 # Radii (fractions of the largest plausible size) within which the object is looked for.
 _RADII = (0.6, 0.42, 0.3)
+_SYM_GAIN = 0.05
 # Ground units: morphological closing that rejoins wings to the fuselage, metres.
 _CLOSE_M = 1.2
 
@@ -606,9 +607,8 @@ def fit_body(
         out = attempt(frac * hi_px)
         if out is None:
             continue
-        if not out[2]:
-            return out[0]
-        if best is None or out[1] > best[1]:
+        key = (not out[2], out[1])
+        if best is None or key > (not best[2], best[1] + _SYM_GAIN):
             best = out
     if best is None:
         return None
