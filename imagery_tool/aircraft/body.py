@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["BodyFit", "fit_body"]
+__all__ = ["BodyFit", "fit_body", "last_rejection"]
+
+_LOCAL = threading.local()
+
+
+def last_rejection() -> str | None:
+    """Why the last `fit_body` call of this thread returned None (None after a fit)."""
+    return getattr(_LOCAL, "reason", None)
+
+
+def _reject(reason: str) -> None:
+    _LOCAL.reason = reason
+    return None
+
 
 # Working resolution: the largest plausible aircraft is brought to at most this many pixels,
 # which keeps one fit well under a second on a laptop core whatever the tile's GSD.
@@ -18,6 +32,10 @@ _WORK_MAX_LEN_PX = 220.0
 _K_SIGMA = 3.0
 _MIN_DIFF = 0.07
 _MIN_COLOUR_DIFF = 0.03
+# Yellow paint: red and green above blue by this much (colours scaled to about [0, 1]).
+_YELLOW = 0.18
+_MAX_DIFF = 0.2
+_MAX_COLOUR_DIFF = 0.1
 # Areas told from the apron by colour alone are at least this wide, metres.
 _COLOUR_PART_M = 2.0
 # Shadow: darker than this fraction of the apron's brightness and nearly colourless.
@@ -28,6 +46,8 @@ _PENUMBRA_RATIO = 0.7
 _MIN_PART_M = 2.0
 # Painted lines and joints thinner than this are not aircraft parts, metres.
 _THIN_M = 1.2
+# The narrowest part that still counts toward the length (a fighter radome), metres.
+_NOSE_M = 1.0
 # Holes in the body up to this size (squared) are filled, metres.
 _HOLE_M = 4.0
 # Body pieces this close to the clicked one belong to the same aircraft, metres.
@@ -36,6 +56,9 @@ _GAP_M = 5.0
 _NOSE_HALF_M = 0.6
 # A run of one width this long at an end of the body is a painted line, metres.
 _LINE_RUN_M = 3.0
+# Radii (fractions of the largest plausible size) within which the object is looked for.
+_RADII = (0.6, 0.42, 0.3)
+_SYM_GAIN = 0.05
 # Ground units: morphological closing that rejoins wings to the fuselage, metres.
 _CLOSE_M = 1.2
 
@@ -118,12 +141,24 @@ def _foreground(
     d_lum = lum - float(np.median(lum[sel]))
     col = rgb - lum[..., None]
     d_col = np.sqrt(((col - (bg - bg.mean())) ** 2).sum(axis=2))
-    thr_lum = max(_K_SIGMA * _robust_sigma(d_lum[sel]), _MIN_DIFF)
-    thr_col = max(_K_SIGMA * _robust_sigma(d_col[sel]) + float(np.median(d_col[sel])),
-                  _MIN_COLOUR_DIFF)  # fmt: skip
+    # capped: a mixed apron (concrete, grass, asphalt) must not hide an aircraft on it
+    thr_lum = min(max(_K_SIGMA * _robust_sigma(d_lum[sel]), _MIN_DIFF), _MAX_DIFF)
+    thr_col = min(
+        max(_K_SIGMA * _robust_sigma(d_col[sel]) + float(np.median(d_col[sel])), _MIN_COLOUR_DIFF),
+        _MAX_COLOUR_DIFF,
+    )
     by_lum = np.abs(d_lum) > thr_lum
     by_col = (d_col > thr_col) & ~by_lum
     fg = (by_lum | by_col) & valid
+    # yellow guide lines (ICAO taxiway and stand markings) run into parked aircraft along the
+    # fuselage; thin yellow is paint on the ground, broad yellow may be the aircraft
+    yellow = (np.minimum(rgb[..., 0], rgb[..., 1]) - rgb[..., 2]) > _YELLOW
+    if yellow.any():
+        k = max(int(round(_COLOUR_PART_M / gsd)), 3)
+        broad = cv2.morphologyEx(yellow.astype(np.uint8), cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))  # fmt: skip
+        line = cv2.dilate((yellow & (broad == 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
+        fg &= line == 0
     thr = thr_lum
     raw_bg = float(np.median(raw[bg_sel])) if bg_sel.any() else float(np.median(raw))
     chroma = rgb.max(axis=2) - rgb.min(axis=2)
@@ -308,8 +343,11 @@ def _trim_lines(counts: np.ndarray, cols: np.ndarray, *, run: float, below: floa
             base = counts[i]
             if base >= below:
                 continue
-            j = i
-            while first <= j <= last and abs(int(counts[j]) - int(base)) <= 1:
+            j, lo, hi = i, int(base), int(base)
+            while first <= j <= last and counts[j] < below:
+                lo, hi = min(lo, int(counts[j])), max(hi, int(counts[j]))
+                if hi - lo > max(1.0, 0.4 * hi):
+                    break
                 j += step
             if abs(j - i) >= run:
                 if end == "first":
@@ -343,8 +381,9 @@ def _best_axis(mask: np.ndarray) -> tuple[float, float, tuple[float, float], int
 def _nose_end(profile: np.ndarray) -> int:
     """+1 when the nose is at the +u end of the width profile, -1 at the -u end, 0 when unsure.
 
-    The tailplane is a second, narrower width peak close to one end; failing that, the wing
-    (the widest part) sits ahead of the middle.
+    The tailplane is a second, narrower width peak at the very end, past a dip in the width.
+    Where the wing sits is no guide (airliners' wings are ahead of the middle, a delta's
+    widest point is behind it), so without a tailplane the nose is unknown.
     """
     n = profile.size
     if n < 8 or profile.max() <= 0:
@@ -363,13 +402,9 @@ def _nose_end(profile: np.ndarray) -> int:
             continue
         lo, hi = sorted((i, peak))
         dip = w[lo : hi + 1].min()
-        if 0.25 * wmax < w[i] < 0.8 * wmax and dip < 0.7 * w[i]:
+        near_end = (i < 0.12 * n) if end < 0 else (i > 0.88 * n)
+        if near_end and 0.25 * wmax < w[i] < 0.8 * wmax and dip < 0.7 * w[i]:
             return -end  # tail at this end: nose at the other
-    frac = (peak + 0.5) / n
-    if frac < 0.43:
-        return -1
-    if frac > 0.57:
-        return +1
     return 0
 
 
@@ -388,7 +423,7 @@ def fit_body(
     both found. The box's long axis is the body's axis of mirror symmetry (the fuselage), not
     the minimum-area rectangle, which can lock onto a wing diagonal; length runs along it and
     span across it. The nose end is told from the tailplane (a second, narrower width peak at
-    one end) or from the wing sitting ahead of the middle; otherwise ``nose_known`` is False.
+    one end); otherwise ``nose_known`` is False.
 
     Parameters
     ----------
@@ -415,6 +450,7 @@ def fit_body(
     >>> fit_body(np.full((100, 100, 3), 120, np.uint8), (50, 50), gsd_m=0.5) is None
     True
     """
+    _LOCAL.reason = None
     if not (gsd_m > 0 and math.isfinite(gsd_m)):
         raise ValueError(f"gsd_m must be a positive number of metres; got {gsd_m!r}")
     lo_m, hi_m = (float(v) for v in length_range_m)
@@ -439,109 +475,142 @@ def fit_body(
     yy, xx = np.mgrid[0:h, 0:w]
     dist = np.hypot(xx + 0.5 - sx, yy + 0.5 - sy)
 
-    # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
-    bg_sel = valid & (dist > 0.5 * hi_px)
-    if bg_sel.sum() < 200:
-        bg_sel = valid & (dist > 0.25 * min(h, w))
-    blob = None
-    close_px = max(int(round(_CLOSE_M / gsd)), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
-    t = max(int(round(_THIN_M / gsd)), 2)
-    thin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
-    for _ in range(2):
-        fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel, gsd)
-        # the object with its shadow is one blob; the body is that blob without the shadow
-        # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
-        # painted lines and joints are thinner than any part of an aircraft: opened away
-        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, thin) > 0
-        blob = (fg | shadow).astype(np.uint8)
-        blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, kernel) > 0
-        blob &= valid & (dist < 0.6 * hi_px)
-        blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
-        if not blob.any():
-            return None
-        ys, xs = np.nonzero(blob)
-        r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
-        ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
-        if ring.sum() < 100:
-            break
-        bg_sel = ring
-    assert blob is not None
-    # fill holes (dark cockpit glass, roundels), then drop the shadow and specks
-    holes = _small_holes(blob, max_area=(_HOLE_M / gsd) ** 2)
-    filled = blob | holes
-    body = filled & ~shadow & fg_or_hole(fg, holes)
-    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    body = _pieces_near(body > 0, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px),
-                        gap=_GAP_M / gsd)  # fmt: skip
-    if not body.any():
-        return None
-    area = int(body.sum())
-    if area < 0.05 * lo_px * lo_px:
-        return None
+    def attempt(radius: float):
+        # pass 1: apron = the window away from the click; pass 2: a ring just outside the object
+        bg_sel = valid & (dist > 0.3 * hi_px) & (dist < 0.7 * hi_px)
+        if bg_sel.sum() < 200:
+            bg_sel = valid & (dist > 0.25 * min(h, w))
+        blob = None
+        close_px = max(int(round(_CLOSE_M / gsd)), 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
+        t = max(int(round(_THIN_M / gsd)), 2)
+        thin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
+        for _ in range(2):
+            fg, shadow, thr = _foreground(rgb, raw, valid, bg_sel, gsd)
+            # the object with its shadow is one blob; the body is that blob without the shadow
+            # (the shadow of a fuselage can cut the body in two, so its pieces stay together)
+            # painted lines and joints are thinner than any part of an aircraft: opened away
+            fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, thin) > 0
+            blob = (fg | shadow).astype(np.uint8)
+            blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, kernel) > 0
+            blob &= valid & (dist < radius)
+            blob = _component_near(blob, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px))
+            if not blob.any():
+                return _reject("nothing there differs from the apron")
+            ys, xs = np.nonzero(blob)
+            r_obj = float(np.sqrt(((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max())) + 1
+            ring = (dist > r_obj * 1.3 + 2) & (dist < r_obj * 2.2 + 6) & ~(fg | shadow) & valid
+            if ring.sum() < 100:
+                break
+            bg_sel = ring
+        assert blob is not None
+        # fill holes (dark cockpit glass, roundels), then drop the shadow and specks
+        holes = _small_holes(blob, max_area=(_HOLE_M / gsd) ** 2)
+        filled = blob | holes
+        body = filled & ~shadow & fg_or_hole(fg, holes)
+        body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        body = _pieces_near(body > 0, (sx, sy), reach=max(0.2 * hi_px, 0.5 * lo_px),
+                            gap=_GAP_M / gsd)  # fmt: skip
+        if not body.any():
+            return _reject("no body left once its shadow is set apart")
+        area = int(body.sum())
+        if area < 0.05 * lo_px * lo_px:
+            return _reject("the object is too small for an aircraft")
 
-    angle, sym, (cx, cy), size = _best_axis(body)
-    rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
-    # dark paint next to the shadow is taken for shadow; the body's mirror image gives it back
-    rot_shadow = _rotate_about((shadow & blob).astype(np.float32), (cx, cy), angle, size) > 0.5
-    rot, d = _mirror_fill(rot, rot_shadow, max_shift=int(0.15 * size))
-    rot = _extend_along_axis(rot, rot_shadow, axis_row=(size - 1 + d) / 2, gsd=gsd)
-    area = int(rot.sum())
-    # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
-    # touch the body are thinner than any wing chord or fuselage
-    # parts thinner than about half the fuselage (measured between the wing and the tail) are
-    # painted lines or joints running into the body, not the aircraft
-    counts = rot.sum(axis=0)
-    thick = np.nonzero(counts >= _MIN_PART_M / gsd)[0]
-    min_part = max(2.0, _MIN_PART_M / gsd)
-    fuselage = 0.0
-    if thick.size:
-        mid = counts[thick[0] : thick[-1] + 1]
-        m = mid.size // 5
-        core = mid[m : mid.size - m] if mid.size > 5 else mid
-        fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
-        min_part = max(2.0, 0.45 * fuselage)
-    cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
-    cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
-    rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
-    if cols.size == 0 or rows.size == 0:
+        # The axis from the aircraft with its shadow: a symmetric body and its shifted copy are
+        # symmetric about a line parallel to the fuselage, whichever way the sun shifts it, and
+        # dark paint taken for shadow (or shadow for paint) does not change their union.
+        union = body | (shadow & blob)
+        angle_u, sym_u, _, _ = _best_axis(union)
+        angle, sym, (cx, cy), size = _best_axis(body)
+        if sym_u > sym:
+            angle, sym = angle_u, sym_u
+        rot = _rotate_about(body.astype(np.float32), (cx, cy), angle, size) > 0.5
+        # dark paint next to the shadow is taken for shadow; the body's mirror image gives it back
+        rot_shadow = _rotate_about((shadow & blob).astype(np.float32), (cx, cy), angle, size) > 0.5
+        rot, d = _mirror_fill(rot, rot_shadow, max_shift=int(0.15 * size))
+        rot = _extend_along_axis(rot, rot_shadow, axis_row=(size - 1 + d) / 2, gsd=gsd)
+        area = int(rot.sum())
+        # extents where the body is at least _MIN_PART_M thick: painted lines and joints that
+        # touch the body are thinner than any wing chord or fuselage
+        # parts thinner than about half the fuselage (measured between the wing and the tail) are
+        # painted lines or joints running into the body, not the aircraft
+        counts = rot.sum(axis=0)
+        thick = np.nonzero(counts >= _MIN_PART_M / gsd)[0]
+        min_part = max(2.0, _MIN_PART_M / gsd)
+        fuselage = 0.0
+        if thick.size:
+            # the fuselage near the wing: within a third of the span of the widest column
+            peak = int(np.argmax(counts))
+            reach = max(int(0.35 * counts[peak]), 2)
+            core = counts[max(peak - reach, 0) : peak + reach + 1]
+            fuselage = float(np.percentile(core[core > 0], 20)) if (core > 0).any() else 0.0
+            min_part = max(2.0, min(0.45 * fuselage, _NOSE_M / gsd))
+        cols = _span_of(rot.sum(axis=0) >= min_part, _GAP_M / gsd)
+        cols = _trim_lines(counts, cols, run=_LINE_RUN_M / gsd, below=0.7 * fuselage)
+        rows = _span_of(rot.sum(axis=1) >= min_part, _GAP_M / gsd)
+        if cols.size == 0 or rows.size == 0:
+            return _reject("no body left once painted lines are set apart")
+        u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
+        v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
+        length, width = float(u1 - u0), float(v1 - v0)
+        if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
+            return _reject(
+                f"the object is {max(length, width) * gsd:.0f} m across, "
+                f"outside {lo_m:g}-{hi_m:g} m"
+            )
+        fill = area / max(length * width, 1.0)
+        if fill > 0.92 or sym < 0.35:
+            return _reject(
+                "the object is not shaped like an aircraft (a solid block or no mirror symmetry)"
+            )
+        profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
+        nose = _nose_end(profile)
+        t = math.radians(angle)
+        ax = np.array([math.cos(t), math.sin(t)])  # +u in image coordinates (x, y)
+        if nose < 0:
+            ax = -ax
+            u0, u1 = -u1, -u0
+        ay = np.array([-ax[1], ax[0]])  # +v: 90 degrees clockwise on screen from +u
+        # box centre: middle of the extents, not the centroid
+        uc, vc = (u0 + u1) / 2, (v0 + v1) / 2 if nose >= 0 else -(v0 + v1) / 2
+        centre = np.array([cx, cy]) + uc * ax + vc * ay
+        f, r = ax * length / 2, ay * width / 2
+        corners = np.stack([centre + f - r, centre + f + r, centre - f + r, centre - f - r])
+        heading = math.degrees(math.atan2(ax[0], -ax[1])) % 360.0
+        contrast = min(1.0, float(thr) / 0.15)
+        score = float(np.clip(0.6 * (sym - 0.35) / 0.6 + 0.2 * contrast + 0.2 * (1 - fill), 0, 1))
+        # back to the caller's grid
+        k = w0 / w
+        full_mask = body
+        if k != 1.0:
+            full_mask = (
+                cv2.resize(body.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST) > 0
+            )
+        fit = BodyFit(
+            corners_px=corners * k,
+            center_px=(float(centre[0] * k), float(centre[1] * k)),
+            length_px=length * k,
+            width_px=width * k,
+            heading_deg=heading,
+            nose_known=nose != 0,
+            score=score,
+            mask=full_mask,
+        )
+        touches = float((body & (dist > radius - 2)).sum()) > 0.01 * float(body.sum())
+        return fit, sym, touches
+
+    # the object is kept within a radius of the click; when it reaches that radius it has run
+    # into something (the apron's edge, a building, a neighbour): a tighter radius is tried
+    best = None
+    for frac in _RADII:
+        out = attempt(frac * hi_px)
+        if out is None:
+            continue
+        key = (not out[2], out[1])
+        if best is None or key > (not best[2], best[1] + _SYM_GAIN):
+            best = out
+    if best is None:
         return None
-    u0, u1 = cols[0] - size / 2, cols[-1] + 1 - size / 2
-    v0, v1 = rows[0] - size / 2, rows[-1] + 1 - size / 2
-    length, width = float(u1 - u0), float(v1 - v0)
-    if max(length, width) < lo_px or max(length, width) > hi_px * 1.15:
-        return None
-    fill = area / max(length * width, 1.0)
-    if fill > 0.92 or sym < 0.35:
-        return None  # a solid rectangle (building, container) or an irregular blob
-    profile = rot.sum(axis=0)[cols[0] : cols[-1] + 1].astype(np.float64)
-    nose = _nose_end(profile)
-    t = math.radians(angle)
-    ax = np.array([math.cos(t), math.sin(t)])  # +u in image coordinates (x, y)
-    if nose < 0:
-        ax = -ax
-        u0, u1 = -u1, -u0
-    ay = np.array([-ax[1], ax[0]])  # +v: 90 degrees clockwise on screen from +u
-    # box centre: middle of the extents, not the centroid
-    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2 if nose >= 0 else -(v0 + v1) / 2
-    centre = np.array([cx, cy]) + uc * ax + vc * ay
-    f, r = ax * length / 2, ay * width / 2
-    corners = np.stack([centre + f - r, centre + f + r, centre - f + r, centre - f - r])
-    heading = math.degrees(math.atan2(ax[0], -ax[1])) % 360.0
-    contrast = min(1.0, float(thr) / 0.15)
-    score = float(np.clip(0.6 * (sym - 0.35) / 0.6 + 0.2 * contrast + 0.2 * (1 - fill), 0, 1))
-    # back to the caller's grid
-    k = w0 / w
-    full_mask = body
-    if k != 1.0:
-        full_mask = cv2.resize(body.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST) > 0
-    return BodyFit(
-        corners_px=corners * k,
-        center_px=(float(centre[0] * k), float(centre[1] * k)),
-        length_px=length * k,
-        width_px=width * k,
-        heading_deg=heading,
-        nose_known=nose != 0,
-        score=score,
-        mask=full_mask,
-    )
+    _LOCAL.reason = None
+    return best[0]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from rasterio.windows import Window
 
-from imagery_tool.aircraft.body import BodyFit, fit_body
+from imagery_tool.aircraft.body import BodyFit, fit_body, last_rejection
 from imagery_tool.aircraft.types import TypeMatch, rank_types
 from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
 from imagery_tool.annotations.model import BoxAnnotation
@@ -173,9 +174,11 @@ def _assisted(
     point: tuple[float, float],
 ) -> AssistedBox:
     if fit is None:
+        why = last_rejection()
         raise NothingAircraftLike(
-            f"nothing aircraft-like at pixel ({point[0]:.0f}, {point[1]:.0f}); click on the "
-            "body of an aircraft, or draw its box by hand"
+            f"nothing aircraft-like at pixel ({point[0]:.0f}, {point[1]:.0f})"
+            + (f" ({why})" if why else "")
+            + "; click on the body of an aircraft, or draw its box by hand"
         )
     corners = fit.corners_px + np.asarray(offset, dtype=np.float64)
     length_m, width_m = fit.length_px * pixel_size_m, fit.width_px * pixel_size_m
@@ -196,6 +199,7 @@ def box_at(
     crs_point: bool = False,
     class_name: str | None = None,
     pixel_size_m: float | None = None,
+    candidates: Iterable[str] | None = None,
 ) -> AssistedBox:
     """Box the aircraft at a point of a tile: rotated box, size in metres, likely types.
 
@@ -217,6 +221,9 @@ def box_at(
     pixel_size_m : float, optional
         Pixel size in metres for a tile without GSD; without either,
         `ASSUMED_PIXEL_SIZE_M` is assumed and the result says so (``assumed_pixel_size``).
+    candidates : iterable of str, optional
+        Types to rank (e.g. those of the project's label schema); the whole catalogue by
+        default. A selected `class_name` narrows them to that type.
 
     Returns
     -------
@@ -248,7 +255,8 @@ def box_at(
         raise NothingAircraftLike(
             f"point ({x:.1f}, {y:.1f}) is outside {tile.name} ({w} x {h} px); click on the tile"
         )
-    length_range, candidates = _length_range(class_name)
+    length_range, only = _length_range(class_name)
+    candidates = only or (list(candidates) if candidates is not None else None)
     reach = int(math.ceil(_WINDOW_REACH * length_range[1] / gsd))
     c0, r0 = max(int(x) - reach, 0), max(int(y) - reach, 0)
     c1, r1 = min(int(x) + reach + 1, w), min(int(y) + reach + 1, h)

@@ -31,6 +31,8 @@ LABEL_COLOUR = "#ff9f1c"  # orange: readable on light concrete and on dark groun
 LOCK_WAIT_S = 1.5  # how long an edit waits for a store locked by another process
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
+# A click-to-box type fit below this (about two standard deviations off) names no class.
+_MIN_TYPE_SCORE = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -709,7 +711,11 @@ class AnnotationSession:
         tile = self._tile_of(t)
         cls = self.schema.get(self.label) if use_class else None
         wanted = (getattr(cls, "catalogue", None) or self.label) if use_class else None
-        found = box_at(tile, (float(xy[0]), float(xy[1])), class_name=wanted)
+        # the types of the project's classes, as the label schema lists them
+        types = [c.catalogue for c in self.schema.classes if getattr(c, "catalogue", None)]
+        found = box_at(
+            tile, (float(xy[0]), float(xy[1])), class_name=wanted, candidates=types or None
+        )
         label = self.label if use_class else self._suggested_label(found)
         box = self._new_box(
             found.corners_px, t, label=label, source="assisted",
@@ -718,16 +724,18 @@ class AnnotationSession:
         return self.add_box(box)
 
     def _suggested_label(self, found) -> str:
-        """Return the schema class of the best-ranked type, else the unknown class of its kind."""
-        for match in found.types[:1]:
+        """Return the class of the best-ranked type that fits, else the unknown class."""
+        for match in found.types:
+            if match.score < _MIN_TYPE_SCORE:
+                break  # fits no class of the schema: an unknown aircraft
             cls = self.schema.get(match.name)
             if cls is not None:
                 return cls.name
-            kind = "helicopter" if getattr(match, "kind", "") == "helicopter" else "fixed-wing"
-            unknown = self.schema.get(f"unknown {kind}")
-            if unknown is not None:
-                return unknown.name
-        return self.label
+        kind = "fixed-wing"
+        if found.types and getattr(found.types[0], "kind", "") == "helicopter":
+            kind = "helicopter"
+        unknown = self.schema.get(f"unknown {kind}")
+        return unknown.name if unknown is not None else self.label
 
     def current_date(self) -> int:
         """Return the index of the date the slider shows."""
