@@ -244,12 +244,14 @@ def raw_candidates(
             pixels, valid = tile.read_masked(window=Window(c0, r0, c1 - c0, r1 - r0), bands=bands)
             if not valid.any():
                 if progress is not None:
-                    progress(done + 1, len(blocks), "blocks")
+                    progress(2 * done + 2, 2 * len(blocks), "blocks")
                 continue
         prep = Prepared(
             pixels, valid, gsd_m=gsd_m, length_range_m=length_range_m, size_fit=size_fit
         )
         found = prep.blobs()
+        if progress is not None:
+            progress(2 * done + 1, 2 * len(blocks), "candidates")
         if body_fit and found:
             found += _body_fits(prep, found, pixels, valid, cancel=cancel, model=model)
         for cand in found:
@@ -268,7 +270,7 @@ def raw_candidates(
                 )
             )
         if progress is not None:
-            progress(done + 1, len(blocks), "blocks")
+            progress(2 * done + 2, 2 * len(blocks), "body fits")
     return out
 
 
@@ -345,7 +347,8 @@ def propose_aircraft(
     block_px : int, optional
         Side of the blocks read at a time (each read with a margin of the longest aircraft).
     progress : callable, optional
-        ``progress(done, total, label)`` after each block.
+        ``progress(done, total, label)`` twice per block: after its candidates, after the
+        body fits (``total`` = 2 x blocks).
     cancel : callable, optional
         ``cancel() -> bool``, asked before each block; True stops with `ProposalsCancelled`.
 

@@ -59,7 +59,7 @@ def test_blocks_give_the_same_aircraft_as_one_pass(scene):
         length_range_m=(8, 55),
         progress=lambda d, t, label: seen.append((d, t)),
     )
-    assert seen[-1] == (4, 4)
+    assert seen[-1] == (8, 8) and len(seen) == 8
     assert min(_matched(proposals, truth)) >= 0.5
     assert len(proposals) == 4
 
