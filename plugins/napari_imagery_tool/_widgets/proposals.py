@@ -1,4 +1,4 @@
-"""The proposals dock widget: aircraft proposals on one date in a worker, a queue to accept or reject."""
+"""The proposals dock widget: aircraft proposals on one date in a worker, a queue to review.
 
 from __future__ import annotations
 
@@ -251,8 +251,8 @@ class ProposalsWidget(QWidget):
         date = self.info.dates[self.date]
         self.stage_label.setText(f"{len(self.proposals)} aircraft proposal(s) on {date}")
         self.list.clear()
-        for i, p in enumerate(self.proposals):
-            self.list.addItem(self._row_text(i))
+        for row in range(len(self.proposals)):
+            self.list.addItem(self._row_text(row))
         if self.layer is not None and self.layer in self.viewer.layers:
             self.viewer.layers.remove(self.layer)
         polygons = [self._polygon(p) for p in self.proposals]
