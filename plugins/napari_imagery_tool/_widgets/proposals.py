@@ -1,4 +1,4 @@
-"""The proposals dock widget: aircraft proposals on one date in a worker, a queue to review.
+"""The proposals dock widget: aircraft proposals on one date in a worker, a queue to review."""
 
 from __future__ import annotations
 
