@@ -40,7 +40,7 @@ __all__ = [
     "proposal_gsd",
 ]
 
-DEFAULT_MIN_SCORE = 0.5
+DEFAULT_MIN_SCORE = 0.4  # chosen on validation scenes (seeds 3000-3009), not the test ones
 ASSUMED_PIXEL_SIZE_M = 0.5
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
