@@ -1,10 +1,12 @@
 """Reference dimensions of aircraft types and ground-vehicle footprints seen at air bases.
 
 The catalogue is plain data: one frozen :class:`AircraftType` per type, keyed by its display
-name, and :func:`lookup` to find a type from a loosely typed name (``"an124"``, ``"AN 124"``).
-Figures are the published overall length and wingspan (or main-rotor diameter for helicopters);
-the ``source`` field says where each comes from. Classes such as "unknown fixed-wing" are label
-classes, not types, and are deliberately absent.
+name, and :func:`lookup` to find a type from a loosely typed name (``"an124"``, ``"AN 124"``)
+or an ICAO type designator (``"K35R"``). Figures are the published overall length and wingspan
+(or main-rotor diameter for helicopters); the ``source`` field says where each comes from. The
+aircraft are read from ``data/aircraft_types.csv``, which ``tools/build_aircraft_catalogue.py``
+writes from a hand list and AllPlanes (Apache-2.0, github.com/mrciolino/AllPlanes). Classes
+such as "unknown fixed-wing" are label classes, not types, and are deliberately absent.
 
 Examples
 --------
@@ -15,17 +17,23 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import re
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
+from pathlib import Path
 from typing import Literal
 
 __all__ = [
     "AIRCRAFT",
+    "HEAVY_M",
+    "MEDIUM_M",
+    "SIZE_CLASSES",
     "VEHICLES",
     "AircraftType",
     "VehicleType",
     "lookup",
     "lookup_vehicle",
+    "size_class_of",
 ]
 
 Kind = Literal["fixed-wing", "helicopter"]
@@ -51,6 +59,13 @@ class AircraftType:
         Short citation for the figures.
     aliases : tuple of str
         Other names the type is known by (NATO reporting name, variants).
+    icao : tuple of str
+        ICAO type designators (``"A124"``, ``"K35R"``); `lookup` takes them too.
+    size_class : {"heavy", "medium", "light", "fighter", "helicopter"}
+        Inventory class: helicopters, combat jets and jet trainers, else by the larger of
+        length and span (heavy >= 45 m, medium >= 30 m).
+    span_folded_m : float or None
+        Span with the wings fully swept or folded, for types whose wings move.
     """
 
     name: str
@@ -60,6 +75,10 @@ class AircraftType:
     role: str
     source: str
     aliases: tuple[str, ...] = ()
+    _: KW_ONLY
+    icao: tuple[str, ...] = ()
+    size_class: str = ""
+    span_folded_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,65 +102,40 @@ class VehicleType:
     role: str
 
 
-_WIKI = "Wikipedia: "
+_DATA = Path(__file__).with_name("data") / "aircraft_types.csv"
+SIZE_CLASSES = ("heavy", "medium", "light", "fighter", "helicopter")
+# Size classes of transports, airliners and bombers by the larger of length and span, metres
+# (helicopters, combat jets and jet trainers have their own classes).
+HEAVY_M = 45.0
+MEDIUM_M = 30.0
 
-AIRCRAFT: dict[str, AircraftType] = {
-    t.name: t
-    for t in (
-        AircraftType(
-            "An-124", "fixed-wing", 69.1, 73.3, "strategic airlifter",
-            _WIKI + "Antonov An-124 Ruslan", ("Ruslan", "Condor"),
-        ),
-        AircraftType(
-            "An-26", "fixed-wing", 23.8, 29.2, "tactical transport",
-            _WIKI + "Antonov An-26", ("Curl",),
-        ),
-        AircraftType(
-            "Il-76", "fixed-wing", 46.6, 50.5, "strategic airlifter",
-            _WIKI + "Ilyushin Il-76", ("Candid", "Il-76MD"),
-        ),
-        AircraftType(
-            "Il-20", "fixed-wing", 35.9, 37.4, "electronic/signals intelligence",
-            _WIKI + "Ilyushin Il-20M", ("Coot", "Il-20M"),
-        ),
-        AircraftType(
-            "Tu-154", "fixed-wing", 48.0, 37.6, "VIP / personnel transport",
-            _WIKI + "Tupolev Tu-154", ("Careless", "Tu-154M"),
-        ),
-        AircraftType(
-            "Su-24", "fixed-wing", 22.7, 17.6, "strike (wings spread 16 deg)",
-            _WIKI + "Sukhoi Su-24", ("Fencer", "Su-24M"),
-        ),
-        AircraftType(
-            "Su-25", "fixed-wing", 15.5, 14.4, "close air support",
-            _WIKI + "Sukhoi Su-25", ("Frogfoot", "Su-25SM"),
-        ),
-        AircraftType(
-            "Su-34", "fixed-wing", 23.3, 14.7, "strike fighter",
-            _WIKI + "Sukhoi Su-34", ("Fullback",),
-        ),
-        AircraftType(
-            "Su-35", "fixed-wing", 21.9, 15.3, "air superiority fighter",
-            _WIKI + "Sukhoi Su-35", ("Flanker-E", "Su-35S"),
-        ),
-        AircraftType(
-            "MiG-29", "fixed-wing", 17.3, 11.4, "fighter",
-            _WIKI + "Mikoyan MiG-29", ("Fulcrum",),
-        ),
-        AircraftType(
-            "Ka-52", "helicopter", 13.5, 14.5, "attack helicopter (coaxial rotors)",
-            _WIKI + "Kamov Ka-50 (Ka-52 variant)", ("Alligator", "Hokum-B"),
-        ),
-        AircraftType(
-            "Mi-8", "helicopter", 18.2, 21.3, "transport helicopter",
-            _WIKI + "Mil Mi-8", ("Hip", "Mi-8AMTSh", "Mi-17"),
-        ),
-        AircraftType(
-            "Mi-24", "helicopter", 17.5, 17.3, "attack helicopter",
-            _WIKI + "Mil Mi-24", ("Hind", "Mi-35", "Mi-35M"),
-        ),
-    )
-}  # fmt: skip
+
+def size_class_of(length_m: float, span_m: float) -> str | None:
+    """Return "heavy" or "medium" for an aircraft this big, or ``None`` when it is smaller.
+
+    A smaller aircraft may be light, a fighter or a helicopter: its size alone does not say.
+    """
+    big = max(length_m, span_m)
+    return "heavy" if big >= HEAVY_M else "medium" if big >= MEDIUM_M else None
+
+
+def _read_catalogue(path: Path) -> dict[str, AircraftType]:
+    """Read the shipped catalogue CSV (written by ``tools/build_aircraft_catalogue.py``)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        types = [
+            AircraftType(
+                r["name"], r["kind"], float(r["length_m"]), float(r["span_m"]), r["role"],
+                r["source"], tuple(a for a in r["aliases"].split("|") if a),
+                icao=tuple(r["icao"].split()), size_class=r["size_class"],
+                span_folded_m=float(r["span_folded_m"]) if r["span_folded_m"] else None,
+            )
+            for r in rows
+        ]  # fmt: skip
+    return {t.name: t for t in types}
+
+
+AIRCRAFT: dict[str, AircraftType] = _read_catalogue(_DATA)
 
 VEHICLES: dict[str, VehicleType] = {
     v.name: v
@@ -165,8 +159,12 @@ def _key(name: str) -> str:
 def _index() -> dict[str, AircraftType]:
     index: dict[str, AircraftType] = {}
     for t in AIRCRAFT.values():
-        for n in (t.name, *t.aliases):
-            index[_key(n)] = t
+        for n in (t.name, *t.aliases, *t.icao):
+            other = index.setdefault(_key(n), t)
+            if other is not t:
+                raise RuntimeError(
+                    f"aircraft catalogue: {n!r} names both {other.name} and {t.name}"
+                )
     return index
 
 
@@ -180,7 +178,8 @@ def lookup(name: str) -> AircraftType:
     ----------
     name : str
         Type name, matched without regard to case, spaces, dashes, dots or underscores; NATO
-        reporting names and listed variants also match (``"Condor"``, ``"Mi-35"``).
+        reporting names, listed variants and ICAO designators also match (``"Condor"``,
+        ``"Mi-35"``, ``"K35R"``).
 
     Returns
     -------

@@ -4,8 +4,10 @@ A measured box is not the published figure: blur and the dark tips of wings and 
 it by a few per cent (`SHRINK`), the fit itself is uncertain by a few per cent (`REL_SIGMA`)
 plus about a pixel at each end (`PX_SIGMA`, when the ground sample distance is known), and for
 aircraft whose span is close to their length the two may be read the wrong way round
-(`SWAP_PENALTY`). The score of a type is ``exp(-d**2 / 2)``, where ``d`` is the misfit in
-these standard deviations: 1.0 for a perfect fit, about 0.6 at one standard deviation.
+(`SWAP_PENALTY`). Swing-wing and folding-wing types may be parked with their wings swept
+(``span_folded_m``), and a helicopter's thin rotor blades may not show at all. The score of a
+type is ``exp(-d**2 / 2)``, where ``d`` is the misfit in these standard deviations: 1.0 for a
+perfect fit, about 0.6 at one standard deviation.
 
 The constants describe the measurement, not one data set: they are not fitted to the
 benchmark aircraft.
@@ -26,7 +28,16 @@ from dataclasses import dataclass
 from imagery_tool import aircraft_catalogue
 from imagery_tool.aircraft_catalogue import AircraftType
 
-__all__ = ["PX_SIGMA", "REL_SIGMA", "SHRINK", "SWAP_PENALTY", "TypeMatch", "rank_types"]
+__all__ = [
+    "PX_SIGMA",
+    "REL_SIGMA",
+    "ROTOR_MIN_EXTENT",
+    "SHRINK",
+    "SWAP_PENALTY",
+    "TypeMatch",
+    "rank_types",
+    "size_misfit",
+]
 
 # A measured size is on average this fraction of the published one (blur, tapered tips).
 SHRINK = 0.97
@@ -34,8 +45,12 @@ SHRINK = 0.97
 REL_SIGMA = 0.06
 # Absolute uncertainty of one measured dimension, in pixels (both ends of a blurred edge).
 PX_SIGMA = 1.0
-# Extra misfit (in standard deviations, squared) for reading length as span and span as length.
-SWAP_PENALTY = 1.0
+# Extra misfit (in standard deviations, squared) for reading length as span and span as length:
+# small, since a box whose nose end is unknown may come either way round.
+SWAP_PENALTY = 0.5
+# Parked rotor blades (three or more, evenly spaced) reach at least this fraction of the rotor
+# diameter in every direction (five blades: cos 18 deg; four: cos 45 deg).
+ROTOR_MIN_EXTENT = 0.7
 # Helicopter rotor blades are thin and often folded or invisible: the measured width may be as
 # narrow as the fuselage and stub wings, about this fraction of the rotor diameter.
 _ROTOR_HIDDEN_WIDTH = 0.3
@@ -121,9 +136,12 @@ def rank_types(
     if kind is not None:
         types = [t for t in types if t.kind == kind]
     matches = [
-        TypeMatch(t.name, _score(length_m, span_m, t, gsd_m), t.length_m, t.span_m, t.kind)
+        TypeMatch(
+            t.name, math.exp(-size_misfit(length_m, span_m, t, gsd_m=gsd_m) / 2), t.length_m,
+            t.span_m, t.kind,
+        )
         for t in types
-    ]
+    ]  # fmt: skip
     matches.sort(key=lambda m: (-m.score, m.name))
     return matches[: max(int(top), 0)]
 
@@ -141,19 +159,86 @@ def _candidate_types(candidates: Iterable[str] | None) -> list[AircraftType]:
     return list(found.values())
 
 
-def _misfit2(measured: float, expected: float, gsd_m: float | None) -> float:
-    """Squared misfit of one dimension, in standard deviations."""
-    sigma2 = REL_SIGMA**2 + ((PX_SIGMA * gsd_m / expected) ** 2 if gsd_m else 0.0)
-    return math.log(measured / (SHRINK * expected)) ** 2 / sigma2
+def size_misfit(
+    length_m: float,
+    width_m: float,
+    aircraft: AircraftType,
+    *,
+    ratio: float = SHRINK,
+    any_angle: bool = False,
+    gsd_m: float | None = None,
+) -> float:
+    """Return how far a measured size is from what a type would give, in squared std deviations.
 
+    The one size model of the project: `rank_types` scores with it, and the annotation size
+    check (`imagery_tool.annotations.sizecheck`) ranks a drawn box's candidates with it.
 
-def _score(length_m: float, span_m: float, t: AircraftType, gsd_m: float | None) -> float:
-    widths = [t.span_m]
-    if t.kind == "helicopter":
-        widths.append(_ROTOR_HIDDEN_WIDTH * t.span_m)
+    Parameters
+    ----------
+    length_m, width_m : float
+        Measured size along and across the heading (either way round).
+    aircraft : AircraftType
+        The catalogue type.
+    ratio : float
+        Expected measured / published size: `SHRINK` for a fitted box, a little over 1 for a
+        box an analyst drew with a margin.
+    any_angle : bool
+        The box is axis-aligned around an aircraft at an unknown angle (a cross at any angle
+        inside it), not along its heading.
+    gsd_m : float, optional
+        Pixel size of the measurement, for the `PX_SIGMA` term.
+
+    Returns
+    -------
+    float
+        0.0 for the expected measurement; 1.0 at one standard deviation.
+    """
     best = math.inf
-    for w in widths:
-        straight = _misfit2(length_m, t.length_m, gsd_m) + _misfit2(span_m, w, gsd_m)
-        swapped = _misfit2(length_m, w, gsd_m) + _misfit2(span_m, t.length_m, gsd_m) + SWAP_PENALTY
-        best = min(best, straight, swapped)
-    return math.exp(-best / 2)
+    for along, across, extra in _readings(aircraft, any_angle):
+        straight = _misfit2(length_m, *along, ratio, gsd_m) + _misfit2(
+            width_m, *across, ratio, gsd_m
+        )
+        swapped = _misfit2(length_m, *across, ratio, gsd_m) + _misfit2(
+            width_m, *along, ratio, gsd_m
+        )
+        swap = 0.0 if any_angle else SWAP_PENALTY
+        best = min(best, extra + min(straight, swapped + swap))
+    return best
+
+
+def _misfit2(measured: float, lo: float, hi: float, ratio: float, gsd_m: float | None) -> float:
+    """Return the squared misfit of one dimension to its published range, in std deviations.
+
+    Zero inside ``[lo, hi]`` (published metres) times the expected ``ratio``.
+    """
+    expected = min(max(measured, ratio * lo), ratio * hi)
+    sigma2 = REL_SIGMA**2 + ((PX_SIGMA * gsd_m / expected) ** 2 if gsd_m else 0.0)
+    return math.log(measured / expected) ** 2 / sigma2
+
+
+_ANGLES = [(math.cos(a), math.sin(a)) for a in (math.radians(d) for d in range(0, 91, 3))]
+
+
+def _readings(
+    t: AircraftType, any_angle: bool = False
+) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
+    """Return the ways a type may look from above: (along range, across range, extra misfit)."""
+    L, S = t.length_m, t.span_m
+    if t.kind == "helicopter":
+        # Parked blades of three or more cover at least ROTOR_MIN_EXTENT of the disc both ways;
+        # with the blades invisible, the fuselage and stub wings remain.
+        d_lo = ROTOR_MIN_EXTENT * S
+        return [
+            ((max(L, d_lo), max(L, S)), (d_lo, S), 0.0),
+            ((L, L), (_ROTOR_HIDDEN_WIDTH * S, _ROTOR_HIDDEN_WIDTH * S), SWAP_PENALTY),
+        ]
+    spans = [S] + ([t.span_folded_m] if t.span_folded_m else [])
+    if not any_angle:
+        return [((L, L), (w, w), 0.0) for w in spans]
+    # a cross (fuselage L, wing w) at angle a inside an axis-aligned box
+    out = []
+    for w in spans:
+        for c, s in _ANGLES:
+            along, across = max(L * c, w * s), max(L * s, w * c)
+            out.append(((along, along), (across, across), 0.0))
+    return out

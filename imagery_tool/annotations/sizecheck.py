@@ -7,7 +7,11 @@ fuselage under the rotor disc or, with the blades invisible or folded, its fusel
 wings. For an oriented box the aircraft lies along the box (either way
 round, since a box's head edge may be unknown); for an axis-aligned box the aircraft may sit at
 any angle inside it, and the best angle is searched. A type fits when the box is between
-`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions.
+`MIN_RATIO` and `MAX_RATIO` times the footprint in both directions; the aircraft that fit are
+ranked by the project's one size model (`imagery_tool.aircraft.types.size_misfit`, which
+`rank_types` also uses) with the typical drawn margin. The candidates are the
+catalogue types the label schema's classes name, since a box can only be labelled with those;
+`imagery_tool.aircraft.types.rank_types` ranks a measured size over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imagery_tool import aircraft_catalogue
+from imagery_tool.aircraft.types import size_misfit
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
 from imagery_tool.georef import GeoRef
@@ -228,19 +233,29 @@ def check_size(
     any_angle = annotation.is_axis_aligned
     cls = schema.get(annotation.label)
     vehicle_like = cls is not None and cls.group in ("vehicle", "air-defence")
-    references = _vehicle_refs() if vehicle_like else _aircraft_refs()
+    references = _vehicle_refs() if vehicle_like else _aircraft_refs(schema)
     if cls is not None and cls.group == "helicopter":
         references = [r for r in references if r[1] == "helicopter"] or references
     elif cls is not None and cls.group == "fixed-wing" and cls.catalogue is None:
         references = [r for r in references if r[1] == "fixed-wing"] or references
 
-    ranked = []
+    ranked, order = [], {}
     for name, kind, ref_len, ref_span in references:
         error, fits = footprint_fit(
             length_m, width_m, ref_len, ref_span, kind=kind, any_angle=any_angle
         )
         ranked.append(SizeCandidate(name, kind, ref_len, ref_span, error, fits))
-    ranked.sort(key=lambda c: (not c.fits, c.error))
+        # aircraft are ranked by the project's one size model (as `rank_types` does), with
+        # the margin analysts leave around a drawn box; vehicles by their footprint error
+        order[name] = (
+            error
+            if kind == "vehicle"
+            else size_misfit(
+                length_m, width_m, aircraft_catalogue.lookup(name), ratio=TYPICAL_RATIO,
+                any_angle=any_angle,
+            )
+        )  # fmt: skip
+    ranked.sort(key=lambda c: (not c.fits, order[c.name]))
 
     label_fits: bool | None = None
     warning = None
@@ -333,8 +348,22 @@ def _gsd_pair(gsd: GeoRef | tuple[float, float] | float) -> tuple[float, float]:
     return pair
 
 
-def _aircraft_refs() -> list[tuple[str, str, float, float]]:
-    return [(t.name, t.kind, t.length_m, t.span_m) for t in aircraft_catalogue.AIRCRAFT.values()]
+def _aircraft_refs(schema: LabelSchema) -> list[tuple[str, str, float, float]]:
+    """Return the catalogue types the schema's classes name, or all when it names none.
+
+    A box can only be labelled with the schema's classes; `imagery_tool.aircraft.types.
+    rank_types` ranks measured sizes over the whole catalogue.
+    """
+    types = []
+    for cls in schema.classes:
+        if cls.catalogue is None or cls.group in ("vehicle", "air-defence"):
+            continue
+        try:
+            types.append(aircraft_catalogue.lookup(cls.catalogue))
+        except KeyError:
+            continue
+    types = types or list(aircraft_catalogue.AIRCRAFT.values())
+    return [(t.name, t.kind, t.length_m, t.span_m) for t in dict.fromkeys(types)]
 
 
 def _vehicle_refs() -> list[tuple[str, str, float, float]]:

@@ -20,6 +20,7 @@ COMMANDS = {
     "detect": "imagery_tool.cli.detect:detect",
     "annotations": "imagery_tool.cli.annotations:annotations",
     "info": "imagery_tool.cli.info:info",
+    "inventory": "imagery_tool.cli.inventory:inventory",
     "propose": "imagery_tool.cli.propose:propose",
     "render": "imagery_tool.cli.render:render",
     "series": "imagery_tool.cli.series:series",

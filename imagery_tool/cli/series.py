@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from imagery_tool.cli.options import method_option, min_score_option
-from imagery_tool.cli.types import Number
+from imagery_tool.cli.types import Number, pixel_size
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -55,6 +56,19 @@ from imagery_tool.series.inputs import DUPLICATE_POLICIES
     show_default=True,
     help="Seconds to wait for the --scheduler address.",
 )
+@click.option(
+    "--inventory", is_flag=True,
+    help="Also count the aircraft on every date (store boxes or proposals; see the inventory "
+    "command), add the counts to the timeline and track the aircraft no change explains.",
+)  # fmt: skip
+@click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=str),
+    help="With --inventory: annotation store whose accepted boxes are counted for its tiles.",
+)  # fmt: skip
+@click.option(
+    "--pixel-size-m", type=pixel_size(), default=None,
+    help="With --inventory: pixel size of tiles without georeference (default 0.5, assumed).",
+)  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
 def series(
@@ -67,6 +81,9 @@ def series(
     min_score: float | None,
     duplicates: str,
     connect_timeout: float,
+    inventory: bool,
+    store: str | None,
+    pixel_size_m: float | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -94,6 +111,13 @@ def series(
                 "(start it with more workers instead)",
                 param_hint="--workers",
             )
+    if (store is not None or pixel_size_m is not None) and not inventory:
+        hint = "--store" if store is not None else "--pixel-size-m"
+        raise click.BadParameter("is used by --inventory only; add --inventory", param_hint=hint)
+    if store is not None and not Path(store).is_file():
+        from imagery_tool.errors import StoreError
+
+        raise StoreError(f"--store {store}: no such file; give an existing annotation store")
     with progress_bar("tasks", quiet=quiet) as progress:
         report = run_series(
             source,
@@ -105,6 +129,9 @@ def series(
             min_score=min_score,
             duplicates=duplicates,
             connect_timeout=connect_timeout,
+            inventory=inventory,
+            store=store,
+            pixel_size_m=pixel_size_m,
             progress=progress,
         )
     record = report.to_dict()
@@ -137,10 +164,12 @@ def format_report(record: dict[str, Any]) -> str:
                 came = f"arrived {o['arrived']}" if o["arrived"] else "there on the first date"
                 went = f"left by {o['departed']}" if o["departed"] else "still there"
                 size = f"{o['length_m']:.0f} x {o['width_m']:.0f} m"
-                lines.append(f"  {o['object']}  {size:>11}  {stay}  {came}, {went}")
+                what = f"  {o['class']}" if o.get("class") else ""
+                lines.append(f"  {o['object']}  {size:>11}  {stay}  {came}, {went}{what}")
             if len(objects) > len(big):
                 lines.append(f"  (+{len(objects) - len(big)} vehicle-sized, in timeline.csv)")
-        lines.append(f"  files in {site['outdir']}: timeline.json, .csv, .png, pairs/")
+        extra = ", inventory.csv, .geojson, .png" if "inventory_csv" in site["timeline"] else ""
+        lines.append(f"  files in {site['outdir']}: timeline.json, .csv, .png{extra}, pairs/")
     if record["skipped"]:
         lines.append(f"skipped {len(record['skipped'])} file(s):")
         lines.extend(f"  {s['path']}: {s['reason']}" for s in record["skipped"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "SiteSeries",
     "Skipped",
     "collect_inputs",
+    "collect_tiles",
 ]
 
 # Files a folder scan looks at; anything else (JSON, .aux.xml, .ovr, ...) is not a tile.
@@ -94,7 +96,7 @@ class Skipped:
 
 @dataclass(frozen=True)
 class SiteSeries:
-    """The dated tiles of one site, in time order (at least two).
+    """The dated tiles of one site, in time order (at least two for a series).
 
     Attributes
     ----------
@@ -180,6 +182,61 @@ def collect_inputs(
         dated, skipped = _scan_folder(source, exclude)
     else:
         dated, skipped = _scan_stac(source)
+    sites = _sites(dated, skipped, source, duplicates, min_dates=2)
+    if not sites:
+        found = len(dated)
+        detail = f"; first skipped: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        raise SeriesInputError(
+            f"{source}: no site has two dated tiles ({found} dated tile(s) found){detail}"
+        )
+    return SeriesInputs(source, tuple(sites), tuple(skipped))
+
+
+def collect_tiles(paths: Iterable[str | Path], *, duplicates: str = "error") -> SeriesInputs:
+    """Date the given tiles and group them by site, one date or more per site.
+
+    The same dating and site grouping as `collect_inputs`, for a list of files (``inventory
+    TILES...``): a site with a single date is kept.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Tile files.
+    duplicates : {"error", "first"}
+        What to do with two tiles of one site acquired at the same time.
+
+    Returns
+    -------
+    SeriesInputs
+        ``source`` is the current folder; undated or unreadable files are in ``skipped``.
+
+    Raises
+    ------
+    SeriesInputError
+        A missing file, duplicate acquisition times under ``"error"``, or no dated tile.
+    """
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {sorted(DUPLICATE_POLICIES)}")
+    dated, skipped = [], []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise SeriesInputError(f"{path}: no such file; give tile files")
+        item, reason = _dated(path)
+        if item is None:
+            skipped.append(Skipped(str(path), reason))
+        else:
+            dated.append(item)
+    if not dated:
+        detail = f"; first skipped: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        raise SeriesInputError(f"no dated tile among the {len(skipped)} given{detail}")
+    sites = _sites(dated, skipped, Path("."), duplicates, min_dates=1)
+    return SeriesInputs(Path("."), tuple(sites), tuple(skipped))
+
+
+def _sites(
+    dated: list[DatedTile], skipped: list[Skipped], source: Path, duplicates: str, *, min_dates: int
+) -> list[SiteSeries]:
+    """Group dated tiles by site in time order; sites with fewer than `min_dates` are skipped."""
     groups = _group_by_site(dated)
     sites: list[SiteSeries] = []
     names: Counter[str] = Counter()
@@ -191,7 +248,7 @@ def collect_inputs(
         names[name] += 1
         if names[name] > 1:
             name = f"{name}-{names[name]}"
-        if len(group) < 2:
+        if len(group) < min_dates:
             for d in group:
                 skipped.append(
                     Skipped(
@@ -202,14 +259,8 @@ def collect_inputs(
                 )
             continue
         sites.append(SiteSeries(name, tuple(group)))
-    if not sites:
-        found = len(dated)
-        detail = f"; first skipped: {skipped[0].path}: {skipped[0].reason}" if skipped else ""
-        raise SeriesInputError(
-            f"{source}: no site has two dated tiles ({found} dated tile(s) found){detail}"
-        )
     sites.sort(key=lambda s: s.name)
-    return SeriesInputs(source, tuple(sites), tuple(skipped))
+    return sites
 
 
 def _open(path: Path) -> tuple[Tile | None, str | None]:
@@ -234,21 +285,25 @@ def _scan_folder(folder: Path, exclude) -> tuple[list[DatedTile], list[Skipped]]
             continue
         if excluded is not None and path.name in _OUTPUTS and path.resolve().parent == excluded:
             continue
-        tile, error = _open(path)
-        if tile is None:
-            skipped.append(Skipped(str(path), f"unreadable: {error}"))
-            continue
-        if tile.acquired.value is None:
-            skipped.append(
-                Skipped(
-                    str(path),
-                    "no acquisition date (no date tag in the metadata, no date in the file "
-                    "name, no STAC item beside it); add one, e.g. name it SITE_YYYY-MM-DD.tif",
-                )
-            )
-            continue
-        dated.append(DatedTile(tile, tile.acquired.value.astimezone(UTC), tile.acquired.source))
+        item, reason = _dated(path)
+        if item is None:
+            skipped.append(Skipped(str(path), reason))
+        else:
+            dated.append(item)
     return dated, skipped
+
+
+def _dated(path: Path) -> tuple[DatedTile | None, str]:
+    """Open a tile and read its date, or say why it cannot be part of a series."""
+    tile, error = _open(path)
+    if tile is None:
+        return None, f"unreadable: {error}"
+    if tile.acquired.value is None:
+        return None, (
+            "no acquisition date (no date tag in the metadata, no date in the file "
+            "name, no STAC item beside it); add one, e.g. name it SITE_YYYY-MM-DD.tif"
+        )
+    return DatedTile(tile, tile.acquired.value.astimezone(UTC), tile.acquired.source), ""
 
 
 def _scan_stac(path: Path) -> tuple[list[DatedTile], list[Skipped]]:

@@ -31,7 +31,7 @@ from imagery_tool.series.engine import (
 from imagery_tool.series.inputs import DatedTile, SiteSeries, Skipped, collect_inputs
 from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
 from imagery_tool.series.timeline import Timeline, rows_shown, write_timeline
-from imagery_tool.series.tracking import Event, track_objects
+from imagery_tool.series.tracking import Event, add_sightings, track_objects
 
 __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
 
@@ -255,6 +255,9 @@ def run_series(
     duplicates: str = "error",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
     block_px: int = 1024,
+    inventory: bool = False,
+    store: str | Path | None = None,
+    pixel_size_m: float | None = None,
     progress: Progress | None = None,
 ) -> SeriesReport:
     """Detect and track changes over a time series of tiles, on Dask.
@@ -295,6 +298,16 @@ def run_series(
         Seconds to wait for a cluster's scheduler.
     block_px : int
         Block side for the detection inside a pair.
+    inventory : bool
+        Also count the aircraft on every date (`imagery_tool.aircraft.inventory`: accepted
+        boxes of ``store`` for the tiles it knows, single-date proposals elsewhere), write
+        ``inventory.csv/.geojson/.png`` beside the timeline, add the counts to each date of
+        the timeline, and track the aircraft no change explains (those present from the first
+        date), so that they are counted and followed too.
+    store : str or Path, optional
+        Annotation store for the inventory.
+    pixel_size_m : float, optional
+        Pixel size of tiles without georeference, for the inventory (0.5 m assumed).
     progress : callable, optional
         ``progress(done, total, label)`` after every finished task (and once at the start).
 
@@ -350,8 +363,16 @@ def run_series(
     for site in sites:
         if site.report.failures:
             continue
-        timeline, chips = _build_timeline(site)
+        counted = None
+        if inventory:
+            counted = _site_inventory(site, store=store, pixel_size_m=pixel_size_m)
+        timeline, chips = _build_timeline(site, counted)
         site.report.timeline = write_timeline(timeline, site.outdir, chips=chips)
+        if counted is not None:
+            from imagery_tool.aircraft.inventory import write_inventory
+
+            files = write_inventory(counted, site.outdir)
+            site.report.timeline.update({f"inventory_{k}": p for k, p in files.items()})
         site.report.objects = len(timeline.tracks)
     report.seconds = time.perf_counter() - started
     summary = json.dumps(report.to_dict(), indent=1) + "\n"
@@ -569,9 +590,43 @@ def _events(site: _Site, grid: _ReferenceGrid) -> list[Event]:
     return events
 
 
-def _build_timeline(site: _Site) -> tuple[Timeline, dict[str, np.ndarray]]:
+def _site_inventory(site: _Site, *, store, pixel_size_m):
+    """Count the aircraft on each date of a site (`imagery_tool.aircraft.inventory`)."""
+    from imagery_tool.aircraft.inventory import take_inventory
+
+    return take_inventory(
+        [d.path for d in site.tiles], store=store, pixel_size_m=pixel_size_m, duplicates="first"
+    )
+
+
+def _sightings(site: _Site, grid: _ReferenceGrid, counted) -> tuple[list, list[dict[str, int]]]:
+    """Inventory aircraft as "present" events on the reference grid, and counts per date."""
+    index = {d.path.name: i for i, d in enumerate(site.tiles)}
+    sightings, counts = [], [{} for _ in site.tiles]
+    for day in counted.dates:
+        i = index.get(day.tiles[0])
+        if i is None:
+            continue
+        counts[i] = day.counts()
+        for a in day.aircraft:
+            bbox = _box_on(grid, i, a.box.bounds, forward=True)
+            event = Event(
+                pair=i - 1, change="present",
+                score=1.0 if a.box.score is None else float(a.box.score),
+                bbox=tuple(round(v, 1) for v in bbox), length_m=a.length_m, width_m=a.width_m,
+                source="inventory.geojson",
+            )  # fmt: skip
+            sightings.append((event, a.type))
+    return sightings, counts
+
+
+def _build_timeline(site: _Site, counted=None) -> tuple[Timeline, dict[str, np.ndarray]]:
     grid = _ReferenceGrid(site)
     tracks, unmatched = track_objects(_events(site, grid), len(site.tiles))
+    per_date = None
+    if counted is not None:
+        sightings, per_date = _sightings(site, grid, counted)
+        tracks = add_sightings(tracks, sightings, len(site.tiles))
     ref = site.tiles[0].tile.georef
     lonlat = []
     for t in tracks:
@@ -588,6 +643,7 @@ def _build_timeline(site: _Site) -> tuple[Timeline, dict[str, np.ndarray]]:
         unmatched=unmatched,
         lonlat=lonlat,
         reference=site.tiles[0].path.name,
+        inventory=per_date,
     )
     chips: dict[str, np.ndarray] = {}
     by_date: dict[int, list] = {}

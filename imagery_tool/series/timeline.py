@@ -19,6 +19,7 @@ from imagery_tool.series.tracking import Event, Track
 __all__ = [
     "CSV_COLUMNS",
     "SIZE_CLASSES",
+    "font",
     "Timeline",
     "render_timeline",
     "rows_shown",
@@ -80,6 +81,9 @@ class Timeline:
         Centre of each track in lon/lat (``None`` without georeference).
     reference : str
         The reference tile (first date) whose grid the boxes use.
+    inventory : list of dict or None
+        Per date, the aircraft an inventory counted by size class (``{"heavy": 2, ...}``;
+        `imagery_tool.aircraft.inventory`), when the series took one.
     """
 
     site: str
@@ -88,6 +92,7 @@ class Timeline:
     unmatched: list[Event]
     lonlat: list[tuple[float, float] | None]
     reference: str
+    inventory: list[dict[str, int]] | None = None
 
     def _date(self, index: int | None) -> str | None:
         return None if index is None else self.dates[index]["date"]
@@ -108,7 +113,7 @@ class Timeline:
                     "arrived": self._date(track.first) if track.arrived else None,
                     "departed": self._date(departed),
                     "dates_present": track.last - track.first + 1,
-                    "class": None,
+                    "class": track.label,
                     "size_class": size_class(key.length_m),
                     "length_m": key.length_m,
                     "width_m": key.width_m,
@@ -132,7 +137,10 @@ class Timeline:
         return out
 
     def counts(self) -> list[dict[str, Any]]:
-        """Per date: objects present, arrived and departed (tracked objects only)."""
+        """Per date: objects present, arrived and departed (tracked objects only).
+
+        With an inventory, also ``aircraft`` (counted on that date) and ``aircraft_by_class``.
+        """
         rows = []
         for i, d in enumerate(self.dates):
             rows.append(
@@ -146,6 +154,9 @@ class Timeline:
                     "other_changes": sum(e.pair + 1 == i for e in self.unmatched),
                 }
             )
+            if self.inventory is not None:
+                rows[-1]["aircraft"] = sum(self.inventory[i].values())
+                rows[-1]["aircraft_by_class"] = dict(self.inventory[i])
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,7 +218,8 @@ def write_timeline(
     return paths
 
 
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """Return the bundled DejaVu Sans (bold when asked) at ``size`` pixels: the charts' font."""
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     path = resources.files("imagery_tool") / "data" / "fonts" / name
     with resources.as_file(path) as p:
@@ -246,7 +258,7 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
     )
     img = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(img)
-    f_title, f_text, f_small = _font(20, True), _font(14), _font(12)
+    f_title, f_text, f_small = font(20, True), font(14), font(12)
     first, last = timeline.dates[0]["date"], timeline.dates[-1]["date"]
     draw.text(
         (20, 18),
@@ -287,7 +299,7 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
         size = (
             "size unknown" if key.length_m is None else f"{key.length_m:.0f} x {key.width_m:.0f} m"
         )
-        draw.text((20 + chip_side + 10, y + 6), track.id, font=_font(14, True), fill=_INK)
+        draw.text((20 + chip_side + 10, y + 6), track.id, font=font(14, True), fill=_INK)
         draw.text((20 + chip_side + 10, y + 26), size, font=f_small, fill=_INK)
         klass = size_class(key.length_m) or ""
         draw.text((20 + chip_side + 10, y + 42), klass, font=f_small, fill=_INK)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_IOU", "DEFAULT_SIZE_TOLERANCE", "Event", "Track", "track_objects"]
+__all__ = [
+    "DEFAULT_IOU",
+    "DEFAULT_SIZE_TOLERANCE",
+    "Event",
+    "Track",
+    "add_sightings",
+    "track_objects",
+]
 
 DEFAULT_IOU = 0.3  # boxes of one object on two dates overlap at least this much (reference grid)
 DEFAULT_SIZE_TOLERANCE = 0.3  # relative length/width difference still "the same object"
@@ -18,8 +25,9 @@ class Event:
     Attributes
     ----------
     pair : int
-        ``k`` for the pair of dates ``k`` and ``k + 1``.
-    change : {"appeared", "disappeared", "changed"}
+        ``k`` for the pair of dates ``k`` and ``k + 1``; for a ``"present"`` sighting (an
+        inventory of one date), the date's index minus one.
+    change : {"appeared", "disappeared", "changed", "present"}
     score : float
         Detection confidence in 0..1.
     bbox : tuple of 4 float
@@ -75,6 +83,8 @@ class Track:
         see, ...).
     id : str
         ``T01``, ``T02``, ... in order of first date, then position.
+    label : str or None
+        What the object is, when an inventory said (a catalogue type).
     """
 
     first: int
@@ -84,6 +94,7 @@ class Track:
     events: list[Event] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
     id: str = ""
+    label: str | None = None
 
     @property
     def key_event(self) -> Event:
@@ -211,9 +222,84 @@ def track_objects(
                 close(track, k)
                 track.notes.append((k, "departure not seen: another object arrived in place"))
             used.add(id(start(k + 1, True, event)))
+    _number(tracks)
+    return tracks, unmatched
+
+
+def _number(tracks: list[Track]) -> None:
+    """Sort tracks by first date, then top to bottom, left to right, and give their ids."""
     tracks.sort(key=lambda t: (t.first, t.bbox[1], t.bbox[0], t.last))
     width = max(2, len(str(len(tracks))))
     for i, t in enumerate(tracks, start=1):
         t.id = f"T{i:0{width}d}"
         t.notes.sort()
-    return tracks, unmatched
+
+
+def add_sightings(
+    tracks: Sequence[Track],
+    sightings: Sequence[tuple[Event, str | None]],
+    n_dates: int,
+    *,
+    iou_min: float = DEFAULT_IOU,
+) -> list[Track]:
+    """Add tracks for objects an inventory saw that no change explains.
+
+    Change detection sees an object only when it arrives or leaves: an aircraft parked
+    through every date makes no change. A per-date inventory sees it on each date. A sighting
+    that overlaps a track present on its date is that object; the others are chained across
+    consecutive dates by box overlap into tracks of their own (present from the first date
+    when seen there, arrived when first seen later, departed when no longer seen). A change
+    track without a label takes the label of a sighting it overlaps.
+
+    Parameters
+    ----------
+    tracks : sequence of Track
+        The change tracks (`track_objects`); they are renumbered with the new ones.
+    sightings : sequence of (Event, str or None)
+        Each a ``"present"`` event on the reference grid (``pair`` = date index - 1) and what
+        the object is (a type name), or ``None``.
+    n_dates : int
+        Number of dates.
+    iou_min : float
+        Smallest box overlap for a sighting to be a tracked object, or two sightings one.
+
+    Returns
+    -------
+    list of Track
+        The change tracks and the new ones, renumbered (`track_objects`' order).
+    """
+    out = list(tracks)
+    chains: list[Track] = []
+    by_date: dict[int, list[tuple[Event, str | None]]] = {}
+    for event, label in sightings:
+        by_date.setdefault(event.pair + 1, []).append((event, label))
+    for index in range(n_dates):
+        here = sorted(by_date.get(index, []), key=lambda s: (-s[0].score, s[0].bbox))
+        used: set[int] = set()
+        for event, label in here:
+            known = [t for t in tracks if t.present_on(index) and event.iou(t.bbox) >= iou_min]
+            if known:  # a change track already follows it: the inventory may say what it is
+                for t in known:
+                    t.label = t.label or label
+                continue
+            scored = [
+                (event.iou(c.events[-1].bbox), c)
+                for c in chains
+                if c.last == index - 1 and id(c) not in used
+            ]
+            scored = [sc for sc in scored if sc[0] >= iou_min]
+            if scored:
+                chain = max(scored, key=lambda sc: sc[0])[1]
+                chain.events.append(event)
+                chain.last = index
+            else:
+                chain = Track(first=index, last=index, arrived=index > 0, events=[event])
+                chain.label = label
+                chain.notes.append((index, "seen in the inventory (no change detected)"))
+                chains.append(chain)
+            used.add(id(chain))
+    for chain in chains:
+        chain.departed = chain.last < n_dates - 1
+    out.extend(chains)
+    _number(out)
+    return out

@@ -59,6 +59,7 @@ def bind_session_keys(session, *, path=None) -> dict[str, str]:
     layer = session.layer
     actions = {
         "draw_box": lambda _l: setattr(layer, "mode", "add_rectangle"),
+        "click_to_box": lambda _l: _toggle_click(session),
         "select": lambda _l: setattr(layer, "mode", "select"),
         "rotate_cw": lambda _l: session.rotate(5),
         "rotate_ccw": lambda _l: session.rotate(-5),
@@ -84,6 +85,12 @@ def bind_session_keys(session, *, path=None) -> dict[str, str]:
         layer.bind_key(str(number), _class_setter(session, name), overwrite=True)
         bound[f"class {name}"] = str(number)
     return bound
+
+
+def _toggle_click(session) -> None:
+    widget = getattr(session, "widget", None)
+    if widget is not None and hasattr(widget, "toggle_click_mode"):
+        widget.toggle_click_mode()
 
 
 def _class_setter(session, name: str):

@@ -681,6 +681,54 @@ class AnnotationSession:
         self._append(box)
         return box
 
+    def assist(self, xy, t: int, *, use_class: bool = False) -> BoxAnnotation:
+        """Box the aircraft under a click and store it with ``source="assisted"``.
+
+        Parameters
+        ----------
+        xy : tuple of float
+            The click ``(x, y)`` on date ``t``'s own pixel grid.
+        t : int
+            Date index.
+        use_class : bool, optional
+            Bound the search by the current class's catalogue size and label the box with it;
+            otherwise the class is the type suggested by the measured size.
+
+        Returns
+        -------
+        BoxAnnotation
+            The stored box (undoable like any edit).
+
+        Raises
+        ------
+        NothingAircraftLike
+            Nothing aircraft-like under the click.
+        """
+        from imagery_tool.aircraft.click import box_at
+
+        tile = self._tile_of(t)
+        cls = self.schema.get(self.label) if use_class else None
+        wanted = (getattr(cls, "catalogue", None) or self.label) if use_class else None
+        found = box_at(tile, (float(xy[0]), float(xy[1])), class_name=wanted)
+        label = self.label if use_class else self._suggested_label(found)
+        box = self._new_box(
+            found.corners_px, t, label=label, source="assisted",
+            score=round(min(max(found.score, 0.0), 1.0), 4),
+        )  # fmt: skip
+        return self.add_box(box)
+
+    def _suggested_label(self, found) -> str:
+        """Return the schema class of the best-ranked type, else the unknown class of its kind."""
+        for match in found.types[:1]:
+            cls = self.schema.get(match.name)
+            if cls is not None:
+                return cls.name
+            kind = "helicopter" if getattr(match, "kind", "") == "helicopter" else "fixed-wing"
+            unknown = self.schema.get(f"unknown {kind}")
+            if unknown is not None:
+                return unknown.name
+        return self.label
+
     def current_date(self) -> int:
         """Return the index of the date the slider shows."""
         return current_date_index(self.viewer, self.info)

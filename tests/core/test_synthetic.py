@@ -21,6 +21,7 @@ from imagery_tool.synthetic import (
     tile_truth,
 )
 from imagery_tool.synthetic.acquisition import ground_to_pixel, sun_position
+from imagery_tool.synthetic.aircraft import AIRCRAFT_BUILDERS
 from imagery_tool.synthetic.noise import fbm
 
 WHEN = datetime(2024, 12, 13, 8, 21, tzinfo=UTC)
@@ -116,7 +117,7 @@ def _one_date(site, acq, body):
     return Series(site, (acq,), ((body,),))
 
 
-@pytest.mark.parametrize("typ", [t.name for t in AIRCRAFT.values() if t.kind == "fixed-wing"])
+@pytest.mark.parametrize("typ", [n for n in AIRCRAFT_BUILDERS if AIRCRAFT[n].kind == "fixed-wing"])
 @pytest.mark.parametrize("nose_open", [False, True])
 def test_fixed_wing_drawn_inside_catalogue_dimensions(typ, nose_open):
     b = make_aircraft(typ, id="x", center=(0.0, 0.0), heading_deg=0.0, nose_open=nose_open)

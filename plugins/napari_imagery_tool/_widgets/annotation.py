@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+import numpy as np
 from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -22,6 +23,7 @@ from qtpy.QtWidgets import (
 )
 
 from imagery_tool.errors import ImageryToolError
+from napari_imagery_tool._axes import rowcol_to_xy
 from napari_imagery_tool._hooks import active_info, install, unwrap
 from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
 from napari_imagery_tool._session import AnnotationSession
@@ -87,6 +89,21 @@ class AnnotationWidget(QWidget):
         _button("Select", buttons, lambda: self._mode("select"))
         _button("⟲ 5°", buttons, lambda: self._call("rotate", -5))
         _button("⟳ 5°", buttons, lambda: self._call("rotate", 5))
+        edit.addLayout(buttons)
+        buttons = QHBoxLayout()
+        self.click_button = QPushButton("Click to box")
+        self.click_button.setCheckable(True)
+        self.click_button.setToolTip(
+            "click (or roughly drag around) an aircraft: its rotated box, class from its size"
+        )
+        self.click_button.toggled.connect(self._click_mode)
+        buttons.addWidget(self.click_button)
+        self.use_class_check = QCheckBox("size of selected class")
+        self.use_class_check.setToolTip(
+            "look for the selected class's size and label the box with it; otherwise the class "
+            "is suggested from the measured length and span"
+        )
+        buttons.addWidget(self.use_class_check)
         edit.addLayout(buttons)
         buttons = QHBoxLayout()
         self.undo_button = _button("Undo", buttons, lambda: self._call("undo"))
@@ -190,6 +207,8 @@ class AnnotationWidget(QWidget):
             + "</small>"
         )
         session.layer.events.highlight.connect(lambda _e=None: self._show_selection())
+        session.layer.events.mode.connect(self._mode_changed)
+        session.layer.mouse_drag_callbacks.append(self._on_mouse)
         session.listeners.append(self._update_status)
         session.layer.mode = "add_rectangle"
         self.viewer.layers.selection.active = session.layer
@@ -284,6 +303,69 @@ class AnnotationWidget(QWidget):
             self.session.layer.mode = mode
             self.viewer.layers.selection.active = self.session.layer
 
+    def toggle_click_mode(self) -> None:
+        """Turn click-to-box on or off (the key binding)."""
+        self.click_button.setChecked(not self.click_button.isChecked())
+
+    def _click_mode(self, on: bool) -> None:
+        if self.session is None:
+            return
+        layer = self.session.layer
+        if on:
+            layer.mode = "pan_zoom"
+            layer.mouse_pan = False  # a rough drag outlines the aircraft, it does not pan
+            self.viewer.layers.selection.active = layer
+            self.status_label.setText("click to box: click an aircraft (or drag around it)")
+        else:
+            layer.mouse_pan = layer.mode == "pan_zoom"
+
+    def _mode_changed(self, _event=None) -> None:
+        if self.session is not None and self.session.layer.mode != "pan_zoom":
+            self.click_button.setChecked(False)
+
+    def _on_mouse(self, layer, event):
+        if self.session is None or not self.click_button.isChecked():
+            return
+        start = np.asarray(layer.world_to_data(event.position), dtype=np.float64)
+        end = start
+        yield
+        while event.type == "mouse_move":
+            end = np.asarray(layer.world_to_data(event.position), dtype=np.float64)
+            yield
+        self.box_at((start + end) / 2)
+
+    def box_at(self, data_point) -> object | None:
+        """Box the aircraft at a point of the boxes layer (napari data coordinates).
+
+        Returns
+        -------
+        BoxAnnotation or None
+            The stored box, or None when nothing aircraft-like is there (said in the status
+            line).
+        """
+        from imagery_tool.aircraft.click import NothingAircraftLike
+
+        session = self.session
+        if session is None:
+            return None
+        point = np.asarray(data_point, dtype=np.float64)
+        t = int(round(point[0])) if session.info.is_stack else 0
+        t = min(max(t, 0), len(session.info.tiles) - 1)
+        xy = session.info.to_tile(t, rowcol_to_xy(point[None, -2:]))[0]
+        try:
+            box = session.assist(xy, t, use_class=self.use_class_check.isChecked())
+        except NothingAircraftLike as exc:
+            self.status_label.setText(f"<b>nothing aircraft-like here</b>: {exc}")
+            return None
+        except ImageryToolError as exc:
+            self.status_label.setText(f"<b>not boxed</b>: {exc}")
+            return None
+        self._update_status()
+        self.status_label.setText(
+            f"boxed <b>{box.label}</b> (score {box.score:.2f}); " + self.status_label.text()
+        )
+        return box
+
     def _call(self, method: str, *args) -> None:
         if self.session is not None:
             getattr(self.session, method)(*args)
@@ -344,7 +426,8 @@ class AnnotationWidget(QWidget):
         self.redo_button.setEnabled(True)
 
     def _set_enabled(self, on: bool) -> None:
-        for widget in (self.class_combo, self.draw_button, self.undo_button, self.redo_button):
+        for widget in (self.class_combo, self.draw_button, self.undo_button, self.redo_button,
+                       self.click_button):  # fmt: skip
             widget.setEnabled(on)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -121,6 +121,23 @@ def test_box_at_lonlat_point_matches_pixel_point():
     tile = SAMPLES / "hmeimim_2024-12-13.tif"
     truth = json.loads((SAMPLES / "truth" / "hmeimim_2024-12-13.json").read_text())
     an124 = [o for o in truth["objects"] if o["class"] == "An-124"][1]
-    a = box_at(tile, an124["center_px"])
-    b = box_at(tile, an124["center_lonlat"], crs_point=True)
+    from imagery_tool.tile import open_tile
+
+    opened = open_tile(tile)
+    lonlat = opened.georef.pixel_to_lonlat(*an124["center_px"])
+    a = box_at(opened, an124["center_px"])
+    b = box_at(opened, (float(lonlat[0]), float(lonlat[1])), crs_point=True)
     assert np.allclose(a.corners_px, b.corners_px, atol=1.0)
+
+
+def test_tile_without_gsd_states_the_assumed_pixel_size(tmp_path):
+    from tests.conftest import write_raster
+
+    img, truth = _scene(30.0, 40.0, 36.0, gsd=0.5)
+    path = write_raster(tmp_path / "plain.tif", np.moveaxis(img, -1, 0), photometric="RGB")
+    assumed = box_at(path, (163.0, 157.0))
+    assert assumed.assumed_pixel_size and assumed.pixel_size_m == 0.5
+    given = box_at(path, (163.0, 157.0), pixel_size_m=0.25)
+    assert not given.assumed_pixel_size
+    assert given.length_m == pytest.approx(assumed.length_m / 2, rel=0.2)
+    assert _iou(assumed.corners_px, truth) >= 0.7
