@@ -47,6 +47,14 @@ def scene(seed: int, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
         noise_sigma=float(rng.uniform(1, 4)),
     )  # fmt: skip
     image = render_date(series, 0)
+    if seed % 2:  # half the scenes as JPEG-compressed tiles are (the samples are JPEG COGs)
+        import cv2
+
+        quality = int(rng.integers(75, 95))
+        ok, data = cv2.imencode(
+            ".jpg", image.transpose(1, 2, 0), [cv2.IMWRITE_JPEG_QUALITY, quality]
+        )
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR).transpose(2, 0, 1).copy()
     truth = [
         np.asarray(o["corners_px"]) for o in tile_truth(series, 0)["objects"]
         if o["kind"] == "aircraft"

@@ -17,7 +17,7 @@ from imagery_tool.synthetic import random_series, render_date, tile_truth
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     folder = tmp_path_factory.mktemp("propose")
-    series = random_series(6, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
+    series = random_series(5, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
     image = render_date(series, 0)
     site = series.site
     tif = folder / "apron_2024-12-06.tif"

@@ -15,7 +15,7 @@ from tests.plugin.conftest import dated_tile
 @pytest.fixture(scope="module")
 def aircraft_scene():
     """512 px at 0.5 m with four aircraft of known boxes (as in tests/core/aircraft)."""
-    series = random_series(6, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
+    series = random_series(5, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
     truth = [o for o in tile_truth(series, 0)["objects"] if o["kind"] == "aircraft"]
     return render_date(series, 0), truth
 
