@@ -194,9 +194,11 @@ class Prepared:
             grey = np.where(valid, grey, fill).astype(np.float32)
         self.hi_px = length_range_m[1] / gsd_m
         diff = grey - _background(grey, 1.5 * self.hi_px)
-        spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) + 1e-3
-        spread = max(spread, 2.0)  # a flat synthetic apron: do not chase sensor noise
-        self.z = diff / spread
+        # contrast in units of the local clutter (a median of |diff| over the same scale), so
+        # that grass, roofs and building shadows elsewhere in the window do not drown an
+        # aircraft on smooth pavement; never below 2 grey levels (sensor noise)
+        local = 1.4826 * _background(np.abs(diff), 1.5 * self.hi_px)
+        self.z = diff / np.maximum(local, 2.0)
         if valid is not None:
             self.z[~valid] = 0.0
         self.edges = cv2.Canny(np.clip(grey, 0, 255).astype(np.uint8), 40, 100) > 0

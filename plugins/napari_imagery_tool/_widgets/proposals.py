@@ -71,6 +71,7 @@ def run_proposals(tile, *, min_score: float, pixel_size_m: float | None = None):
             yield item
     finally:
         stop.set()  # closed early (Cancel): the core stops at its next step
+        thread.join()  # never leave it running (a daemon thread killed at exit can abort)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("proposals")
