@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,23 @@ class AircraftProposal:
     heading_deg: float
     types: list[TypeMatch] = field(default_factory=list)
 
-    def label(self) -> str:
-        """Return the best type's name, or ``"unknown fixed-wing"`` when none fits."""
-        return (
-            self.types[0].name if self.types and self.types[0].score > 0 else ("unknown fixed-wing")
-        )
+    def label(self, schema=None) -> str:
+        """Return the best-fitting type that the label schema has, else its "unknown" class.
+
+        Parameters
+        ----------
+        schema : LabelSchema, optional
+            The default schema when omitted. `types` ranks the whole catalogue (airliners
+            included); a box is labelled with the first of them the schema knows, so that it
+            can be stored, or ``"unknown fixed-wing"`` / ``"unknown helicopter"``.
+        """
+        schema = schema or _default_schema()
+        for match in self.types:
+            if match.score > 0 and schema.resolve(match.name):
+                return schema.resolve(match.name)
+        kind = self.types[0].kind if self.types else "fixed-wing"
+        unknown = "unknown helicopter" if kind == "helicopter" else "unknown fixed-wing"
+        return schema.resolve(unknown) or schema.class_names[0]
 
     def to_annotation(
         self,
@@ -143,6 +156,13 @@ class AircraftProposal:
                 for m in self.types
             ],  # fmt: skip
         }
+
+
+@lru_cache(maxsize=1)
+def _default_schema():
+    from imagery_tool.annotations.schema import default_schema
+
+    return default_schema()
 
 
 def proposal_gsd(tile, pixel_size_m: float | None = None) -> tuple[float, bool]:

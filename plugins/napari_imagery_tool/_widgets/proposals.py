@@ -348,12 +348,10 @@ class ProposalsWidget(QWidget):
             return self.accepted[row]
         p = self.proposals[row]
         session = self._session()
-        label = p.label()
-        if session.schema.get(label) is None:
-            label = "unknown fixed-wing" if session.schema.get("unknown fixed-wing") else None
+        label = p.label(session.schema)
         box = session._new_box(
             np.asarray(p.corners_px, dtype=float), self.date, source="proposed",
-            score=round(float(p.score), 4), label=label or session.label, attributes={},
+            score=round(float(p.score), 4), label=label, attributes={},
         )  # fmt: skip
         box = box.replace(author="imagery-tool propose")
         stored = session.add_box(box)

@@ -15,6 +15,7 @@ from imagery_tool.aircraft.propose import (
     propose_aircraft,
 )
 from imagery_tool.aircraft.scorer import MODEL_PATH
+from imagery_tool.aircraft.types import TypeMatch
 from imagery_tool.synthetic import random_series, render_date, tile_truth
 
 
@@ -86,8 +87,21 @@ def test_annotation_keeps_score_and_says_proposed(scene):
     p = propose_aircraft(scene[0], pixel_size_m=0.5)[0]
     box = p.to_annotation("x.tif", acquired="2024-12-13T08:21:00Z")
     assert box.source == "proposed" and box.score == pytest.approx(p.score, abs=1e-4)
-    assert box.tile == "x.tif" and box.label == p.types[0].name
+    assert box.tile == "x.tif" and box.label == p.label()
     assert np.allclose(sorted(map(tuple, box.xy)), sorted(map(tuple, p.corners_px)))
+
+
+def test_the_label_is_the_best_type_the_schema_has():
+    def match(name, score, kind="fixed-wing"):
+        return TypeMatch(name, score, 70.0, 75.0, kind)
+
+    corners = np.array([(0, 0), (10, 0), (10, 10), (0, 10)], float)
+    ranked = [match("A380", 0.98), match("747-8", 0.4), match("An-124", 0.37)]
+    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 70.0, 76.0, 90.0, ranked)
+    assert p.types[0].name == "A380" and p.label() == "An-124"  # A380 is no schema class
+    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 20.0, 20.0, 90.0,
+                         [match("Mi-26", 0.5, "helicopter")])  # fmt: skip
+    assert p.label() == "unknown helicopter"
 
 
 def test_an_array_has_no_gsd_so_the_pixel_size_is_assumed():
