@@ -45,6 +45,7 @@ DEFAULT_MIN_SCORE = 0.4  # chosen on validation scenes (seeds 3000-3009), not th
 ASSUMED_PIXEL_SIZE_M = 0.5
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
+_TOP_TYPES = 8  # ranked types kept per proposal (the label is the first the schema has)
 _SEED_SCORE = 0.1  # blobs the seed stage scores at least this are refined by `fit_body`
 _MAX_SEEDS = 300  # per block: bounds the time on a cluttered image
 
@@ -414,7 +415,7 @@ def propose_aircraft(
                 length_m=length_m,
                 width_m=width_m,
                 heading_deg=c.heading_deg,
-                types=rank_types(length_m, width_m, top=5, gsd_m=gsd_m),
+                types=rank_types(length_m, width_m, top=_TOP_TYPES, gsd_m=gsd_m),
             )
         )
     return out
