@@ -170,14 +170,15 @@ def main(argv: list[str] | None = None) -> int:
             "script": "tools/train_aircraft_scorer.py",
             "data": (
                 f"imagery_tool.synthetic.random_series seeds {TRAIN_SEED0}-"
-                f"{TRAIN_SEED0 + args.scenes - 1}, {args.size} px at 0.5 m, one date each; "
-                "labels: candidate box IoU >= 0.5 with a true aircraft box"
+                f"{TRAIN_SEED0 + args.scenes - 1}, {args.size} px at 0.5 m, one date each, odd "
+                "seeds JPEG-compressed (quality 75-94); target: each candidate box's IoU with "
+                "the best true aircraft box (seed stage: IoU >= 0.5)"
             ),
             "samples_final": int(len(y)),
             "positives_final": int(y.sum()),
             "code_commit": commit,
-            "sklearn_C": 1.0,
-            "class_weight": "balanced",
+            "seed_stage": "LogisticRegression(C=1.0, class_weight='balanced')",
+            "final_stage": "GradientBoostingRegressor(200 trees, depth 3, lr 0.1, subsample 0.8)",
         },
     }
     atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
