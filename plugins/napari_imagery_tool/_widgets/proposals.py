@@ -50,7 +50,6 @@ def run_proposals(tile, *, min_score: float, pixel_size_m: float | None = None):
                 tile,
                 pixel_size_m=pixel_size_m,
                 min_score=min_score,
-                block_px=1024,  # a few blocks: the bar moves on a 2048 px tile
                 progress=lambda done, total, label: events.put((done, total, label)),
                 cancel=stop.is_set,
             )
