@@ -232,7 +232,7 @@ def take_inventory(
     pixel_size_m: float | None = None,
     min_score: float | None = None,
     schema: LabelSchema | None = None,
-    types: str = "catalogue",
+    types: str = "schema",
     propose: ProposeFn | None = None,
     duplicates: str = "error",
     progress: Callable[[int, int, str], None] | None = None,
@@ -253,9 +253,10 @@ def take_inventory(
         Smallest proposal score kept (the proposer's default otherwise).
     schema : LabelSchema, optional
         Which store classes are aircraft and which catalogue type each names.
-    types : {"catalogue", "schema"}
-        Which types a size may suggest: the whole catalogue, or only those the schema's
-        classes name (a site whose fleet the schema lists).
+    types : {"schema", "catalogue"}
+        Which types a size may suggest: only those the schema's classes name (the default, as
+        napari's click-to-box and the proposals' labels: the project's fleet), or the whole
+        catalogue (89 types, where size alone can take an An-124 for an A380).
     propose : callable, optional
         The proposer, ``propose(tile, *, pixel_size_m, min_score, progress, cancel)``;
         `imagery_tool.aircraft.propose.propose_aircraft` by default.

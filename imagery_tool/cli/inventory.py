@@ -32,9 +32,10 @@ from imagery_tool.series.inputs import DUPLICATE_POLICIES
     help="Smallest proposal score counted (default: the proposer's).",
 )  # fmt: skip
 @click.option(
-    "--types", "types", type=click.Choice(list(TYPE_SOURCES)), default="catalogue",
+    "--types", "types", type=click.Choice(list(TYPE_SOURCES)), default="schema",
     show_default=True,
-    help="Types a size may suggest: the whole catalogue, or the label schema's classes only.",
+    help="Types a size may suggest: the label schema's classes (the project's fleet), or the "
+    "whole catalogue.",
 )  # fmt: skip
 @click.option(
     "--duplicates", type=click.Choice(list(DUPLICATE_POLICIES)), default="error",
