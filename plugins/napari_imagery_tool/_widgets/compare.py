@@ -12,17 +12,15 @@ from qtpy.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
-    QProgressBar,
     QPushButton,
     QSlider,
     QWidget,
 )
 
-from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
+from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
@@ -126,22 +124,9 @@ class CompareWidget(QWidget):
         form.addRow("min score", self.min_score_spin)
         layout.addWidget(pick)
 
-        run = QHBoxLayout()
-        self.detect_button = QPushButton("Detect changes")
-        self.detect_button.clicked.connect(self.detect)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        run.addWidget(self.detect_button)
-        run.addWidget(self.cancel_button)
-        layout.addLayout(run)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        layout.addWidget(self.progress)
-        self.stage_label = QLabel("")
-        self.stage_label.setWordWrap(True)
-        layout.addWidget(self.stage_label)
+        self.job = JobControls(layout, "Detect changes", self.detect, self.cancel)
+        self.detect_button, self.cancel_button = self.job.run_button, self.job.cancel_button
+        self.progress, self.stage_label = self.job.progress, self.job.stage_label
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self.show_region)
@@ -246,10 +231,7 @@ class CompareWidget(QWidget):
         self.worker.returned.connect(self._done)
         self.worker.errored.connect(self._failed)
         self.worker.finished.connect(self._finished)
-        self.detect_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)  # busy until the first stage reports
-        self.stage_label.setText(f"{self.info.dates[before]} → {self.info.dates[after]}: starting")
+        self.job.started(f"{self.info.dates[before]} → {self.info.dates[after]}: starting")
         self.worker.start()
         return self.worker
 
@@ -260,39 +242,25 @@ class CompareWidget(QWidget):
             self.worker = None
         while self.jobs:
             self.jobs.pop().cancel()  # terminate the child process now
-        self.stage_label.setText("cancelled")
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.detect_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.cancelled()
 
     def _progress(self, value) -> None:
         stage, seconds = value
-        if stage == "done":
-            self.progress.setRange(0, 100)
-            self.progress.setValue(100)
-        else:
-            self.progress.setRange(0, 0)  # the core reports no fraction done: a busy bar
-        self.stage_label.setText(f"{stage}… {seconds:.0f} s")
+        finished = stage == "done"  # else a busy bar: the stages report no fraction done
+        self.job.report(int(finished), int(finished), f"{stage}… {seconds:.0f} s")
 
     def _failed(self, exc) -> None:
-        from napari.utils.notifications import show_warning
-
-        message = str(exc) if isinstance(exc, ImageryToolError | ValueError) else repr(exc)
-        show_warning(f"change detection failed: {message}")
-        self.stage_label.setText(f"failed: {message}")
+        self.job.failed("change detection", exc)
 
     def _finished(self) -> None:
-        self.progress.setRange(0, 100)
-        self.detect_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.finished()
 
     def _done(self, result) -> None:
         if self.worker is None or result is None:  # cancelled meanwhile
             return
         self.worker = None
         self.jobs.clear()
-        self.progress.setValue(100)
+        self.job.succeeded()
         self.show_result(result)
 
     # -- results ---------------------------------------------------------------------------

@@ -14,14 +14,13 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QProgressBar,
     QPushButton,
     QWidget,
 )
 
-from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
+from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["QUEUE_KEYS", "STATE_COLOURS", "ProposalsWidget", "run_proposals"]
@@ -108,22 +107,9 @@ class ProposalsWidget(QWidget):
         form.addRow("min score", self.min_score_spin)
         layout.addWidget(box)
 
-        run = QHBoxLayout()
-        self.propose_button = QPushButton("Propose aircraft")
-        self.propose_button.clicked.connect(self.propose)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        run.addWidget(self.propose_button)
-        run.addWidget(self.cancel_button)
-        layout.addLayout(run)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        layout.addWidget(self.progress)
-        self.stage_label = QLabel("")
-        self.stage_label.setWordWrap(True)
-        layout.addWidget(self.stage_label)
+        self.job = JobControls(layout, "Propose aircraft", self.propose, self.cancel)
+        self.propose_button, self.cancel_button = self.job.run_button, self.job.cancel_button
+        self.progress, self.stage_label = self.job.progress, self.job.stage_label
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self.show_proposal)
@@ -196,12 +182,9 @@ class ProposalsWidget(QWidget):
         self.worker.returned.connect(self._done)
         self.worker.errored.connect(self._failed)
         self.worker.finished.connect(self._finished)
-        self.propose_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)
         gsd = tile.georef.mean_gsd_m
         size = f"{gsd:.2f} m pixels" if gsd else "no pixel size in the file: 0.5 m assumed"
-        self.stage_label.setText(f"{self.info.dates[self.date]}: starting ({size})")
+        self.job.started(f"{self.info.dates[self.date]}: starting ({size})")
         self.worker.start()
         return self.worker
 
@@ -210,35 +193,24 @@ class ProposalsWidget(QWidget):
         if self.worker is not None:
             self.worker.quit()
             self.worker = None
-        self.stage_label.setText("cancelled")
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.propose_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.cancelled()
 
     def _progress(self, value) -> None:
         done, total, label = value
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.stage_label.setText(f"{self.info.dates[self.date]}: {label} {done}/{total}")
+        text = f"{self.info.dates[self.date]}: {label} {done}/{total}"
+        self.job.report(done, max(int(total), 1), text)
 
     def _failed(self, exc) -> None:
-        from napari.utils.notifications import show_warning
-
-        message = str(exc) if isinstance(exc, ImageryToolError | ValueError) else repr(exc)
-        show_warning(f"proposals failed: {message}")
-        self.stage_label.setText(f"failed: {message}")
+        self.job.failed("proposals", exc)
 
     def _finished(self) -> None:
-        self.propose_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.finished()
 
     def _done(self, proposals) -> None:
         if self.worker is None or proposals is None:  # cancelled meanwhile
             return
         self.worker = None
-        self.progress.setRange(0, 100)
-        self.progress.setValue(100)
+        self.job.succeeded()
         self.show_proposals(proposals)
 
     # -- queue -----------------------------------------------------------------------------
