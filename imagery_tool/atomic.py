@@ -17,8 +17,8 @@ __all__ = [
     "atomic_outputs",
     "atomic_path",
     "atomic_write_bytes",
+    "atomic_write_files",
     "atomic_write_text",
-    "atomic_write_texts",
     "check_not_input",
     "check_output",
     "no_space_error",
@@ -338,14 +338,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` (Unix line ends) to ``path`` atomically; return the path."""
-    return atomic_write_texts({path: text})[0]
+    return atomic_write_files({path: text})[0]
 
 
-def atomic_write_texts(files: Mapping[str | Path, str]) -> list[Path]:
-    """Write UTF-8 texts (Unix line ends) all together: every file replaced, or none.
+def atomic_write_files(files: Mapping[str | Path, str | bytes]) -> list[Path]:
+    """Write several files all together: every file replaced, or none.
 
-    Through `atomic_outputs`: a full disk on the third file of a folder export leaves no file
-    of that export behind, and the previous ones intact.
+    Text (``str``) is written as UTF-8 with Unix line ends, ``bytes`` as they are. Through
+    `atomic_outputs`: a full disk on the third file of an export leaves no file of it behind,
+    and the previous ones intact.
 
     Returns
     -------
@@ -354,7 +355,10 @@ def atomic_write_texts(files: Mapping[str | Path, str]) -> list[Path]:
     """
     paths = [Path(p) for p in files]
     with atomic_outputs(paths) as temps:
-        for tmp, text in zip(temps, files.values(), strict=True):
-            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
+        for tmp, content in zip(temps, files.values(), strict=True):
+            if isinstance(content, bytes):
+                tmp.write_bytes(content)
+            else:
+                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(content)
     return paths

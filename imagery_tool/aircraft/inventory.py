@@ -414,7 +414,7 @@ def write_inventory(inventory: Inventory, outdir: str | Path) -> dict[str, Path]
     """
     from PIL import Image
 
-    from imagery_tool.atomic import atomic_outputs
+    from imagery_tool.atomic import atomic_write_files
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -422,11 +422,11 @@ def write_inventory(inventory: Inventory, outdir: str | Path) -> dict[str, Path]
     table = inventory.csv_text()
     features = json.dumps(inventory.geojson(), indent=1) + "\n"
     image = render_inventory(inventory)
-    with atomic_outputs(list(paths.values())) as (csv_tmp, geojson_tmp, png_tmp):
-        for tmp, content in ((csv_tmp, table), (geojson_tmp, features)):
-            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                f.write(content)
-        Image.fromarray(image).save(png_tmp, format="PNG")
+    png = io.BytesIO()
+    Image.fromarray(image).save(png, format="PNG")
+    atomic_write_files(
+        {paths["csv"]: table, paths["geojson"]: features, paths["png"]: png.getvalue()}
+    )
     return paths
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from imagery_tool.atomic import atomic_outputs
+from imagery_tool.atomic import atomic_write_files
 from imagery_tool.series.tracking import Event, Track
 
 __all__ = [
@@ -210,11 +210,9 @@ def write_timeline(
     text = json.dumps(timeline.to_dict(), indent=1) + "\n"
     table = timeline.csv_text()
     image = render_timeline(timeline, chips or {})
-    with atomic_outputs(list(paths.values())) as (json_tmp, csv_tmp, png_tmp):
-        for tmp, content in ((json_tmp, text), (csv_tmp, table)):
-            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                f.write(content)
-        Image.fromarray(image).save(png_tmp, format="PNG")
+    png = io.BytesIO()
+    Image.fromarray(image).save(png, format="PNG")
+    atomic_write_files({paths["json"]: text, paths["csv"]: table, paths["png"]: png.getvalue()})
     return paths
 
 

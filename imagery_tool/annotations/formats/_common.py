@@ -344,7 +344,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 
 def write_files(files: Mapping[Path, str]) -> list[Path]:
-    """Make the files' folders, then write them all or none (`atomic.atomic_write_texts`).
+    """Make the files' folders, then write them all or none (`atomic.atomic_write_files`).
 
     Raises
     ------
@@ -360,7 +360,7 @@ def write_files(files: Mapping[Path, str]) -> list[Path]:
                 f"cannot write {path}: cannot make its folder ({exc.strerror or exc}); choose "
                 "another output"
             ) from exc
-    return atomic.atomic_write_texts(files)
+    return atomic.atomic_write_files(files)
 
 
 # A file name may hold 255 bytes; `atomic_path`'s temporary name adds about 15 to the final one.
