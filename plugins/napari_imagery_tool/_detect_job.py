@@ -56,11 +56,15 @@ class DetectionProcess:
         """Whether the result (or an error) has arrived, waiting up to ``timeout`` seconds."""
         if self.cancelled:
             return True
-        if self._outcome is None and self._conn.poll(timeout):
-            try:
+        try:
+            if self._outcome is None and self._conn.poll(timeout):
                 self._outcome = self._conn.recv()
-            except EOFError:
-                self._outcome = ("error", RuntimeError("the detection process died"))
+        except EOFError:
+            self._outcome = ("error", RuntimeError("the detection process died"))
+        except (OSError, ValueError):  # `cancel` closed the pipe from the GUI thread meanwhile
+            if self.cancelled:
+                return True
+            raise
         if self._outcome is None and not self._process.is_alive() and not self._conn.poll():
             self._outcome = ("error", RuntimeError("the detection process died"))
         return self._outcome is not None
