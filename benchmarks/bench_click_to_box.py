@@ -25,12 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from _allplanes import webmap_gsd
 
 from imagery_tool.aircraft.click import NothingAircraftLike, box_in_image
 
@@ -76,18 +76,6 @@ def synthetic_cases(n_scenes: int, size: int = 768):
                 continue  # cut by the scene edge: no whole aircraft to click
             objs.append((c, float(o["heading_deg"]), o["length_m"] / gsd, o["class"]))
         yield f"seed {seed}", np.moveaxis(pair.before, 0, -1), gsd, objs
-
-
-def webmap_gsd(name: str) -> float:
-    """Ground resolution of a web-map crop from its file name (zoom, tile row, provider)."""
-    m = re.search(r"_(google|bing|mapbox)_\d+_(\d+)_(\d+)_(\d+)_", name)
-    if not m:
-        raise ValueError(f"no zoom/tile in {name}")
-    provider, zoom, _tx, ty = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
-    n = 2.0**zoom
-    lat = math.atan(math.sinh(math.pi * (1 - 2 * (ty + 0.5) / n)))
-    tile_px = 512 if provider == "mapbox" else 256
-    return 40075016.686 * math.cos(lat) / (n * tile_px)
 
 
 def real_cases(root: Path):

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -27,6 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _allplanes import webmap_gsd  # noqa: E402
 
 from imagery_tool.aircraft.nms import rotated_iou  # noqa: E402
 from imagery_tool.aircraft.propose import propose_aircraft  # noqa: E402
@@ -96,16 +96,6 @@ def sample_tiles(min_score: float | None) -> tuple[list, list]:
     return counts, seconds
 
 
-def web_mercator_gsd(name: str) -> float | None:
-    """Ground metres per pixel from ``..._<zoom>_<tilex>_<tiley>_...`` in an AllPlanes name."""
-    m = re.search(r"_(\d{6})_(\d{2})_(\d+)_(\d+)_", name)
-    if not m:
-        return None
-    zoom, ty = int(m.group(2)), int(m.group(4))
-    lat = math.atan(math.sinh(math.pi * (1 - 2 * (ty + 0.5) / 2**zoom)))
-    return 156543.03392 * math.cos(lat) / 2**zoom
-
-
 def keypoint_box(points: np.ndarray) -> np.ndarray:
     """Rotated box of the 4 keypoints (nose, wing tip, tail, wing tip) along nose-tail."""
     p = np.asarray(points, dtype=np.float64)[:, :2]
@@ -131,7 +121,7 @@ def real(folder: Path, min_score: float | None, fixed: float | None) -> list:
         truth = [keypoint_box(k) for k in doc["keypoints"]]
         bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
         image = bgr[:, :, ::-1].transpose(2, 0, 1).copy()
-        gsd = fixed or web_mercator_gsd(ann.stem) or 0.5
+        gsd = fixed or webmap_gsd(ann.stem)
         kw = {} if min_score is None else {"min_score": min_score}
         counts.append(match(propose_aircraft(image, pixel_size_m=gsd, **kw), truth))
     return counts

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from _allplanes import webmap_gsd
 
 from imagery_tool.aircraft.types import rank_types
 from imagery_tool.aircraft_catalogue import lookup
@@ -42,7 +41,6 @@ from imagery_tool.synthetic import make_hmeimim_series, random_series, tile_trut
 
 SEEDS = range(1, 21)
 GSD_M = 0.5
-RENDERED_ZOOM = 19
 
 
 def synthetic_aircraft() -> list[tuple[str, float, float]]:
@@ -79,21 +77,11 @@ def score(cases: list[tuple[str, float, float]], *, gsd_m: float | None) -> dict
     return {"n": n, "top1": top1 / n, "top3": top3 / n, "misses": confusions.most_common(5)}
 
 
-def web_mercator_gsd(name: str) -> float:
-    """Return metres per pixel from ``..._<zoom>_<tile x>_<tile y>_...`` in a file name."""
-    m = re.search(r"_(?:google|bing|mapbox)_\d{6}_(\d{2})_(\d+)_(\d+)_", name)
-    if m is None:
-        raise ValueError(f"{name}: no zoom/tile in the name")
-    z, y = int(m.group(1)), int(m.group(3))
-    lat = math.atan(math.sinh(math.pi * (1 - 2 * y / 2**z)))
-    return 156543.03392 * math.cos(lat) / 2**RENDERED_ZOOM
-
-
 def real_aircraft(root: Path) -> list[tuple[str, float, float]]:
     """Return ``(type, length_m, span_m)`` of the AllPlanes example aircraft from keypoints."""
     out = []
     for path in sorted((root / "data" / "example").glob("*/annotations/*.json")):
-        gsd = web_mercator_gsd(path.name)
+        gsd = webmap_gsd(path.name)
         record = json.loads(path.read_text())
         for label, kp in zip(record["labels"], record["keypoints"], strict=True):
             p = np.asarray(kp, dtype=float)[:, :2]
@@ -138,7 +126,7 @@ def clicked_real(root: Path) -> tuple[list[tuple[str, float, float]], list[float
 
     cases, ratios = [], []
     for path in sorted((root / "data" / "example").glob("*/annotations/*.json")):
-        gsd = web_mercator_gsd(path.name)
+        gsd = webmap_gsd(path.name)
         image_path = path.parents[1] / "images" / f"{path.stem}.png"
         rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
         record = json.loads(path.read_text())
@@ -173,7 +161,7 @@ def main() -> None:
     ]
     if args.allplanes:
         real = real_aircraft(args.allplanes)
-        rows.append(("real AllPlanes (GSD from zoom 19)", score(real, gsd_m=None)))
+        rows.append(("real AllPlanes (GSD from the web-map tile)", score(real, gsd_m=None)))
     shrink = []
     if args.clicks:
         cases, ratios = clicked_synthetic()
