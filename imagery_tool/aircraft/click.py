@@ -11,8 +11,8 @@ import numpy as np
 from rasterio.windows import Window
 
 from imagery_tool.aircraft.body import BodyFit, fit_body, last_rejection
-from imagery_tool.aircraft.types import TypeMatch, rank_types
-from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
+from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label
+from imagery_tool.aircraft_catalogue import lookup
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.tile import Tile, open_tile
@@ -75,8 +75,8 @@ class AssistedBox:
 
     @property
     def label(self) -> str:
-        """The suggested class: the best-ranked type, else ``"aircraft"``."""
-        return self.types[0].name if self.types else "aircraft"
+        """The suggested class of the default label schema (`suggest_label`): storable."""
+        return suggest_label(self.types)
 
     def to_annotation(self, tile_name: str | None = None, *, label: str | None = None,
                       **fields: Any) -> BoxAnnotation:  # fmt: skip
@@ -266,8 +266,3 @@ def box_at(
     image = np.moveaxis(pixels, 0, -1)
     fit = fit_body(image, (x - c0, y - r0), gsd_m=gsd, length_range_m=length_range, mask=valid)
     return _assisted(fit, (c0, r0), gsd, candidates, assumed, (x, y))
-
-
-def known_classes() -> list[str]:
-    """Catalogue aircraft type names (the classes whose size can bound a click)."""
-    return list(AIRCRAFT)

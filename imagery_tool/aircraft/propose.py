@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from imagery_tool.aircraft.body import fit_body
 from imagery_tool.aircraft.candidates import BLOB_FEATURES, Candidate, Prepared
 from imagery_tool.aircraft.nms import nms_rotated
 from imagery_tool.aircraft.scorer import score_features
-from imagery_tool.aircraft.types import TypeMatch, rank_types
+from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label
 from imagery_tool.errors import ImageryToolError
 
 __all__ = [
@@ -83,22 +82,8 @@ class AircraftProposal:
     types: list[TypeMatch] = field(default_factory=list)
 
     def label(self, schema=None) -> str:
-        """Return the best-fitting type that the label schema has, else its "unknown" class.
-
-        Parameters
-        ----------
-        schema : LabelSchema, optional
-            The default schema when omitted. `types` ranks the whole catalogue (airliners
-            included); a box is labelled with the first of them the schema knows, so that it
-            can be stored, or ``"unknown fixed-wing"`` / ``"unknown helicopter"``.
-        """
-        schema = schema or _default_schema()
-        for match in self.types:
-            if match.score > 0 and schema.resolve(match.name):
-                return schema.resolve(match.name)
-        kind = self.types[0].kind if self.types else "fixed-wing"
-        unknown = "unknown helicopter" if kind == "helicopter" else "unknown fixed-wing"
-        return schema.resolve(unknown) or schema.class_names[0]
+        """Return the label-schema class the ranked types suggest (`suggest_label`)."""
+        return suggest_label(self.types, schema)
 
     def to_annotation(
         self,
@@ -157,13 +142,6 @@ class AircraftProposal:
                 for m in self.types
             ],  # fmt: skip
         }
-
-
-@lru_cache(maxsize=1)
-def _default_schema():
-    from imagery_tool.annotations.schema import default_schema
-
-    return default_schema()
 
 
 def proposal_gsd(tile, pixel_size_m: float | None = None) -> tuple[float, bool]:

@@ -22,11 +22,15 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imagery_tool import aircraft_catalogue
 from imagery_tool.aircraft_catalogue import AircraftType
+
+if TYPE_CHECKING:
+    from imagery_tool.annotations.schema import LabelSchema
 
 __all__ = [
     "PX_SIGMA",
@@ -37,7 +41,12 @@ __all__ = [
     "TypeMatch",
     "rank_types",
     "size_misfit",
+    "suggest_label",
 ]
+
+# Below this rank score a type no longer explains a measured size: the box gets the schema's
+# "unknown" class rather than a type that does not fit.
+MIN_SUGGESTED_SCORE = 0.1
 
 # A measured size is on average this fraction of the published one (blur, tapered tips).
 SHRINK = 0.97
@@ -242,3 +251,38 @@ def _readings(
             along, across = max(L * c, w * s), max(L * s, w * c)
             out.append(((along, along), (across, across), 0.0))
     return out
+
+
+def suggest_label(types: Sequence[TypeMatch], schema: LabelSchema | None = None) -> str:
+    """Return the label-schema class that a box's ranked types suggest, so that it can be stored.
+
+    The first type (best first) that the schema has and that still fits (score at least
+    `MIN_SUGGESTED_SCORE`); else the schema's ``"unknown helicopter"`` or ``"unknown
+    fixed-wing"`` class, after the kind of the best type. One rule for click-to-box, the
+    proposals and napari.
+
+    Parameters
+    ----------
+    types : sequence of TypeMatch
+        Ranked types, best first (`rank_types`).
+    schema : LabelSchema, optional
+        The project's classes; the shipped default schema when omitted.
+
+    Returns
+    -------
+    str
+        A class name of ``schema``.
+    """
+    if schema is None:
+        from imagery_tool.annotations.schema import default_schema
+
+        schema = default_schema()
+    for match in types:
+        if match.score < MIN_SUGGESTED_SCORE:
+            break
+        name = schema.resolve(match.name)
+        if name is not None:
+            return name
+    kind = types[0].kind if types else "fixed-wing"
+    unknown = "unknown helicopter" if kind == "helicopter" else "unknown fixed-wing"
+    return schema.resolve(unknown) or schema.class_names[0]

@@ -32,7 +32,6 @@ LOCK_WAIT_S = 1.5  # how long an edit waits for a store locked by another proces
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
 # A click-to-box type fit below this (about two standard deviations off) names no class.
-_MIN_TYPE_SCORE = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -725,17 +724,9 @@ class AnnotationSession:
 
     def _suggested_label(self, found) -> str:
         """Return the class of the best-ranked type that fits, else the unknown class."""
-        for match in found.types:
-            if match.score < _MIN_TYPE_SCORE:
-                break  # fits no class of the schema: an unknown aircraft
-            cls = self.schema.get(match.name)
-            if cls is not None:
-                return cls.name
-        kind = "fixed-wing"
-        if found.types and getattr(found.types[0], "kind", "") == "helicopter":
-            kind = "helicopter"
-        unknown = self.schema.get(f"unknown {kind}")
-        return unknown.name if unknown is not None else self.label
+        from imagery_tool.aircraft.types import suggest_label
+
+        return suggest_label(found.types, self.schema)
 
     def current_date(self) -> int:
         """Return the index of the date the slider shows."""

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from imagery_tool import aircraft_catalogue
@@ -73,3 +74,21 @@ def test_an_axis_aligned_box_around_a_turned_aircraft_is_measured_at_any_angle()
     along, across = max(23.3 * c, 14.7 * s), max(23.3 * s, 14.7 * c)
     assert size_misfit(along, across, t, ratio=1.0, any_angle=True) < 0.05
     assert size_misfit(along, across, t, ratio=1.0) > 1.0
+
+
+def test_one_label_rule_gives_storable_classes() -> None:
+    from imagery_tool.aircraft.propose import AircraftProposal
+    from imagery_tool.aircraft.types import suggest_label
+    from imagery_tool.annotations.schema import default_schema
+
+    schema = default_schema()
+    # An An-124 measured a little large ranks an A380 first over the whole catalogue; the
+    # label is the first type the schema has, for proposals and clicks alike.
+    ranked = rank_types(70.0, 76.5, gsd_m=0.5)
+    assert suggest_label(ranked) == "An-124"
+    proposal = AircraftProposal(np.zeros((4, 2)), (0, 0, 1, 1), 0.9, 70.0, 76.5, 0.0, ranked)
+    assert proposal.label() == suggest_label(ranked, schema) == "An-124"
+    # nothing fits: the schema's unknown class of the best type's kind, never a bare type
+    assert suggest_label(rank_types(4.0, 3.0, gsd_m=0.5)) in {"unknown fixed-wing",
+                                                              "unknown helicopter"}  # fmt: skip
+    assert suggest_label([]) == "unknown fixed-wing"
