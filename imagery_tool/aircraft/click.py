@@ -32,6 +32,8 @@ ASSUMED_PIXEL_SIZE_M = 0.5
 DEFAULT_LENGTH_RANGE_M = (8.0, 90.0)
 # The window read around a click: this many times the largest plausible size, each side.
 _WINDOW_REACH = 1.0
+# A fitted box reaching this many pixels past the image's edge is an aircraft cut by it.
+_EDGE_PX = 2.0
 
 
 class NothingAircraftLike(ImageryToolError, ValueError):
@@ -147,6 +149,7 @@ def box_in_image(
     NothingAircraftLike
         When no aircraft-like body is at the point.
     """
+    _check_pixel_size(pixel_size_m)
     img = np.asarray(image)
     h, w = img.shape[:2]
     x, y = float(point[0]), float(point[1])
@@ -162,7 +165,7 @@ def box_in_image(
     sub_valid = None if valid is None else np.asarray(valid)[r0:r1, c0:c1]
     fit = fit_body(sub, (x - c0, y - r0), gsd_m=pixel_size_m, length_range_m=length_range,
                    mask=sub_valid)  # fmt: skip
-    return _assisted(fit, (c0, r0), pixel_size_m, candidates, assumed_pixel_size, (x, y))
+    return _assisted(fit, (c0, r0), pixel_size_m, candidates, assumed_pixel_size, (x, y), (h, w))
 
 
 def _assisted(
@@ -172,6 +175,7 @@ def _assisted(
     candidates: list[str] | None,
     assumed: bool,
     point: tuple[float, float],
+    shape: tuple[int, int],
 ) -> AssistedBox:
     if fit is None:
         why = last_rejection()
@@ -181,6 +185,16 @@ def _assisted(
             + "; click on the body of an aircraft, or draw its box by hand"
         )
     corners = fit.corners_px + np.asarray(offset, dtype=np.float64)
+    h, w = shape
+    if (
+        (corners < -_EDGE_PX).any()
+        or (corners[:, 0] > w + _EDGE_PX).any()
+        or (corners[:, 1] > h + _EDGE_PX).any()
+    ):  # cut by the image's edge: its size, and so its type, would be wrong
+        raise NothingAircraftLike(
+            f"the aircraft at pixel ({point[0]:.0f}, {point[1]:.0f}) runs off the edge of the "
+            "image, so its size cannot be measured; draw its box by hand"
+        )
     length_m, width_m = fit.length_px * pixel_size_m, fit.width_px * pixel_size_m
     types = rank_types(length_m, width_m, candidates=candidates, top=5, gsd_m=pixel_size_m)
     if candidates and not types:
@@ -235,6 +249,8 @@ def box_at(
     NothingAircraftLike
         No aircraft-like body at the point, or the point is outside the tile.
     """
+    if pixel_size_m is not None:
+        _check_pixel_size(pixel_size_m)
     if not isinstance(tile, Tile):
         tile = open_tile(tile)
     georef = tile.georef
@@ -265,4 +281,9 @@ def box_at(
     pixels, valid = tile.read_masked(window=window, bands=bands)
     image = np.moveaxis(pixels, 0, -1)
     fit = fit_body(image, (x - c0, y - r0), gsd_m=gsd, length_range_m=length_range, mask=valid)
-    return _assisted(fit, (c0, r0), gsd, candidates, assumed, (x, y))
+    return _assisted(fit, (c0, r0), gsd, candidates, assumed, (x, y), (h, w))
+
+
+def _check_pixel_size(pixel_size_m: float) -> None:
+    if not (math.isfinite(pixel_size_m) and pixel_size_m > 0):
+        raise ValueError(f"pixel_size_m={pixel_size_m}; give the metres per pixel, above 0")

@@ -158,14 +158,19 @@ def proposal_gsd(tile, pixel_size_m: float | None = None) -> tuple[float, bool]:
     -------
     gsd_m : float
     assumed : bool
+        True only when neither the tile nor the caller gave a pixel size.
     """
+    if pixel_size_m is not None and not (math.isfinite(pixel_size_m) and pixel_size_m > 0):
+        raise ValueError(f"pixel_size_m={pixel_size_m}; give the metres per pixel, above 0")
     gsd = None
     if not isinstance(tile, np.ndarray):
         tile = _as_tile(tile)
         gsd = tile.georef.mean_gsd_m
     if gsd is not None:
         return float(gsd), False
-    return float(pixel_size_m or ASSUMED_PIXEL_SIZE_M), True
+    if pixel_size_m is not None:
+        return float(pixel_size_m), False  # given by the user: not assumed
+    return ASSUMED_PIXEL_SIZE_M, True
 
 
 def _as_tile(tile):

@@ -84,7 +84,7 @@ def test_png_needs_json_output_and_records_the_pixel_size(scene, tmp_path, capsy
     )
     assert code == 0, err
     summary = json.loads(stdout)
-    assert summary["proposals"] == 4 and summary["pixel_size_assumed"] is True
+    assert summary["proposals"] == 4 and summary["pixel_size_assumed"] is False  # given
     doc = json.loads(out.read_text())
     assert doc["coordinates"] == "pixel (col, row)" and doc["pixel_size_m"] == 0.5
     ring = np.asarray(doc["features"][0]["geometry"]["coordinates"][0])

@@ -101,6 +101,21 @@ def test_click_outside_image_is_refused():
         box_in_image(img, (80.0, 10.0), pixel_size_m=0.5)
 
 
+def test_an_aircraft_cut_by_the_image_edge_is_not_measured():
+    img, _ = _scene(80.0, 69.1, 73.3, gsd=0.5, size=400)
+    whole = box_in_image(img, (200.0, 200.0), pixel_size_m=0.5)
+    cut = img[:, : int(whole.corners_px[:, 0].max()) - 40]  # the right wing tip is off
+    with pytest.raises(NothingAircraftLike, match="runs off the edge of the image"):
+        box_in_image(cut, (200.0, 200.0), pixel_size_m=0.5)
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5, float("nan"), float("inf")])
+def test_a_pixel_size_that_is_no_size_is_refused(bad):
+    img, _ = _scene(80.0, 69.1, 73.3, gsd=0.5, size=400)
+    with pytest.raises(ValueError, match="pixel_size_m"):
+        box_in_image(img, (200.0, 200.0), pixel_size_m=bad)
+
+
 @pytest.mark.parametrize("which", [0, 1])
 def test_sample_an124_one_click(which):
     import json

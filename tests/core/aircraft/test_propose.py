@@ -107,7 +107,10 @@ def test_the_label_is_the_best_type_the_schema_has():
 def test_an_array_has_no_gsd_so_the_pixel_size_is_assumed():
     image = np.zeros((3, 8, 8), np.uint8)
     assert proposal_gsd(image) == (0.5, True)
-    assert proposal_gsd(image, 0.3) == (0.3, True)
+    assert proposal_gsd(image, 0.3) == (0.3, False)  # given, not assumed (as click-to-box says)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="pixel_size_m"):
+            proposal_gsd(image, bad)
 
 
 def test_rotated_iou_and_nms():
