@@ -78,7 +78,7 @@ class AssistedBox:
     @property
     def label(self) -> str:
         """The suggested class of the default label schema (`suggest_label`): storable."""
-        return suggest_label(self.types)
+        return suggest_label(self.length_m, self.width_m, gsd_m=self.pixel_size_m)
 
     def to_annotation(self, tile_name: str | None = None, *, label: str | None = None,
                       **fields: Any) -> BoxAnnotation:  # fmt: skip

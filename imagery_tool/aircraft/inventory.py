@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from imagery_tool import aircraft_catalogue
-from imagery_tool.aircraft.types import rank_types
+from imagery_tool.aircraft.types import rank_types, schema_types
 from imagery_tool.aircraft_catalogue import SIZE_CLASSES, size_class_of
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
@@ -283,7 +283,7 @@ def take_inventory(
     schema = schema or default_schema()
     if types not in TYPE_SOURCES:
         raise ValueError(f"types must be one of {sorted(TYPE_SOURCES)}; got {types!r}")
-    candidates = _schema_types(schema) if types == "schema" else None
+    candidates = schema_types(schema) if types == "schema" else None
     inputs = collect_tiles(tiles, duplicates=duplicates)
     todo = [(site.name, d) for site in inputs.sites for d in site.tiles]
     own_store = store is not None and not isinstance(store, AnnotationStore)
@@ -350,10 +350,6 @@ def _lonlat(box: BoxAnnotation, tile) -> np.ndarray | None:
     if not (georef.is_georeferenced and georef.has_lonlat):
         return None
     return box.lonlat(georef)
-
-
-def _schema_types(schema: LabelSchema) -> list[str]:
-    return [c.catalogue for c in schema.classes if c.is_aircraft and c.catalogue]
 
 
 def _best_type(length_m, width_m, *, kind=None, gsd_m=None, candidates=None):

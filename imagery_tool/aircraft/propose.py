@@ -82,8 +82,8 @@ class AircraftProposal:
     types: list[TypeMatch] = field(default_factory=list)
 
     def label(self, schema=None) -> str:
-        """Return the label-schema class the ranked types suggest (`suggest_label`)."""
-        return suggest_label(self.types, schema)
+        """Return the label-schema class the measured size suggests (`suggest_label`)."""
+        return suggest_label(self.length_m, self.width_m, schema)
 
     def to_annotation(
         self,

@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ __all__ = [
     "SWAP_PENALTY",
     "TypeMatch",
     "rank_types",
+    "schema_types",
     "size_misfit",
     "suggest_label",
 ]
@@ -253,20 +254,33 @@ def _readings(
     return out
 
 
-def suggest_label(types: Sequence[TypeMatch], schema: LabelSchema | None = None) -> str:
-    """Return the label-schema class that a box's ranked types suggest, so that it can be stored.
+def schema_types(schema: LabelSchema) -> list[str]:
+    """Return the catalogue types that the schema's aircraft classes name (its fleet)."""
+    return [c.catalogue for c in schema.classes if c.is_aircraft and c.catalogue]
 
-    The first type (best first) that the schema has and that still fits (score at least
-    `MIN_SUGGESTED_SCORE`); else the schema's ``"unknown helicopter"`` or ``"unknown
-    fixed-wing"`` class, after the kind of the best type. One rule for click-to-box, the
-    proposals and napari.
+
+def suggest_label(
+    length_m: float,
+    span_m: float,
+    schema: LabelSchema | None = None,
+    *,
+    gsd_m: float | None = None,
+) -> str:
+    """Return the label-schema class a measured size suggests, so that the box can be stored.
+
+    The schema's aircraft types are ranked by size (`rank_types`); the best one that still fits
+    (score at least `MIN_SUGGESTED_SCORE`) gives its class, else the schema's ``"unknown
+    helicopter"`` or ``"unknown fixed-wing"`` class after the kind of the best. One rule for
+    click-to-box, the proposals and napari.
 
     Parameters
     ----------
-    types : sequence of TypeMatch
-        Ranked types, best first (`rank_types`).
+    length_m, span_m : float
+        Measured size in metres.
     schema : LabelSchema, optional
         The project's classes; the shipped default schema when omitted.
+    gsd_m : float, optional
+        Metres per pixel of the measurement (see `rank_types`).
 
     Returns
     -------
@@ -277,12 +291,12 @@ def suggest_label(types: Sequence[TypeMatch], schema: LabelSchema | None = None)
         from imagery_tool.annotations.schema import default_schema
 
         schema = default_schema()
-    for match in types:
-        if match.score < MIN_SUGGESTED_SCORE:
-            break
-        name = schema.resolve(match.name)
+    fleet = schema_types(schema)
+    ranked = rank_types(length_m, span_m, candidates=fleet, top=1, gsd_m=gsd_m) if fleet else []
+    if ranked and ranked[0].score >= MIN_SUGGESTED_SCORE:
+        name = schema.resolve(ranked[0].name)
         if name is not None:
             return name
-    kind = types[0].kind if types else "fixed-wing"
+    kind = ranked[0].kind if ranked else "fixed-wing"
     unknown = "unknown helicopter" if kind == "helicopter" else "unknown fixed-wing"
     return schema.resolve(unknown) or schema.class_names[0]

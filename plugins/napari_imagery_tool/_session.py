@@ -706,12 +706,13 @@ class AnnotationSession:
             Nothing aircraft-like under the click.
         """
         from imagery_tool.aircraft.click import box_at
+        from imagery_tool.aircraft.types import schema_types
 
         tile = self._tile_of(t)
         cls = self.schema.get(self.label) if use_class else None
         wanted = (getattr(cls, "catalogue", None) or self.label) if use_class else None
         # the types of the project's classes, as the label schema lists them
-        types = [c.catalogue for c in self.schema.classes if getattr(c, "catalogue", None)]
+        types = schema_types(self.schema)
         found = box_at(
             tile, (float(xy[0]), float(xy[1])), class_name=wanted, candidates=types or None
         )
@@ -726,7 +727,7 @@ class AnnotationSession:
         """Return the class of the best-ranked type that fits, else the unknown class."""
         from imagery_tool.aircraft.types import suggest_label
 
-        return suggest_label(found.types, self.schema)
+        return suggest_label(found.length_m, found.width_m, self.schema, gsd_m=found.pixel_size_m)
 
     def current_date(self) -> int:
         """Return the index of the date the slider shows."""

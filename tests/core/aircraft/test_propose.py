@@ -99,9 +99,9 @@ def test_the_label_is_the_best_type_the_schema_has():
     ranked = [match("A380", 0.98), match("747-8", 0.4), match("An-124", 0.37)]
     p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 70.0, 76.0, 90.0, ranked)
     assert p.types[0].name == "A380" and p.label() == "An-124"  # A380 is no schema class
-    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 20.0, 20.0, 90.0,
+    p = AircraftProposal(corners, (0, 0, 10, 10), 0.9, 18.0, 21.0, 90.0,
                          [match("Mi-26", 0.5, "helicopter")])  # fmt: skip
-    assert p.label() == "unknown helicopter"
+    assert p.label() == "Mi-8"  # by its size among the schema's fleet, whatever `types` says
 
 
 def test_an_array_has_no_gsd_so_the_pixel_size_is_assumed():

@@ -82,13 +82,12 @@ def test_one_label_rule_gives_storable_classes() -> None:
     from imagery_tool.annotations.schema import default_schema
 
     schema = default_schema()
-    # An An-124 measured a little large ranks an A380 first over the whole catalogue; the
-    # label is the first type the schema has, for proposals and clicks alike.
-    ranked = rank_types(70.0, 76.5, gsd_m=0.5)
-    assert suggest_label(ranked) == "An-124"
-    proposal = AircraftProposal(np.zeros((4, 2)), (0, 0, 1, 1), 0.9, 70.0, 76.5, 0.0, ranked)
-    assert proposal.label() == suggest_label(ranked, schema) == "An-124"
-    # nothing fits: the schema's unknown class of the best type's kind, never a bare type
-    assert suggest_label(rank_types(4.0, 3.0, gsd_m=0.5)) in {"unknown fixed-wing",
-                                                              "unknown helicopter"}  # fmt: skip
-    assert suggest_label([]) == "unknown fixed-wing"
+    # The sample's An-124 measured 63.5 x 74 m: five airliners rank above it over the whole
+    # catalogue; the label is the schema's best fit, for proposals and clicks alike.
+    ranked = rank_types(63.5, 74.0, gsd_m=0.5)
+    assert "An-124" not in [m.name for m in ranked[:5]]
+    assert suggest_label(63.5, 74.0, gsd_m=0.5) == "An-124"
+    proposal = AircraftProposal(np.zeros((4, 2)), (0, 0, 1, 1), 0.9, 63.5, 74.0, 0.0, ranked)
+    assert proposal.label() == suggest_label(63.5, 74.0, schema) == "An-124"
+    # nothing of the fleet fits: the schema's unknown class, never a bare catalogue type
+    assert suggest_label(150.0, 20.0) == "unknown fixed-wing"
