@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from imagery_tool import aircraft_catalogue
-from imagery_tool.aircraft.types import rank_types, schema_types
+from imagery_tool.aircraft.types import MIN_SUGGESTED_SCORE, rank_types, schema_types
 from imagery_tool.aircraft_catalogue import SIZE_CLASSES, size_class_of
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
@@ -48,9 +48,10 @@ CSV_COLUMNS = ("site", "date", "tiles", "origin", "aircraft", *CLASSES, "types")
 
 ProposeFn = Callable[..., list]
 
-# A size match below this `rank_types` score (a misfit of about 3 standard deviations) names
-# no type: the aircraft is classed by its size alone (heavy, medium, else unknown).
-MIN_TYPE_SCORE = 0.01
+# A size match below this `rank_types` score names no type: the aircraft is classed by its size
+# alone (heavy, medium, else unknown). The same bound as the labels (`suggest_label`), so that
+# an aircraft's type and label never disagree.
+MIN_TYPE_SCORE = MIN_SUGGESTED_SCORE
 
 # Which types a measured size may suggest -> description (the --types choices).
 TYPE_SOURCES = {

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from imagery_tool.annotations.schema import LabelSchema
 
 __all__ = [
+    "MIN_SUGGESTED_SCORE",
     "PX_SIGMA",
     "REL_SIGMA",
     "ROTOR_MIN_EXTENT",
