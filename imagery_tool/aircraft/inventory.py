@@ -390,7 +390,11 @@ def _from_proposals(tile, acquired, gsd_m, pixel_size_m, min_score, propose, can
     items = []
     for p in propose(tile, **kwargs):
         box = p.to_annotation(tile.name, acquired=acquired)
-        t = _best_type(p.length_m, p.width_m, gsd_m=gsd_m, candidates=candidates)
+        t = (
+            None
+            if p.at_edge
+            else _best_type(p.length_m, p.width_m, gsd_m=gsd_m, candidates=candidates)
+        )
         items.append(_item(box, tile, p.length_m, p.width_m, t, "size"))
     return items
 

@@ -29,7 +29,7 @@ from imagery_tool.aircraft.body import fit_body
 from imagery_tool.aircraft.candidates import BLOB_FEATURES, Candidate, Prepared
 from imagery_tool.aircraft.nms import nms_rotated
 from imagery_tool.aircraft.scorer import score_features
-from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label
+from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label, unknown_label
 from imagery_tool.errors import ImageryToolError
 
 __all__ = [
@@ -47,6 +47,7 @@ _NMS_IOU = 0.25
 _TOP_TYPES = 8  # ranked types kept per proposal (the label is the first the schema has)
 _SEED_SCORE = 0.1  # blobs the seed stage scores at least this are refined by `fit_body`
 _MAX_SEEDS = 300  # per block: bounds the time on a cluttered image
+_EDGE_PX = 2.0  # a box this close to the tile's edge is an aircraft cut by it
 
 
 class ProposalsCancelled(ImageryToolError, RuntimeError):
@@ -80,9 +81,18 @@ class AircraftProposal:
     width_m: float
     heading_deg: float
     types: list[TypeMatch] = field(default_factory=list)
+    at_edge: bool = False
 
     def label(self, schema=None) -> str:
-        """Return the label-schema class the measured size suggests (`suggest_label`)."""
+        """Return the label-schema class the measured size suggests (`suggest_label`).
+
+        An aircraft cut by the tile's edge (`at_edge`) gets the schema's unknown class: its
+        measured size is not its size.
+        """
+        if self.at_edge:
+            from imagery_tool.annotations.schema import default_schema
+
+            return unknown_label(schema or default_schema())
         return suggest_label(self.length_m, self.width_m, schema)
 
     def to_annotation(
@@ -130,6 +140,7 @@ class AircraftProposal:
             "length_m": round(float(self.length_m), 2),
             "width_m": round(float(self.width_m), 2),
             "heading_deg": round(float(self.heading_deg), 1),
+            "at_edge": self.at_edge,
             "bbox_px": [round(float(v), 2) for v in self.bbox_px],
             "corners_px": [[round(float(x), 2), round(float(y), 2)] for x, y in self.corners_px],
             "types": [
@@ -385,11 +396,16 @@ def propose_aircraft(
     scores = score_features(np.stack([c.features for c in cands]))
     keep = [i for i in np.argsort(-scores) if scores[i] >= min_score]
     kept = nms_rotated([cands[i].corners_px for i in keep], scores[keep], iou=_NMS_IOU)
+    height, width = tile.shape[-2:] if isinstance(tile, np.ndarray) else tile.shape
     out = []
     for k in kept:
         c = cands[keep[k]]
         length_m, width_m = c.length_px * gsd_m, c.width_px * gsd_m
         xs, ys = c.corners_px[:, 0], c.corners_px[:, 1]
+        at_edge = bool(  # cut by the tile's edge: no type from a size that is not its size
+            xs.min() < _EDGE_PX or ys.min() < _EDGE_PX
+            or xs.max() > width - _EDGE_PX or ys.max() > height - _EDGE_PX
+        )  # fmt: skip
         out.append(
             AircraftProposal(
                 corners_px=c.corners_px,
@@ -398,7 +414,8 @@ def propose_aircraft(
                 length_m=length_m,
                 width_m=width_m,
                 heading_deg=c.heading_deg,
-                types=rank_types(length_m, width_m, top=_TOP_TYPES, gsd_m=gsd_m),
+                types=[] if at_edge else rank_types(length_m, width_m, top=_TOP_TYPES, gsd_m=gsd_m),
+                at_edge=at_edge,
             )
         )
     return out

@@ -44,6 +44,7 @@ __all__ = [
     "schema_types",
     "size_misfit",
     "suggest_label",
+    "unknown_label",
 ]
 
 # Below this rank score a type no longer explains a measured size: the box gets the schema's
@@ -298,6 +299,10 @@ def suggest_label(
         name = schema.resolve(ranked[0].name)
         if name is not None:
             return name
-    kind = ranked[0].kind if ranked else "fixed-wing"
+    return unknown_label(schema, ranked[0].kind if ranked else "fixed-wing")
+
+
+def unknown_label(schema: LabelSchema, kind: str = "fixed-wing") -> str:
+    """Return the schema's class for an aircraft of ``kind`` whose type cannot be told."""
     unknown = "unknown helicopter" if kind == "helicopter" else "unknown fixed-wing"
     return schema.resolve(unknown) or schema.class_names[0]

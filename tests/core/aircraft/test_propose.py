@@ -127,3 +127,18 @@ def test_the_scorer_ships_with_its_provenance():
     record = json.loads(MODEL_PATH.read_text())
     assert record["provenance"]["script"] == "tools/train_aircraft_scorer.py"
     assert "synthetic" in record["provenance"]["data"]
+
+
+def test_an_aircraft_cut_by_the_tile_edge_is_proposed_without_a_type(scene):
+    image, truth = scene
+    whole = propose_aircraft(image, pixel_size_m=0.5)
+    assert not any(p.at_edge for p in whole)
+    biggest = max(whole, key=lambda p: p.length_m * p.width_m)
+    x0, _, x1, _ = biggest.bbox_px
+    cut = image[:, :, : int(x1 - 0.1 * (x1 - x0))]  # the tile ends across its wing tip
+    found = propose_aircraft(cut, pixel_size_m=0.5)
+    at_edge = [p for p in found if p.at_edge]
+    assert at_edge, "the cut aircraft is still counted"
+    for p in at_edge:
+        assert p.types == [] and p.label().startswith("unknown")
+        assert p.to_dict()["at_edge"] is True
