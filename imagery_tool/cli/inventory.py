@@ -57,7 +57,8 @@ def inventory(
 ) -> None:
     """Count the aircraft on each date of TILES by size class and suggested type.
 
-    Tiles are dated and grouped by site as ``series`` does. Accepted boxes of --store are
+    TILES are files or folders of tiles. Tiles are dated and grouped by site as ``series``
+    does. Accepted boxes of --store are
     counted for the tiles the store knows, single-date proposals elsewhere. Writes
     inventory.csv (a row per date), inventory.geojson (a feature per aircraft) and
     inventory.png (a bar per date), all three or none, and prints the per-date table.

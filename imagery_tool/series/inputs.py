@@ -201,7 +201,7 @@ def collect_tiles(paths: Iterable[str | Path], *, duplicates: str = "error") -> 
     Parameters
     ----------
     paths : iterable of str or Path
-        Tile files.
+        Tile files, or folders whose tiles are all taken (as `collect_inputs` scans one).
     duplicates : {"error", "first"}
         What to do with two tiles of one site acquired at the same time.
 
@@ -219,8 +219,13 @@ def collect_tiles(paths: Iterable[str | Path], *, duplicates: str = "error") -> 
         raise ValueError(f"duplicates must be one of {sorted(DUPLICATE_POLICIES)}")
     dated, skipped = [], []
     for path in map(Path, paths):
+        if path.is_dir():  # a folder of dated tiles, read as `series` reads one
+            found, unusable = _scan_folder(path, None)
+            dated += found
+            skipped += unusable
+            continue
         if not path.is_file():
-            raise SeriesInputError(f"{path}: no such file; give tile files")
+            raise SeriesInputError(f"{path}: no such file or folder; give tile files or a folder")
         item, reason = _dated(path)
         if item is None:
             skipped.append(Skipped(str(path), reason))

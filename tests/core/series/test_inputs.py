@@ -117,3 +117,18 @@ def test_unreadable_catalog_is_refused(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(SeriesInputError, match="not a readable STAC catalog"):
         collect_inputs(bad)
+
+
+def test_collect_tiles_takes_a_folder_as_series_does(tmp_path):
+    from imagery_tool.series.inputs import collect_tiles
+
+    samples = Path(__file__).resolve().parents[3] / "sample_tiles"
+    files = sorted(samples.glob("hmeimim_*.tif"))
+    by_folder = collect_tiles([samples])
+    by_files = collect_tiles(files)
+    assert [[t.path for t in s.tiles] for s in by_folder.sites] == [
+        [t.path for t in s.tiles] for s in by_files.sites
+    ]
+    assert len(by_folder.sites[0].tiles) == 4
+    with pytest.raises(SeriesInputError, match="nothing: no such file or folder"):
+        collect_tiles([tmp_path / "nothing"])
