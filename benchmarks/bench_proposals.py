@@ -62,21 +62,11 @@ def figures(counts) -> str:
 
 
 def synthetic(scenes: int, size: int, min_score: float | None) -> list:
-    from imagery_tool.synthetic import random_series, render_date, tile_truth
+    from imagery_tool.synthetic import aircraft_scene
 
     counts = []
     for seed in range(TEST_SEED0, TEST_SEED0 + scenes):
-        rng = np.random.default_rng(seed)
-        series = random_series(
-            seed, size=size, n_dates=1, n_aircraft=int(rng.integers(6, 16)),
-            n_vehicles=int(rng.integers(4, 14)), haze=float(rng.uniform(0, 0.3)),
-            noise_sigma=float(rng.uniform(1, 4)),
-        )  # fmt: skip
-        image = render_date(series, 0)
-        truth = [
-            np.asarray(o["corners_px"]) for o in tile_truth(series, 0)["objects"]
-            if o["kind"] == "aircraft"
-        ]  # fmt: skip
+        image, truth = aircraft_scene(seed, size)
         kw = {} if min_score is None else {"min_score": min_score}
         counts.append(match(propose_aircraft(image, pixel_size_m=0.5, **kw), truth))
     return counts

@@ -33,33 +33,14 @@ from imagery_tool.aircraft.nms import rotated_iou  # noqa: E402
 from imagery_tool.aircraft.propose import raw_candidates  # noqa: E402
 from imagery_tool.aircraft.scorer import MODEL_PATH, expand  # noqa: E402
 from imagery_tool.atomic import atomic_write_text  # noqa: E402
-from imagery_tool.synthetic import random_series, render_date, tile_truth  # noqa: E402
+from imagery_tool.synthetic import aircraft_scene  # noqa: E402
 
 TRAIN_SEED0 = 1000
 
 
 def scene(seed: int, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One generated scene and its true aircraft boxes."""
-    rng = np.random.default_rng(seed)
-    series = random_series(
-        seed, size=size, n_dates=1, n_aircraft=int(rng.integers(6, 16)),
-        n_vehicles=int(rng.integers(4, 14)), haze=float(rng.uniform(0, 0.3)),
-        noise_sigma=float(rng.uniform(1, 4)),
-    )  # fmt: skip
-    image = render_date(series, 0)
-    if seed % 2:  # half the scenes as JPEG-compressed tiles are (the samples are JPEG COGs)
-        import cv2
-
-        quality = int(rng.integers(75, 95))
-        ok, data = cv2.imencode(
-            ".jpg", image.transpose(1, 2, 0), [cv2.IMWRITE_JPEG_QUALITY, quality]
-        )
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR).transpose(2, 0, 1).copy()
-    truth = [
-        np.asarray(o["corners_px"]) for o in tile_truth(series, 0)["objects"]
-        if o["kind"] == "aircraft"
-    ]  # fmt: skip
-    return image, truth
+    """One generated scene and its true aircraft boxes; odd seeds JPEG-compressed, as tiles are."""
+    return aircraft_scene(seed, size, jpeg=bool(seed % 2))
 
 
 def samples(image, truth, **options) -> tuple[np.ndarray, np.ndarray]:

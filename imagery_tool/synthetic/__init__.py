@@ -48,6 +48,7 @@ __all__ = [
     "Series",
     "SeriesFiles",
     "Site",
+    "aircraft_scene",
     "build_site",
     "make_aircraft",
     "make_hmeimim_series",
@@ -128,6 +129,47 @@ class Pair:
     after_truth: dict
     truth: dict
     series: Series
+
+
+def aircraft_scene(seed: int, size: int, *, jpeg: bool = False) -> tuple[np.ndarray, list]:
+    """Return one random apron at 0.5 m and the rotated boxes of its aircraft.
+
+    The scenes the aircraft proposals are trained (`tools/train_aircraft_scorer.py`) and
+    benchmarked (`benchmarks/bench_proposals.py`) on: 6-15 aircraft, 4-13 vehicles, some haze
+    and sensor noise, all drawn from ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Everything random comes from it.
+    size : int
+        Width and height, pixels.
+    jpeg : bool
+        Round-trip the picture through JPEG at quality 75-94, as JPEG-compressed tiles are.
+
+    Returns
+    -------
+    image : (3, size, size) uint8 ndarray
+    aircraft : list of (4, 2) ndarray
+        Each aircraft's rotated box, pixel corners.
+    """
+    rng = np.random.default_rng(seed)
+    series = random_series(
+        seed, size=size, n_dates=1, n_aircraft=int(rng.integers(6, 16)),
+        n_vehicles=int(rng.integers(4, 14)), haze=float(rng.uniform(0, 0.3)),
+        noise_sigma=float(rng.uniform(1, 4)),
+    )  # fmt: skip
+    image = render_date(series, 0)
+    if jpeg:
+        import cv2
+
+        quality = int(rng.integers(75, 95))
+        _, data = cv2.imencode(
+            ".jpg", image.transpose(1, 2, 0), [cv2.IMWRITE_JPEG_QUALITY, quality]
+        )
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR).transpose(2, 0, 1).copy()
+    objects = tile_truth(series, 0)["objects"]
+    return image, [np.asarray(o["corners_px"]) for o in objects if o["kind"] == "aircraft"]
 
 
 def make_pair(

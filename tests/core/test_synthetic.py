@@ -193,3 +193,17 @@ def test_shadows_follow_the_sun(site):
 def test_sun_position_is_plausible_for_hmeimim_in_december():
     az, el = sun_position(WHEN, lon=35.949, lat=35.401)
     assert 140 < az < 175 and 25 < el < 35
+
+
+def test_aircraft_scene_is_reproducible_and_jpeg_changes_pixels_only():
+    from imagery_tool.synthetic import aircraft_scene
+
+    image, boxes = aircraft_scene(7, 512)
+    again, same = aircraft_scene(7, 512)
+    compressed, boxes_jpeg = aircraft_scene(7, 512, jpeg=True)
+    assert image.shape == (3, 512, 512) and image.dtype == np.uint8
+    assert 1 <= len(boxes) <= 15 and all(b.shape == (4, 2) for b in boxes)  # as many as fit
+    assert np.array_equal(image, again)
+    assert all(np.array_equal(a, b) for a, b in zip(boxes, same, strict=True))
+    assert not np.array_equal(image, compressed)
+    assert all(np.array_equal(a, b) for a, b in zip(boxes, boxes_jpeg, strict=True))
