@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 OUT ?= out
 CORE := $(VENV)/.installed-core
 TEST := $(VENV)/.installed-test
+SYNTHETIC := $(VENV)/.installed-synthetic
 BEFORE := sample_tiles/hmeimim_2024-12-06.tif
 AFTER := sample_tiles/hmeimim_2024-12-13.tif
 
@@ -20,12 +21,18 @@ $(CORE): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
+# The scene generator of the tests, benchmarks and `make samples` is a distribution of its own
+# (synthetic/), so that imagery-tool's wheel does not carry it.
+$(SYNTHETIC): pyproject.toml synthetic/pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e . -e ./synthetic
+	@touch $@ $(CORE)
+
 # The napari extra runs PyQt6; a PyQt5 left by an older .venv would come first in qtpy's order
 # and run everything on Qt 5 again, so it goes.
-$(TEST): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(TEST): pyproject.toml synthetic/pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" -e ./synthetic
 	@$(BIN)/python -m pip uninstall --quiet --yes PyQt5 PyQt5-Qt5 PyQt5-sip 2>/dev/null || true
-	@touch $@ $(CORE)
+	@touch $@ $(CORE) $(SYNTHETIC)
 
 # The main job on the sample tiles: describe them, detect what arrived and left between two
 # dates, and draw the reviewer sheet with the analyst's An-124 boxes and the detections.
@@ -69,8 +76,8 @@ format: $(TEST)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-samples: $(CORE)
-	$(BIN)/python sample_tiles/make_sample_tiles.py --outdir sample_tiles
+samples: $(SYNTHETIC)
+	$(BIN)/python tools/make_sample_tiles.py --outdir sample_tiles
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

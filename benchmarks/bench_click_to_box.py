@@ -7,7 +7,7 @@ counts as IoU 0). Printed per data set: the fraction of aircraft-clicks with IoU
 
 Data
 ----
-synthetic : ``imagery_tool.synthetic.make_pair`` scenes, seeds 7001.. (never used in tests), 0.5
+synthetic : ``imagery_tool_synthetic.make_pair`` scenes, seeds 7001.. (never used in tests), 0.5
     m, the generator's exact rotated boxes (fixed-wing: catalogue length x span).
 real : ``--real DIR`` (``../shared/aircraft_allplanes``): 25 aircraft on 15 web-map crops. The
     true rotated box comes from the 4 keypoints (nose-tail axis: heading and length; wing tips:
@@ -61,7 +61,7 @@ def box_corners(center, heading_deg, length, width) -> np.ndarray:
 
 def synthetic_cases(n_scenes: int, size: int = 768):
     """(image HWC uint8, gsd, list of (corners, heading, length_px, label)) per scene."""
-    from imagery_tool.synthetic import make_pair
+    from imagery_tool_synthetic import make_pair
 
     for seed in range(7001, 7001 + n_scenes):
         pair = make_pair(seed, size=size, n_aircraft=10, n_vehicles=4)

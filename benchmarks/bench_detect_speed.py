@@ -72,10 +72,9 @@ import cv2
 import numpy as np
 import rasterio
 import rasterio.shutil
+from imagery_tool_synthetic.noise import hash_uniform
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.windows import Window
-
-from imagery_tool.synthetic.noise import hash_uniform
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,7 +131,7 @@ MEASURES: dict[str, str] = {
 
 def make_pair_files(size: int, folder: Path) -> tuple[Path, Path]:
     """Generate (once) a two-date pair of ``size`` px per side with the synthetic generator."""
-    from imagery_tool.synthetic import random_series, write_series
+    from imagery_tool_synthetic import random_series, write_series
 
     folder = folder / f"pair_{size}"
     folder.mkdir(parents=True, exist_ok=True)

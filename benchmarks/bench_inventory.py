@@ -23,10 +23,10 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from imagery_tool_synthetic import random_series, write_series
 
 from imagery_tool.aircraft.inventory import CLASSES, take_inventory
 from imagery_tool.aircraft_catalogue import lookup
-from imagery_tool.synthetic import random_series, write_series
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SEEDS = range(101, 121)

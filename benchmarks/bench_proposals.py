@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# This checkout's tool and its scene generator (synthetic/), not installed ones.
+sys.path[:0] = [str(ROOT), str(ROOT / "synthetic")]
 
 from _allplanes import webmap_gsd  # noqa: E402
 
@@ -62,7 +63,7 @@ def figures(counts) -> str:
 
 
 def synthetic(scenes: int, size: int, min_score: float | None) -> list:
-    from imagery_tool.synthetic import aircraft_scene
+    from imagery_tool_synthetic import aircraft_scene
 
     counts = []
     for seed in range(TEST_SEED0, TEST_SEED0 + scenes):

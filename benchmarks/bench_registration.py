@@ -48,11 +48,11 @@ from rasterio.crs import CRS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_detection import write_pair  # noqa: E402
+from imagery_tool_synthetic import make_pair  # noqa: E402
 
 from imagery_tool.registration import coregister  # noqa: E402
 from imagery_tool.registration.grid import affine_to_matrix  # noqa: E402
 from imagery_tool.registration.trust import corner_gap  # noqa: E402
-from imagery_tool.synthetic import make_pair  # noqa: E402
 
 KNOWN_SHIFTS = ((7.3, -4.6), (-15.2, 9.8))  # B's georeference offset, in its pixels
 

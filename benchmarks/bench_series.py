@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_series.py --scheduler tcp://HOST:8786 --data /shared/series_4096
 
 The series is generated once into ``benchmarks/_data/series_<size>`` (git-ignored) by the
-synthetic generator (`imagery_tool.series.synthetic`). Each configuration recomputes every pair
+synthetic generator (`imagery_tool_synthetic.timeline`). Each configuration recomputes every pair
 (``force=True``) into a fresh folder. Throughput is megapixels of pairs (BEFORE grid) per second
 of the Dask phase; cluster start-up is timed separately. Results are appended, one JSON record
 per configuration, to ``bench_series_<size>.jsonl`` beside the data folder as each finishes.
@@ -30,8 +30,8 @@ CONFIGS = ("local-1", "local-2", "distributed-1", "distributed-2", "threads-1", 
 
 def make_data(size: int, dates: int, folder: Path) -> Path:
     """Write the series once (COGs + truth + STAC); reuse it when complete."""
-    from imagery_tool.series.synthetic import hmeimim_timeline_series
-    from imagery_tool.synthetic import write_series
+    from imagery_tool_synthetic import write_series
+    from imagery_tool_synthetic.timeline import hmeimim_timeline_series
 
     series = hmeimim_timeline_series(size=size, n_dates=dates)
     done = folder / "catalog.json"

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 from _allplanes import webmap_gsd
+from imagery_tool_synthetic import make_hmeimim_series, random_series, tile_truth
 
 from imagery_tool.aircraft.types import rank_types
 from imagery_tool.aircraft_catalogue import lookup
-from imagery_tool.synthetic import make_hmeimim_series, random_series, tile_truth
 
 SEEDS = range(1, 21)
 GSD_M = 0.5

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from imagery_tool_synthetic import make_pair
+from imagery_tool_synthetic.cog import write_cog
 
 from imagery_tool.change import detect_changes
-from imagery_tool.synthetic import make_pair
-from imagery_tool.synthetic.cog import write_cog
 
 IOU = 0.3
 

@@ -103,7 +103,7 @@ KNOWN_PIXEL_M = {"whu_cd": 0.3, "gz_cd_inferred": 0.55, "cdd": 0.5, "fotbcd": 0.
 
 def prepare_large(seed: int, folder: Path) -> Scene:
     """Generate (once) a ``LARGE_SIZE`` px pair like the speed benchmark's, other seed."""
-    from imagery_tool.synthetic import random_series, write_series
+    from imagery_tool_synthetic import random_series, write_series
 
     sub = folder / f"large_{seed}"
     done = sub / "done.json"

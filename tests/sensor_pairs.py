@@ -1,7 +1,7 @@
 """Generated pairs of real sensors' data types: 11/12-bit 4-band counts and float reflectance.
 
 One small scene (640 px at 0.5 m) is rendered once per session and written as any product of
-`imagery_tool.synthetic.sensor.PRODUCTS`: an Il-76 and a Su-24 stay, a Su-34 leaves, a Su-35
+`imagery_tool_synthetic.sensor.PRODUCTS`: an Il-76 and a Su-24 stay, a Su-34 leaves, a Su-35
 arrives, and a red roof (a flat 30 m square, the same on both dates) tells red from blue.
 """
 
@@ -14,11 +14,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-from imagery_tool.synthetic import Acquisition, Site, build_site, make_aircraft, render
-from imagery_tool.synthetic.acquisition import ground_to_pixel, pixel_to_ground
-from imagery_tool.synthetic.sensor import PRODUCTS, Product, write_product
-from imagery_tool.synthetic.truth import object_record
+from imagery_tool_synthetic import Acquisition, Site, build_site, make_aircraft, render
+from imagery_tool_synthetic.acquisition import ground_to_pixel, pixel_to_ground
+from imagery_tool_synthetic.sensor import PRODUCTS, Product, write_product
+from imagery_tool_synthetic.truth import object_record
 
 SIZE = 640
 ROOF_PX = (60, 420, 120, 480)  # (col0, row0, col1, row1) of the red roof on BEFORE's grid

@@ -15,9 +15,7 @@ def loaded_after(code: str) -> set[str]:
 
 
 def test_core_imports_no_gui_and_no_click():
-    modules = loaded_after(
-        "import imagery_tool, imagery_tool.display, imagery_tool.summary, imagery_tool.synthetic"
-    )
+    modules = loaded_after("import imagery_tool, imagery_tool.display, imagery_tool.summary")
     roots = {name.split(".")[0] for name in modules}
     assert not roots & set(GUI_MODULES)
     # rasterio itself may import click (for its own `rio` CLI); the core adds no CLI code.

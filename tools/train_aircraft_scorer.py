@@ -26,14 +26,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# This checkout's tool and its scene generator (synthetic/), not installed ones.
+sys.path[:0] = [str(ROOT), str(ROOT / "synthetic")]
+
+from imagery_tool_synthetic import aircraft_scene  # noqa: E402
 
 from imagery_tool.aircraft.candidates import BLOB_FEATURES, FEATURE_NAMES  # noqa: E402
 from imagery_tool.aircraft.nms import rotated_iou  # noqa: E402
 from imagery_tool.aircraft.propose import raw_candidates  # noqa: E402
 from imagery_tool.aircraft.scorer import MODEL_PATH, expand  # noqa: E402
 from imagery_tool.atomic import atomic_write_text  # noqa: E402
-from imagery_tool.synthetic import aircraft_scene  # noqa: E402
 
 TRAIN_SEED0 = 1000
 
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "provenance": {
             "script": "tools/train_aircraft_scorer.py",
             "data": (
-                f"imagery_tool.synthetic.random_series seeds {TRAIN_SEED0}-"
+                f"imagery_tool_synthetic.random_series seeds {TRAIN_SEED0}-"
                 f"{TRAIN_SEED0 + args.scenes - 1}, {args.size} px at 0.5 m, one date each, odd "
                 "seeds JPEG-compressed (quality 75-94); target: each candidate box's IoU with "
                 "the best true aircraft box (seed stage: IoU >= 0.5)"

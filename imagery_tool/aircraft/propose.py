@@ -7,7 +7,7 @@ them with the learned shape model (`scorer`), keeps the best of overlapping boxe
 
 Examples
 --------
->>> from imagery_tool.synthetic import random_series, render_date
+>>> from imagery_tool_synthetic import random_series, render_date
 >>> image = render_date(random_series(7, size=512, n_dates=1, n_aircraft=3), 0)
 >>> proposals = propose_aircraft(image, pixel_size_m=0.5)
 >>> all(0 <= p.score <= 1 for p in proposals)

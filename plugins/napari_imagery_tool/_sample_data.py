@@ -1,62 +1,93 @@
-"""File > Open Sample: the dated tiles of Hmeimim air base as one time stack."""
+"""File > Open Sample: the dated tiles of Hmeimim air base, shipped as package data."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from fnmatch import fnmatch
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from imagery_tool.atomic import atomic_path
 from napari_imagery_tool._reader import read_paths
 
-__all__ = ["hmeimim_stack", "sample_folder"]
+__all__ = ["SAMPLES_PACKAGE", "hmeimim_stack", "sample_folder", "shipped_samples"]
 
-SAMPLES_ENV = "IMAGERY_TOOL_SAMPLES"
+# The repository's sample_tiles/ folder, installed under this name (pyproject's package-dir).
+SAMPLES_PACKAGE = "napari_imagery_tool.sample_tiles"
+# What the stack is opened from: the four tiles, their STAC items and the catalog.
+STACK_FILES = ("catalog.json", "hmeimim_*.tif", "hmeimim_*/*.json")
 
 
-def sample_folder() -> Path | None:
-    """Return the folder of the Hmeimim sample tiles, or None when it cannot be found.
+def shipped_samples() -> Traversable:
+    """Return the folder of the sample files installed with the plugin.
 
-    Looked up in ``$IMAGERY_TOOL_SAMPLES``, then in ``sample_tiles/`` of the source checkout
-    and of the current directory, then in the user's cache (see `cached_samples`).
+    Returns
+    -------
+    Traversable
+        The package data of `SAMPLES_PACKAGE`: the four tiles, their STAC items and catalog,
+        their truth and the analyst's An-124 boxes (see its ``README.md``).
     """
-    candidates = [os.environ.get(SAMPLES_ENV)]
-    candidates.append(str(Path(__file__).resolve().parents[2] / "sample_tiles"))
-    candidates.append(str(Path.cwd() / "sample_tiles"))
-    for candidate in filter(None, candidates):
-        folder = Path(candidate)
-        if folder.is_dir() and any(folder.glob("hmeimim_*.tif")):
-            return folder
-    return cached_samples()
+    return resources.files(SAMPLES_PACKAGE)
 
 
-def cached_samples() -> Path | None:
-    """Return the sample tiles in the user's cache, made there once when missing.
+def sample_folder() -> Path:
+    """Return a folder of the user's that holds the sample stack, copied there when missing.
 
-    An installed package does not carry ``sample_tiles/``; the generator that made them is
-    deterministic, so the same four tiles are written to ``~/.cache/imagery-tool/sample_tiles``
-    (``$XDG_CACHE_HOME`` respected) on first use, in about 15 s. ``None`` when that fails.
+    The stack opens from the user's cache (``~/.cache/imagery-tool/sample_tiles``,
+    ``$XDG_CACHE_HOME`` respected), not from the installed package: the annotation store is
+    autosaved beside the tiles, and an installed package is no place for the user's work.
+    Files that differ from the shipped ones (an older version) are replaced; others there,
+    such as that store, are left alone.
+
+    Returns
+    -------
+    Path
+        The folder, holding `STACK_FILES`.
+
+    Raises
+    ------
+    OSError
+        The cache folder cannot be made or written.
     """
-    from imagery_tool.synthetic import make_hmeimim_series, write_series
-
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = cache / "imagery-tool" / "sample_tiles"
-    if len(list(folder.glob("hmeimim_*.tif"))) < 4:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_series(make_hmeimim_series(), folder)
-        except OSError:
-            return None
+    for name, source in stack_files(shipped_samples()):
+        target = folder / name
+        data = source.read_bytes()
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
     return folder
+
+
+def stack_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
+    """Yield ``(relative name, file)`` for the files under ``root`` matching `STACK_FILES`."""
+    for pattern in STACK_FILES:
+        yield from _matching(root, pattern.split("/"), prefix="")
+
+
+def _matching(folder: Traversable, parts: list[str], *, prefix: str):
+    head, rest = parts[0], parts[1:]
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not fnmatch(entry.name, head):
+            continue
+        if rest and entry.is_dir():
+            yield from _matching(entry, rest, prefix=f"{prefix}{entry.name}/")
+        elif not rest and entry.is_file():
+            yield f"{prefix}{entry.name}", entry
 
 
 def hmeimim_stack() -> list[tuple]:
     """Open the four dated Hmeimim tiles as one co-registered time stack."""
-    folder = sample_folder()
-    if folder is None:
+    try:
+        folder = sample_folder()
+    except OSError as exc:
         from napari.utils.notifications import show_warning
 
-        show_warning(
-            "the Hmeimim sample tiles could not be found nor made in the cache folder; run "
-            f"`make samples` in the source checkout or set {SAMPLES_ENV} to their folder"
-        )
+        show_warning(f"the Hmeimim sample tiles could not be copied to your cache folder: {exc}")
         return []
     return read_paths([str(p) for p in sorted(folder.glob("hmeimim_*.tif"))])

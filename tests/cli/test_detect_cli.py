@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from imagery_tool_synthetic import make_pair
 
 from imagery_tool.change.detect import dissimilarity_weight
 from imagery_tool.change.model import default_model
 from imagery_tool.cli import main
-from imagery_tool.synthetic import make_pair
 
 
 def _write(path, image, site=None, *, transform=None, nodata=None):

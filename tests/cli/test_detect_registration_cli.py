@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from imagery_tool_synthetic import make_pair
 
 from imagery_tool.cli import main
-from imagery_tool.synthetic import make_pair
 
 
 def _write(path, image, site):

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 import rasterio
+from imagery_tool_synthetic import random_series, render_date, tile_truth
 
 from imagery_tool.aircraft.nms import rotated_iou
 from imagery_tool.cli import main
-from imagery_tool.synthetic import random_series, render_date, tile_truth
 
 
 @pytest.fixture(scope="module")

@@ -139,7 +139,7 @@ def test_render_shows_the_roof_red_and_nodata_as_background(worldview, reflectan
 def test_render_sheet_of_a_blue_first_and_a_red_first_date(worldview, folder, tmp_path):
     import dataclasses
 
-    from imagery_tool.synthetic.sensor import PRODUCTS
+    from imagery_tool_synthetic.sensor import PRODUCTS
 
     rgbn = write_pair(
         folder / "rgbn", dataclasses.replace(PRODUCTS["worldview-11bit"], order="RGBN")

@@ -58,8 +58,8 @@ def test_folder_without_dated_tiles_is_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_json_report_progress_and_quiet_rerun(tmp_path):
-    from imagery_tool.series.synthetic import hmeimim_timeline_series
-    from imagery_tool.synthetic import write_series
+    from imagery_tool_synthetic import write_series
+    from imagery_tool_synthetic.timeline import hmeimim_timeline_series
 
     tiles = tmp_path / "tiles"
     write_series(hmeimim_timeline_series(size=512, n_dates=2), tiles, block=512, catalog=False)
@@ -85,9 +85,10 @@ def test_json_report_progress_and_quiet_rerun(tmp_path):
 
 
 def test_min_score_reaches_the_detector_and_a_new_value_recomputes(tmp_path):
+    from imagery_tool_synthetic import write_series
+    from imagery_tool_synthetic.timeline import hmeimim_timeline_series
+
     from imagery_tool.change.model import default_model
-    from imagery_tool.series.synthetic import hmeimim_timeline_series
-    from imagery_tool.synthetic import write_series
 
     tiles = tmp_path / "tiles"
     write_series(hmeimim_timeline_series(size=512, n_dates=3), tiles, block=512, catalog=False)

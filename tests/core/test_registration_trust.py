@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 from affine import Affine
+from imagery_tool_synthetic import make_pair
 
 from imagery_tool.registration import Registration, coregister
 from imagery_tool.registration.trust import Evidence, corner_gap, judge
-from imagery_tool.synthetic import make_pair
 from tests.conftest import UTM36N, write_raster
 
 ORIGIN = (700000.0, 3900000.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from affine import Affine
+from imagery_tool_synthetic.sensor import PRODUCTS
 from rasterio.enums import ColorInterp
 from rasterio.windows import Window
 
@@ -20,7 +21,6 @@ from imagery_tool.registration import AlignedPair, coregister
 from imagery_tool.render import render
 from imagery_tool.render.imagery import BACKGROUND
 from imagery_tool.summary import describe_tile
-from imagery_tool.synthetic.sensor import PRODUCTS
 from imagery_tool.tile import open_tile, role_from_description
 from tests.conftest import UTM36N, gradient, write_raster
 from tests.sensor_pairs import is_red, roof_centre, write_pair

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from imagery_tool_synthetic import random_series, render_date, tile_truth
 from napari_imagery_tool._widgets.proposals import QUEUE_KEYS, ProposalsWidget
 
 from imagery_tool.aircraft.nms import rotated_iou
 from imagery_tool.annotations import open_store
-from imagery_tool.synthetic import random_series, render_date, tile_truth
 from tests.plugin.conftest import dated_tile
 
 

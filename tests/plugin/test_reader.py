@@ -174,17 +174,3 @@ def test_menus_give_the_three_widgets(make_napari_viewer, site_folder):
         "File/IO Utilities -> Export (imagery-tool)",
         "Plugins/imagery-tool -> Annotate boxes (imagery-tool)",
     } <= found
-
-
-def test_samples_are_made_in_the_cache_when_not_installed(tmp_path, monkeypatch):
-    from napari_imagery_tool import _sample_data
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    made = []
-    monkeypatch.setattr(
-        "imagery_tool.synthetic.write_series",
-        lambda series, folder: made.append(folder) or (folder / "hmeimim_x.tif").touch(),
-    )
-    folder = _sample_data.cached_samples()
-    assert folder == tmp_path / "imagery-tool" / "sample_tiles"
-    assert made == [folder]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from imagery_tool_synthetic.sensor import PRODUCTS
 
-from imagery_tool.synthetic.sensor import PRODUCTS
 from tests.sensor_pairs import is_red, roof_centre, write_pair
 
 

@@ -11,15 +11,14 @@ import pytest
 import rasterio
 from affine import Affine
 from napari_imagery_tool._hooks import info_of
-from napari_imagery_tool._sample_data import sample_folder
 from rasterio.enums import Resampling
 
 SAMPLES = Path(__file__).parents[2] / "sample_tiles"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sample_folder() is None, reason="sample tiles not generated")
-def test_open_sample_gives_four_dates_on_one_grid(make_napari_viewer):
+def test_open_sample_gives_four_dates_on_one_grid(make_napari_viewer, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the stack is copied there
     viewer = make_napari_viewer()
     (layer,) = viewer.open_sample("imagery-tool", "hmeimim")
     info = info_of(layer)

@@ -17,7 +17,7 @@ TILES = [ROOT / f"hmeimim_{d}.tif" for d in DATES]
 
 def test_tiles_exist_and_are_small():
     for t in TILES:
-        assert t.is_file(), f"{t} missing: run python sample_tiles/make_sample_tiles.py"
+        assert t.is_file(), f"{t} missing: run make samples"
     assert sum(t.stat().st_size for t in TILES) < 20e6
 
 

@@ -135,7 +135,7 @@ def test_undated_and_missing_tiles(tmp_path):
 @pytest.fixture(scope="module")
 def fighters_scene(tmp_path_factory):
     """Two dates of a small generated apron (fighters only for seed 3), written as COGs."""
-    from imagery_tool.synthetic import random_series, write_series
+    from imagery_tool_synthetic import random_series, write_series
 
     series = random_series(3, size=768, n_dates=2, n_aircraft=5, n_vehicles=2)
     return write_series(series, tmp_path_factory.mktemp("scene"), block=512)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from imagery_tool_synthetic import random_series, render_date, tile_truth
 
 from imagery_tool.aircraft.nms import nms_rotated, rotated_iou
 from imagery_tool.aircraft.propose import (
@@ -16,7 +17,6 @@ from imagery_tool.aircraft.propose import (
 )
 from imagery_tool.aircraft.scorer import MODEL_PATH
 from imagery_tool.aircraft.types import TypeMatch
-from imagery_tool.synthetic import random_series, render_date, tile_truth
 
 
 @pytest.fixture(scope="module")

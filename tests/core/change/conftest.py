@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 import rasterio
-
-from imagery_tool.synthetic import Acquisition, build_site, make_aircraft, render
-from imagery_tool.synthetic.truth import object_record
+from imagery_tool_synthetic import Acquisition, build_site, make_aircraft, render
+from imagery_tool_synthetic.truth import object_record
 
 SIZE = 640
 T0 = datetime(2024, 12, 6, 8, 30, tzinfo=UTC)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import rasterio
 from conftest import write_tif
+from imagery_tool_synthetic import render
 
 from imagery_tool.change import METHODS, detect_changes
 from imagery_tool.change.blocks import BlockQueue
 from imagery_tool.errors import IncompatibleTilesError, NotGeoreferencedError
 from imagery_tool.registration import coregister
-from imagery_tool.synthetic import render
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from imagery_tool_synthetic.sensor import PRODUCTS
 
 from imagery_tool.change import detect_changes
-from imagery_tool.synthetic.sensor import PRODUCTS
 from tests.sensor_pairs import overlaps, write_pair
 
 

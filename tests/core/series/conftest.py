@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from imagery_tool_synthetic import write_series
+from imagery_tool_synthetic.timeline import hmeimim_timeline_series
 
 from imagery_tool.series import run_series
-from imagery_tool.series.synthetic import hmeimim_timeline_series
-from imagery_tool.synthetic import write_series
 
 
 @pytest.fixture(scope="session")

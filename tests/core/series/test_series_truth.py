@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from imagery_tool_synthetic.timeline import truth_timeline
 
 from imagery_tool.errors import SeriesRunError
 from imagery_tool.series import run_series
-from imagery_tool.series.synthetic import truth_timeline
 
 from .conftest import make_cluster
 

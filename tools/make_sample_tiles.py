@@ -2,8 +2,8 @@
 
 Usage::
 
-    python sample_tiles/make_sample_tiles.py                      # the committed 2048 px tiles
-    python sample_tiles/make_sample_tiles.py --size 20000 --outdir /tmp/big   # benchmark scene
+    python tools/make_sample_tiles.py                      # the committed 2048 px tiles
+    python tools/make_sample_tiles.py --size 20000 --outdir /tmp/big   # benchmark scene
 
 The output is deterministic: running twice gives byte-identical files.
 """
@@ -15,16 +15,20 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_tiles"
+# Run from a checkout without installing: this checkout's tool and its generator distribution.
+sys.path[:0] = [str(ROOT), str(ROOT / "synthetic")]
 
-from imagery_tool.synthetic import make_hmeimim_series, write_series  # noqa: E402
+from imagery_tool_synthetic import make_hmeimim_series, write_series  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, write the series, print what was written."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--outdir", type=Path, default=HERE, help="output folder (default: here)")
+    ap.add_argument(
+        "--outdir", type=Path, default=SAMPLES, help="output folder (default: sample_tiles/)"
+    )
     ap.add_argument("--size", type=int, default=2048, help="width = height in pixels")
     ap.add_argument("--large", type=int, default=None, metavar="SIZE",
                     help="alias of --size for benchmark scenes (do not commit those)")  # fmt: skip

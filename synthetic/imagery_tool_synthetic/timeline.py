@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from imagery_tool.synthetic import (
+from imagery_tool_synthetic import (
     HMEIMIM_LONLAT,
     Acquisition,
     Series,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
-from imagery_tool.synthetic.shapes import (
+from imagery_tool_synthetic.shapes import (
     Body,
     Part,
     ellipse,

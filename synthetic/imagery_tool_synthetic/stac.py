@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pystac
 
-from imagery_tool.synthetic.series import Series
+from imagery_tool_synthetic.series import Series
 
 __all__ = ["write_catalog"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import Transformer
 
-from imagery_tool.synthetic.shapes import Body, heading_vectors
-from imagery_tool.synthetic.vehicles import make_building, make_hangar, make_shelter, make_tank
+from imagery_tool_synthetic.shapes import Body, heading_vectors
+from imagery_tool_synthetic.vehicles import make_building, make_hangar, make_shelter, make_tank
 
 __all__ = [
     "HMEIMIM_LONLAT",

@@ -81,7 +81,7 @@ def sensor_bands(rgb: np.ndarray) -> dict[str, np.ndarray]:
     Parameters
     ----------
     rgb : (3, H, W) uint8 ndarray
-        Red, green, blue, as `imagery_tool.synthetic.render` gives them. Not modified.
+        Red, green, blue, as `imagery_tool_synthetic.render` gives them. Not modified.
 
     Returns
     -------

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from imagery_tool.synthetic.acquisition import Acquisition, sun_position
-from imagery_tool.synthetic.aircraft import make_aircraft
-from imagery_tool.synthetic.shapes import Body, heading_vectors
-from imagery_tool.synthetic.site import HMEIMIM_LONLAT, Site, Stand, build_site
-from imagery_tool.synthetic.vehicles import make_vehicle
+from imagery_tool_synthetic.acquisition import Acquisition, sun_position
+from imagery_tool_synthetic.aircraft import make_aircraft
+from imagery_tool_synthetic.shapes import Body, heading_vectors
+from imagery_tool_synthetic.site import HMEIMIM_LONLAT, Site, Stand, build_site
+from imagery_tool_synthetic.vehicles import make_vehicle
 
 __all__ = ["Series", "hmeimim_series", "random_series"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from imagery_tool.synthetic.acquisition import Acquisition, ground_to_pixel
-from imagery_tool.synthetic.series import Series
-from imagery_tool.synthetic.shapes import Body
-from imagery_tool.synthetic.site import Site
+from imagery_tool_synthetic.acquisition import Acquisition, ground_to_pixel
+from imagery_tool_synthetic.series import Series
+from imagery_tool_synthetic.shapes import Body
+from imagery_tool_synthetic.site import Site
 
 __all__ = ["object_record", "pair_truth", "tile_truth"]
 

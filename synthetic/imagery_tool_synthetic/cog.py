@@ -13,8 +13,8 @@ import rasterio.shutil
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.windows import Window
 
-from imagery_tool.synthetic.acquisition import Acquisition
-from imagery_tool.synthetic.site import Site
+from imagery_tool_synthetic.acquisition import Acquisition
+from imagery_tool_synthetic.site import Site
 
 __all__ = ["COMPRESSIONS", "OVERVIEW_LEVELS", "write_cog"]
 

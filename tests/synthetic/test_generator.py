@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-
-from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
-from imagery_tool.synthetic import (
+from imagery_tool_synthetic import (
     Acquisition,
     build_site,
     make_aircraft,
@@ -20,9 +18,11 @@ from imagery_tool.synthetic import (
     render,
     tile_truth,
 )
-from imagery_tool.synthetic.acquisition import ground_to_pixel, sun_position
-from imagery_tool.synthetic.aircraft import AIRCRAFT_BUILDERS
-from imagery_tool.synthetic.noise import fbm
+from imagery_tool_synthetic.acquisition import ground_to_pixel, sun_position
+from imagery_tool_synthetic.aircraft import AIRCRAFT_BUILDERS
+from imagery_tool_synthetic.noise import fbm
+
+from imagery_tool.aircraft_catalogue import AIRCRAFT, lookup
 
 WHEN = datetime(2024, 12, 13, 8, 21, tzinfo=UTC)
 
@@ -112,7 +112,7 @@ def _grow(corners, px):
 
 
 def _one_date(site, acq, body):
-    from imagery_tool.synthetic import Series
+    from imagery_tool_synthetic import Series
 
     return Series(site, (acq,), ((body,),))
 
@@ -196,7 +196,7 @@ def test_sun_position_is_plausible_for_hmeimim_in_december():
 
 
 def test_aircraft_scene_is_reproducible_and_jpeg_changes_pixels_only():
-    from imagery_tool.synthetic import aircraft_scene
+    from imagery_tool_synthetic import aircraft_scene
 
     image, boxes = aircraft_scene(7, 512)
     again, same = aircraft_scene(7, 512)

@@ -12,7 +12,7 @@ The public API:
 
 Examples
 --------
->>> from imagery_tool.synthetic import make_pair
+>>> from imagery_tool_synthetic import make_pair
 >>> pair = make_pair(1, size=256, shift_px=(3.0, -2.0))
 >>> pair.before.shape, pair.after.dtype
 ((3, 256, 256), dtype('uint8'))
@@ -29,16 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from imagery_tool.atomic import atomic_write_text
-from imagery_tool.synthetic.acquisition import Acquisition, sun_position
-from imagery_tool.synthetic.aircraft import make_aircraft
-from imagery_tool.synthetic.cog import write_cog
-from imagery_tool.synthetic.render import Renderer, render
-from imagery_tool.synthetic.series import Series, hmeimim_series, random_series
-from imagery_tool.synthetic.shapes import Body
-from imagery_tool.synthetic.site import HMEIMIM_LONLAT, Site, build_site
-from imagery_tool.synthetic.stac import write_catalog
-from imagery_tool.synthetic.truth import pair_truth, tile_truth
-from imagery_tool.synthetic.vehicles import make_vehicle
+from imagery_tool_synthetic.acquisition import Acquisition, sun_position
+from imagery_tool_synthetic.aircraft import make_aircraft
+from imagery_tool_synthetic.cog import write_cog
+from imagery_tool_synthetic.render import Renderer, render
+from imagery_tool_synthetic.series import Series, hmeimim_series, random_series
+from imagery_tool_synthetic.shapes import Body
+from imagery_tool_synthetic.site import HMEIMIM_LONLAT, Site, build_site
+from imagery_tool_synthetic.stac import write_catalog
+from imagery_tool_synthetic.truth import pair_truth, tile_truth
+from imagery_tool_synthetic.vehicles import make_vehicle
 
 __all__ = [
     "HMEIMIM_LONLAT",

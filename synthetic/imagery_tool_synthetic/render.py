@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imagery_tool.synthetic.acquisition import Acquisition, ground_to_pixel, pixel_to_ground
-from imagery_tool.synthetic.noise import fbm, hash_normal, hash_uniform
-from imagery_tool.synthetic.shapes import Body, heading_vectors
-from imagery_tool.synthetic.site import Site
+from imagery_tool_synthetic.acquisition import Acquisition, ground_to_pixel, pixel_to_ground
+from imagery_tool_synthetic.noise import fbm, hash_normal, hash_uniform
+from imagery_tool_synthetic.shapes import Body, heading_vectors
+from imagery_tool_synthetic.site import Site
 
 __all__ = ["CELL", "Renderer", "render"]
 

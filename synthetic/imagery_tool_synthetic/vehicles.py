@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from imagery_tool.aircraft_catalogue import lookup_vehicle
-from imagery_tool.synthetic.shapes import Body, Part, ellipse, place, rect, rounded_rect
+from imagery_tool_synthetic.shapes import Body, Part, ellipse, place, rect, rounded_rect
 
 __all__ = ["make_building", "make_hangar", "make_shelter", "make_tank", "make_vehicle"]
 
