@@ -12,7 +12,7 @@ from pathlib import Path
 from imagery_tool.atomic import atomic_path
 from napari_imagery_tool._reader import read_paths
 
-__all__ = ["SAMPLES_PACKAGE", "hmeimim_stack", "sample_folder", "shipped_samples"]
+__all__ = ["SAMPLES_PACKAGE", "hmeimim_stack", "sample_folder", "shipped_samples", "stack_files"]
 
 # The repository's sample_tiles/ folder, installed under this name (pyproject's package-dir).
 SAMPLES_PACKAGE = "napari_imagery_tool.sample_tiles"
@@ -70,7 +70,9 @@ def stack_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
         yield from _matching(root, pattern.split("/"), prefix="")
 
 
-def _matching(folder: Traversable, parts: list[str], *, prefix: str):
+def _matching(
+    folder: Traversable, parts: list[str], *, prefix: str
+) -> Iterator[tuple[str, Traversable]]:
     head, rest = parts[0], parts[1:]
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not fnmatch(entry.name, head):
