@@ -103,9 +103,7 @@ def library_versions(names: Iterable[str] = _LIBRARIES) -> dict[str, str | None]
     return versions
 
 
-def training_record(
-    *, script: str, estimator: str, data: dict, feature_code: str, root: Path = ROOT
-) -> dict:
+def training_record(*, script: str, estimator: str, data: dict, root: Path = ROOT) -> dict:
     """Return the provenance of a model trained now, in this process.
 
     Parameters
@@ -116,22 +114,20 @@ def training_record(
         The learner and its settings.
     data : dict
         The training data sets and their counts.
-    feature_code : str
-        `feature_code_hash` of the features the model reads.
     root : Path, optional
         The repository whose commit is recorded.
 
     Returns
     -------
     dict
-        ``script``, ``commit``, ``trained`` (UTC date), ``feature_code``, ``jpeg_decoder``,
-        ``libraries``, ``estimator``, ``data``.
+        ``script``, ``commit``, ``trained`` (UTC date), ``jpeg_decoder``, ``libraries``,
+        ``estimator``, ``data``. (The hash of the feature code is the model file's own
+        ``feature_code``, which loading checks.)
     """
     return {
         "script": script,
         "commit": git_commit(root),
         "trained": dt.datetime.now(dt.UTC).date().isoformat(),
-        "feature_code": feature_code,
         "jpeg_decoder": jpeg_decoder(),
         "libraries": library_versions(),
         "estimator": estimator,
