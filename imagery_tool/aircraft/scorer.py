@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from imagery_tool.aircraft.candidates import FEATURE_NAMES
+from imagery_tool.errors import ModelFileError
 from imagery_tool.models.file import read_model
 from imagery_tool.models.provenance import feature_code_hash
 from imagery_tool.models.trees import BoostedTrees
@@ -136,8 +137,8 @@ class ProposalScorer:
         Raises
         ------
         imagery_tool.errors.ModelFileError
-            When the file is no proposal scorer or was trained on other features than
-            `FEATURE_NAMES`.
+            When the file is no proposal scorer, is malformed or was trained on other
+            features than `FEATURE_NAMES`.
 
         Warns
         -----
@@ -148,16 +149,25 @@ class ProposalScorer:
             path, model=KIND, features=FEATURE_NAMES, feature_code=feature_code(),
             retrain=RETRAIN,
         )  # fmt: skip
-        predictors = record["predictors"]
-        return cls(
-            seed=LogisticStage.from_dict(predictors["seed"]),
-            final=BoostedTrees.from_dict(predictors["final"]),
-            min_score=float(record["operating_points"]["min_score"]),
-            provenance=dict(record.get("provenance", {})),
-        )
+        try:
+            predictors = record["predictors"]
+            return cls(
+                seed=LogisticStage.from_dict(predictors["seed"]),
+                final=BoostedTrees.from_dict(predictors["final"]),
+                min_score=float(record["operating_points"]["min_score"]),
+                provenance=dict(record.get("provenance", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
+                f"retrain it with {RETRAIN}"
+            ) from None
 
     def to_record(self) -> dict:
-        """Return the scorer as a model-file record (`imagery_tool.models.file.write_model`)."""
+        """Return the scorer as a model-file record (`imagery_tool.models.file.write_model`).
+
+        Its ``feature_code`` is today's: the record of a model trained now, by this code.
+        """
         if self.final is None:
             raise ValueError("a scorer without its final stage is not written")
         return {

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from imagery_tool.change.features import FEATURES
+from imagery_tool.errors import ModelFileError
 from imagery_tool.models.file import read_model
 from imagery_tool.models.provenance import feature_code_hash
 from imagery_tool.models.trees import BoostedTrees
@@ -100,8 +101,8 @@ class RegionModel:
         Raises
         ------
         imagery_tool.errors.ModelFileError
-            When the file is no region model file or was trained on other features than
-            `imagery_tool.change.features.FEATURES`.
+            When the file is no region model file, is malformed or was trained on other
+            features than `imagery_tool.change.features.FEATURES`.
 
         Warns
         -----
@@ -112,18 +113,27 @@ class RegionModel:
             path, model=KIND, features=FEATURES, feature_code=feature_code(), retrain=RETRAIN,
             text=text,
         )  # fmt: skip
-        points = record["operating_points"]
-        far = points.get("min_score_dissimilar")
-        return cls(
-            features=tuple(record["features"]),
-            trees=BoostedTrees.from_dict(record["predictors"][PREDICTOR]),
-            min_score=float(points["min_score"]),
-            min_score_dissimilar=None if far is None else float(far),
-            provenance=dict(record.get("provenance", {})),
-        )
+        try:
+            points = record["operating_points"]
+            far = points.get("min_score_dissimilar")
+            return cls(
+                features=tuple(record["features"]),
+                trees=BoostedTrees.from_dict(record["predictors"][PREDICTOR]),
+                min_score=float(points["min_score"]),
+                min_score_dissimilar=None if far is None else float(far),
+                provenance=dict(record.get("provenance", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
+                f"retrain it with {RETRAIN}"
+            ) from None
 
     def to_record(self) -> dict:
-        """Return the model as a model-file record (`imagery_tool.models.file.write_model`)."""
+        """Return the model as a model-file record (`imagery_tool.models.file.write_model`).
+
+        Its ``feature_code`` is today's: the record of a model trained now, by this code.
+        """
         return {
             "model": KIND,
             "features": list(self.features),

@@ -107,6 +107,15 @@ def test_a_model_whose_feature_code_changed_warns(tmp_path):
     assert model.features == FEATURES  # still usable
 
 
+def test_a_malformed_model_file_is_refused_in_one_line(tmp_path):
+    record = _full().to_record()
+    del record["predictors"]["changed_object"]["trees"][0]["threshold"]
+    path = write_model(tmp_path / "broken.json.gz", record)
+    with pytest.raises(ModelFileError, match="malformed region model file") as caught:
+        RegionModel.load(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_a_file_of_the_old_format_is_refused(tmp_path):
     path = tmp_path / "region_model.json"
     path.write_text(json.dumps({"features": list(FEATURES), "trees": [], "base": 0.0}))
