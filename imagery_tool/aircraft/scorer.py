@@ -44,7 +44,7 @@ RETRAIN = "tools/train_aircraft_scorer.py"
 
 
 @cache
-def feature_code() -> str:
+def feature_code() -> str | None:
     """Return the hash of `FEATURE_NAMES` and of the code measuring them."""
     return feature_code_hash(FEATURE_NAMES, FEATURE_MODULES)
 

@@ -27,7 +27,7 @@ RETRAIN = "tools/train_region_model.py"
 
 
 @cache
-def feature_code() -> str:
+def feature_code() -> str | None:
     """Return the hash of `FEATURES` and of the code measuring them (see `feature_code_hash`)."""
     return feature_code_hash(FEATURES, FEATURE_MODULES)
 

@@ -42,7 +42,7 @@ def read_model(
     *,
     model: str,
     features: Sequence[str],
-    feature_code: str,
+    feature_code: str | None,
     retrain: str,
     text: bytes | None = None,
 ) -> dict:
@@ -56,8 +56,9 @@ def read_model(
         The kind of model expected (``"region model"``, ``"aircraft proposal scorer"``).
     features : sequence of str
         The feature names the code measures today, in column order.
-    feature_code : str
-        `imagery_tool.models.provenance.feature_code_hash` of that code.
+    feature_code : str or None
+        `imagery_tool.models.provenance.feature_code_hash` of that code (None: its source
+        cannot be read, nothing to compare).
     retrain : str
         The command that makes a model of this kind, for the messages.
     text : bytes, optional
@@ -105,7 +106,7 @@ def read_model(
             f"retrain it with {retrain}"
         )
     recorded = record.get("feature_code")
-    if recorded != feature_code:
+    if feature_code is not None and recorded != feature_code:
         warnings.warn(
             f"{path}: the code measuring the features changed since this model was trained "
             f"({recorded} then, {feature_code} now); check its scores or retrain with {retrain}",

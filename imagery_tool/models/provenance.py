@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
-import importlib
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import subprocess
@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 _LIBRARIES = ("numpy", "scikit-learn", "opencv-python-headless", "rasterio", "scipy")
 
 
-def feature_code_hash(names: Sequence[str], modules: Iterable[str]) -> str:
+def feature_code_hash(names: Sequence[str], modules: Iterable[str]) -> str | None:
     """Return a hash of the feature names and of the code of the modules that measure them.
 
-    The code is hashed as its syntax tree without docstrings, so comments, docstrings and
-    formatting do not count; any other edit of the modules does.
+    The code is hashed as its syntax tree without docstrings, written out field by field
+    without empty ones (so that Python versions that add fields to the tree agree): comments,
+    docstrings and formatting do not count; any other edit of the modules does.
 
     Parameters
     ----------
@@ -34,15 +35,33 @@ def feature_code_hash(names: Sequence[str], modules: Iterable[str]) -> str:
 
     Returns
     -------
-    str
-        ``"sha256:"`` and 16 hex digits.
+    str or None
+        ``"sha256:"`` and 16 hex digits; None when a module's source cannot be read (an
+        installation without ``.py`` files).
     """
     digest = hashlib.sha256("\n".join(names).encode())
     for name in modules:
-        source = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
+        spec = importlib.util.find_spec(name)
+        source = spec.loader.get_source(name) if spec and spec.loader else None
+        if source is None:
+            return None
         digest.update(name.encode())
-        digest.update(ast.dump(_without_docstrings(ast.parse(source))).encode())
+        digest.update(_canonical(_without_docstrings(ast.parse(source))).encode())
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def _canonical(node: object) -> str:
+    """Write a syntax tree out as text: node types and their non-empty fields, no positions."""
+    if isinstance(node, ast.AST):
+        fields = (
+            f"{name}={_canonical(value)}"
+            for name in node._fields
+            if (value := getattr(node, name, None)) is not None and value != []
+        )
+        return f"{type(node).__name__}({','.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ",".join(_canonical(item) for item in node) + "]"
+    return repr(node)
 
 
 def _without_docstrings(tree: ast.Module) -> ast.Module:

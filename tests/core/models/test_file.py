@@ -73,3 +73,9 @@ def test_changed_feature_code_warns_and_loads(tmp_path):
     with pytest.warns(FeatureCodeWarning, match="sha256:1111 then, sha256:2222 now"):
         record = read_model(path, **{**CHECKS, "feature_code": "sha256:2222"})
     assert record["features"] == ["a", "b"]
+
+
+def test_no_feature_code_to_compare_gives_no_warning(tmp_path, recwarn):
+    path = write_model(tmp_path / "m.json", RECORD)
+    read_model(path, **{**CHECKS, "feature_code": None})
+    assert not recwarn.list

@@ -48,3 +48,7 @@ def test_a_training_record_says_what_made_the_model():
     assert set(record) == {"script", "commit", "trained", "jpeg_decoder", "libraries",
                            "estimator", "data"}  # fmt: skip
     assert record["libraries"]["numpy"] and record["commit"]
+
+
+def test_a_module_without_source_has_no_hash():
+    assert feature_code_hash(("a",), ["sys"]) is None  # built in: nothing to read
