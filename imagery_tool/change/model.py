@@ -84,14 +84,14 @@ class RegionModel:
         return not self.trees.trees
 
     @classmethod
-    def load(cls, path: str | Path, *, text: bytes | None = None) -> RegionModel:
+    def load(cls, path: str | Path, *, content: bytes | None = None) -> RegionModel:
         """Read a region model file (`imagery_tool.models.file`), checked against the code.
 
         Parameters
         ----------
         path : str or Path
             A file written by ``tools/train_region_model.py`` (plain or gzipped JSON).
-        text : bytes, optional
+        content : bytes, optional
             Its bytes, when already read (a packaged resource).
 
         Returns
@@ -111,7 +111,7 @@ class RegionModel:
         """
         record = read_model(
             path, model=KIND, features=FEATURES, feature_code=feature_code(), retrain=RETRAIN,
-            text=text,
+            content=content,
         )  # fmt: skip
         try:
             points = record["operating_points"]
@@ -167,4 +167,4 @@ class RegionModel:
 def default_model() -> RegionModel:
     """Load the model shipped with the package (``change/data/region_model.json.gz``)."""
     resource = resources.files("imagery_tool.change").joinpath(MODEL_FILE)
-    return RegionModel.load(f"imagery_tool/change/{MODEL_FILE}", text=resource.read_bytes())
+    return RegionModel.load(f"imagery_tool/change/{MODEL_FILE}", content=resource.read_bytes())

@@ -44,7 +44,7 @@ def read_model(
     features: Sequence[str],
     feature_code: str | None,
     retrain: str,
-    text: bytes | None = None,
+    content: bytes | None = None,
 ) -> dict:
     """Read a model file and check it against the code that will use it.
 
@@ -61,7 +61,7 @@ def read_model(
         cannot be read, nothing to compare).
     retrain : str
         The command that makes a model of this kind, for the messages.
-    text : bytes, optional
+    content : bytes, optional
         The file's bytes when already read (a packaged resource).
 
     Returns
@@ -81,7 +81,7 @@ def read_model(
         When the code that measures the features changed since the model was trained.
     """
     try:
-        data = Path(path).read_bytes() if text is None else text
+        data = Path(path).read_bytes() if content is None else content
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         record = json.loads(data)
