@@ -9,7 +9,7 @@ objects that stayed but changed attributes (a visor raised) count neither way, n
 objects less than half inside the compared area.
 
 Scene sets: ``train`` (seeds the rules were tuned on and the region model was trained on, see
-``train_region_model.py``) and ``test`` (other seeds, never looked at while developing the
+``tools/train_region_model.py``) and ``test`` (other seeds, never looked at while developing the
 detector); each seed gives an easy and a hard scene (larger shift and rotation, sun change,
 haze, noise).
 

@@ -47,6 +47,10 @@ class OutputWriteError(ImageryToolError, OSError):
     """An output cannot be written (no space left, file too large, not writable)."""
 
 
+class ModelFileError(ImageryToolError, ValueError):
+    """A learned model's file cannot be used (unreadable, other format, other features)."""
+
+
 class ImageryToolWarning(UserWarning):
     """Root of imagery-tool's warnings."""
 
@@ -57,6 +61,10 @@ class NotGeoreferencedWarning(ImageryToolWarning):
 
 class DataLossWarning(ImageryToolWarning):
     """An export format cannot carry some of the data (rotation, attributes, ...)."""
+
+
+class FeatureCodeWarning(ImageryToolWarning):
+    """The code that measures a learned model's features changed since it was trained."""
 
 
 class RenderError(ImageryToolError, ValueError):

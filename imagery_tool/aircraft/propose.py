@@ -28,7 +28,7 @@ from rasterio.windows import Window
 from imagery_tool.aircraft.body import fit_body
 from imagery_tool.aircraft.candidates import BLOB_FEATURES, Candidate, Prepared
 from imagery_tool.aircraft.nms import nms_rotated
-from imagery_tool.aircraft.scorer import score_features
+from imagery_tool.aircraft.scorer import ProposalScorer, score_features
 from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label, unknown_label
 from imagery_tool.errors import ImageryToolError
 
@@ -40,7 +40,9 @@ __all__ = [
     "proposal_gsd",
 ]
 
-DEFAULT_MIN_SCORE = 0.4  # chosen on validation scenes (seeds 3000-3009), not the test ones
+# chosen on validation scenes (seeds 3000-3009), not the test ones; the shipped scorer's file
+# records it as its operating point
+DEFAULT_MIN_SCORE = 0.4
 ASSUMED_PIXEL_SIZE_M = 0.5
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
@@ -209,7 +211,7 @@ def raw_candidates(
     length_range_m: tuple[float, float] = (8.0, 90.0),
     block_px: int = _BLOCK_PX,
     body_fit: bool = True,
-    model: dict | None = None,
+    model: ProposalScorer | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> list[Candidate]:
@@ -226,8 +228,8 @@ def raw_candidates(
         As `propose_aircraft`.
     body_fit : bool, optional
         Add the `fit_body` candidates (training the seed stage turns this off).
-    model : dict, optional
-        A `scorer.load_model` record (the shipped one by default).
+    model : ProposalScorer, optional
+        The scorer whose seed stage picks the blobs (the shipped one by default).
 
     Returns
     -------
@@ -296,7 +298,7 @@ def _body_fits(
     valid: np.ndarray | None,
     *,
     cancel: Callable[[], bool] | None,
-    model: dict | None,
+    model: ProposalScorer | None,
 ) -> list[Candidate]:
     """`fit_body` at the promising blobs' centres, described like blobs (window pixels)."""
     seed_scores = score_features(

@@ -1,28 +1,52 @@
 """The learned proposal scorer over candidate shape features, applied with numpy.
 
-The coefficients ship as JSON in ``imagery_tool/aircraft/data/proposal_scorer.json`` with their
-provenance (trained by ``tools/train_aircraft_scorer.py`` on generated scenes with exact truth;
-nothing is downloaded). Two stages: the seed stage, a logistic regression on the blob features
-standardised and squared (so it can prefer a middle range: a fill ratio neither that of a
-thin line nor that of a solid roof), chooses where `body.fit_body` is tried; the final stage,
-small boosted regression trees (scikit-learn's gradient boosting, exported as arrays), predicts
-each candidate's IoU with the true aircraft box from all `candidates.FEATURE_NAMES`: the score
-reads as the expected overlap with a real aircraft, 0 for anything else.
+The model ships as ``imagery_tool/aircraft/data/proposal_scorer.json.gz``, a model file
+(`imagery_tool.models.file`) with its provenance (trained by ``tools/train_aircraft_scorer.py``
+on generated scenes with exact truth; nothing is downloaded). Two stages: the seed stage, a
+logistic regression on the blob features standardised and squared (so it can prefer a middle
+range: a fill ratio neither that of a thin line nor that of a solid roof), chooses where
+`body.fit_body` is tried; the final stage, boosted regression trees
+(`imagery_tool.models.trees.BoostedTrees`), predicts each candidate's IoU with the true
+aircraft box from all `candidates.FEATURE_NAMES`: the score reads as the expected overlap with
+a real aircraft, 0 for anything else.
 """
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from imagery_tool.aircraft.candidates import FEATURE_NAMES
+from imagery_tool.errors import ModelFileError
+from imagery_tool.models.file import read_model
+from imagery_tool.models.provenance import feature_code_hash
+from imagery_tool.models.trees import BoostedTrees
 
-__all__ = ["MODEL_PATH", "expand", "load_model", "score_features"]
+__all__ = [
+    "FEATURE_MODULES",
+    "MODEL_PATH",
+    "LogisticStage",
+    "ProposalScorer",
+    "expand",
+    "feature_code",
+    "load_model",
+    "score_features",
+]
 
-MODEL_PATH = Path(__file__).parent / "data" / "proposal_scorer.json"
+MODEL_PATH = Path(__file__).parent / "data" / "proposal_scorer.json.gz"
+#: The modules whose code measures `FEATURE_NAMES` (their hash goes into the model's file).
+FEATURE_MODULES = ("imagery_tool.aircraft.candidates",)
+KIND = "aircraft proposal scorer"
+RETRAIN = "tools/train_aircraft_scorer.py"
+
+
+@cache
+def feature_code() -> str | None:
+    """Return the hash of `FEATURE_NAMES` and of the code measuring them."""
+    return feature_code_hash(FEATURE_NAMES, FEATURE_MODULES)
 
 
 def expand(features: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -41,85 +65,153 @@ def expand(features: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndar
     return np.hstack([z, z * z])
 
 
-@lru_cache(maxsize=4)
-def load_model(path: str | Path = MODEL_PATH) -> dict:
-    """Return the scorer's JSON record, its stages' vectors as numpy arrays.
+@dataclass(frozen=True, eq=False)
+class LogisticStage:
+    """A logistic regression on standardised features and their squares (`expand`).
 
-    The record has two stages: ``"seed"`` scores the contrast blobs on their own features
-    (the first `BLOB_FEATURES`) to choose where `fit_body` is tried; ``"final"`` scores every
-    candidate, blob or body fit, on all `FEATURE_NAMES`.
-
-    Raises
-    ------
-    ValueError
-        When the record was trained on other features than `FEATURE_NAMES`.
+    Attributes
+    ----------
+    mean, scale : (F,) float64 ndarray
+        The standardisation of the first F features.
+    coef : (2F,) float64 ndarray
+    intercept : float
     """
-    record = json.loads(Path(path).read_text(encoding="utf-8"))
-    if tuple(record["features"]) != FEATURE_NAMES:
-        raise ValueError(
-            f"{path}: trained on features {record['features']}, the code measures "
-            f"{list(FEATURE_NAMES)}; retrain with tools/train_aircraft_scorer.py"
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> LogisticStage:
+        """Read the plain-JSON form written by `to_dict`."""
+        return cls(
+            *(np.asarray(raw[key], dtype=np.float64) for key in ("mean", "scale", "coef")),
+            float(raw["intercept"]),
         )
-    for stage in record["stages"].values():
-        for key in ("mean", "scale", "coef"):
-            if key in stage:
-                stage[key] = np.asarray(stage[key], dtype=np.float64)
-        for tree in stage.get("trees", ()):
-            for key in ("left", "right", "feature"):
-                tree[key] = np.asarray(tree[key], dtype=np.int64)
-            for key in ("threshold", "value"):
-                tree[key] = np.asarray(tree[key], dtype=np.float64)
-    return record
+
+    def to_dict(self) -> dict:
+        """Return the stage as plain JSON types."""
+        return {
+            "kind": "logistic regression",
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Return the probability of each row (its first ``len(mean)`` features are read)."""
+        x = expand(features[:, : len(self.mean)], self.mean, self.scale)
+        logit = x @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -40, 40)))
 
 
-def _trees_logit(stage: dict, x: np.ndarray) -> np.ndarray:
-    """Sum of the boosted regression trees' leaf values (scikit-learn's layout, -1 = leaf)."""
-    total = np.full(x.shape[0], float(stage["init"]))
-    rows = np.arange(x.shape[0])
-    for tree in stage["trees"]:
-        node = np.zeros(x.shape[0], dtype=np.int64)
-        for _ in range(int(stage["max_depth"]) + 1):
-            leaf = tree["left"][node] < 0
-            if leaf.all():
-                break
-            f = np.where(leaf, 0, tree["feature"][node])
-            go_left = x[rows, f] <= tree["threshold"][node]
-            nxt = np.where(go_left, tree["left"][node], tree["right"][node])
-            node = np.where(leaf, node, nxt)
-        total += float(stage["learning_rate"]) * tree["value"][node]
-    return total
+@dataclass(frozen=True, eq=False)
+class ProposalScorer:
+    """The two stages of the proposal scorer and its operating point.
+
+    Attributes
+    ----------
+    seed : LogisticStage
+        Scores the contrast blobs on their own features (the first `BLOB_FEATURES`) to choose
+        where `fit_body` is tried.
+    final : BoostedTrees or None
+        Predicts every candidate's IoU with a true aircraft box from all `FEATURE_NAMES`
+        (identity link); None while the trainer collects the final stage's samples.
+    min_score : float
+        The default lowest score of a proposal.
+    provenance : dict
+        How the model was made.
+    """
+
+    seed: LogisticStage
+    final: BoostedTrees | None
+    min_score: float
+    provenance: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ProposalScorer:
+        """Read a proposal scorer's model file, checked against the code.
+
+        Raises
+        ------
+        imagery_tool.errors.ModelFileError
+            When the file is no proposal scorer, is malformed or was trained on other
+            features than `FEATURE_NAMES`.
+
+        Warns
+        -----
+        imagery_tool.errors.FeatureCodeWarning
+            When the code measuring the features changed since the model was trained.
+        """
+        record = read_model(
+            path, model=KIND, features=FEATURE_NAMES, feature_code=feature_code(),
+            retrain=RETRAIN,
+        )  # fmt: skip
+        try:
+            predictors = record["predictors"]
+            return cls(
+                seed=LogisticStage.from_dict(predictors["seed"]),
+                final=BoostedTrees.from_dict(predictors["final"]),
+                min_score=float(record["operating_points"]["min_score"]),
+                provenance=dict(record.get("provenance", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
+                f"retrain it with {RETRAIN}"
+            ) from None
+
+    def to_record(self) -> dict:
+        """Return the scorer as a model-file record (`imagery_tool.models.file.write_model`).
+
+        Its ``feature_code`` is today's: the record of a model trained now, by this code.
+        """
+        if self.final is None:
+            raise ValueError("a scorer without its final stage is not written")
+        return {
+            "model": KIND,
+            "features": list(FEATURE_NAMES),
+            "feature_code": feature_code(),
+            "operating_points": {"min_score": self.min_score},
+            "provenance": self.provenance,
+            "predictors": {
+                "seed": self.seed.to_dict(),
+                "final": {"kind": "boosted trees", **self.final.to_dict()},
+            },
+        }
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | Path = MODEL_PATH) -> ProposalScorer:
+    """Return the proposal scorer of a model file (the shipped one by default), cached."""
+    return ProposalScorer.load(path)
 
 
 def score_features(
-    features: np.ndarray, *, stage: str = "final", model: dict | None = None
+    features: np.ndarray, *, stage: str = "final", model: ProposalScorer | None = None
 ) -> np.ndarray:
     """Return the probability that each candidate is a well-boxed aircraft.
 
     Parameters
     ----------
     features : (N, F) float ndarray
-        Rows of `candidates.FEATURE_NAMES` (the first ``n_features`` of the stage are used).
+        Rows of `candidates.FEATURE_NAMES` (the first features the stage reads are used).
     stage : {"final", "seed"}, optional
         Which model.
-    model : dict, optional
-        A `load_model` record; the shipped one by default.
+    model : ProposalScorer, optional
+        The shipped one by default.
 
     Returns
     -------
     (N,) float64 ndarray
         In [0, 1]: a probability (seed stage) or a predicted IoU (final stage).
     """
-    record = model or load_model()
-    st = record["stages"][stage]
+    scorer = model or load_model()
     features = np.atleast_2d(np.asarray(features, dtype=np.float64))
     if features.shape[0] == 0:
         return np.zeros(0)
-    if st.get("kind") == "boosted trees":
-        raw = _trees_logit(st, features[:, : int(st["n_features"])])
-        if st.get("link") == "identity":  # a regression of the IoU
-            return np.clip(raw, 0.0, 1.0)
-        logit = raw
-    else:
-        x = expand(features[:, : len(st["mean"])], st["mean"], st["scale"])
-        logit = x @ st["coef"] + float(st["intercept"])
-    return 1.0 / (1.0 + np.exp(-np.clip(logit, -40, 40)))
+    if stage == "seed":
+        return scorer.seed.predict(features)
+    return np.clip(scorer.final.predict(features), 0.0, 1.0)

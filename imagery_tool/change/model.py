@@ -1,59 +1,72 @@
-"""The region model: gradient-boosted trees that score candidate objects from their features."""
+"""The region model: boosted trees that score candidate objects, and its two operating points."""
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RegionModel", "default_model"]
+from imagery_tool.change.features import FEATURES
+from imagery_tool.errors import ModelFileError
+from imagery_tool.models.file import read_model
+from imagery_tool.models.provenance import feature_code_hash
+from imagery_tool.models.trees import BoostedTrees
+
+__all__ = ["FEATURE_MODULES", "MODEL_FILE", "RegionModel", "default_model", "feature_code"]
+
+#: The shipped model, in ``imagery_tool/change/``.
+MODEL_FILE = "data/region_model.json.gz"
+#: The modules whose code measures `FEATURES` (their hash goes into a model's file).
+FEATURE_MODULES = ("imagery_tool.change.features",)
+KIND = "region model"
+PREDICTOR = "changed_object"
+RETRAIN = "tools/train_region_model.py"
+
+
+@cache
+def feature_code() -> str | None:
+    """Return the hash of `FEATURES` and of the code measuring them (see `feature_code_hash`)."""
+    return feature_code_hash(FEATURES, FEATURE_MODULES)
 
 
 @dataclass(frozen=True, eq=False)
 class RegionModel:
-    """A binary gradient-boosted tree ensemble (log-loss) over named features.
+    """A binary boosted-tree ensemble (log-loss) over named features, with its operating points.
 
     Attributes
     ----------
     features : tuple of str
         Feature names, in column order.
-    trees : tuple of dict
-        Each with ``feature``, ``threshold``, ``left``, ``right`` (node arrays; a leaf has
-        ``left == -1``) and ``value`` (the leaf's contribution to the log-odds).
-    base : float
-        Log-odds before the trees.
-    learning_rate : float
+    trees : BoostedTrees
+        The ensemble, logistic link: its `~BoostedTrees.predict` is the probability.
     min_score : float
         The probability above which a candidate is reported by default, on pairs whose dates
         differ by sensor noise (chosen on generated scenes).
-    about : dict
-        How the model was trained (data, seeds, measured accuracy).
     min_score_dissimilar : float or None
         The default on pairs whose dates are months apart (chosen on real pairs); None: as
         `min_score`. See `operating_point`.
+    provenance : dict
+        How the model was made (script, commit, data, estimator, measured accuracy).
     """
 
     features: tuple[str, ...]
-    trees: tuple[dict, ...]
-    base: float
-    learning_rate: float
+    trees: BoostedTrees
     min_score: float
-    about: dict
     min_score_dissimilar: float | None = None
+    provenance: dict = field(default_factory=dict)
 
     @classmethod
     def probe(cls, features: tuple[str, ...]) -> RegionModel:
         """Make a model without trees that keeps every candidate and every box hypothesis.
 
-        What `benchmarks/train_region_model.py` runs the detector with to collect training
+        What `tools/train_region_model.py` runs the detector with to collect training
         candidates (each scores 0.5).
         """
-        return cls(tuple(features), (), 0.0, 1.0, 0.0, {"probe": True})
+        trees = BoostedTrees((), 0.0, 1.0, len(features))
+        return cls(tuple(features), trees, 0.0, None, {"probe": True})
 
     def operating_point(self, dissimilar: float) -> float:
         """Return the default ``min_score`` for a pair, 0 to 1 of the dissimilar kind.
@@ -68,58 +81,69 @@ class RegionModel:
     @property
     def is_probe(self) -> bool:
         """Whether this is a `probe` (no trees)."""
-        return not self.trees
+        return not self.trees.trees
 
     @classmethod
-    def load(cls, path: str | Path) -> RegionModel:
-        """Read a model written as JSON (`to_dict`).
+    def load(cls, path: str | Path, *, content: bytes | None = None) -> RegionModel:
+        """Read a region model file (`imagery_tool.models.file`), checked against the code.
 
         Parameters
         ----------
         path : str or Path
+            A file written by ``tools/train_region_model.py`` (plain or gzipped JSON).
+        content : bytes, optional
+            Its bytes, when already read (a packaged resource).
 
         Returns
         -------
         RegionModel
+
+        Raises
+        ------
+        imagery_tool.errors.ModelFileError
+            When the file is no region model file, is malformed or was trained on other
+            features than `imagery_tool.change.features.FEATURES`.
+
+        Warns
+        -----
+        imagery_tool.errors.FeatureCodeWarning
+            When the code measuring the features changed since the model was trained.
         """
-        raw = json.loads(Path(path).read_text())
-        return cls._from_dict(raw)
-
-    @classmethod
-    def _from_dict(cls, raw: dict) -> RegionModel:
-        trees = tuple(
-            {
-                "feature": np.asarray(t["feature"], dtype=np.intp),
-                "threshold": np.asarray(t["threshold"], dtype=np.float64),
-                "left": np.asarray(t["left"], dtype=np.intp),
-                "right": np.asarray(t["right"], dtype=np.intp),
-                "value": np.asarray(t["value"], dtype=np.float64),
-            }
-            for t in raw["trees"]
-        )
-        return cls(
-            features=tuple(raw["features"]),
-            trees=trees,
-            base=float(raw["base"]),
-            learning_rate=float(raw["learning_rate"]),
-            min_score=float(raw["min_score"]),
-            about=dict(raw.get("about", {})),
-            min_score_dissimilar=(
-                None if raw.get("min_score_dissimilar") is None
-                else float(raw["min_score_dissimilar"])
-            ),
+        record = read_model(
+            path, model=KIND, features=FEATURES, feature_code=feature_code(), retrain=RETRAIN,
+            content=content,
         )  # fmt: skip
+        try:
+            points = record["operating_points"]
+            far = points.get("min_score_dissimilar")
+            return cls(
+                features=tuple(record["features"]),
+                trees=BoostedTrees.from_dict(record["predictors"][PREDICTOR]),
+                min_score=float(points["min_score"]),
+                min_score_dissimilar=None if far is None else float(far),
+                provenance=dict(record.get("provenance", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
+                f"retrain it with {RETRAIN}"
+            ) from None
 
-    def to_dict(self) -> dict:
-        """Return the model as plain JSON types (what `load` reads)."""
+    def to_record(self) -> dict:
+        """Return the model as a model-file record (`imagery_tool.models.file.write_model`).
+
+        Its ``feature_code`` is today's: the record of a model trained now, by this code.
+        """
         return {
+            "model": KIND,
             "features": list(self.features),
-            "base": self.base,
-            "learning_rate": self.learning_rate,
-            "min_score": self.min_score,
-            "min_score_dissimilar": self.min_score_dissimilar,
-            "about": self.about,
-            "trees": [{k: np.asarray(v).tolist() for k, v in t.items()} for t in self.trees],
+            "feature_code": feature_code(),
+            "operating_points": {
+                "min_score": self.min_score,
+                "min_score_dissimilar": self.min_score_dissimilar,
+            },
+            "provenance": self.provenance,
+            "predictors": {PREDICTOR: {"kind": "boosted trees", **self.trees.to_dict()}},
         }
 
     def probability(self, x: np.ndarray) -> np.ndarray:
@@ -133,50 +157,14 @@ class RegionModel:
         -------
         (N,) float64 ndarray in 0..1
         """
-        # the trees were fitted on float32 features (scikit-learn casts): compare alike
-        x = np.atleast_2d(np.asarray(x, dtype=np.float32)).astype(np.float64)
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         if x.shape[1] != len(self.features):
             raise ValueError(f"expected {len(self.features)} features, got {x.shape[1]}")
-        if not self.trees:
-            return np.full(len(x), 1.0 / (1.0 + math.exp(-self.base)))
-        feature, threshold, left, right, value, roots, depth = self._flat
-        at = np.tile(roots, (len(x), 1))  # all rows down all trees at once: flat node indexes
-        rows = np.arange(len(x))[:, None]
-        for _ in range(depth):  # a leaf leads to itself
-            go_left = x[rows, feature.take(at)] <= threshold.take(at)
-            at = np.where(go_left, left.take(at), right.take(at))
-        raw = self.base + self.learning_rate * value.take(at).sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw))
-
-    @cached_property
-    def _flat(self) -> tuple:
-        """The trees' nodes in flat arrays, children as flat indexes; a leaf is its own child.
-
-        Returns ``(feature, threshold, left, right, value, roots, depth)``: one lookup per
-        level and no test for leaves while walking `probability`'s rows down the trees.
-        """
-        width = max(len(t["left"]) for t in self.trees)
-        keys = ("feature", "threshold", "left", "right", "value")
-        pads = (0, 0.0, -1, -1, 0.0)
-        feature, threshold, left, right, value = (
-            np.stack(
-                [np.pad(t[k], (0, width - len(t[k])), constant_values=pad) for t in self.trees]
-            )
-            for k, pad in zip(keys, pads, strict=True)
-        )
-        roots = np.arange(len(self.trees)) * width
-        itself = roots[:, None] + np.arange(width)
-        leaf = left < 0
-        left = np.where(leaf, itself, left + roots[:, None]).ravel()
-        right = np.where(leaf, itself, right + roots[:, None]).ravel()
-        depth, level = 0, roots  # the longest path: levels down until only leaves remain
-        while (splits := level[left[level] != level]).size:
-            depth, level = depth + 1, np.concatenate([left[splits], right[splits]])
-        return feature.ravel(), threshold.ravel(), left, right, value.ravel(), roots, depth
+        return self.trees.predict(x)
 
 
 @cache
 def default_model() -> RegionModel:
-    """Load the model shipped with the package (``change/data/region_model.json``)."""
-    text = resources.files("imagery_tool.change").joinpath("data/region_model.json").read_text()
-    return RegionModel._from_dict(json.loads(text))
+    """Load the model shipped with the package (``change/data/region_model.json.gz``)."""
+    resource = resources.files("imagery_tool.change").joinpath(MODEL_FILE)
+    return RegionModel.load(f"imagery_tool/change/{MODEL_FILE}", content=resource.read_bytes())

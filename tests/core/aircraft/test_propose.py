@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from imagery_tool_synthetic import random_series, render_date, tile_truth
@@ -15,7 +13,7 @@ from imagery_tool.aircraft.propose import (
     proposal_gsd,
     propose_aircraft,
 )
-from imagery_tool.aircraft.scorer import MODEL_PATH
+from imagery_tool.aircraft.scorer import MODEL_PATH, load_model
 from imagery_tool.aircraft.types import TypeMatch
 
 
@@ -123,10 +121,16 @@ def test_rotated_iou_and_nms():
     assert nms_rotated([square, square + 1, inner, square + 50], [0.9, 0.8, 0.5, 0.1]) == [0, 3]
 
 
+def test_the_default_min_score_is_the_shipped_scorers_operating_point():
+    from imagery_tool.aircraft.propose import DEFAULT_MIN_SCORE
+
+    assert load_model(MODEL_PATH).min_score == DEFAULT_MIN_SCORE
+
+
 def test_the_scorer_ships_with_its_provenance():
-    record = json.loads(MODEL_PATH.read_text())
-    assert record["provenance"]["script"] == "tools/train_aircraft_scorer.py"
-    assert "synthetic" in record["provenance"]["data"]
+    made = load_model(MODEL_PATH).provenance
+    assert made["script"] == "tools/train_aircraft_scorer.py"
+    assert "synthetic" in made["data"]["scenes"] and made["commit"].startswith("caab531")
 
 
 def test_an_aircraft_cut_by_the_tile_edge_is_proposed_without_a_type(scene):

@@ -32,37 +32,50 @@ apart the dates are overall) whether it is a changed object; its probability is 
 5. chooses the default ``min_score`` on real data: the threshold with the best mean
    leave-one-dataset-out pixel F1 over the real datasets, among those that keep the
    generated scenes' out-of-fold precision and recall at 0.95 (or the most precise one);
-6. fits on everything and writes ``imagery_tool/change/data/region_model.json`` with how it
-   was made (data, commit, feature list, figures), checking that the package's own evaluator
-   (`RegionModel.probability`) gives scikit-learn's probabilities.
+6. fits on everything and writes ``imagery_tool/change/data/region_model.json.gz``, a model
+   file (`imagery_tool.models.file`) with how it was made (`training_record`: commit,
+   feature-code hash, JPEG decoder, libraries, data and counts, figures), checking that the
+   package's own evaluator (`RegionModel.probability`) gives scikit-learn's probabilities.
 
 The *test* scenes of ``eval_detection.py`` are never used here. Needs scikit-learn
-(``pip install -e ".[train]"``); the package itself only reads the JSON. The real pairs are
-read where they are; nothing of them is copied into the model but the fitted trees.
+(``pip install -e ".[train]"``; public APIs only: the fitted trees' documented ``tree_``
+arrays and ``decision_function``); the package itself only reads the model file. The real
+pairs are read where they are; nothing of them is copied into the model but the fitted trees.
+The scenes are scored with the harnesses in ``benchmarks/`` (``eval_detection.py``,
+``eval_real_pairs.py``).
 
 Usage::
 
-    python benchmarks/train_region_model.py --real ../shared/realpairs [--scenes N]
+    python tools/train_region_model.py --real ../shared/realpairs [--scenes N]
         [--out PATH] [--cache DIR]
+
+A quick run that only checks the whole path (one seed's two 512 px scenes, 20 trees, no
+out-of-fold figures)::
+
+    python tools/train_region_model.py --scenes 1 --size 512 --large 0 --folds 0
+        --trees 20 --min-score 0.5 --out /tmp/region_model.json.gz
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import pickle
-import subprocess
 import sys
 import tempfile
 import warnings
 from multiprocessing import get_context
 from pathlib import Path
 
-import eval_real_pairs as erp
 import numpy as np
-from eval_detection import (
+
+ROOT = Path(__file__).resolve().parents[1]
+# the package, and the benchmark harnesses whose scenes and scoring the training uses
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import eval_real_pairs as erp  # noqa: E402
+from eval_detection import (  # noqa: E402
     IOU,
     SETS,
     Scene,
@@ -73,12 +86,15 @@ from eval_detection import (
     written_scene,
 )
 
-from imagery_tool.atomic import atomic_write_text
-from imagery_tool.change import detect_changes
-from imagery_tool.change.features import FEATURES
-from imagery_tool.change.model import RegionModel
+from imagery_tool.change import detect_changes  # noqa: E402
+from imagery_tool.change.features import FEATURES  # noqa: E402
+from imagery_tool.change.model import MODEL_FILE, RegionModel  # noqa: E402
+from imagery_tool.models.file import write_model  # noqa: E402
+from imagery_tool.models.provenance import training_record  # noqa: E402
+from imagery_tool.models.trees import BoostedTrees  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "imagery_tool/change/data/region_model.json"
+SCRIPT = "tools/train_region_model.py"
+DEFAULT_OUT = ROOT / "imagery_tool" / "change" / MODEL_FILE
 PARAMS = {
     "n_estimators": 400,
     "max_depth": 5,
@@ -215,31 +231,38 @@ def evaluate(task) -> list[Score]:
     ]
 
 
-def fit(x, y, w=None):
+def fit(x, y, w=None, *, params: dict = PARAMS):
     """Fit a gradient-boosted tree ensemble (scikit-learn) to candidate features."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    return GradientBoostingClassifier(**PARAMS).fit(x, y, sample_weight=w)
+    return GradientBoostingClassifier(**params).fit(x, y, sample_weight=w)
 
 
-def export(clf, threshold: float, about: dict, dissimilar: float | None = None) -> RegionModel:
-    """Convert a fitted scikit-learn ensemble to a `RegionModel`."""
-    trees = []
-    for estimator in clf.estimators_[:, 0]:
-        t = estimator.tree_
-        trees.append({
-            "feature": t.feature.clip(min=0),
-            "threshold": t.threshold,
-            "left": t.children_left,
-            "right": t.children_right,
-            "value": t.value[:, 0, 0],
-        })  # fmt: skip
-    # the log-odds of the prior the boosting starts from (scikit-learn's init estimator)
-    prior = float(np.clip(clf.init_.class_prior_[1], 1e-12, 1 - 1e-12))
-    base = float(np.log(prior / (1 - prior)))
-    return RegionModel(
-        FEATURES, tuple(trees), base, clf.learning_rate, threshold, about, dissimilar
+def export(
+    clf, x, threshold: float, provenance: dict, dissimilar: float | None = None
+) -> RegionModel:
+    """Convert a fitted scikit-learn ensemble to a `RegionModel` (public attributes only).
+
+    The trees are the documented ``tree_`` arrays of each stage's regressor; the log-odds the
+    boosting starts from is the ensemble's ``decision_function`` less the trees' sum, on a
+    row of ``x`` (the same for every row).
+    """
+    estimators = clf.estimators_[:, 0]
+    trees = tuple(
+        {
+            "feature": e.tree_.feature.clip(min=0),
+            "threshold": e.tree_.threshold,
+            "left": e.tree_.children_left,
+            "right": e.tree_.children_right,
+            "value": e.tree_.value[:, 0, 0],
+        }
+        for e in estimators
     )
+    row = np.asarray(x[:1], dtype=np.float32)
+    summed = sum(float(e.predict(row)[0]) for e in estimators)
+    base = float(clf.decision_function(row)[0]) - clf.learning_rate * summed
+    ensemble = BoostedTrees(trees, base, clf.learning_rate, len(FEATURES))
+    return RegionModel(FEATURES, ensemble, threshold, dissimilar, provenance)
 
 
 class Sources:
@@ -277,7 +300,7 @@ class Sources:
         return np.array(x), np.array(y), w * len(w) / w.sum()
 
 
-def out_of_fold(scenes, sources: Sources, pool, folds: int = 5) -> list[Score]:
+def out_of_fold(scenes, sources: Sources, pool, *, params: dict, folds: int = 5) -> list[Score]:
     """Harness scores of every generated scene detected with a model that never saw its seed.
 
     The real pairs are in every fold's training set.
@@ -289,7 +312,7 @@ def out_of_fold(scenes, sources: Sources, pool, folds: int = 5) -> list[Score]:
         x, y, w = sources.arrays(
             lambda src, name, k=k: src != "generated" or fold_of[name.split()[0]] != k
         )
-        model = export(fit(x, y, w), 0.0, {})
+        model = export(fit(x, y, w, params=params), x, 0.0, {})
         tasks += [(s, model) for s in scenes if fold_of[s.name.split()[0]] == k]
     totals = [Score() for _ in THRESHOLDS]
     for scores in pool.imap_unordered(evaluate, tasks):
@@ -298,7 +321,7 @@ def out_of_fold(scenes, sources: Sources, pool, folds: int = 5) -> list[Score]:
     return totals
 
 
-def leave_one_dataset_out(pairs, sources: Sources, pool) -> dict:
+def leave_one_dataset_out(pairs, sources: Sources, pool, *, params: dict) -> dict:
     """Per real dataset: its pairs detected with a model fitted without that dataset.
 
     Returns ``{dataset: {"per_threshold": [(tp, fp, fn, found, objects), ...],
@@ -307,7 +330,7 @@ def leave_one_dataset_out(pairs, sources: Sources, pool) -> dict:
     out = {}
     for held in sorted({p.dataset for p in pairs}):
         x, y, w = sources.arrays(lambda src, name, held=held: src != held)
-        model = export(fit(x, y, w), 0.0, {})
+        model = export(fit(x, y, w, params=params), x, 0.0, {})
         mine = [p for p in pairs if p.dataset == held]
         sums = np.zeros((len(THRESHOLDS), 5), np.int64)
         for counts in pool.map(evaluate_real, [(p, model) for p in mine]):
@@ -322,19 +345,35 @@ def _f1(tp, fp, fn) -> float:
 
 
 def main(argv=None) -> int:
+    """Train the region model and write its model file; print the figures it was chosen by."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=len(SETS["train"]), help="train seeds")
+    parser.add_argument("--size", type=int, default=1024, help="side of the train scenes, px")
+    parser.add_argument(
+        "--large", type=int, default=len(LARGE_SEEDS),
+        help=f"how many {LARGE_SIZE} px pairs to add (of {len(LARGE_SEEDS)})",
+    )  # fmt: skip
     parser.add_argument("--real", type=Path, help="real pairs: <dataset>/{A,B,label}")
+    parser.add_argument(
+        "--folds", type=int, default=5,
+        help="out-of-fold folds by seed that choose min_score (0: none, give --min-score)",
+    )  # fmt: skip
+    parser.add_argument("--min-score", type=float, help="the operating point, not chosen")
+    parser.add_argument("--trees", type=int, default=PARAMS["n_estimators"])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, help="keep the written scenes here (and reuse them)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.folds == 0 and args.min_score is None:
+        parser.error("--folds 0 chooses no operating point: give --min-score")
     try:
         from sklearn import __version__ as sklearn_version
     except ImportError:
         print("train_region_model: needs scikit-learn: pip install -e '.[train]'", file=sys.stderr)
         return 2
+    params = {**PARAMS, "n_estimators": args.trees}
     seeds = list(SETS["train"])[: args.scenes]
+    large = LARGE_SEEDS[: args.large]
     pairs = []
     if args.real:
         if not args.real.is_dir():
@@ -343,8 +382,8 @@ def main(argv=None) -> int:
         pairs = [p for d in erp.discover(args.real) for p in d.pairs if p.label and p.after]
     with tempfile.TemporaryDirectory() as tmp, get_context("spawn").Pool(args.workers) as pool:
         folder = args.cache or Path(tmp)
-        scenes = [scene for seed in seeds for scene in prepare_scene(seed, folder)]
-        scenes += pool.starmap(prepare_large, [(seed, folder) for seed in LARGE_SEEDS])
+        scenes = [s for seed in seeds for s in prepare_scene(seed, folder, size=args.size)]
+        scenes += pool.starmap(prepare_large, [(seed, folder) for seed in large])
         datasets = sorted({p.dataset for p in pairs})
         print(
             f"train: {len(seeds)} seeds, {len(scenes)} generated scenes; {len(pairs)} labelled "
@@ -356,16 +395,27 @@ def main(argv=None) -> int:
             [s.name for s in scenes], [str(p.before) for p in pairs],
         )  # fmt: skip
         sources = Sources(scenes, per_scene, pairs, per_pair)
-        lodo = leave_one_dataset_out(pairs, sources, pool) if len(datasets) > 1 else {}
-        oof = out_of_fold(scenes, sources, pool)
+        lodo = (
+            leave_one_dataset_out(pairs, sources, pool, params=params) if len(datasets) > 1 else {}
+        )
+        oof = (
+            out_of_fold(scenes, sources, pool, params=params, folds=args.folds)
+            if args.folds
+            else []
+        )
     x, y, w = sources.arrays()
     print(f"{len(y)} candidates, {int(y.sum())} on a changed object")
-    best = _choose(oof)
+    if oof:
+        best = _choose(oof)
+        min_score = float(THRESHOLDS[best])
+        print(f"generated scenes, out of fold ({args.folds} folds by seed):  min_score precision "
+              "recall kind")  # fmt: skip
+        for t, sc in zip(THRESHOLDS, oof, strict=True):
+            mark = "  <- default (dates that differ by noise)" if t == THRESHOLDS[best] else ""
+            print(f"  {t:4.2f} {sc.precision:9.3f} {sc.recall:6.3f} {sc.kind:5.3f}{mark}")
+    if args.min_score is not None:
+        min_score = args.min_score
     far = _choose_dissimilar(lodo)
-    print("generated scenes, out of fold (5 folds by seed):  min_score precision recall kind")
-    for t, sc in zip(THRESHOLDS, oof, strict=True):
-        mark = "  <- default (dates that differ by noise)" if t == THRESHOLDS[best] else ""
-        print(f"  {t:4.2f} {sc.precision:9.3f} {sc.recall:6.3f} {sc.kind:5.3f}{mark}")
     lodo_at = {}
     if lodo:
         print("real pairs, leave one dataset out:  min_score  dataset  pixel F1 (textbook) ratio  "
@@ -379,14 +429,18 @@ def main(argv=None) -> int:
                 )
                 mark = ""
         lodo_at = _lodo_summary(lodo, far)
-    chosen = oof[best]
-    about = {
-        "trained": dt.date.today().isoformat(),
-        "commit": _commit(),
-        "features": list(FEATURES),
+    oof_at = None
+    if oof:
+        chosen = oof[best]
+        oof_at = {
+            "precision": round(chosen.precision, 3),
+            "recall": round(chosen.recall, 3),
+            "kind": round(chosen.kind, 3),
+        }
+    data = {
         "scenes": f"eval_detection.py train set: seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} "
-        f"seeds, easy and hard), 1024 px JPEG COGs; {len(LARGE_SEEDS)} generated "
-        f"{LARGE_SIZE} px pairs (seeds {', '.join(map(str, LARGE_SEEDS))})",
+        f"seeds, easy and hard), {args.size} px JPEG COGs; {len(large)} generated "
+        f"{LARGE_SIZE} px pairs (seeds {', '.join(map(str, large)) or 'none'})",
         "real_pairs": (
             f"{len(pairs)} labelled pairs of {args.real.name}/ ({', '.join(datasets)}), "
             "labels = building change masks; candidates no longer than a truck that are not "
@@ -397,29 +451,35 @@ def main(argv=None) -> int:
         "weights": "generated and real halves alike; real datasets alike",
         "candidates": int(len(y)),
         "positives": int(y.sum()),
-        "out_of_fold": {
-            "precision": round(chosen.precision, 3),
-            "recall": round(chosen.recall, 3),
-            "kind": round(chosen.kind, 3),
-        },
-        "leave_one_dataset_out": lodo_at,
-        "operating_points": (
-            "min_score: the lowest threshold whose out-of-fold precision on the generated "
-            "scenes reaches 0.95; min_score_dissimilar: the best sum of mean leave-one-dataset-"
-            "out pixel F1 and mean object recall on the real datasets"
-        ),
-        "estimator": f"scikit-learn {sklearn_version} GradientBoostingClassifier {PARAMS}",
-        "trained_by": "benchmarks/train_region_model.py",
     }
-    clf = fit(x, y, w)
+    provenance = training_record(
+        script=SCRIPT,
+        estimator=f"scikit-learn {sklearn_version} GradientBoostingClassifier {params}",
+        data=data,
+    )
+    provenance["accuracy"] = {"out_of_fold": oof_at, "leave_one_dataset_out": lodo_at}
+    provenance["operating_points"] = (
+        "min_score: "
+        + (
+            f"given (--min-score {args.min_score})"
+            if args.min_score is not None
+            else "the lowest threshold whose out-of-fold precision on the generated scenes "
+            "reaches 0.95"
+        )
+        + "; min_score_dissimilar: the best sum of mean leave-one-dataset-out pixel F1 and "
+        "mean object recall on the real datasets"
+        + ("" if lodo else " (no real datasets: as min_score)")
+    )
+    clf = fit(x, y, w, params=params)
     dissimilar = None if far is None else float(THRESHOLDS[far])
-    model = export(clf, float(THRESHOLDS[best]), about, dissimilar)
+    model = export(clf, x, min_score, provenance, dissimilar)
     gap = float(np.abs(model.probability(x) - clf.predict_proba(x)[:, 1]).max())
-    if gap > 1e-6:
+    if gap > 1e-9:
         print(f"train_region_model: exported model differs from scikit-learn by {gap}")
         return 1
-    atomic_write_text(args.out, json.dumps(model.to_dict(), separators=(",", ":")) + "\n")
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB, {len(model.trees)} trees)")
+    write_model(args.out, model.to_record())
+    size = args.out.stat().st_size // 1024
+    print(f"wrote {args.out} ({size} KiB, {len(model.trees.trees)} trees)")
     return 0
 
 
@@ -488,22 +548,6 @@ def _cached(folder: Path | None, compute, scene_names: list, pair_paths: list):
     result = compute()
     path.write_bytes(pickle.dumps(result))
     return result
-
-
-def _commit() -> str:
-    """Return the commit of the code that trained (``-dirty`` when the tree differs)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "imagery_tool"], cwd=root, capture_output=True,
-            text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Learned models: the boosted-tree evaluator, the model file and its provenance."""
