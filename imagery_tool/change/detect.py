@@ -37,7 +37,7 @@ from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
 from imagery_tool.registration import AlignedPair, Registration, coregister
 from imagery_tool.registration.warp import read_resampled
-from imagery_tool.runtime import current, runtime
+from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current, runtime
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["DEFAULT_MIN_SIZE_M", "DEFAULT_THRESHOLD", "change_level", "detect_changes"]
@@ -53,8 +53,9 @@ _MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 _GDAL_CACHE_MB = 128
 # Likewise our JPEG decoder's cache (`imagery_tool.jpeg_tiles`): a worker's strip needs four
 # tile rows of both files at hand (its blocks' margins reach the rows above and below), two
-# workers about 100 MiB; with this much more than the runtime's bound (96 MiB by default), a
-# 10000 px pair decodes 1100 tiles for its 800 instead of 1290.
+# workers about 100 MiB; with this much more than the runtime's default bound (96 MiB), a
+# 10000 px pair decodes 1100 tiles for its 800 instead of 1290. At least that much: a larger
+# bound in force is kept (and concurrent detections, which inherit it, do not add up).
 _JPEG_CACHE_EXTRA_MB = 96
 
 
@@ -159,7 +160,7 @@ def detect_changes(
     with runtime(
         in_force,
         gdal_cache_mb=in_force.gdal_cache_mb or _GDAL_CACHE_MB,
-        jpeg_cache_mb=in_force.jpeg_cache_mb + _JPEG_CACHE_EXTRA_MB,
+        jpeg_cache_mb=max(in_force.jpeg_cache_mb, DEFAULT_JPEG_CACHE_MB + _JPEG_CACHE_EXTRA_MB),
         workers=workers,
         # OpenCV's pool only spins beside our block workers (`imagery_tool.runtime`)
         opencv_threads=1 if workers > 1 else in_force.opencv_threads,
