@@ -23,7 +23,9 @@ Then, in fresh subprocesses so that peak memory is measured per run:
 - ``read (ours)``: the same reads through `Tile.read`, which decodes JPEG GeoTIFFs with
   libjpeg-turbo instead of GDAL's libjpeg (`imagery_tool.jpeg_tiles`) and reads the others
   through rasterio: what detection itself pays to decode, shown for comparison;
-- ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects).
+- ``detect``: ``detect_changes`` end to end (registration, normalisation, blocks, objects),
+  with the heap tuned as the command line runs it (`imagery_tool.runtime`); the settings in
+  force are logged with the run.
 
 Each size is measured ``--repeat`` times (5 by default), the runs of all measures and formats
 interleaved, so that the machine's speed, which varies by tens of per cent from minute to
@@ -115,12 +117,18 @@ out = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c}
 """
 
 _DETECT = r"""
-import json, sys, time
+import contextlib, json, sys, time
 from imagery_tool.change import detect_changes
+try:  # as the command line runs it: heap tuned (imagery_tool.runtime)
+    from imagery_tool.runtime import runtime
+    settings = runtime(heap_tuning=True)
+except ImportError:  # a --src checkout before the runtime context: detection tuned the heap
+    settings = contextlib.nullcontext()
 t, c = time.perf_counter(), time.process_time()
-result = detect_changes(sys.argv[1], sys.argv[2])
+with settings:
+    result = detect_changes(sys.argv[1], sys.argv[2])
 out = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c,
-       "regions": len(result.regions)}
+       "regions": len(result.regions), "runtime": result.parameters.get("runtime")}
 """
 
 MEASURES: dict[str, str] = {
@@ -435,7 +443,7 @@ _SETTING_PREFIXES = (
 
 def process_settings() -> dict:
     """Collect the settings the measuring processes inherit: environment, versions, cores."""
-    from imagery_tool.threads import DEFAULT_THREADS
+    from imagery_tool.runtime import usable_workers
 
     meminfo = Path("/proc/meminfo")
     total = next(
@@ -447,7 +455,7 @@ def process_settings() -> dict:
         "environment": environment,
         "python": platform.python_version(), "numpy": np.__version__,
         "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__,
-        "opencv": cv2.__version__, "default_threads": DEFAULT_THREADS,
+        "opencv": cv2.__version__, "default_workers": usable_workers(),
         "cpu_count": os.cpu_count(), "cpu_affinity": len(os.sched_getaffinity(0)),
         "memory_mb": total, "machine": platform.node(),
         "script_sha1": hashlib.sha1(Path(__file__).read_bytes()).hexdigest(),

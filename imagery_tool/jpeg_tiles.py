@@ -6,12 +6,13 @@ against 0.5 s through OpenCV's libjpeg-turbo (``benchmarks/bench_detect_speed.py
 chroma upsampling is a triangle filter, so colour pixels differ from GDAL's by a grey level
 or two (luminance is the same inverse DCT). `Tile.read` (band planes) and `Tile.read_rgba`
 (bands interleaved, for OpenCV's 4-channel paths) take this path for full-resolution windows
-of the GeoTIFFs it covers (`JpegLayout.probe`) and GDAL for everything else; set
-``IMAGERY_TOOL_GDAL_JPEG=1`` to always decode with GDAL.
+of the GeoTIFFs it covers (`JpegLayout.probe`, `JpegLayout.covers`) and GDAL for everything
+else. Whether this decoder is used at all is a setting of `imagery_tool.runtime`
+(``jpeg_decoder``; ``IMAGERY_TOOL_GDAL_JPEG=1`` makes GDAL the default), recorded in results.
 
-Decoded blocks are kept as decoded in one cache shared by all files and threads
-(`CACHE_BYTES`, raised for a job by `larger_cache`), as GDAL keeps its own, so that the
-windows of neighbouring blocks of a job decode each block once.
+Decoded blocks are kept as decoded in one cache shared by all files and threads, bounded by
+the runtime's ``jpeg_cache_mb``, as GDAL keeps its own, so that the windows of neighbouring
+blocks of a job decode each block once.
 """
 
 from __future__ import annotations
@@ -19,19 +20,19 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-__all__ = ["CACHE_BYTES", "BlockDecodeError", "JpegLayout", "larger_cache"]
+from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current
 
-CACHE_BYTES = 96 * 2**20  # decoded blocks kept, all files together (a 512 px RGB block: 0.75 MiB)
+__all__ = ["BlockDecodeError", "JpegLayout", "bound_cache", "cache_bound", "read_at"]
 
 
 class BlockDecodeError(ValueError):
@@ -78,8 +79,6 @@ class JpegLayout:
         ``PHOTOMETRIC=YCBCR``) or greyscale JPEG (1 band), pixel-interleaved. RGB-coded JPEG,
         12-bit JPEG and other drivers are left to GDAL.
         """
-        if os.environ.get("IMAGERY_TOOL_GDAL_JPEG", "") not in ("", "0"):
-            return None
         structure = ds.tags(ns="IMAGE_STRUCTURE")
         if (
             ds.driver != "GTiff"
@@ -101,7 +100,13 @@ class JpegLayout:
         )
 
     def covers(self, window: Window) -> bool:
-        """Whether ``window`` is a whole-pixel window inside the grid (read here, not by GDAL)."""
+        """Whether ``window`` is read here, not by GDAL.
+
+        True for a whole-pixel window inside the grid while the runtime's ``jpeg_decoder``
+        is on (`imagery_tool.runtime.current`).
+        """
+        if not current().jpeg_decoder:
+            return False
         values = (window.col_off, window.row_off, window.width, window.height)
         if any(v != int(v) for v in values):
             return False
@@ -217,7 +222,7 @@ class JpegLayout:
         if not size or int(size) <= 2:
             raise BlockDecodeError(f"block {bx}, {by} is empty")
         with open(self.path, "rb") as f:
-            data = os.pread(f.fileno(), int(size), int(offset))
+            data = read_at(f, int(size), int(offset))
         if len(data) < int(size):
             raise BlockDecodeError(f"block {bx}, {by} is cut short")
         # the shared tables without their end marker, then the block without its start marker
@@ -247,10 +252,10 @@ class _BlockCache:
             self.items.move_to_end(key)
             return item[0]
 
-    def grow(self, nbytes: int) -> None:
-        """Raise the bound by ``nbytes`` (lower it when negative, dropping the least recent)."""
+    def bound(self, max_bytes: int) -> None:
+        """Set the bound to ``max_bytes``, dropping the least recent blocks beyond it."""
         with self.lock:
-            self.max_bytes += nbytes
+            self.max_bytes = max_bytes
             self._drop_beyond_bound()
 
     def put(self, key, value, nbytes: int) -> None:
@@ -268,19 +273,35 @@ class _BlockCache:
             self.bytes -= dropped
 
 
-_CACHE = _BlockCache(CACHE_BYTES)
+_CACHE = _BlockCache(DEFAULT_JPEG_CACHE_MB * 2**20)
 
 
-@contextmanager
-def larger_cache(nbytes: int) -> Iterator[None]:
-    """Raise the bound of the decoded-block cache by ``nbytes`` while the context runs.
+def cache_bound() -> int:
+    """Return the bound of the decoded-block cache, in bytes."""
+    return _CACHE.max_bytes
 
-    For a job that walks a raster block by block and needs more blocks at hand than
-    `CACHE_BYTES` holds; on leaving, the bound comes back down and the least recent blocks
-    beyond it are dropped. Concurrent jobs each add their own share.
+
+def bound_cache(max_bytes: int) -> None:
+    """Set the bound of the decoded-block cache (`imagery_tool.runtime` does, per context)."""
+    _CACHE.bound(max_bytes)
+
+
+_SEEK_LOCK = threading.Lock()
+
+
+def read_at(file: BinaryIO, size: int, offset: int) -> bytes:
+    """Return up to ``size`` bytes of an open file from ``offset``, leaving its position alone.
+
+    ``os.pread`` where the platform has it (Unix); elsewhere (Windows) a seek and a read under
+    a lock, so that threads sharing ``file`` do not move each other's position.
     """
-    _CACHE.grow(nbytes)
-    try:
-        yield
-    finally:
-        _CACHE.grow(-nbytes)
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        return pread(file.fileno(), size, offset)
+    with _SEEK_LOCK:
+        position = file.tell()
+        try:
+            file.seek(offset)
+            return file.read(size)
+        finally:
+            file.seek(position)

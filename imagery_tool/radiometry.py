@@ -10,12 +10,11 @@ import cv2
 import numpy as np
 
 from imagery_tool.registration.warp import index_matrix
-from imagery_tool.threads import DEFAULT_THREADS
+from imagery_tool.runtime import current
 
 __all__ = ["Radiometry", "fit_radiometry"]
 
 _KNOTS = 101  # quantiles of the global tone mapping
-_WORKERS = DEFAULT_THREADS  # threads over the bands of a fit
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def fit_radiometry(
     offset = np.zeros((bands, fh, fw), np.float32)
     # bands one per thread (NumPy and OpenCV release the interpreter lock): this fit is part
     # of detection's serial start
-    with ThreadPoolExecutor(max_workers=min(bands, _WORKERS)) as pool:
+    with ThreadPoolExecutor(max_workers=min(bands, current().workers)) as pool:
         knots = list(pool.map(_tone_knots, a_inv, b_inv))
         knots_a = np.stack([ka for ka, _ in knots])
         knots_b = np.stack([kb for _, kb in knots])

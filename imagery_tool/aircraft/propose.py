@@ -31,6 +31,7 @@ from imagery_tool.aircraft.nms import nms_rotated
 from imagery_tool.aircraft.scorer import ProposalScorer, score_features
 from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label, unknown_label
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.runtime import runtime
 
 __all__ = [
     "DEFAULT_MIN_SCORE",
@@ -389,10 +390,11 @@ def propose_aircraft(
     if not isinstance(tile, np.ndarray):
         tile = _as_tile(tile)
     gsd_m, _ = proposal_gsd(tile, pixel_size_m)
-    cands = raw_candidates(
-        tile, gsd_m=gsd_m, length_range_m=length_range_m, block_px=block_px,
-        progress=progress, cancel=cancel,
-    )  # fmt: skip
+    with runtime():  # the settings in force (`imagery_tool.runtime`), the same for every block
+        cands = raw_candidates(
+            tile, gsd_m=gsd_m, length_range_m=length_range_m, block_px=block_px,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
     if not cands:
         return []
     scores = score_features(np.stack([c.features for c in cands]))

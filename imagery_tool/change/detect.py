@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import rasterio
 from rasterio.windows import Window
 
 from imagery_tool.change.blocks import (
@@ -25,7 +22,6 @@ from imagery_tool.change.blocks import (
     near_pairs,
     strips,
 )
-from imagery_tool.change.heap import roomy_heap
 from imagery_tool.change.measure import (
     ChangeMaps,
     cva_magnitude,
@@ -37,12 +33,11 @@ from imagery_tool.change.model import RegionModel, default_model
 from imagery_tool.change.objects import Box, RegionRules, extract_regions
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
-from imagery_tool.jpeg_tiles import larger_cache
 from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
 from imagery_tool.registration import AlignedPair, Registration, coregister
 from imagery_tool.registration.warp import read_resampled
-from imagery_tool.threads import DEFAULT_THREADS
+from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current, runtime
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["DEFAULT_MIN_SIZE_M", "DEFAULT_THRESHOLD", "change_level", "detect_changes"]
@@ -54,11 +49,13 @@ _SAMPLE_WINDOWS = 9
 _MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 # GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
 # tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
+# Used unless the runtime in force sets another (`imagery_tool.runtime`).
 _GDAL_CACHE_MB = 128
 # Likewise our JPEG decoder's cache (`imagery_tool.jpeg_tiles`): a worker's strip needs four
 # tile rows of both files at hand (its blocks' margins reach the rows above and below), two
-# workers about 100 MiB; with this much more than the cache's own 96 MiB, a 10000 px pair
-# decodes 1100 tiles for its 800 instead of 1290.
+# workers about 100 MiB; with this much more than the runtime's default bound (96 MiB), a
+# 10000 px pair decodes 1100 tiles for its 800 instead of 1290. At least that much: a larger
+# bound in force is kept (and concurrent detections, which inherit it, do not add up).
 _JPEG_CACHE_EXTRA_MB = 96
 
 
@@ -123,7 +120,7 @@ def detect_changes(
     block_px : int
         Side of the blocks processed at once.
     workers : int, optional
-        Threads over blocks (default: up to 2).
+        Threads over blocks (default: the runtime's, `imagery_tool.runtime.usable_workers`).
     model : RegionModel, optional
         For ``"robust"``: the model that scores candidate objects (default: the one shipped,
         trained on generated scenes; see `imagery_tool.change.model`).
@@ -157,15 +154,18 @@ def detect_changes(
         max_size_m = math.inf
     if not 0 < min_size_m < max_size_m:
         raise ValueError(f"need 0 < min_size_m < max_size_m, got {min_size_m} and {max_size_m} m")
-    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
-    workers = workers or DEFAULT_THREADS
-    with (
-        rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB * 2**20),
-        larger_cache(_JPEG_CACHE_EXTRA_MB * 2**20),
-        roomy_heap(),
-        _opencv_threads(1 if workers > 1 else None),
-    ):
-        return _detect(
+    # The process-wide settings of the run (`imagery_tool.runtime`), recorded in its result.
+    in_force = current()
+    workers = workers or in_force.workers
+    with runtime(
+        in_force,
+        gdal_cache_mb=in_force.gdal_cache_mb or _GDAL_CACHE_MB,
+        jpeg_cache_mb=max(in_force.jpeg_cache_mb, DEFAULT_JPEG_CACHE_MB + _JPEG_CACHE_EXTRA_MB),
+        workers=workers,
+        # OpenCV's pool only spins beside our block workers (`imagery_tool.runtime`)
+        opencv_threads=1 if workers > 1 else in_force.opencv_threads,
+    ) as settings:
+        result = _detect(
             before,
             after,
             method=method,
@@ -180,6 +180,8 @@ def detect_changes(
             min_score=min_score,
             progress=progress,
         )
+    result.parameters["runtime"] = settings.to_dict()
+    return result
 
 
 def _detect(
@@ -369,7 +371,7 @@ def _sample_levels(pair: AlignedPair, radiometry: Radiometry, spec: Method):
     xs = np.linspace(ov.col_off, ov.col_off + ov.width - size, n).round().astype(int)
     ys = np.linspace(ov.row_off, ov.row_off + ov.height - size, n).round().astype(int)
     places = [(int(x), int(y)) for y in np.unique(ys) for x in np.unique(xs)]
-    workers = DEFAULT_THREADS
+    workers = current().workers
 
     def sample(part: list[tuple[int, int]]) -> list:
         with pair.open() as datasets:
@@ -622,27 +624,6 @@ def _seam_window(box, limits: tuple[int, int, int, int]) -> tuple[Window, tuple[
     wc0, wr0 = max(limits[0], c0 - pad), max(limits[1], r0 - pad)
     wc1, wr1 = min(limits[2], c1 + pad), min(limits[3], r1 + pad)
     return Window(wc0, wr0, wc1 - wc0, wr1 - wr0), (False,) * 4
-
-
-@contextmanager
-def _opencv_threads(n: int | None) -> Iterator[None]:
-    """Run with OpenCV's own thread pool set to ``n`` threads (None: unchanged), then restore.
-
-    While our own threads keep the cores busy (the block workers, and before them the windows
-    of the registration and the bands of the normalisation), OpenCV's pool only adds threads
-    that spin-wait for work beside them: about 1 CPU second in 16 at 10000 px in the blocks,
-    and 0.3 s in the serial start, for no gain in wall time. Results do not depend on it (the
-    region dumps of the speed work are identical).
-    """
-    if n is None:
-        yield
-        return
-    saved = cv2.getNumThreads()
-    cv2.setNumThreads(n)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(saved)
 
 
 def _walk(

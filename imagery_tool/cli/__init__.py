@@ -87,9 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     from imagery_tool.atomic import no_space_error
     from imagery_tool.errors import ImageryToolError
+    from imagery_tool.runtime import runtime
 
     try:
-        with _signals():
+        # the process ends with its command: its heap may keep freed blocks (opt-in elsewhere)
+        with _signals(), runtime(heap_tuning=True):
             cli.main(args=argv, prog_name="imagery-tool", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -20,7 +20,7 @@ from imagery_tool.registration.fine import (
 )
 from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
 from imagery_tool.registration.trust import Evidence, corner_gap, describe, judge, largest_gap
-from imagery_tool.threads import DEFAULT_THREADS
+from imagery_tool.runtime import current
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["REGISTRATION_MODELS", "Registration", "coregister"]
@@ -28,7 +28,6 @@ __all__ = ["REGISTRATION_MODELS", "Registration", "coregister"]
 # Model fitted to the window shifts -> number of free parameters.
 REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 
-_WORKERS = DEFAULT_THREADS  # threads over the full-resolution windows
 STATUSES = ("applied", "fallback", "not_measured")
 
 
@@ -219,7 +218,7 @@ def coregister(
         dsb = stack.enter_context(before.open())
         dsa = stack.enter_context(after.open())
         # entered last, left first: its threads are done before the files close
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=current().workers))
         coarse = read_coarse(before, after, mapping, overlap, dsb, dsa, pool)
         if not measure:
             return dataclasses.replace(base, reason="georeference only: not measured, as asked")

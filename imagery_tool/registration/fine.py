@@ -19,13 +19,12 @@ from imagery_tool.registration.phase import (
     windowed_spectrum,
 )
 from imagery_tool.registration.warp import index_matrix, read_resampled, warp_array
-from imagery_tool.threads import DEFAULT_THREADS
+from imagery_tool.runtime import current
 
 __all__ = ["MIN_SIDE", "FineFit", "FineWindows", "fine_estimate", "fine_windows", "read_references"]
 
 _MARGIN = 24  # px around each AFTER window: the largest shift a window measures
 MIN_SIDE = 32 + 2 * _MARGIN  # px: the smallest overlap side where a window fits
-_WORKERS = DEFAULT_THREADS  # threads over the windows
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def fine_estimate(after, mapping, fine, references, matrix, model, pool) -> Fine
     if not measured:
         return None
     places = [place for place, _ in measured]
-    workers = max(1, min(_WORKERS, len(places)))
+    workers = max(1, min(current().workers, len(places)))
     # every other window per thread, each thread with its own open file
     read = partial(_read_moving, after, mapping, matrix, size, margin)
     moving = dict(

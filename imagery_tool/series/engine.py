@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from imagery_tool.errors import SchedulerError
+from imagery_tool.runtime import usable_workers
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -25,7 +26,6 @@ __all__ = [
     "Task",
     "TaskLost",
     "is_cluster_address",
-    "machine_workers",
     "normalise_address",
     "open_engine",
     "run_token",
@@ -95,14 +95,6 @@ class Engine(Protocol):
         """Run every task; call ``on_result`` in the caller's thread as each one finishes."""
 
 
-def machine_workers() -> int:
-    """CPUs available to this process (affinity-aware), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def is_cluster_address(scheduler: str | None) -> bool:
     """Whether ``scheduler`` names a dask.distributed scheduler rather than a local one."""
     return scheduler is not None and scheduler not in LOCAL_SCHEDULERS
@@ -133,7 +125,8 @@ class LocalEngine:
     ----------
     scheduler : {"threads", "processes", "sync"}
     workers : int, optional
-        Threads or processes; the machine's CPU count by default.
+        Threads or processes; by default `imagery_tool.runtime.usable_workers` (the usable
+        cores, fewer when memory holds fewer block workers).
     """
 
     def __init__(self, scheduler: str = "processes", *, workers: int | None = None) -> None:
@@ -142,7 +135,7 @@ class LocalEngine:
         if workers is not None and workers < 1:
             raise ValueError(f"workers={workers}; need at least 1")
         self.name = scheduler
-        self.workers = 1 if scheduler == "sync" else (workers or machine_workers())
+        self.workers = 1 if scheduler == "sync" else (workers or usable_workers())
         self.threads_per_task = 1
 
     def run(self, tasks: Sequence[Task], on_result: Callable[[Task, Any], None]) -> list[TaskLost]:
@@ -171,8 +164,6 @@ class LocalEngine:
                 stack.enter_context(_environ(WORKER_ENVIRON))
                 options["chunksize"] = 1  # tasks are long: hand them out one at a time
                 options["pool"] = stack.enter_context(_process_pool(self.workers))
-            else:
-                stack.enter_context(_opencv_threads())
             stack.enter_context(Callback(posttask=posttask))
             dask.compute(*graph, **options)
         return []
@@ -339,18 +330,6 @@ def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 @contextmanager
-def _opencv_threads() -> Iterator[None]:
-    """Restore OpenCV's thread count after tasks that pinned it to one (see `single_threaded`)."""
-    import cv2
-
-    saved = cv2.getNumThreads()
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(saved)
-
-
-@contextmanager
 def open_engine(
     scheduler: str | None = None,
     *,
@@ -365,8 +344,8 @@ def open_engine(
         ``None`` or a key of `LOCAL_SCHEDULERS` for this machine (processes by default), or a
         dask.distributed scheduler address ``tcp://HOST:PORT``.
     workers : int, optional
-        Local workers (the machine's CPUs by default); not allowed with an address (the
-        cluster has its own).
+        Local workers (`imagery_tool.runtime.usable_workers` by default); not allowed with
+        an address (the cluster has its own).
     connect_timeout : float
         Seconds to wait for a cluster's scheduler.
 

@@ -21,6 +21,7 @@ from imagery_tool.display import stretch_limits, stretch_to_uint8
 from imagery_tool.errors import ImageryToolError, SeriesRunError
 from imagery_tool.progress import Progress
 from imagery_tool.registration import GridMapping, Registration
+from imagery_tool.runtime import runtime
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     Task,
@@ -332,7 +333,10 @@ def run_series(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     started = time.perf_counter()
     outdir = check_output(outdir, inputs=[source], option="output folder", folder=True)
-    with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
+    with (
+        runtime() as settings,  # in force for the pairs (recorded in the state: the decoder)
+        open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine,
+    ):
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         sites = [_prepare(s, outdir, len(inputs.sites) > 1) for s in inputs.sites]
@@ -340,7 +344,10 @@ def run_series(
             Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
         )
         tasks, handlers = _plan(
-            sites, force=force, detection={"method": method, "min_score": min_score},
+            sites, force=force,
+            detection={
+                "method": method, "min_score": min_score, "jpeg_decoder": settings.jpeg_decoder,
+            },
             block_px=block_px, engine=engine,
         )  # fmt: skip
         total = len(tasks)
@@ -432,7 +439,8 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
                 _report_registration(site, i, _registration_from(cached["registration"]))
                 continue
             key = f"register-{site.report.name}-{dated.stem}-{token}"
-            tasks.append(Task(key, register_date, (str(ref.path), str(dated.path))))
+            decoder = {"jpeg_decoder": detection["jpeg_decoder"]}
+            tasks.append(Task(key, register_date, (str(ref.path), str(dated.path)), decoder))
             handlers[key] = _on_registration(site, i, ref_fp, fp)
         for k in range(len(site.tiles) - 1):
             name = site.pair_name(k)
@@ -472,7 +480,7 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
     if inner > 1:
         tasks = [
             Task(t.key, t.func, t.args, {**t.kwargs, "threads": inner}, t.megapixels)
-            if t.func is detect_pair
+            if t.func in (detect_pair, register_date)
             else t
             for t in tasks
         ]

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.runtime import Runtime, current, runtime
 
-__all__ = ["TaskFailure", "detect_pair", "register_date", "single_threaded"]
+__all__ = ["TaskFailure", "detect_pair", "register_date"]
 
 
-def single_threaded() -> None:
-    """Pin OpenCV to one thread, as Dask runs tasks side by side.
+@contextmanager
+def _task_runtime(*, jpeg_decoder: bool, threads: int) -> Iterator[Runtime]:
+    """Run a task with the series' decoder, ``threads`` threads and OpenCV on one thread.
 
-    Results then do not depend on the machine's core count (OpenCV's parallel sums change the
-    last digits).
+    OpenCV on one thread, as Dask runs tasks side by side: results then do not depend on the
+    machine's core count (OpenCV's parallel sums change the last digits). A worker process
+    exists for these tasks, so its heap is tuned (`imagery_tool.runtime.tune_heap`); in this
+    process (threads, synchronous) the heap is as the caller set it.
     """
-    import cv2
-
-    cv2.setNumThreads(1)
+    in_worker_process = multiprocessing.parent_process() is not None
+    with runtime(
+        jpeg_decoder=jpeg_decoder,
+        workers=threads,
+        opencv_threads=1,
+        heap_tuning=current().heap_tuning or in_worker_process,
+    ) as settings:
+        yield settings
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,14 @@ class TaskFailure:
     message: str
 
 
-def register_date(reference: str | Path, tile: str | Path, *, model: str = "similarity"):
+def register_date(
+    reference: str | Path,
+    tile: str | Path,
+    *,
+    model: str = "similarity",
+    jpeg_decoder: bool = True,
+    threads: int = 1,
+):
     """Measure how a date sits on the reference grid.
 
     Parameters
@@ -41,6 +60,10 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
         The reference date (first of the series) and another date of the same site.
     model : {"shift", "similarity", "affine"}
         As `imagery_tool.registration.coregister`.
+    jpeg_decoder : bool
+        The series' decoder of JPEG tiles (`imagery_tool.runtime.Runtime`).
+    threads : int
+        Threads over the registration windows.
 
     Returns
     -------
@@ -50,9 +73,9 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
     """
     from imagery_tool.registration import coregister
 
-    single_threaded()
     try:
-        return coregister(reference, tile, model=model)
+        with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
+            return coregister(reference, tile, model=model)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
 
@@ -65,6 +88,7 @@ def detect_pair(
     min_score: float | None = None,
     threads: int = 1,
     block_px: int = 1024,
+    jpeg_decoder: bool = True,
 ):
     """Detect the changes between two consecutive dates.
 
@@ -80,6 +104,8 @@ def detect_pair(
         Threads over blocks inside the pair.
     block_px : int
         Block side for the detection.
+    jpeg_decoder : bool
+        The series' decoder of JPEG tiles (`imagery_tool.runtime.Runtime`).
 
     Returns
     -------
@@ -87,10 +113,10 @@ def detect_pair(
     """
     from imagery_tool.change import detect_changes
 
-    single_threaded()
     try:
-        return detect_changes(
-            before, after, method=method, min_score=min_score, workers=threads, block_px=block_px
-        )
+        with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
+            return detect_changes(
+                before, after, method=method, min_score=min_score, block_px=block_px
+            )
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))

@@ -47,6 +47,8 @@ def test_geojson_in_lonlat_with_sizes_types_and_pixel_boxes(scene, tmp_path, cap
     doc = json.loads(out.read_text())
     assert doc["coordinates"] == "lon/lat (WGS 84)" and doc["pixel_size_assumed"] is False
     assert len(doc["features"]) == 4
+    settings = doc["parameters"]["runtime"]  # what the proposals were found with
+    assert settings["jpeg_decoder"].startswith("libjpeg-turbo") and settings["heap_tuning"]
     for f in doc["features"]:
         props = f["properties"]
         assert {"bbox_px", "score", "length_m", "width_m", "types", "heading_deg"} <= set(props)

@@ -11,7 +11,7 @@ import rasterio.shutil
 from affine import Affine
 from rasterio.windows import Window
 
-from imagery_tool import jpeg_tiles
+from imagery_tool import jpeg_tiles, runtime
 from imagery_tool.errors import TileReadError
 from imagery_tool.tile import open_tile
 from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
@@ -149,14 +149,47 @@ def test_other_files_are_left_to_gdal(tmp_path, profile):
     assert open_tile(path).jpeg is None
 
 
-def test_gdal_decoding_can_be_forced(tmp_path, monkeypatch):
-    monkeypatch.setenv("IMAGERY_TOOL_GDAL_JPEG", "1")
-    assert _jpeg_tile(tmp_path).jpeg is None
+@pytest.mark.parametrize("switch", ["runtime", "environment"])
+def test_with_our_decoder_off_reads_are_gdal_pixels(tmp_path, monkeypatch, switch):
+    tile = _jpeg_tile(tmp_path)
+    gdal = dataclasses.replace(tile, jpeg=None)
+    window = Window(200, 230, 120, 90)
+    assert not np.array_equal(tile.read(window=window), gdal.read(window=window))
+    monkeypatch.setattr(jpeg_tiles.JpegLayout, "read", _refuse)
+    monkeypatch.setattr(jpeg_tiles.JpegLayout, "read_rgba", _refuse)
+    if switch == "environment":  # the documented way to make GDAL the default
+        monkeypatch.setenv(runtime.GDAL_JPEG_ENV, "1")
+        context = runtime.runtime()
+    else:
+        context = runtime.runtime(jpeg_decoder=False)
+    with context as settings:
+        assert settings.to_dict()["jpeg_decoder"] == "GDAL"
+        np.testing.assert_array_equal(tile.read(window=window), gdal.read(window=window))
+        np.testing.assert_array_equal(tile.read_rgba(window=window), gdal.read_rgba(window=window))
+
+
+def test_blocks_are_read_where_the_platform_has_no_pread(tmp_path, monkeypatch):
+    tile = _jpeg_tile(tmp_path)
+    with_pread = tile.read(window=Window(200, 230, 120, 90))
+    monkeypatch.setattr(jpeg_tiles, "_CACHE", jpeg_tiles._BlockCache(jpeg_tiles.cache_bound()))
+    monkeypatch.delattr(jpeg_tiles.os, "pread")  # as on Windows
+    np.testing.assert_array_equal(tile.read(window=Window(200, 230, 120, 90)), with_pread)
+
+
+def test_a_read_at_an_offset_leaves_the_file_position_alone(tmp_path, monkeypatch):
+    path = tmp_path / "bytes.bin"
+    path.write_bytes(bytes(range(100)))
+    monkeypatch.delattr(jpeg_tiles.os, "pread")
+    with open(path, "rb") as f:
+        f.seek(7)
+        assert jpeg_tiles.read_at(f, 5, 40) == bytes(range(40, 45))
+        assert jpeg_tiles.read_at(f, 10, 95) == bytes(range(95, 100))  # cut short at the end
+        assert f.tell() == 7
 
 
 def test_each_block_is_decoded_once_for_neighbouring_windows(tmp_path, monkeypatch):
     tile = _jpeg_tile(tmp_path)
-    monkeypatch.setattr(jpeg_tiles, "_CACHE", jpeg_tiles._BlockCache(jpeg_tiles.CACHE_BYTES))
+    monkeypatch.setattr(jpeg_tiles, "_CACHE", jpeg_tiles._BlockCache(jpeg_tiles.cache_bound()))
     decoded = []
     decode = jpeg_tiles.JpegLayout._decode
     monkeypatch.setattr(
@@ -250,13 +283,14 @@ def test_a_file_cut_short_fails_with_the_file_named(tmp_path):
         tile.read(window=Window(600, 300, 10, 10))
 
 
-def test_a_larger_cache_holds_more_while_its_context_runs_then_shrinks_back(monkeypatch):
-    cache = jpeg_tiles._BlockCache(max_bytes=200)
+def test_a_runtime_bounds_the_cache_while_it_runs_then_the_bound_comes_back(monkeypatch):
+    cache = jpeg_tiles._BlockCache(max_bytes=2 * 2**20)
     monkeypatch.setattr(jpeg_tiles, "_CACHE", cache)
-    with jpeg_tiles.larger_cache(200):
+    mib = 2**20
+    with runtime.runtime(jpeg_cache_mb=4):
         for key in "abcd":
-            cache.put(key, key.upper(), 100)
-        assert cache.bytes == 400 and cache.get("a") == "A"
-    assert cache.max_bytes == 200 and cache.bytes == 200
+            cache.put(key, key.upper(), mib)
+        assert cache.bytes == 4 * mib and cache.get("a") == "A"
+    assert cache.max_bytes == 2 * mib and cache.bytes == 2 * mib
     assert cache.get("b") is None and cache.get("c") is None  # the least recent were dropped
     assert cache.get("a") == "A" and cache.get("d") == "D"

@@ -10,11 +10,11 @@ import time
 import pytest
 
 from imagery_tool.errors import SchedulerError
+from imagery_tool.runtime import usable_workers
 from imagery_tool.series.engine import (
     LOCAL_SCHEDULERS,
     LocalEngine,
     Task,
-    machine_workers,
     normalise_address,
     open_engine,
 )
@@ -40,7 +40,7 @@ def test_local_schedulers_hand_back_every_result_in_the_calling_thread(scheduler
 
 def test_default_is_local_processes_sized_to_the_machine():
     engine = LocalEngine()
-    assert (engine.name, engine.workers) == ("processes", machine_workers())
+    assert (engine.name, engine.workers) == ("processes", usable_workers())
     assert "processes" in engine.describe()
 
 

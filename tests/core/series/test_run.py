@@ -120,3 +120,20 @@ def test_tiles_without_georeference_run_in_pixel_mode(series12, tmp_path):
     assert pair.suffix == ".json"  # pixel polygons, no lon/lat
     objects = json.loads((tmp_path / "out" / "timeline.json").read_text())["objects"]
     assert objects and all(o["lon"] is None for o in objects)
+
+
+def test_the_state_records_the_jpeg_decoder_and_a_switch_recomputes_the_pairs(series12, tmp_path):
+    from imagery_tool.runtime import runtime
+
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 2)
+    out = tmp_path / "out"
+    run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    state = json.loads((out / "state.json").read_text())
+    assert {p["jpeg_decoder"] for p in state["pairs"].values()} == {True}
+    with runtime(jpeg_decoder=False):  # GDAL's pixels: not the same results
+        second = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    (pair,) = second.sites[0].recomputed
+    assert second.sites[0].recomputed[pair] == "made from other inputs or settings"
+    recorded = json.loads((out / "pairs" / f"{pair}.geojson").read_text())["parameters"]
+    assert recorded["runtime"]["jpeg_decoder"] == "GDAL"
