@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import importlib.util
-import os
 import platform
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -94,21 +93,16 @@ def git_commit(root: Path = ROOT) -> str:
 
 
 def jpeg_decoder() -> str:
-    """Name the path JPEG tiles are decoded through in this process (`imagery_tool.jpeg_tiles`).
+    """Name the path JPEG tiles are decoded through now (`imagery_tool.runtime.current`).
 
     Returns
     -------
     str
-        ``"libjpeg-turbo (OpenCV <version>)"``, or ``"GDAL <version>"`` when
-        ``IMAGERY_TOOL_GDAL_JPEG`` sends every read through GDAL.
+        ``"libjpeg-turbo (OpenCV <version>)"`` or ``"GDAL"``, as results record it.
     """
-    if os.environ.get("IMAGERY_TOOL_GDAL_JPEG", "") not in ("", "0"):
-        import rasterio
+    from imagery_tool.runtime import current
 
-        return f"GDAL {rasterio.__gdal_version__} (IMAGERY_TOOL_GDAL_JPEG=1)"
-    import cv2
-
-    return f"libjpeg-turbo (OpenCV {cv2.__version__}), GDAL for other layouts"
+    return current().to_dict()["jpeg_decoder"]
 
 
 def library_versions(names: Iterable[str] = _LIBRARIES) -> dict[str, str | None]:
