@@ -12,7 +12,7 @@ from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
 from napari_imagery_tool._hooks import geo_status, info_of, text_overlay
 from napari_imagery_tool._reader import get_reader
 
-from tests.conftest import write_raster
+from tests.conftest import HMEIMIM_UTM, write_raster
 from tests.plugin.conftest import dated_tile
 
 MANIFEST = Path(__file__).parents[2] / "plugins" / "napari_imagery_tool" / "napari.yaml"
@@ -116,6 +116,33 @@ def test_different_sites_are_split(make_napari_viewer, tmp_path):
     layers = viewer.open(str(tmp_path), plugin="imagery-tool")
     assert len(layers) == 2
     assert all(not info_of(layer).is_stack for layer in layers)
+
+
+def test_napari_and_series_split_a_folder_into_the_same_sites(tmp_path):
+    from napari_imagery_tool._reader import read_stack
+
+    from imagery_tool.series.inputs import collect_tiles
+    from imagery_tool.tile import open_tile
+
+    # a neighbouring scene shares 30 % of the first: napari stacked it onto the first date
+    # (greedy, 10 %) while series made it another site (union-find, 50 %)
+    x, y = HMEIMIM_UTM
+    dated_tile(tmp_path, "2024-12-13")
+    dated_tile(tmp_path, "2025-01-10", origin=(x + 224.0, y))
+    dated_tile(tmp_path, "2025-02-07", origin=(x + 230.0, y))
+    tiles = [open_tile(p) for p in sorted(tmp_path.glob("*.tif"))]
+    in_napari = {
+        tuple(t.path.name for t in info.tiles) for info in read_stack(tiles, register=False)
+    }
+    in_series = {tuple(d.path.name for d in site.tiles) for site in collect_tiles([tmp_path]).sites}
+    assert (
+        in_napari
+        == in_series
+        == {
+            ("site_2024-12-13.tif",),
+            ("site_2025-01-10.tif", "site_2025-02-07.tif"),
+        }
+    )
 
 
 def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
