@@ -24,8 +24,6 @@ from imagery_tool.render.heat import HEAT_RAMP, change_heat, overlay_heat
 from imagery_tool.render.imagery import read_frame, read_onto
 from imagery_tool.render.layout import DEFAULT_MAX_WIDTH, Frame, Region, make_frame
 from imagery_tool.render.marks import (
-    CHANGE_COLOURS,
-    CHANGE_KINDS,
     Mark,
     class_colours,
     label_text,
@@ -42,6 +40,7 @@ from imagery_tool.render.sheet import (
     draw_panel,
 )
 from imagery_tool.render.text import isolate
+from imagery_tool.style import CHANGE_COLOURS, CHANGE_KINDS
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [

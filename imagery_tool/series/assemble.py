@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from rasterio.windows import Window
 
-from imagery_tool.display import stretch_limits, stretch_to_uint8
+from imagery_tool.display import chip_window, display_rgb, stretch_limits
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.registration import GridMapping
 from imagery_tool.series.timeline import Timeline, rows_shown
-from imagery_tool.series.tracking import Event, add_sightings, track_objects
+from imagery_tool.series.tracking import Event, Track, add_sightings, track_objects
+from imagery_tool.style import CHANGE_COLOURS
 
 if TYPE_CHECKING:
     from imagery_tool.series.state import SiteWork
@@ -163,27 +162,49 @@ def build_timeline(site: SiteWork, counted=None) -> tuple[Timeline, dict[str, np
             with tile.open() as ds:
                 for t in chosen:
                     box = box_on_grid(grid, index, t.bbox, forward=False)
-                    chips[t.id] = object_chip(tile, ds, box)
+                    chips[t.id] = object_chip(tile, ds, box, _chip_colour(t))
         except (ImageryToolError, ValueError):  # a chip is a nicety: never fail the run for it
             continue
     return timeline, chips
 
 
-def object_chip(tile, dataset, box, side: int = 96) -> np.ndarray:
-    """Read the object's box (on ``tile``'s grid) with a margin, boxed, as (side, side, 3) uint8."""
+def object_chip(tile, dataset, box, colour, side: int = 96) -> np.ndarray:
+    """Read an object's chip (`imagery_tool.display.chip_window`) with its box drawn.
+
+    Parameters
+    ----------
+    tile : Tile
+    dataset : rasterio.io.DatasetReader
+        ``tile``'s open dataset.
+    box : (float, float, float, float)
+        ``(col_min, row_min, col_max, row_max)`` on ``tile``'s grid.
+    colour : (int, int, int)
+        RGB of the box.
+    side : int
+        Side of the chip in pixels.
+
+    Returns
+    -------
+    (side, side, 3) uint8 ndarray
+        Stretched on the chip's own pixels; black where the tile has no data.
+    """
     c0, r0, c1, r1 = box
-    extent = max(c1 - c0, r1 - r0) * 1.4 + 16
-    cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
-    n = max(8, math.ceil(extent))
-    window = Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
+    window = chip_window(box)
+    n = int(window.width)
     out = (min(n, side), min(n, side))
     pixels = tile.read(window=window, bands=tile.rgb_bands, out_shape=out, dataset=dataset)
     valid = tile.read_valid(window=window, out_shape=out, pixels=pixels, dataset=dataset)
-    rgba = stretch_to_uint8(pixels, stretch_limits(pixels, valid), valid)
-    rgb = np.ascontiguousarray(rgba[..., :3])
+    rgb = display_rgb(pixels, stretch_limits(pixels, valid), valid)
     rgb = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_LINEAR)
     scale = side / n
     p0 = (round((c0 - window.col_off) * scale), round((r0 - window.row_off) * scale))
     p1 = (round((c1 - window.col_off) * scale), round((r1 - window.row_off) * scale))
-    cv2.rectangle(rgb, p0, p1, (255, 210, 0), 1)
+    cv2.rectangle(rgb, p0, p1, colour, 1)
     return rgb
+
+
+def _chip_colour(track: Track) -> tuple[int, int, int]:
+    """Colour a track's chip box: its arrival's kind, else its departure's, else white."""
+    if track.arrived:
+        return CHANGE_COLOURS["appeared"]
+    return CHANGE_COLOURS["disappeared"] if track.departed else (255, 255, 255)

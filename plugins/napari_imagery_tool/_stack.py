@@ -10,7 +10,7 @@ import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from imagery_tool.display import display_limits
+from imagery_tool.display import display_limits, display_rgb
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import GeoRef
 from imagery_tool.tile import Tile
@@ -212,12 +212,8 @@ class TileStack:
                 tile, g @ pair.registration.matrix3, window, out_shape, bands=bands
             )
         if colour_map:  # a palette file in its own colours, as render and composite draw it
-            classes = np.clip(np.rint(pixels[0]), 0, 255).astype(int)
-            rgb = np.asarray(tile.palette, np.uint8)[classes]
-            if valid is not None:
-                rgb[~valid] = 0
-            return rgb
-        return _stretch(pixels, self.limits(t), valid)
+            return display_rgb(pixels, None, valid, palette=tile.palette)
+        return display_rgb(pixels, self.limits(t), valid)
 
     def levels(self) -> list[da.Array]:
         """Return the pyramid as dask arrays ``(T, h, w, 3)`` uint8, finest first."""
@@ -235,15 +231,3 @@ class TileStack:
                 )
             )
         return out
-
-
-def _stretch(pixels: np.ndarray, limits: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
-    low = limits[:, 0][:, None, None].astype(np.float32)
-    span = (limits[:, 1] - limits[:, 0])[:, None, None].astype(np.float32)
-    scaled = (pixels.astype(np.float32) - low) * (255.0 / span)
-    rgb = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
-    if rgb.shape[0] == 1:
-        rgb = np.repeat(rgb, 3, axis=0)
-    if valid is not None:
-        rgb[:, ~valid] = 0
-    return np.moveaxis(rgb, 0, -1)
