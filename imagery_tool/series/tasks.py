@@ -32,15 +32,13 @@ class TaskFailure:
     message: str
 
 
-def register_date(reference: str | Path, tile: str | Path, *, model: str = "similarity"):
-    """Measure how a date sits on the reference grid.
+def register_date(reference: str | Path, tile: str | Path):
+    """Place a date on the reference grid as napari does (`sitestack.register_to_reference`).
 
     Parameters
     ----------
     reference, tile : str or Path
         The reference date (first of the series) and another date of the same site.
-    model : {"shift", "similarity", "affine"}
-        As `imagery_tool.registration.coregister`.
 
     Returns
     -------
@@ -48,11 +46,11 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
         A content estimate the trust gate refused is a `Registration` with ``status``
         ``"fallback"`` (placed by georeference alone), not a failure.
     """
-    from imagery_tool.registration import coregister
+    from imagery_tool.sitestack import register_to_reference
 
     single_threaded()
     try:
-        return coregister(reference, tile, model=model)
+        return register_to_reference(reference, tile)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
 

@@ -215,3 +215,16 @@ def test_samples_are_made_in_the_cache_when_not_installed(tmp_path, monkeypatch)
     folder = _sample_data.cached_samples()
     assert folder == tmp_path / "imagery-tool" / "sample_tiles"
     assert made == [folder]
+
+
+def test_napari_shows_a_tile_with_the_stretch_of_every_other_picture(tmp_path):
+    from napari_imagery_tool._stack import TileStack
+    from rasterio.windows import Window
+
+    from imagery_tool.display import composite
+    from imagery_tool.tile import open_tile
+
+    pixels = (np.arange(3 * 64 * 64) % 1999).reshape(3, 64, 64).astype(np.uint16)
+    tile = open_tile(write_raster(tmp_path / "ms.tif", pixels))
+    viewed = TileStack([tile], ["t"]).read_rgb(0, Window(0, 0, 64, 64), (64, 64))
+    np.testing.assert_array_equal(viewed, composite(tile)[..., :3])  # rounded alike
