@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from contextlib import ExitStack
 
@@ -13,11 +14,15 @@ from imagery_tool.errors import RenderError
 from imagery_tool.tile import Tile
 
 __all__ = [
+    "CHIP_MARGIN",
     "STRETCH_READ_PIXELS",
     "VIEW_READ_PIXELS",
     "check_view_cost",
+    "chip_window",
     "composite",
     "display_limits",
+    "display_rgb",
+    "palette_rgb",
     "stretch_limits",
     "stretch_to_uint8",
 ]
@@ -30,6 +35,9 @@ VIEW_READ_PIXELS = 16384 * 16384
 STRETCH_READ_PIXELS = 8192 * 8192
 # Longer side of the reduced whole-tile view that display limits are taken from.
 _STRETCH_SIDE = 1024
+# A chip shows an object's box enlarged by this factor plus this many pixels: the object fills
+# most of the chip with a ring of its surroundings (the reviewer sheet, the series timeline).
+CHIP_MARGIN = (1.35, 8)
 
 
 def stretch_limits(
@@ -184,6 +192,93 @@ def stretch_to_uint8(
     return np.dstack([*rgb, alpha])
 
 
+def palette_rgb(palette: Sequence[Sequence[int]], classes: np.ndarray) -> np.ndarray:
+    """Colour a palette file's band in its own colours (`Tile.palette`), unstretched.
+
+    Parameters
+    ----------
+    palette : sequence of (int, int, int)
+        RGB colour of each class value 0..255.
+    classes : (H, W) ndarray
+        Class values, any numeric dtype (rounded and clipped to 0..255).
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    index = np.clip(np.rint(classes), 0, 255).astype(np.intp)
+    return np.asarray(palette, dtype=np.uint8)[index]
+
+
+def display_rgb(
+    pixels: np.ndarray,
+    limits: np.ndarray | None,
+    valid: np.ndarray | None = None,
+    *,
+    palette: Sequence[Sequence[int]] | None = None,
+    fill: tuple[int, int, int] = (0, 0, 0),
+) -> np.ndarray:
+    """Stretch (B, H, W) pixels to RGB as `stretch_to_uint8` does, or colour a palette band.
+
+    8- and 16-bit integer bands go through a lookup table built with `stretch_to_uint8`
+    itself (the same values, a fraction of the time and memory); other types are stretched
+    directly. The one stretch of the reviewer sheet, the quick look, the series chips and
+    napari.
+
+    Parameters
+    ----------
+    pixels : (B, H, W) ndarray
+        One band (grey) or three (RGB); any numeric dtype. Not modified.
+    limits : (B, 2) array_like or None
+        ``[low, high]`` per band (`stretch_limits`, `display_limits`); unused with ``palette``.
+    valid : (H, W) bool ndarray, optional
+        Pixels with data; the others become ``fill``.
+    palette : sequence of (int, int, int), optional
+        A palette file's colours (`Tile.palette`): its single band is shown in them.
+    fill : (int, int, int)
+        RGB of pixels without data.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    if palette is not None:
+        rgb = palette_rgb(palette, pixels[0])
+    elif pixels.dtype in (np.uint8, np.uint16):
+        levels = np.arange(np.iinfo(pixels.dtype).max + 1, dtype=pixels.dtype)
+        table = stretch_to_uint8(np.broadcast_to(levels, (len(pixels), 1, len(levels))), limits)
+        lut = np.ascontiguousarray(table[0, :, : len(pixels)].T)  # (B, levels)
+        bands = [lut[b][pixels[b]] for b in range(len(pixels))]
+        if len(bands) == 1:
+            bands = bands * 3
+        rgb = np.dstack(bands)
+    else:
+        rgb = stretch_to_uint8(pixels, limits)[..., :3].copy()
+    if valid is not None:
+        rgb[~valid] = fill
+    return rgb
+
+
+def chip_window(box: Sequence[float]) -> Window:
+    """Return the square window a chip of an object shows: its box with `CHIP_MARGIN`.
+
+    Parameters
+    ----------
+    box : (float, float, float, float)
+        ``(col_min, row_min, col_max, row_max)`` of the object, in pixels of its tile.
+
+    Returns
+    -------
+    rasterio.windows.Window
+        Centred on the box, at least 4 px a side; it may reach beyond the tile.
+    """
+    c0, r0, c1, r1 = box
+    factor, pad = CHIP_MARGIN
+    n = max(4, math.ceil(max(c1 - c0, r1 - r0) * factor + pad))
+    cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
+    return Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
+
+
 def composite(
     tile: Tile,
     *,
@@ -243,8 +338,7 @@ def composite(
         )
         valid = tile.read_valid(window=window, out_shape=shape, pixels=pixels, dataset=ds)
         if colour_map:
-            rgb = np.asarray(tile.palette, dtype=np.uint8)[pixels[0]]
-            rgb[~valid] = 0
+            rgb = display_rgb(pixels, None, valid, palette=tile.palette)
             return np.dstack([rgb, np.where(valid, 255, 0).astype(np.uint8)])
         if limits is None:
             limits = display_limits(

@@ -79,6 +79,10 @@ class SeriesInputError(ImageryToolError, ValueError):
     """A time-series input cannot be used (no site with two dated tiles, duplicate dates, ...)."""
 
 
+class StacReadError(SeriesInputError):
+    """A file given as a STAC catalog, collection or item collection cannot be read as one."""
+
+
 class SchedulerError(ImageryToolError, ConnectionError):
     """A Dask scheduler cannot be reached, or the cluster lost the work."""
 

@@ -6,11 +6,10 @@ from imagery_tool.change.detect import (
     detect_changes,
 )
 from imagery_tool.change.methods import METHODS, Method
-from imagery_tool.change.region import CHANGE_KINDS, ChangeRegion
+from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 
 __all__ = [
-    "CHANGE_KINDS",
     "DEFAULT_MIN_SIZE_M",
     "DEFAULT_THRESHOLD",
     "METHODS",

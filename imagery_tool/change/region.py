@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CHANGE_KINDS", "ChangeRegion"]
-
-CHANGE_KINDS = ("appeared", "disappeared", "changed")
+__all__ = ["ChangeRegion"]
 
 
 @dataclass(frozen=True)

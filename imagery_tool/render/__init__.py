@@ -10,10 +10,9 @@ from imagery_tool.render.api import (
     write_png,
 )
 from imagery_tool.render.layout import Frame, Region
-from imagery_tool.render.marks import CHANGE_KINDS, Mark, read_changes
+from imagery_tool.render.marks import Mark, read_changes
 
 __all__ = [
-    "CHANGE_KINDS",
     "Frame",
     "Mark",
     "PanelInfo",

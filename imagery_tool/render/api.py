@@ -24,8 +24,6 @@ from imagery_tool.render.heat import HEAT_RAMP, change_heat, overlay_heat
 from imagery_tool.render.imagery import read_frame, read_onto
 from imagery_tool.render.layout import DEFAULT_MAX_WIDTH, Frame, Region, make_frame
 from imagery_tool.render.marks import (
-    CHANGE_COLOURS,
-    CHANGE_KINDS,
     Mark,
     class_colours,
     label_text,
@@ -42,6 +40,7 @@ from imagery_tool.render.sheet import (
     draw_panel,
 )
 from imagery_tool.render.text import isolate
+from imagery_tool.style import CHANGE_COLOURS, CHANGE_KINDS
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
@@ -304,21 +303,93 @@ def render(
     window = region.window(base.georef, name=str(base.path)) if region is not None else None
     frame, style, gutter = _plan(base, window, panels=2 if before_tile else 1, width=width,
                                  scale=scale)  # fmt: skip
+    marks = _gather_marks(main, before_tile, annotations, changes, residual)
+    panels = _read_panels(main, before_tile, frame, style, marks, heat=heat)
+    shown = [m for p in panels for m in p.marks]
+    colours = class_colours((m.label for m in shown), _schema_order())
+    changes_shown = _sort_marks([m for m in marks.changes if _in_frame(m, frame)])
+
+    rendering = Rendering(image=np.zeros((1, 1, 3), np.uint8), panels=[])
+    canvases = _draw_panels(
+        rendering, panels, frame, style, gutter,
+        changes=changes_shown, colours=colours, attributes=attributes,
+    )  # fmt: skip
+    total = frame.out_shape[1] * len(panels) + gutter * (len(panels) - 1)
+    footer = _footer(
+        main, before_tile, frame, title=title, site=site, heat=heat,
+        classes=Counter(m.label for m in shown), kinds=Counter(m.kind for m in changes_shown),
+        colours=colours, hidden=rendering.hidden_labels, skipped=marks.skipped,
+        aligned=marks.residual is not None,
+    )  # fmt: skip
+    footer_canvas, legend = draw_footer(footer, style, total)
+    rendering.caption = [footer.title, *footer.lines]
+    canvases.append((0, footer_canvas))
+    cells = []
+    if chips and shown:
+        chip_list = [
+            _chip_on_own_grid(Chip(p.tile, m, colours[m.label]), main, before_tile, marks.residual)
+            for p in panels
+            for m in p.marks
+        ]
+        chip_canvas, cells = contact_sheet(chip_list, style, total)
+        canvases.append((0, chip_canvas))
+    _compose(rendering, canvases, total, legend, cells)
+    return rendering
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What a picture outlines, on the frame's grid, and how AFTER sits on BEFORE."""
+
+    on_main: list[Mark]  # annotations of the tile (AFTER for a sheet)
+    on_before: list[Mark]  # annotations of BEFORE
+    skipped: int  # annotations of other tiles
+    changes: list[Mark]  # change regions
+    residual: Affine | None  # AFTER's residual misregistration on BEFORE's grid
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """One panel to draw: which, its tile, its pixels and the annotations in its frame."""
+
+    name: str  # {"before", "after", "tile"}
+    tile: Tile
+    rgb: np.ndarray
+    marks: list[Mark]
+
+
+def _gather_marks(
+    main: Tile,
+    before: Tile | None,
+    annotations: Iterable[Any] | str | Path,
+    changes: Iterable[Mark] | str | Path | None,
+    residual: Sequence[float] | None,
+) -> _Marks:
+    """Read the annotations and changes (from files when given paths) onto the frame's grid.
+
+    The residual comes from ``changes`` when it is a detect output for these two tiles and
+    none is given; AFTER's annotations are carried under BEFORE with it.
+    """
     if isinstance(annotations, (str, Path)):
-        annotations = load_annotations(annotations, tiles=[t for t in (main, before_tile) if t])
-    if residual is None and before_tile is not None and isinstance(changes, (str, Path)):
-        residual = read_residual(changes, before=before_tile.name, after=main.name)
-    residual_affine = Affine(*residual) if residual is not None and before_tile else None
-    on_main, on_before, skipped = _annotation_marks(list(annotations), main, before_tile)
+        annotations = load_annotations(annotations, tiles=[t for t in (main, before) if t])
+    if residual is None and before is not None and isinstance(changes, (str, Path)):
+        residual = read_residual(changes, before=before.name, after=main.name)
+    residual_affine = Affine(*residual) if residual is not None and before else None
+    on_main, on_before, skipped = _annotation_marks(list(annotations), main, before)
     if residual_affine is not None:
         on_main = transform_marks(on_main, ~residual_affine)
-    change_marks = _change_marks(changes, base)
+    change_marks = _change_marks(changes, before or main)
+    return _Marks(on_main, on_before, skipped, change_marks, residual_affine)
 
-    # -- panels: imagery, then outlines, labels and decorations ----------------------------------
-    if before_tile is not None:
-        rgb_before, valid_before = read_frame(before_tile, frame)
+
+def _read_panels(
+    main: Tile, before: Tile | None, frame: Frame, style: Style, marks: _Marks, *, heat: bool
+) -> list[_Panel]:
+    """Read each panel's imagery (AFTER resampled onto BEFORE's frame, with the heat)."""
+    if before is not None:
+        rgb_before, valid_before = read_frame(before, frame)
         rgb_after, valid_after = read_onto(
-            main, frame, frame_name=before_tile.name, residual=residual_affine
+            main, frame, frame_name=before.name, residual=marks.residual
         )
         if heat:
             valid = valid_before & valid_after
@@ -326,26 +397,42 @@ def render(
             rgb_after = overlay_heat(rgb_after, change_heat(rgb_before, rgb_after, valid,
                                                             blur_px=blur))  # fmt: skip
         specs = [
-            ("before", before_tile, rgb_before, on_before),
-            ("after", main, rgb_after, on_main),
+            ("before", before, rgb_before, marks.on_before),
+            ("after", main, rgb_after, marks.on_main),
         ]
     else:
-        specs = [("tile", main, read_frame(main, frame)[0], on_main)]
-    specs = [
-        (n, t, rgb, _sort_marks([m for m in ms if _in_frame(m, frame)])) for n, t, rgb, ms in specs
+        specs = [("tile", main, read_frame(main, frame)[0], marks.on_main)]
+    return [
+        _Panel(n, t, rgb, _sort_marks([m for m in ms if _in_frame(m, frame)]))
+        for n, t, rgb, ms in specs
     ]
-    shown = [m for *_, ms in specs for m in ms]
-    colours = class_colours((m.label for m in shown), _schema_order())
-    changes_shown = _sort_marks([m for m in change_marks if _in_frame(m, frame)])
 
-    rendering = Rendering(image=np.zeros((1, 1, 3), np.uint8), panels=[])
+
+def _draw_panels(
+    rendering: Rendering,
+    panels: list[_Panel],
+    frame: Frame,
+    style: Style,
+    gutter: int,
+    *,
+    changes: list[Mark],
+    colours: dict,
+    attributes: Sequence[str] | None,
+) -> list[tuple[int, Canvas]]:
+    """Draw each panel's outlines, labels and decorations, side by side.
+
+    Records where things went in ``rendering`` and returns each panel's ``(x, canvas)``.
+    """
     canvases = []
-    for k, (name, ptile, rgb, marks) in enumerate(specs):
-        draw_list = [(m, CHANGE_COLOURS[m.kind], _change_label(m, name, marks))
-                     for m in changes_shown]  # fmt: skip
-        draw_list += [(m, colours[m.label], label_text(m, attributes=attributes)) for m in marks]
+    for k, panel in enumerate(panels):
+        name, ptile = panel.name, panel.tile
+        draw_list = [(m, CHANGE_COLOURS[m.kind], _change_label(m, name, panel.marks))
+                     for m in changes]  # fmt: skip
+        draw_list += [
+            (m, colours[m.label], label_text(m, attributes=attributes)) for m in panel.marks
+        ]
         tag = {"before": "BEFORE · ", "after": "AFTER · "}.get(name, "") + _day(ptile)
-        result = draw_panel(rgb, frame, style, tag=tag, marks=draw_list)
+        result = draw_panel(panel.rgb, frame, style, tag=tag, marks=draw_list)
         x = k * (frame.out_shape[1] + gutter)
         rendering.panels.append(PanelInfo(name, ptile, frame, (x, 0)))
         rendering.outlines += [(name, m, pts + [x, 0]) for m, pts in result.outlines]
@@ -353,28 +440,7 @@ def render(
         rendering.reserved += [_shift(r, x, 0) for r in result.reserved]
         rendering.hidden_labels += result.hidden
         canvases.append((x, result.canvas))
-    total = frame.out_shape[1] * len(specs) + gutter * (len(specs) - 1)
-
-    # -- caption and chips ---------------------------------------------------------------------
-    footer = _footer(
-        main, before_tile, frame, title=title, site=site, heat=heat,
-        classes=Counter(m.label for m in shown), kinds=Counter(m.kind for m in changes_shown),
-        colours=colours, hidden=rendering.hidden_labels, skipped=skipped,
-        aligned=residual_affine is not None,
-    )  # fmt: skip
-    footer_canvas, legend = draw_footer(footer, style, total)
-    rendering.caption = [footer.title, *footer.lines]
-    canvases.append((0, footer_canvas))
-    if chips and shown:
-        chip_list = [
-            _chip_on_own_grid(Chip(ptile, m, colours[m.label]), main, before_tile, residual_affine)
-            for _, ptile, _, ms in specs
-            for m in ms
-        ]
-        chip_canvas, cells = contact_sheet(chip_list, style, total)
-        canvases.append((0, chip_canvas))
-    _compose(rendering, canvases, total, legend, cells if chips and shown else [])
-    return rendering
+    return canvases
 
 
 def _plan(

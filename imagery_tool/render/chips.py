@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from rasterio.windows import Window
 
+from imagery_tool.display import chip_window, display_rgb
 from imagery_tool.render.decorations import PAPER, PAPER_INK
 from imagery_tool.render.draw import Canvas, Style, draw_outline
-from imagery_tool.render.imagery import BACKGROUND, _bands, _resampling, _to_rgb, frame_limits
+from imagery_tool.render.imagery import BACKGROUND, _bands, _resampling, frame_limits
 from imagery_tool.render.marks import Mark, label_text, size_m
 from imagery_tool.render.text import load_font, text_size
 from imagery_tool.tile import Tile
@@ -49,10 +49,8 @@ def _read_chip(chip: Chip, side: int, limits: np.ndarray) -> tuple[np.ndarray, n
     """
     xy = chip.mark.xy
     (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-    extent = max(x1 - x0, y1 - y0) * 1.35 + 8
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    n = max(4, math.ceil(extent))
-    window = Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
+    window = chip_window((x0, y0, x1, y1))
+    n = int(window.width)
     tile = chip.tile
     bands = _bands(tile)
     read_side = min(n, side)  # never read more than needed; enlarge after reading
@@ -67,7 +65,7 @@ def _read_chip(chip: Chip, side: int, limits: np.ndarray) -> tuple[np.ndarray, n
         valid = tile.read_valid(
             window=window, out_shape=(read_side, read_side), pixels=pixels, dataset=ds
         )
-    rgb = _to_rgb(pixels, valid, limits, tile.palette)
+    rgb = display_rgb(pixels, limits, valid, palette=tile.palette, fill=BACKGROUND)
     if read_side != side:
         rgb = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_CUBIC)
     corners = (xy - [window.col_off, window.row_off]) * (side / n)

@@ -10,7 +10,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window
 
-from imagery_tool.display import check_view_cost, display_limits, stretch_to_uint8
+from imagery_tool.display import check_view_cost, display_limits, display_rgb
 from imagery_tool.errors import RenderError, UnsupportedCRSError
 from imagery_tool.georef import GeoRef, crs_transformer
 from imagery_tool.render.layout import Frame
@@ -50,35 +50,6 @@ def _bands(tile: Tile) -> tuple[int, ...]:
     return bands if len(bands) in (1, 3) else bands[:1]
 
 
-def _to_rgb(
-    pixels: np.ndarray,
-    valid: np.ndarray,
-    limits: np.ndarray | None,
-    palette: tuple[tuple[int, int, int], ...] | None = None,
-) -> np.ndarray:
-    """Stretch (B, H, W) pixels to (H, W, 3) uint8 as `stretch_to_uint8` does, invalid grey.
-
-    8- and 16-bit integer bands go through a lookup table built with `stretch_to_uint8`
-    itself (same values, a fraction of the time and memory); other types are stretched
-    directly. A palette file's band (``palette``, `Tile.palette`) is shown in its colours,
-    unstretched (``limits`` is then unused).
-    """
-    if palette is not None:
-        rgb = np.asarray(palette, dtype=np.uint8)[pixels[0]]
-    elif pixels.dtype in (np.uint8, np.uint16):
-        levels = np.arange(np.iinfo(pixels.dtype).max + 1, dtype=pixels.dtype)
-        table = stretch_to_uint8(np.broadcast_to(levels, (len(pixels), 1, len(levels))), limits)
-        lut = np.ascontiguousarray(table[0, :, : len(pixels)].T)  # (B, levels)
-        bands = [lut[b][pixels[b]] for b in range(len(pixels))]
-        if len(bands) == 1:
-            bands = bands * 3
-        rgb = np.dstack(bands)
-    else:
-        rgb = stretch_to_uint8(pixels, limits)[..., :3].copy()
-    rgb[~valid] = BACKGROUND
-    return rgb
-
-
 def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     """Read a frame of a tile (on the tile's own grid) as display RGB.
 
@@ -115,7 +86,7 @@ def read_frame(tile: Tile, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
             window=frame.window, out_shape=frame.out_shape, pixels=pixels, dataset=ds
         )
     limits = None if tile.palette else frame_limits(tile, bands, pixels, valid)
-    return _to_rgb(pixels, valid, limits, tile.palette), valid
+    return display_rgb(pixels, limits, valid, palette=tile.palette, fill=BACKGROUND), valid
 
 
 def _resampling(tile: Tile) -> Resampling:
@@ -211,7 +182,8 @@ def read_onto(
     out_valid = np.zeros((h, w), dtype=np.uint8)
     reproject(valid.astype(np.uint8), out_valid, resampling=Resampling.nearest, **kwargs)
     valid_out = out_valid > 0
-    return _to_rgb(out, valid_out, limits, tile.palette), valid_out
+    rgb = display_rgb(out, limits, valid_out, palette=tile.palette, fill=BACKGROUND)
+    return rgb, valid_out
 
 
 def _source_window(tile: Tile, dst: GeoRef) -> Window | None:

@@ -17,11 +17,9 @@ from pyproj import Geod
 from imagery_tool.errors import RenderError
 from imagery_tool.georef import GeoRef
 from imagery_tool.render.text import isolate
+from imagery_tool.style import CHANGE_KINDS, CHANGE_SIGNS
 
 __all__ = [
-    "CHANGE_COLOURS",
-    "CHANGE_KINDS",
-    "CHANGE_SIGNS",
     "CLASS_PALETTE",
     "Mark",
     "class_colours",
@@ -33,19 +31,6 @@ __all__ = [
     "size_m",
     "transform_marks",
 ]
-
-CHANGE_KINDS = ("appeared", "disappeared", "changed")
-
-# Change kinds: Okabe & Ito's colour-blind-safe orange, sky blue and reddish purple; change
-# outlines are also dashed, so they read apart from annotation boxes without colour.
-CHANGE_COLOURS = {
-    "appeared": (230, 159, 0),
-    "disappeared": (86, 180, 233),
-    "changed": (204, 121, 167),
-}
-
-# Change labels are short: the sign of the kind and the area (the legend says the kinds).
-CHANGE_SIGNS = {"appeared": "+", "disappeared": "−", "changed": "Δ"}
 
 # Classes: Paul Tol's colour-blind-safe "bright" and "vibrant" schemes, minus the hues used for
 # change kinds. Schema classes take them in schema order; other names by a stable hash.

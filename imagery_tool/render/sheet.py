@@ -25,8 +25,9 @@ from imagery_tool.render.decorations import (
 from imagery_tool.render.draw import Canvas, Style, blend_rect, draw_outline, draw_polyline
 from imagery_tool.render.labels import place_labels
 from imagery_tool.render.layout import Frame
-from imagery_tool.render.marks import CHANGE_COLOURS, CHANGE_SIGNS, Mark
+from imagery_tool.render.marks import Mark
 from imagery_tool.render.text import load_font, text_size
+from imagery_tool.style import CHANGE_COLOURS, CHANGE_SIGNS
 
 __all__ = ["Footer", "PanelResult", "draw_footer", "draw_panel", "footer_height"]
 

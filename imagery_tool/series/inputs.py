@@ -6,12 +6,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
-from imagery_tool.dates import parse_datetime
 from imagery_tool.errors import ImageryToolError, SeriesInputError
-from imagery_tool.grouping import connected_groups
+from imagery_tool.sitestack import (
+    DatedTile,
+    Skipped,
+    date_order,
+    footprint,
+    group_by_site,
+    read_stac,
+)
+from imagery_tool.sitestack.stac import RASTER_SUFFIXES
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
@@ -25,9 +32,6 @@ __all__ = [
     "collect_tiles",
 ]
 
-# Files a folder scan looks at; anything else (JSON, .aux.xml, .ovr, ...) is not a tile.
-RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".png", ".jpg", ".jpeg", ".img", ".vrt")
-
 # What to do with two tiles of one site acquired at the same time -> description.
 DUPLICATE_POLICIES = {
     "error": "refuse the input and name both tiles (default)",
@@ -37,61 +41,9 @@ DUPLICATE_POLICIES = {
 # Raster files this command writes into its output folder (never inputs).
 _OUTPUTS = frozenset({"timeline.png"})
 
-# Two footprints belong to one site when they share this fraction of the smaller one.
-_SAME_SITE_OVERLAP = 0.5
 _DATE_IN_NAME = re.compile(
     r"[_\-. ]*(\d{4}-?\d{2}-?\d{2})(?:[T_]\d{2}[:\-]?\d{2}(?:[:\-]?\d{2})?Z?)?"
 )
-
-
-@dataclass(frozen=True)
-class DatedTile:
-    """One tile of a series with its acquisition time.
-
-    Attributes
-    ----------
-    tile : Tile
-    when : datetime
-        Acquisition time, timezone-aware UTC.
-    source : str
-        Where the time was read (``"metadata:..."``, ``"filename"``, ``"stac:<item id>"``).
-    """
-
-    tile: Tile
-    when: datetime
-    source: str
-
-    @property
-    def path(self) -> Path:
-        """The tile's file."""
-        return self.tile.path
-
-    @property
-    def stem(self) -> str:
-        """The file name without its suffix."""
-        return self.tile.path.stem
-
-    @property
-    def iso(self) -> str:
-        """Acquisition time as ISO 8601 UTC with a ``Z``."""
-        return self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    @property
-    def date(self) -> str:
-        """Acquisition date ``YYYY-MM-DD``."""
-        return self.when.astimezone(UTC).strftime("%Y-%m-%d")
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file left out of the series and why (one line)."""
-
-    path: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready record."""
-        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -246,7 +198,7 @@ def _sites(
     sites: list[SiteSeries] = []
     names: Counter[str] = Counter()
     for number, group in enumerate(groups, start=1):
-        group = sorted(group, key=lambda d: (d.when, d.path.name))
+        group = sorted(group, key=lambda d: date_order(d.when, d.path))
         group, dropped = _handle_duplicates(group, duplicates, source)
         skipped.extend(dropped)
         name = _site_name(group, number)
@@ -312,111 +264,20 @@ def _dated(path: Path) -> tuple[DatedTile | None, str]:
 
 
 def _scan_stac(path: Path) -> tuple[list[DatedTile], list[Skipped]]:
-    import pystac
-
-    try:
-        obj = pystac.read_file(str(path))
-    except Exception as exc:  # noqa: BLE001 - pystac raises many types for a bad file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SeriesInputError(
-            f"{path}: not a readable STAC catalog, collection or item collection ({first}); "
-            "give a catalog.json or a folder of tiles"
-        ) from exc
-    if isinstance(obj, pystac.Item):
-        items = [obj]
-    elif isinstance(obj, pystac.ItemCollection):
-        items = list(obj.items)
-    else:
-        items = list(obj.get_items(recursive=True))
-    dated, skipped = [], []
-    for item in sorted(items, key=lambda i: i.id):
-        label = f"{path.name}#{item.id}"
-        asset = _data_asset(item)
-        if asset is None:
-            skipped.append(Skipped(label, "STAC item has no raster data asset (roles 'data')"))
-            continue
-        href = asset.get_absolute_href() or asset.href
-        if "://" in href and not href.startswith("file://"):
-            skipped.append(
-                Skipped(label, f"remote asset {href}; download it and use a local catalog")
-            )
-            continue
-        tile_path = Path(href.removeprefix("file://"))
-        tile, error = _open(tile_path)
-        if tile is None:
-            skipped.append(Skipped(str(tile_path), f"unreadable (item {item.id}): {error}"))
-            continue
-        when = item.datetime
-        if when is None:
-            text = item.properties.get("start_datetime")
-            when = parse_datetime(text) if isinstance(text, str) else None
-        source = f"stac:{item.id}"
-        if when is None and tile.acquired.value is not None:
-            when, source = tile.acquired.value, tile.acquired.source
-        if when is None:
-            skipped.append(
-                Skipped(str(tile_path), f"no acquisition date (item {item.id} has no datetime)")
-            )
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        dated.append(DatedTile(tile, when.astimezone(UTC), source))
+    listed, skipped = read_stac(path)
+    dated = []
+    for found in listed:
+        if found.when is None:
+            reason = f"no acquisition date (item {found.item} has no datetime)"
+            skipped.append(Skipped(str(found.tile.path), reason))
+        else:
+            dated.append(DatedTile(found.tile, found.when, found.source))
     return dated, skipped
 
 
-def _data_asset(item):
-    raster = ("image/tiff", "image/jp2", "image/png", "image/jpeg", "application/x-hdf")
-    ranked = []
-    for key, asset in sorted(item.assets.items()):
-        roles = asset.roles or []
-        media = (asset.media_type or "").lower()
-        if "thumbnail" in roles or "overview" in roles or "metadata" in roles:
-            continue
-        is_raster = media.startswith(raster) or asset.href.lower().endswith(RASTER_SUFFIXES)
-        if not is_raster:
-            continue
-        rank = 0 if "data" in roles else 1 if key in ("image", "visual", "data") else 2
-        ranked.append((rank, key, asset))
-    return min(ranked, key=lambda r: r[:2])[2] if ranked else None
-
-
-def _footprint(tile: Tile) -> tuple[float, float, float, float] | None:
-    g = tile.georef
-    if not g.is_georeferenced:
-        return None
-    try:
-        return g.lonlat_bounds()
-    except Exception:  # noqa: BLE001 - an exotic CRS without a lon/lat transform
-        return None
-
-
-def _shared(a, b) -> float:
-    """Intersection of two (W, S, E, N) boxes over the smaller one's area."""
-    w, s = max(a[0], b[0]), max(a[1], b[1])
-    e, n = min(a[2], b[2]), min(a[3], b[3])
-    if e <= w or n <= s:
-        return 0.0
-    inter = (e - w) * (n - s)
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return inter / smaller if smaller > 0 else 0.0
-
-
 def _group_by_site(dated: list[DatedTile]) -> list[list[DatedTile]]:
-    """Union tiles whose footprints overlap; tiles without georeference group by pixel size."""
-    feet = [_footprint(d.tile) for d in dated]
-
-    def same_site(i: int, j: int) -> bool:
-        fi, fj = feet[i], feet[j]
-        if fi is not None and fj is not None:
-            return _shared(fi, fj) >= _SAME_SITE_OVERLAP
-        if fi is None and fj is None:
-            gi, gj = dated[i].tile.georef, dated[j].tile.georef
-            return not gi.is_georeferenced and not gj.is_georeferenced and gi.shape == gj.shape
-        return False
-
-    n = len(dated)
-    links = ((i, j) for i in range(n) for j in range(i + 1, n) if same_site(i, j))
-    groups = [[dated[i] for i in group] for group in connected_groups(n, links)]
+    """Group dated tiles by site (`imagery_tool.sitestack.group_by_site`), by first file name."""
+    groups = [[dated[i] for i in group] for group in group_by_site([d.tile for d in dated])]
     return sorted(groups, key=lambda g: min(d.path.name for d in g))
 
 
@@ -453,7 +314,7 @@ def _site_name(group: list[DatedTile], number: int) -> str:
 
 
 def _where(tile: Tile) -> str:
-    foot = _footprint(tile)
+    foot = footprint(tile)
     if foot is None:
         return f"{tile.width} x {tile.height} px, no georeference"
     lon, lat = (foot[0] + foot[2]) / 2, (foot[1] + foot[3]) / 2

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-from rasterio.windows import Window
-
 from imagery_tool.atomic import atomic_write_text, check_output
 from imagery_tool.change import METHODS
 from imagery_tool.change.result import ChangeResult
-from imagery_tool.display import stretch_limits, stretch_to_uint8
-from imagery_tool.errors import ImageryToolError, SeriesRunError
+from imagery_tool.errors import SeriesRunError
 from imagery_tool.progress import Progress
-from imagery_tool.registration import GridMapping, Registration
+from imagery_tool.registration import Registration
 from imagery_tool.runtime import runtime
+from imagery_tool.series.assemble import build_timeline as _build_timeline
+from imagery_tool.series.assemble import site_inventory as _site_inventory
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     Task,
@@ -29,16 +25,19 @@ from imagery_tool.series.engine import (
     open_engine,
     run_token,
 )
-from imagery_tool.series.inputs import DatedTile, SiteSeries, Skipped, collect_inputs
+from imagery_tool.series.inputs import SiteSeries, Skipped, collect_inputs
+from imagery_tool.series.state import STATE_FILE
+from imagery_tool.series.state import STATE_VERSION as _STATE_VERSION
+from imagery_tool.series.state import SiteWork as _Site
+from imagery_tool.series.state import fingerprint as _fingerprint
+from imagery_tool.series.state import load_state as _load_state
+from imagery_tool.series.state import registration_from_record as _registration_from
 from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
-from imagery_tool.series.timeline import Timeline, rows_shown, write_timeline
-from imagery_tool.series.tracking import Event, add_sightings, track_objects
+from imagery_tool.series.timeline import write_timeline
 
 __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
 
-STATE_FILE = "state.json"  # per site: which pair files were made from which inputs
 SUMMARY_FILE = "series.json"  # in OUTDIR: the run's report
-_STATE_VERSION = 1
 
 
 @dataclass
@@ -166,70 +165,6 @@ class SeriesReport:
             "sites": [s.to_dict() for s in self.sites],
             "skipped": [s.to_dict() for s in self.skipped],
         }
-
-
-@dataclass
-class _Site:
-    """Working state of one site during a run."""
-
-    series: SiteSeries
-    outdir: Path
-    report: SiteReport
-    state: dict[str, Any]
-    registrations: dict[int, Registration] = field(default_factory=dict)
-    failed: bool = False
-
-    @property
-    def tiles(self) -> tuple[DatedTile, ...]:
-        return self.series.tiles
-
-    def pair_name(self, k: int) -> str:
-        b, a = self.tiles[k], self.tiles[k + 1]
-        return f"{b.stem}_to_{a.stem}"
-
-    def pair_path(self, k: int) -> Path:
-        georef = self.tiles[k].tile.georef.is_georeferenced
-        return self.outdir / "pairs" / f"{self.pair_name(k)}.{'geojson' if georef else 'json'}"
-
-    def save_state(self) -> None:
-        text = json.dumps(self.state, indent=1, sort_keys=True) + "\n"
-        atomic_write_text(self.outdir / STATE_FILE, text)
-
-
-def _fingerprint(path: Path) -> dict[str, Any]:
-    st = path.stat()
-    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _load_state(path: Path) -> dict[str, Any]:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) and state.get("version") == _STATE_VERSION else {}
-
-
-def _registration_from(record: dict[str, Any]) -> Registration:
-    """Read a `Registration` from its record in ``state.json``, also one written before the gate."""
-    measured = record.get("measured_matrix")
-    if "status" in record:
-        status, reason = record["status"], record.get("reason")
-    else:  # recorded without the trust gate: used as it was, and said so
-        status = "applied" if record["model"] != "none" else "fallback"
-        reason = "recorded before the trust gate; --force measures it again"
-    return Registration(
-        matrix=tuple(float(v) for v in record["matrix"]),
-        model=record["model"],
-        windows_used=int(record["windows_used"]),
-        windows_measured=int(record["windows_measured"]),
-        rmse_px=record.get("rmse_px"),
-        resampled=bool(record["resampled"]),
-        overlap=tuple(int(v) for v in record["overlap"]),
-        status=status,
-        reason=reason,
-        confidence=record.get("confidence"),
-        measured_matrix=None if measured is None else tuple(float(v) for v in measured),
-    )
 
 
 def _report_registration(site: _Site, index: int, registration: Registration) -> None:
@@ -536,153 +471,3 @@ def _record_lost(lost: list[TaskLost], sites: list[_Site]) -> None:
             f"{item.key.rsplit('-', 1)[0]} was lost ({item.message}); the cluster gave up on "
             "it: check the workers' memory and logs"
         )
-
-
-# -- tracking and timeline --------------------------------------------------------------------
-
-
-class _ReferenceGrid:
-    """Maps each date's pixels to the reference grid and back (georeference + registration)."""
-
-    def __init__(self, site: _Site) -> None:
-        self.site = site
-        ref = site.tiles[0].tile
-        self.mappings = {i: GridMapping.between(ref, d.tile) for i, d in enumerate(site.tiles) if i}
-
-    def to_reference(self, index: int, cols, rows) -> tuple[np.ndarray, np.ndarray]:
-        cols, rows = np.asarray(cols, np.float64), np.asarray(rows, np.float64)
-        if index == 0:
-            return cols, rows
-        c, r = self.mappings[index].to_before(cols, rows)
-        inv = np.linalg.inv(self.site.registrations[index].matrix3)
-        return inv[0, 0] * c + inv[0, 1] * r + inv[0, 2], inv[1, 0] * c + inv[1, 1] * r + inv[1, 2]
-
-    def from_reference(self, index: int, cols, rows) -> tuple[np.ndarray, np.ndarray]:
-        cols, rows = np.asarray(cols, np.float64), np.asarray(rows, np.float64)
-        if index == 0:
-            return cols, rows
-        m = self.site.registrations[index].matrix3
-        c = m[0, 0] * cols + m[0, 1] * rows + m[0, 2]
-        r = m[1, 0] * cols + m[1, 1] * rows + m[1, 2]
-        return self.mappings[index].to_after(c, r)
-
-
-def _box_on(grid, index: int, bbox, forward: bool) -> tuple[float, float, float, float]:
-    c0, r0, c1, r1 = bbox
-    cols, rows = [c0, c1, c1, c0], [r0, r0, r1, r1]
-    fn = grid.to_reference if forward else grid.from_reference
-    cc, rr = fn(index, cols, rows)
-    return (float(cc.min()), float(rr.min()), float(cc.max()), float(rr.max()))
-
-
-def _events(site: _Site, grid: _ReferenceGrid) -> list[Event]:
-    events = []
-    for k in range(len(site.tiles) - 1):
-        path = site.pair_path(k)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for feature in data.get("features", []):
-            p = feature.get("properties", {})
-            bbox = _box_on(grid, k, p["bbox_px"], forward=True)
-            events.append(
-                Event(
-                    pair=k,
-                    change=p["change"],
-                    score=float(p["score"]),
-                    bbox=tuple(round(v, 1) for v in bbox),
-                    length_m=p.get("length_m"),
-                    width_m=p.get("width_m"),
-                    area_m2=p.get("area_m2"),
-                    source=str(path.relative_to(site.outdir)),
-                )
-            )
-    return events
-
-
-def _site_inventory(site: _Site, *, store, pixel_size_m):
-    """Count the aircraft on each date of a site (`imagery_tool.aircraft.inventory`)."""
-    from imagery_tool.aircraft.inventory import take_inventory
-
-    return take_inventory(
-        [d.path for d in site.tiles], store=store, pixel_size_m=pixel_size_m, duplicates="first"
-    )
-
-
-def _sightings(site: _Site, grid: _ReferenceGrid, counted) -> tuple[list, list[dict[str, int]]]:
-    """Inventory aircraft as "present" events on the reference grid, and counts per date."""
-    index = {d.path.name: i for i, d in enumerate(site.tiles)}
-    sightings, counts = [], [{} for _ in site.tiles]
-    for day in counted.dates:
-        i = index.get(day.tiles[0])
-        if i is None:
-            continue
-        counts[i] = day.counts()
-        for a in day.aircraft:
-            bbox = _box_on(grid, i, a.box.bounds, forward=True)
-            event = Event(
-                pair=i - 1, change="present",
-                score=1.0 if a.box.score is None else float(a.box.score),
-                bbox=tuple(round(v, 1) for v in bbox), length_m=a.length_m, width_m=a.width_m,
-                source="inventory.geojson",
-            )  # fmt: skip
-            sightings.append((event, a.type))
-    return sightings, counts
-
-
-def _build_timeline(site: _Site, counted=None) -> tuple[Timeline, dict[str, np.ndarray]]:
-    grid = _ReferenceGrid(site)
-    tracks, unmatched = track_objects(_events(site, grid), len(site.tiles))
-    per_date = None
-    if counted is not None:
-        sightings, per_date = _sightings(site, grid, counted)
-        tracks = add_sightings(tracks, sightings, len(site.tiles))
-    ref = site.tiles[0].tile.georef
-    lonlat = []
-    for t in tracks:
-        c0, r0, c1, r1 = t.bbox
-        if ref.is_georeferenced:
-            lon, lat = ref.pixel_to_lonlat((c0 + c1) / 2, (r0 + r1) / 2)
-            lonlat.append((float(lon), float(lat)))
-        else:
-            lonlat.append(None)
-    timeline = Timeline(
-        site=site.report.name,
-        dates=[{"date": d.date, "datetime": d.iso, "tile": d.path.name} for d in site.tiles],
-        tracks=tracks,
-        unmatched=unmatched,
-        lonlat=lonlat,
-        reference=site.tiles[0].path.name,
-        inventory=per_date,
-    )
-    chips: dict[str, np.ndarray] = {}
-    by_date: dict[int, list] = {}
-    for t in rows_shown(tracks):
-        by_date.setdefault(t.first if t.arrived else t.last, []).append(t)
-    for index, chosen in sorted(by_date.items()):
-        tile = site.tiles[index].tile
-        try:
-            with tile.open() as ds:
-                for t in chosen:
-                    chips[t.id] = _chip(tile, ds, _box_on(grid, index, t.bbox, forward=False))
-        except (ImageryToolError, ValueError):  # a chip is a nicety: never fail the run for it
-            continue
-    return timeline, chips
-
-
-def _chip(tile, dataset, box, side: int = 96) -> np.ndarray:
-    """Read the object's box (on ``tile``'s grid) with a margin, boxed, as (side, side, 3) uint8."""
-    c0, r0, c1, r1 = box
-    extent = max(c1 - c0, r1 - r0) * 1.4 + 16
-    cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
-    n = max(8, math.ceil(extent))
-    window = Window(math.floor(cx - n / 2), math.floor(cy - n / 2), n, n)
-    out = (min(n, side), min(n, side))
-    pixels = tile.read(window=window, bands=tile.rgb_bands, out_shape=out, dataset=dataset)
-    valid = tile.read_valid(window=window, out_shape=out, pixels=pixels, dataset=dataset)
-    rgba = stretch_to_uint8(pixels, stretch_limits(pixels, valid), valid)
-    rgb = np.ascontiguousarray(rgba[..., :3])
-    rgb = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_LINEAR)
-    scale = side / n
-    p0 = (round((c0 - window.col_off) * scale), round((r0 - window.row_off) * scale))
-    p1 = (round((c1 - window.col_off) * scale), round((r1 - window.row_off) * scale))
-    cv2.rectangle(rgb, p0, p1, (255, 210, 0), 1)
-    return rgb

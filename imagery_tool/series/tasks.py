@@ -48,18 +48,15 @@ def register_date(
     reference: str | Path,
     tile: str | Path,
     *,
-    model: str = "similarity",
     jpeg_decoder: bool = True,
     threads: int = 1,
 ):
-    """Measure how a date sits on the reference grid.
+    """Place a date on the reference grid as napari does (`sitestack.register_to_reference`).
 
     Parameters
     ----------
     reference, tile : str or Path
         The reference date (first of the series) and another date of the same site.
-    model : {"shift", "similarity", "affine"}
-        As `imagery_tool.registration.coregister`.
     jpeg_decoder : bool
         The series' decoder of JPEG tiles (`imagery_tool.runtime.Runtime`).
     threads : int
@@ -71,11 +68,11 @@ def register_date(
         A content estimate the trust gate refused is a `Registration` with ``status``
         ``"fallback"`` (placed by georeference alone), not a failure.
     """
-    from imagery_tool.registration import coregister
+    from imagery_tool.sitestack import register_to_reference
 
     try:
         with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
-            return coregister(reference, tile, model=model)
+            return register_to_reference(reference, tile)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from imagery_tool.atomic import atomic_write_files
 from imagery_tool.series.tracking import Event, Track
+from imagery_tool.style import CHANGE_COLOURS
 
 __all__ = [
     "CSV_COLUMNS",
@@ -224,9 +225,10 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return ImageFont.truetype(str(p), size)
 
 
-_ARRIVED = (40, 150, 60)
-_DEPARTED = (200, 50, 40)
-_PRESENT = (70, 110, 190)
+# Arrivals and departures in the change kinds' colours (`imagery_tool.style`), presence grey.
+_ARRIVED = CHANGE_COLOURS["appeared"]
+_DEPARTED = CHANGE_COLOURS["disappeared"]
+_PRESENT = (150, 150, 150)
 _INK = (30, 30, 30)
 _GRID = (215, 215, 215)
 
@@ -234,7 +236,7 @@ _GRID = (215, 215, 215)
 def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndarray:
     """Draw the timeline: objects per date, then a row per object with its chip and dates.
 
-    The top chart has a bar per date (objects present; arrivals in green, departures in red);
+    The top chart has a bar per date (objects present; arrivals in orange, departures in blue);
     each row below shows an object's chip and a bar over the dates it was present.
 
     Returns
@@ -270,8 +272,8 @@ def render_timeline(timeline: Timeline, chips: dict[str, np.ndarray]) -> np.ndar
     peak = max([c["present"] + c["departed"] for c in counts] + [1])
     base = top + chart_h
     draw.text((20, top), "objects present per date", font=f_text, fill=_INK)
-    draw.text((20, top + 22), "bar: present; green: arrived;", font=f_small, fill=_INK)
-    draw.text((20, top + 38), "red: left since the date before", font=f_small, fill=_INK)
+    draw.text((20, top + 22), "grey: present; orange: arrived;", font=f_small, fill=_INK)
+    draw.text((20, top + 38), "blue: left since the date before", font=f_small, fill=_INK)
     draw.line([(left, base), (width - right, base)], fill=_INK)
     bar_w = max(6, step * 0.5)
     for x, c in zip(xs, counts, strict=True):

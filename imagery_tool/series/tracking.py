@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "DEFAULT_IOU",
@@ -254,7 +254,7 @@ def add_sightings(
     Parameters
     ----------
     tracks : sequence of Track
-        The change tracks (`track_objects`); they are renumbered with the new ones.
+        The change tracks (`track_objects`); copies of them are renumbered with the new ones.
     sightings : sequence of (Event, str or None)
         Each a ``"present"`` event on the reference grid (``pair`` = date index - 1) and what
         the object is (a type name), or ``None``.
@@ -266,8 +266,10 @@ def add_sightings(
     Returns
     -------
     list of Track
-        The change tracks and the new ones, renumbered (`track_objects`' order).
+        New tracks: copies of the change tracks (labelled from the inventory) and the new
+        ones, renumbered (`track_objects`' order). ``tracks`` is not modified.
     """
+    tracks = [replace(t, events=list(t.events), notes=list(t.notes)) for t in tracks]
     out = list(tracks)
     chains: list[Track] = []
     by_date: dict[int, list[tuple[Event, str | None]]] = {}

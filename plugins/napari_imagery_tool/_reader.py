@@ -6,11 +6,19 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.sitestack import (
+    date_order,
+    group_by_site,
+    placement_note,
+    read_stac,
+    register_to_reference,
+)
 from imagery_tool.tile import Tile, open_tile
-from napari_imagery_tool._stack import StackInfo, TileStack, group_by_site, tile_label
+from napari_imagery_tool._stack import StackInfo, TileStack
 
 __all__ = ["RASTER_SUFFIXES", "get_reader", "read_stack", "stack_layer_data"]
 
@@ -129,7 +137,7 @@ def _install_viewer_hooks() -> None:
         install(viewer)
 
 
-def _tiles_of(path: Path) -> list[tuple[Tile, str | None]]:
+def _tiles_of(path: Path) -> list[tuple[Tile, datetime | None]]:
     if path.is_dir():
         catalog = path / "catalog.json"
         if catalog.is_file() and not _rasters_in(path):
@@ -148,32 +156,13 @@ def _tiles_of(path: Path) -> list[tuple[Tile, str | None]]:
     return [(open_tile(path), None)]
 
 
-def _stac_tiles(catalog: Path) -> list[tuple[Tile, str | None]]:
-    import pystac
-
-    root = pystac.read_file(str(catalog))
-    items = [root] if isinstance(root, pystac.Item) else list(root.get_items(recursive=True))
-    out = []
-    for item in items:
-        asset = _image_asset(item)
-        if asset is None:
-            continue
-        href = Path(asset.get_absolute_href() or asset.href)
-        when = item.datetime.date().isoformat() if item.datetime else None
-        out.append((open_tile(href), when))
-    if not out:
-        raise ImageryToolError(f"{catalog}: the STAC catalog lists no GeoTIFF asset to open")
-    return out
-
-
-def _image_asset(item):
-    for key in ("visual", "image", "data", "cog"):
-        if key in item.assets:
-            return item.assets[key]
-    for asset in item.assets.values():
-        if "tiff" in (asset.media_type or "") or asset.href.lower().endswith(RASTER_SUFFIXES):
-            return asset
-    return None
+def _stac_tiles(catalog: Path) -> list[tuple[Tile, datetime | None]]:
+    found, skipped = read_stac(catalog)
+    for item in skipped:
+        _notify(f"skipped: {item.path}: {item.reason}", "warning")
+    if not found:
+        raise ImageryToolError(f"{catalog}: the STAC catalog lists no raster asset to open")
+    return [(f.tile, f.when) for f in found]
 
 
 def read_stack(
@@ -186,7 +175,8 @@ def read_stack(
     tiles : list of Tile
         Any number of tiles, possibly of several sites.
     stac_dates : dict, optional
-        Dates from a STAC catalog for tiles whose own metadata has none.
+        Acquisition times from a STAC catalog, by tile path; they take the place of the
+        tiles' own.
     register : bool
         Measure each later date's residual shift against the first date (co-registration);
         False aligns by georeference only.
@@ -194,10 +184,11 @@ def read_stack(
     Returns
     -------
     list of StackInfo
-        One per site; a message is shown when tiles of several sites were split.
+        One per site (`imagery_tool.sitestack.group_by_site`, as ``series`` groups them); a
+        message is shown when tiles of several sites were split.
     """
     stac_dates = stac_dates or {}
-    groups = group_by_site(tiles)
+    groups = [[tiles[i] for i in group] for group in group_by_site(tiles)]
     if len(groups) > 1:
         names = "; ".join(", ".join(t.name for t in g) for g in groups)
         _notify(
@@ -207,10 +198,10 @@ def read_stack(
         )
     infos = []
     for group in groups:
-        labelled = [(t, stac_dates.get(t.path) or tile_label(t)) for t in group]
-        labelled.sort(key=lambda tl: (_undated(tl[0], stac_dates), tl[1]))
-        ordered = [t for t, _ in labelled]
-        info = StackInfo(ordered, [d for _, d in labelled], ordered[0].georef)
+        when = {t.path: stac_dates.get(t.path) or t.acquired.value for t in group}
+        ordered = sorted(group, key=lambda t: date_order(when[t.path], t.path))
+        labels = [_slider_label(t, when[t.path]) for t in ordered]
+        info = StackInfo(ordered, labels, ordered[0].georef)
         info.registrations = [None] * len(ordered)
         info.shifts = [(0.0, 0.0)] * len(ordered)
         if register and len(ordered) > 1:
@@ -221,8 +212,9 @@ def read_stack(
     return infos
 
 
-def _undated(tile: Tile, stac_dates: dict) -> bool:
-    return tile.acquired.value is None and tile.path not in stac_dates
+def _slider_label(tile: Tile, when: datetime | None) -> str:
+    """Label a date on the slider: its acquisition date, else the file name."""
+    return when.date().isoformat() if when is not None else tile.path.stem
 
 
 # Registrations measured in this process, by (reference, tile) file identity: reopening a
@@ -236,15 +228,13 @@ def _file_key(path: Path) -> tuple:
 
 
 def _register(info: StackInfo) -> None:
-    from imagery_tool.registration import coregister
-
     reference = info.tiles[0]
 
     def measure(tile):
         key = (_file_key(reference.path), _file_key(tile.path))
         if key not in _REGISTRATIONS:
             try:
-                _REGISTRATIONS[key] = coregister(reference, tile, model="similarity")
+                _REGISTRATIONS[key] = register_to_reference(reference, tile)
             except (ImageryToolError, ValueError) as exc:
                 return exc
         return _REGISTRATIONS[key]
@@ -256,15 +246,10 @@ def _register(info: StackInfo) -> None:
             exc = reg
             info.notes.append(f"{tile.name}: not co-registered ({exc}); aligned by georeference")
             continue
-        if not reg.applied:  # the core's trust gate decides, as for detect and series
-            info.notes.append(f"{tile.name}: aligned by georeference only ({reg.reason})")
-            continue
-        info.registrations[i] = reg
-        info.shifts[i] = (reg.dx, reg.dy)
-        info.notes.append(
-            f"{tile.name}: shifted by dx={reg.dx:+.2f} px, dy={reg.dy:+.2f} px onto "
-            f"{reference.name} ({reg.windows_used} windows, confidence {reg.confidence:.2f})"
-        )
+        info.notes.append(placement_note(tile.name, reference.name, reg))
+        if reg.applied:  # the trust gate decides, as for detect and series
+            info.registrations[i] = reg
+            info.shifts[i] = (reg.dx, reg.dy)
 
 
 def stack_layer_data(info: StackInfo, stack: TileStack) -> tuple:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dask.array as da
 import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from imagery_tool.display import display_limits
+from imagery_tool.display import display_limits, display_rgb
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import GeoRef
 from imagery_tool.tile import Tile
 
-__all__ = ["CHUNK", "StackInfo", "TileStack", "group_by_site"]
+__all__ = ["CHUNK", "StackInfo", "TileStack"]
 
 CHUNK = 512  # chunk side of the lazy arrays: one napari tile request reads few chunks
 _TOP_SIDE = 2048  # coarsest level: longer side at most this many pixels
@@ -213,12 +212,8 @@ class TileStack:
                 tile, g @ pair.registration.matrix3, window, out_shape, bands=bands
             )
         if colour_map:  # a palette file in its own colours, as render and composite draw it
-            classes = np.clip(np.rint(pixels[0]), 0, 255).astype(int)
-            rgb = np.asarray(tile.palette, np.uint8)[classes]
-            if valid is not None:
-                rgb[~valid] = 0
-            return rgb
-        return _stretch(pixels, self.limits(t), valid)
+            return display_rgb(pixels, None, valid, palette=tile.palette)
+        return display_rgb(pixels, self.limits(t), valid)
 
     def levels(self) -> list[da.Array]:
         """Return the pyramid as dask arrays ``(T, h, w, 3)`` uint8, finest first."""
@@ -236,52 +231,3 @@ class TileStack:
                 )
             )
         return out
-
-
-def _stretch(pixels: np.ndarray, limits: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
-    low = limits[:, 0][:, None, None].astype(np.float32)
-    span = (limits[:, 1] - limits[:, 0])[:, None, None].astype(np.float32)
-    scaled = (pixels.astype(np.float32) - low) * (255.0 / span)
-    rgb = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
-    if rgb.shape[0] == 1:
-        rgb = np.repeat(rgb, 3, axis=0)
-    if valid is not None:
-        rgb[:, ~valid] = 0
-    return np.moveaxis(rgb, 0, -1)
-
-
-def group_by_site(tiles: list[Tile]) -> list[list[Tile]]:
-    """Split tiles into groups whose footprints overlap (one site each), in input order.
-
-    Tiles without georeference form one group if they all have the same size, else one each.
-    """
-    groups: list[list[Tile]] = []
-    for tile in tiles:
-        for group in groups:
-            if _same_site(group[0], tile):
-                group.append(tile)
-                break
-        else:
-            groups.append([tile])
-    return groups
-
-
-def _same_site(a: Tile, b: Tile) -> bool:
-    if a.georef.is_georeferenced != b.georef.is_georeferenced:
-        return False
-    if not a.georef.is_georeferenced:
-        return a.shape == b.shape
-    wa, sa, ea, na = a.georef.lonlat_bounds()
-    wb, sb, eb, nb = b.georef.lonlat_bounds()
-    overlap_w = min(ea, eb) - max(wa, wb)
-    overlap_h = min(na, nb) - max(sa, sb)
-    if overlap_w <= 0 or overlap_h <= 0:
-        return False
-    smaller = min((ea - wa) * (na - sa), (eb - wb) * (nb - sb))
-    return overlap_w * overlap_h >= 0.1 * smaller
-
-
-def tile_label(tile: Tile) -> str:
-    """Return the slider label of a tile: its acquisition date, else its file name."""
-    value = tile.acquired.value
-    return value.date().isoformat() if value is not None else Path(tile.path).stem

@@ -69,6 +69,12 @@ def test_detect_writes_geojson_mask_png_and_json_summary(tmp_path, pair, capsys)
     image = cv2.imread(str(png))
     assert image.shape[1] > image.shape[0] > 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.geojson", "m.tif", "q.png"]
+    # the boxes are in the one palette of the change kinds (the reviewer sheet's and napari's)
+    from imagery_tool.style import change_bgr
+
+    pixels = image.reshape(-1, 3).astype(int)
+    for kind in {f["properties"]["change"] for f in data["features"]}:
+        assert (np.abs(pixels - change_bgr(kind)).sum(axis=1) < 12).any(), kind
 
 
 def test_detect_text_summary(tmp_path, pair, capsys):

@@ -1,8 +1,17 @@
+import math
+
 import numpy as np
 import pytest
 from affine import Affine
 
-from imagery_tool.display import composite, stretch_limits, stretch_to_uint8
+from imagery_tool.display import (
+    CHIP_MARGIN,
+    chip_window,
+    composite,
+    display_rgb,
+    stretch_limits,
+    stretch_to_uint8,
+)
 from imagery_tool.tile import open_tile
 from tests.conftest import HMEIMIM_UTM, UTM36N, write_raster
 
@@ -75,3 +84,36 @@ def test_linked_stretch_keeps_band_ratios():
     assert limits.tolist() == [[0.0, 100.0]] * 3
     rgba = stretch_to_uint8(pixels, limits)
     assert rgba[-1, -1, :3].tolist() == [255, 127, 0]  # 50 / 100 * 255 = 127.5, rounded to even
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+def test_display_rgb_is_the_rounded_stretch_for_every_dtype(dtype):
+    # one stretch for render, the quick look, the series chips and napari: a lookup table for
+    # 8/16-bit bands and the direct stretch give the same rounded levels (napari and the quick
+    # look used to truncate: 127.5 became 127, then 128)
+    pixels = (np.arange(3 * 40 * 50) % 997).reshape(3, 40, 50).astype(dtype)
+    valid = np.ones((40, 50), bool)
+    valid[0, :5] = False
+    limits = stretch_limits(pixels, valid)
+    rgb = display_rgb(pixels, limits, valid, fill=(64, 64, 64))
+    expected = stretch_to_uint8(pixels, limits, valid)[..., :3]
+    assert rgb.dtype == np.uint8 and rgb.shape == (40, 50, 3)
+    np.testing.assert_array_equal(rgb[valid], expected[valid])
+    assert (rgb[~valid] == 64).all()
+
+
+def test_palette_bands_take_their_own_colours_unstretched():
+    palette = [(i, 255 - i, 7) for i in range(256)]
+    classes = np.array([[[0.0, 2.4], [300.0, -5.0]]])
+    rgb = display_rgb(classes, None, palette=palette)
+    assert rgb[..., 0].tolist() == [[0, 2], [255, 0]]
+
+
+def test_a_chip_shows_the_box_with_one_margin():
+    window = chip_window((100, 200, 120, 210))  # 20 x 10 px
+    factor, pad = CHIP_MARGIN
+    side = math.ceil(20 * factor + pad)
+    assert (window.width, window.height) == (side, side)
+    assert window.col_off + side / 2 == pytest.approx(110, abs=1)
+    assert window.row_off + side / 2 == pytest.approx(205, abs=1)
+    assert chip_window((5, 5, 5, 5)).width >= 4

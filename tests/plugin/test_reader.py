@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
 from napari_imagery_tool._hooks import geo_status, info_of, text_overlay
 from napari_imagery_tool._reader import get_reader
 
-from tests.conftest import write_raster
+from tests.conftest import HMEIMIM_UTM, write_raster
 from tests.plugin.conftest import dated_tile
 
 MANIFEST = Path(__file__).parents[2] / "plugins" / "napari_imagery_tool" / "napari.yaml"
@@ -118,6 +119,33 @@ def test_different_sites_are_split(make_napari_viewer, tmp_path):
     assert all(not info_of(layer).is_stack for layer in layers)
 
 
+def test_napari_and_series_split_a_folder_into_the_same_sites(tmp_path):
+    from napari_imagery_tool._reader import read_stack
+
+    from imagery_tool.series.inputs import collect_tiles
+    from imagery_tool.tile import open_tile
+
+    # a neighbouring scene shares 30 % of the first: napari stacked it onto the first date
+    # (greedy, 10 %) while series made it another site (union-find, 50 %)
+    x, y = HMEIMIM_UTM
+    dated_tile(tmp_path, "2024-12-13")
+    dated_tile(tmp_path, "2025-01-10", origin=(x + 224.0, y))
+    dated_tile(tmp_path, "2025-02-07", origin=(x + 230.0, y))
+    tiles = [open_tile(p) for p in sorted(tmp_path.glob("*.tif"))]
+    in_napari = {
+        tuple(t.path.name for t in info.tiles) for info in read_stack(tiles, register=False)
+    }
+    in_series = {tuple(d.path.name for d in site.tiles) for site in collect_tiles([tmp_path]).sites}
+    assert (
+        in_napari
+        == in_series
+        == {
+            ("site_2024-12-13.tif",),
+            ("site_2025-01-10.tif", "site_2025-02-07.tif"),
+        }
+    )
+
+
 def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
     import pystac
 
@@ -174,3 +202,59 @@ def test_menus_give_the_three_widgets(make_napari_viewer, site_folder):
         "File/IO Utilities -> Export (imagery-tool)",
         "Plugins/imagery-tool -> Annotate boxes (imagery-tool)",
     } <= found
+
+
+def test_napari_shows_a_tile_with_the_stretch_of_every_other_picture(tmp_path):
+    from napari_imagery_tool._stack import TileStack
+    from rasterio.windows import Window
+
+    from imagery_tool.display import composite
+    from imagery_tool.tile import open_tile
+
+    pixels = (np.arange(3 * 64 * 64) % 1999).reshape(3, 64, 64).astype(np.uint16)
+    tile = open_tile(write_raster(tmp_path / "ms.tif", pixels))
+    viewed = TileStack([tile], ["t"]).read_rgb(0, Window(0, 0, 64, 64), (64, 64))
+    np.testing.assert_array_equal(viewed, composite(tile)[..., :3])  # rounded alike
+
+
+def test_napari_opens_the_data_asset_of_a_stac_item_as_series_does(site_folder, tmp_path):
+    import pystac
+    from napari_imagery_tool._reader import read_paths
+
+    from imagery_tool.series.inputs import collect_inputs
+
+    catalog = pystac.Catalog("site", "two dates, each with a small overview keyed 'visual'")
+    overview = write_raster(tmp_path / "overview.tif", np.zeros((3, 16, 16), np.uint8))
+    for path in sorted(site_folder.glob("*.tif")):
+        when = datetime.fromisoformat(path.stem.split("_")[1]).replace(tzinfo=UTC)
+        item = pystac.Item(path.stem, None, None, when, {})
+        item.add_asset("visual", pystac.Asset(str(overview), roles=["overview"]))
+        item.add_asset("analytic", pystac.Asset(str(path), roles=["data"]))
+        item.add_asset("remote", pystac.Asset("https://example.com/x.tif", roles=["data"]))
+        catalog.add_item(item)
+    catalog.normalize_and_save(str(tmp_path / "stac"), pystac.CatalogType.ABSOLUTE_PUBLISHED)
+    stac = tmp_path / "stac" / "catalog.json"
+    (data, kwargs, _) = read_paths(str(stac))[0]
+    napari_tiles = [t.path.name for t in kwargs["metadata"]["imagery_tool"].tiles]
+    (site,) = collect_inputs(stac).sites
+    assert (
+        napari_tiles
+        == [d.path.name for d in site.tiles]
+        == sorted(p.name for p in site_folder.glob("*.tif"))
+    )
+
+
+def test_two_dates_of_one_day_are_in_time_order(tmp_path):
+    from napari_imagery_tool._reader import read_stack
+
+    from imagery_tool.tile import open_tile
+
+    for name, time in (("a_2024-12-13.tif", "15:00:00"), ("b_2024-12-13.tif", "08:00:00")):
+        write_raster(
+            tmp_path / name,
+            np.full((1, 32, 32), 100, np.uint8),
+            tags={"ACQUISITIONDATETIME": f"2024-12-13T{time}Z"},
+        )
+    tiles = [open_tile(p) for p in sorted(tmp_path.glob("*.tif"))]
+    (info,) = read_stack(tiles, register=False)
+    assert [t.path.name for t in info.tiles] == ["b_2024-12-13.tif", "a_2024-12-13.tif"]

@@ -14,6 +14,7 @@ from napari_imagery_tool._widgets.export import ExportWidget
 from napari_imagery_tool._writer import write_boxes
 
 from imagery_tool.annotations import open_store
+from imagery_tool.style import CHANGE_COLOURS
 from tests.plugin.conftest import dated_tile, scene
 from tests.plugin.test_annotation import rect
 
@@ -75,6 +76,9 @@ def test_whole_workflow(make_napari_viewer, qtbot, change_folder, tmp_path):
         compare.result.regions
     )
     row = compare.result.regions.index(best)
+    # outlined in the one palette of the change kinds, the reviewer sheet's
+    appeared_rgb = np.array(CHANGE_COLOURS["appeared"]) / 255
+    assert np.allclose(compare.changes_layer.edge_color[row][:3], appeared_rgb, atol=0.01)
     compare.list.setCurrentRow(row)
     stored = compare.accept_current()
     assert stored.source == "detected" and stored.score == pytest.approx(best.score)

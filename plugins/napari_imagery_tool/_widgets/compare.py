@@ -18,14 +18,14 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from imagery_tool.style import change_hex
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
-__all__ = ["KIND_COLOURS", "CompareWidget", "run_detection"]
+__all__ = ["CompareWidget", "run_detection"]
 
-KIND_COLOURS = {"appeared": "#ff3b30", "disappeared": "#3b82ff", "changed": "#ffb000"}
 BLINK_MS = 600
 SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-aligned boxes
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
@@ -285,7 +285,7 @@ class CompareWidget(QWidget):
             )
             self.list.addItem(f"#{i} {region.change}  score {region.score:.2f}  {size}")
             polygons.append(self._polygon(region))
-            colours.append(KIND_COLOURS.get(region.change, "#ffffff"))
+            colours.append(change_hex(region.change))
             texts.append(f"#{i}")
         name = f"changes {self.info.dates[before]} → {self.info.dates[after]}"
         for layer in (self.changes_layer, self.heat_layer):

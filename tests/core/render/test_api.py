@@ -11,7 +11,8 @@ from imagery_tool.errors import OutputWriteError, RenderError
 from imagery_tool.render import Region, encode_png, render, write_png
 from imagery_tool.render.draw import Style
 from imagery_tool.render.labels import rects_overlap
-from imagery_tool.render.marks import CHANGE_COLOURS, Mark, class_colours, label_text
+from imagery_tool.render.marks import Mark, class_colours, label_text
+from imagery_tool.style import CHANGE_COLOURS
 from tests.core.render.conftest import boxes
 
 SITE = "Hmeimim air base · قاعدة حميميم"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections import Counter
@@ -37,6 +38,16 @@ def test_sightings_at_different_places_on_consecutive_dates_are_different_object
     assert [(t.first, t.last, t.arrived, t.departed) for t in out] == [
         (0, 0, False, True), (1, 1, True, False)
     ]  # fmt: skip
+
+
+def test_adding_sightings_leaves_the_change_tracks_given_untouched():
+    tracks, _ = track_objects([Event(1, "appeared", 0.9, (100, 100, 140, 140))], 3)
+    before = copy.deepcopy(tracks)
+    out = add_sightings(tracks, [_seen(0, (10, 10, 50, 50)), _seen(2, (100, 100, 140, 140))], 3)
+    assert tracks == before  # no label, id or note written into the input
+    labelled = next(t for t in out if t.events[0].change == "appeared")
+    assert labelled.label == "Su-24" and labelled.id == "T02"
+    assert all(t is not s for t in out for s in tracks)
 
 
 @pytest.mark.slow

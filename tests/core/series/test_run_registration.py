@@ -12,7 +12,12 @@ import rasterio
 
 from imagery_tool.registration import Registration
 from imagery_tool.series import run_series
-from imagery_tool.series.run import STATE_FILE, _registration_from
+from imagery_tool.series.state import (
+    STATE_FILE,
+    STATE_VERSION,
+    load_state,
+    registration_from_record,
+)
 
 OLD_RECORD = {  # a state.json record written before the trust gate
     "matrix": [1.0, 0.0, 2.5, 0.0, 1.0, -1.25],
@@ -29,12 +34,21 @@ OLD_RECORD = {  # a state.json record written before the trust gate
 }
 
 
-def test_records_without_the_gate_fields_are_still_read():
-    reg = _registration_from(OLD_RECORD)
-    assert (reg.dx, reg.dy, reg.windows_used) == (2.5, -1.25, 30)
-    assert reg.status == "applied" and reg.confidence is None
-    assert "before the trust gate" in reg.reason
-    assert _registration_from({**OLD_RECORD, "model": "none"}).status == "fallback"
+def test_records_without_the_gate_fields_are_measured_again(tmp_path):
+    # napari measures every registration through the trust gate: a series must not use one
+    # recorded before the gate existed, so the state forgets it and the run measures it anew
+    gated = Registration(overlap=(0, 0, 512, 512), status="fallback", reason="refused")
+    state = {
+        "version": STATE_VERSION,
+        "pairs": {},
+        "registrations": {
+            "old": {"reference": {}, "tile": {}, "registration": OLD_RECORD},
+            "new": {"reference": {}, "tile": {}, "registration": gated.to_dict()},
+        },
+    }
+    path = tmp_path / STATE_FILE
+    path.write_text(json.dumps(state))
+    assert list(load_state(path)["registrations"]) == ["new"]
 
 
 def test_records_with_the_gate_fields_come_back_whole():
@@ -48,7 +62,7 @@ def test_records_with_the_gate_fields_come_back_whole():
         confidence=0.08,
         measured_matrix=(1.0, 0.0, 41.2, 0.0, 1.0, -12.0),
     )
-    assert _registration_from(json.loads(json.dumps(reg.to_dict()))) == reg
+    assert registration_from_record(json.loads(json.dumps(reg.to_dict()))) == reg
 
 
 @pytest.mark.slow
