@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.runtime import current
+from imagery_tool.series.state import fingerprint
 from imagery_tool.sitestack import (
     date_order,
     group_by_site,
@@ -223,8 +225,7 @@ _REGISTRATIONS: dict[tuple, object] = {}
 
 
 def _file_key(path: Path) -> tuple:
-    stat = Path(path).stat()
-    return (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    return tuple(fingerprint(Path(path)).values())  # the version series' state records
 
 
 def _register(info: StackInfo) -> None:
@@ -239,7 +240,7 @@ def _register(info: StackInfo) -> None:
                 return exc
         return _REGISTRATIONS[key]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=current().workers) as pool:
         results = list(pool.map(measure, info.tiles[1:]))
     for i, (tile, reg) in enumerate(zip(info.tiles[1:], results, strict=True), start=1):
         if isinstance(reg, Exception):
