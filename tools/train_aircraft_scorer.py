@@ -87,22 +87,7 @@ def fit_trees(x: np.ndarray, iou: np.ndarray, *, n_trees: int = 200, depth: int 
     params = {"n_estimators": n_trees, "max_depth": depth, "learning_rate": 0.1,
               "subsample": 0.8, "random_state": 0}  # fmt: skip
     model = GradientBoostingRegressor(**params).fit(x, iou)
-    estimators = model.estimators_[:, 0]
-    trees = tuple(
-        {
-            "feature": e.tree_.feature.clip(min=0),
-            "threshold": e.tree_.threshold,
-            "left": e.tree_.children_left,
-            "right": e.tree_.children_right,
-            "value": e.tree_.value[:, 0, 0],
-        }
-        for e in estimators
-    )
-    # what the boosting starts from: the ensemble's prediction less the trees' sum, on one row
-    row = np.asarray(x[:1], dtype=np.float32)
-    summed = sum(float(e.predict(row)[0]) for e in estimators)
-    base = float(model.predict(row)[0]) - model.learning_rate * summed
-    ensemble = BoostedTrees(trees, base, model.learning_rate, x.shape[1], link="identity")
+    ensemble = BoostedTrees.from_fitted(model, x, link="identity")
     _check("final stage", ensemble.predict(x), model.predict(x))
     return ensemble, f"GradientBoostingRegressor {params}"
 

@@ -241,27 +241,8 @@ def fit(x, y, w=None, *, params: dict = PARAMS):
 def export(
     clf, x, threshold: float, provenance: dict, dissimilar: float | None = None
 ) -> RegionModel:
-    """Convert a fitted scikit-learn ensemble to a `RegionModel` (public attributes only).
-
-    The trees are the documented ``tree_`` arrays of each stage's regressor; the log-odds the
-    boosting starts from is the ensemble's ``decision_function`` less the trees' sum, on a
-    row of ``x`` (the same for every row).
-    """
-    estimators = clf.estimators_[:, 0]
-    trees = tuple(
-        {
-            "feature": e.tree_.feature.clip(min=0),
-            "threshold": e.tree_.threshold,
-            "left": e.tree_.children_left,
-            "right": e.tree_.children_right,
-            "value": e.tree_.value[:, 0, 0],
-        }
-        for e in estimators
-    )
-    row = np.asarray(x[:1], dtype=np.float32)
-    summed = sum(float(e.predict(row)[0]) for e in estimators)
-    base = float(clf.decision_function(row)[0]) - clf.learning_rate * summed
-    ensemble = BoostedTrees(trees, base, clf.learning_rate, len(FEATURES))
+    """Convert a fitted scikit-learn ensemble to a `RegionModel` (`BoostedTrees.from_fitted`)."""
+    ensemble = BoostedTrees.from_fitted(clf, x, link="logistic")
     return RegionModel(FEATURES, ensemble, threshold, dissimilar, provenance)
 
 

@@ -84,6 +84,43 @@ class BoostedTrees:
             feature_dtype=raw["feature_dtype"],
         )
 
+    @classmethod
+    def from_fitted(
+        cls, ensemble, x: np.ndarray, *, link: Literal["logistic", "identity"]
+    ) -> BoostedTrees:
+        """Take a fitted scikit-learn gradient-boosting ensemble, through its public attributes.
+
+        The trees are the documented ``tree_`` arrays of each stage's regressor; the output the
+        boosting starts from is the ensemble's raw output (``decision_function`` for the
+        logistic link, ``predict`` for the identity link) less the trees' sum, on one row of
+        ``x`` (the same for every row). The trainers of both shipped models use this.
+
+        Parameters
+        ----------
+        ensemble : GradientBoostingClassifier or GradientBoostingRegressor
+            Fitted, binary (one column of ``estimators_``).
+        x : (N, F) ndarray
+            Rows it was fitted on (one is used).
+        link : {"logistic", "identity"}
+            Logistic for a classifier, identity for a regressor.
+        """
+        estimators = ensemble.estimators_[:, 0]
+        trees = tuple(
+            {
+                "feature": e.tree_.feature.clip(min=0),
+                "threshold": e.tree_.threshold,
+                "left": e.tree_.children_left,
+                "right": e.tree_.children_right,
+                "value": e.tree_.value[:, 0, 0],
+            }
+            for e in estimators
+        )
+        row = np.asarray(x[:1], dtype=np.float32)
+        summed = sum(float(e.predict(row)[0]) for e in estimators)
+        raw = ensemble.decision_function if link == "logistic" else ensemble.predict
+        base = float(np.ravel(raw(row))[0]) - ensemble.learning_rate * summed
+        return cls(trees, base, ensemble.learning_rate, int(np.shape(x)[1]), link=link)
+
     def to_dict(self) -> dict:
         """Return the ensemble as plain JSON types (what `from_dict` reads)."""
         return {
