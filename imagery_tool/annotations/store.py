@@ -32,6 +32,7 @@ from rasterio.crs import CRS
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
 from imagery_tool.errors import OutputWriteError, StoreError
+from imagery_tool.geometry import counter_clockwise
 from imagery_tool.georef import GeoRef
 from imagery_tool.progress import Progress, ProgressCounter
 
@@ -1160,20 +1161,12 @@ def gpkg_polygon(lonlat: np.ndarray | None, *, srs_id: int = SRS_LONLAT) -> byte
     if lonlat is None:
         flags = 0x01 | 0x10  # little endian, empty, no envelope
         return b"GP" + bytes([0, flags]) + struct.pack("<i", srs_id) + struct.pack("<BII", 1, 3, 0)
-    ring = counter_clockwise(np.asarray(lonlat, dtype=np.float64))
-    ring = np.vstack([ring, ring[:1]])
+    ring = counter_clockwise(lonlat, closed=True)
     envelope = struct.pack(
         "<4d", ring[:, 0].min(), ring[:, 0].max(), ring[:, 1].min(), ring[:, 1].max()
     )
     wkb = struct.pack("<BIII", 1, 3, 1, len(ring)) + ring.astype("<f8").tobytes()
     return b"GP" + bytes([0, 0x01 | 0x02]) + struct.pack("<i", srs_id) + envelope + wkb
-
-
-def counter_clockwise(ring: np.ndarray) -> np.ndarray:
-    """Return an open ring (no closing vertex) in counter-clockwise order (x right, y up)."""
-    x, y = ring[:, 0], ring[:, 1]
-    area = np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)
-    return ring if area > 0 else ring[::-1]
 
 
 def _key_value(value: Any) -> Any:
