@@ -17,6 +17,7 @@ from imagery_tool.annotations.schema import LabelSchema, default_schema
 from imagery_tool.annotations.store import history as log
 from imagery_tool.annotations.store.connection import (
     DEFAULT_LOCK_TIMEOUT_S,
+    check_lock_timeout,
     connect,
     set_lock_timeout,
     store_error,
@@ -102,7 +103,7 @@ def open_store(
         Open for reading only (no file is created or changed).
     lock_timeout : float, optional
         Seconds to wait while another program holds the store's lock before giving up with
-        `StoreLockedError` (a minute by default; a GUI waits less).
+        `StoreLockedError` (a minute by default; a GUI waits less); a number >= 0.
     schema : LabelSchema, optional
         The project's label schema: a new store gets a column for each of its attributes
         (`attribute_columns`; the default schema's when omitted). An existing store keeps the
@@ -119,6 +120,8 @@ def open_store(
         version, or cannot be opened.
     StoreLockedError
         Another program held the store locked for longer than ``lock_timeout``.
+    ValueError
+        ``lock_timeout`` is negative or not a finite number.
     """
     return AnnotationStore(
         path,
@@ -152,10 +155,10 @@ class AnnotationStore:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
         schema: LabelSchema | None = None,
     ) -> None:
+        self._lock_timeout = check_lock_timeout(lock_timeout)
         self.path = Path(path)
         self.author = author
         self.readonly = readonly
-        self._lock_timeout = float(lock_timeout)
         self._georefs: dict[tuple, GeoRef] = {}
         self._touched: set[str] = set()
         self._lock = threading.RLock()
@@ -260,8 +263,9 @@ class AnnotationStore:
     @lock_timeout.setter
     @_locked
     def lock_timeout(self, seconds: float) -> None:
+        seconds = check_lock_timeout(seconds)
         set_lock_timeout(self._con, seconds)
-        self._lock_timeout = float(seconds)
+        self._lock_timeout = seconds
 
     @property
     def attribute_columns(self) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import stat
@@ -16,6 +17,7 @@ from imagery_tool.errors import OutputWriteError, StoreError, StoreLockedError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
+    "check_lock_timeout",
     "check_writable",
     "connect",
     "set_lock_timeout",
@@ -100,6 +102,17 @@ def connect(path: Path, *, readonly: bool, create: bool, lock_timeout: float) ->
     except sqlite3.Error as exc:
         raise store_error(path, exc, lock_timeout=lock_timeout) from exc
     return con
+
+
+def check_lock_timeout(seconds: float) -> float:
+    """Return ``seconds`` as a float; `ValueError` unless it is a finite number >= 0."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"lock_timeout must be a number of seconds >= 0; got {seconds!r}")
+    return value
 
 
 def set_lock_timeout(con: sqlite3.Connection, seconds: float) -> None:

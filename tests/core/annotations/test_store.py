@@ -321,3 +321,13 @@ def test_an_edit_waits_for_the_lock_timeout_then_raises_store_locked_error(store
         other.execute("ROLLBACK")
         other.close()
     assert store.add(new).revision == 1  # free again: the same edit goes through
+
+
+@pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf"), "soon"])
+def test_a_lock_timeout_that_is_no_wait_is_refused(tmp_path, store, seconds):
+    with pytest.raises(ValueError, match="lock_timeout must be a number of seconds >= 0"):
+        open_store(tmp_path / "other.gpkg", lock_timeout=seconds)
+    assert not (tmp_path / "other.gpkg").exists()
+    with pytest.raises(ValueError, match="lock_timeout"):
+        store.lock_timeout = seconds
+    assert store.lock_timeout == 60.0
