@@ -43,6 +43,14 @@ class StoreError(ImageryToolError, OSError):
     """An annotation store cannot be opened, is locked, or was written by a newer version."""
 
 
+class StoreLockedError(StoreError):
+    """Another program held an annotation store's write lock longer than the lock timeout.
+
+    Nothing of the refused edit was written; retrying once the other program has finished
+    succeeds.
+    """
+
+
 class OutputWriteError(ImageryToolError, OSError):
     """An output cannot be written (no space left, file too large, not writable)."""
 

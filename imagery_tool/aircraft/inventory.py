@@ -28,6 +28,7 @@ from imagery_tool.aircraft_catalogue import SIZE_CLASSES, size_class_of
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema, default_schema
 from imagery_tool.annotations.sizecheck import box_size_m
+from imagery_tool.geometry import counter_clockwise
 
 __all__ = [
     "CLASSES",
@@ -191,11 +192,10 @@ class Inventory:
             for a in d.aircraft:
                 geometry = None
                 if a.lonlat is not None:
-                    ring = [[round(float(x), 7), round(float(y), 7)] for x, y in a.lonlat]
-                    # RFC 7946: exterior rings counter-clockwise (corners run clockwise on screen,
-                    # which is clockwise on the ground too: reverse them)
-                    ring = ring[::-1]
-                    geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+                    # RFC 7946: exterior rings counter-clockwise
+                    ring = counter_clockwise(a.lonlat, closed=True)
+                    coordinates = [[round(float(x), 7), round(float(y), 7)] for x, y in ring]
+                    geometry = {"type": "Polygon", "coordinates": [coordinates]}
                 features.append(
                     {
                         "type": "Feature",

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from imagery_tool.geometry import counter_clockwise, signed_area
+
 __all__ = ["nms_rotated", "rotated_iou"]
 
 
 def _area(poly: np.ndarray) -> float:
-    x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * abs(float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)))
+    return abs(signed_area(poly))
 
 
 def rotated_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,10 +54,8 @@ def rotated_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _ccw(poly: np.ndarray) -> np.ndarray:
-    x, y = poly[:, 0], poly[:, 1]
-    if float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) < 0:
-        poly = poly[::-1]
-    return np.ascontiguousarray(poly, dtype=np.float32)
+    """Return the ring counter-clockwise, float32 and contiguous, as OpenCV wants it."""
+    return np.ascontiguousarray(counter_clockwise(poly), dtype=np.float32)
 
 
 def nms_rotated(

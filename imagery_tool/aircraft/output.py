@@ -16,8 +16,8 @@ import numpy as np
 
 from imagery_tool.aircraft.propose import AircraftProposal
 from imagery_tool.atomic import atomic_outputs
-from imagery_tool.change.result import _ccw_ring
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
+from imagery_tool.geometry import counter_clockwise
 from imagery_tool.georef import crs_label
 from imagery_tool.runtime import Runtime, current
 
@@ -85,7 +85,7 @@ def proposals_collection(
             decimals = _DECIMALS
         else:
             decimals = 3
-        ring = _ccw_ring(ring)
+        ring = counter_clockwise(ring, closed=True)
         props = {"label": p.label(), "source": "proposed", "tile": tile.path.name}
         if acquired:
             props["acquired"] = acquired

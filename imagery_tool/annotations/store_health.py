@@ -10,7 +10,6 @@ beside it as ``NAME.damaged-TIMESTAMP.gpkg``. Nothing is deleted.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -21,29 +20,21 @@ from typing import Any
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
 from imagery_tool.annotations.store import (
-    _INSERT_SQL,
-    _READ_COLUMNS,
-    DamagedRowError,
     StoreDamagedError,
     StoreError,
     TileRecord,
-    _from_row,
-    _history_from_row,
-    _json,
-    _tile_from_row,
     check_writable,
     integrity_problem,
     open_store,
     sqlite_uri,
     structure_problems,
 )
+from imagery_tool.annotations.store.errors import DamagedRowError
+from imagery_tool.annotations.store.history import history_from_row
+from imagery_tool.annotations.store.layout import HISTORY_COLUMNS, READ_COLUMNS, TILE_COLUMNS
+from imagery_tool.annotations.store.rows import box_from_row, decode_json, tile_from_row
 
 __all__ = ["RepairReport", "check_store", "repair_store"]
-
-_TILE_COLUMNS = "name, height, width, transform, crs_wkt, path, acquired"
-_HISTORY_COLUMNS = (
-    "id, at, who, action, annotation, before, after, batch, state, undone_at, undone_by, undo_seq"
-)
 
 
 @dataclass
@@ -222,15 +213,15 @@ def _salvage(con: sqlite3.Connection) -> _Salvage:
         rows = _rows(con, "store_meta", "key, value", "id", out.problems)
         out.meta = dict(rows)
     if "tiles" in present:
-        out.tiles = _decoded(_rows(con, "tiles", _TILE_COLUMNS, "id", out.problems),
-                             _tile_from_row, out.problems)  # fmt: skip
+        out.tiles = _decoded(_rows(con, "tiles", TILE_COLUMNS, "id", out.problems),
+                             tile_from_row, out.problems)  # fmt: skip
     if "history" in present:
-        rows = _rows(con, "history", _HISTORY_COLUMNS, "id", out.problems)
-        kept = _decoded(rows, lambda r: (r, _history_from_row(r[:11])), out.problems)
+        rows = _rows(con, "history", HISTORY_COLUMNS, "id", out.problems)
+        kept = _decoded(rows, lambda r: (r, history_from_row(r[:11])), out.problems)
         out.history = [r for r, _ in kept]
     if "annotations" in present:
-        out.boxes = _decoded(_rows(con, "annotations", _READ_COLUMNS, "fid", out.problems),
-                             _from_row, out.problems)  # fmt: skip
+        out.boxes = _decoded(_rows(con, "annotations", READ_COLUMNS, "fid", out.problems),
+                             box_from_row, out.problems)  # fmt: skip
     _restore_from_history(out)
     return out
 
@@ -287,7 +278,7 @@ def _restore_from_history(salvage: _Salvage) -> None:
         if box_id in have or after is None:
             continue
         try:
-            box = BoxAnnotation.from_dict(_json(after, f"history of box {box_id}"))
+            box = BoxAnnotation.from_dict(decode_json(after, f"history of box {box_id}"))
         except (TypeError, ValueError, AttributeError) as exc:
             salvage.problems.append(f"box {box_id} is lost: its history does not decode ({exc})")
             continue
@@ -330,35 +321,11 @@ def _backup_name(path: Path) -> Path:
 def _write_fresh(tmp: Path, salvage: _Salvage, *, project: str, backup: Path) -> None:
     store = open_store(tmp, project=project)
     try:
-        with store._transaction() as con:
-            store._touched.update(("annotations", "tiles", "history", "store_meta"))
-            for record in salvage.tiles:
-                con.execute(
-                    f"INSERT OR IGNORE INTO tiles ({_TILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (record.name, record.height, record.width, _dumps(record.transform),
-                     record.crs_wkt, record.path, record.acquired),
-                )  # fmt: skip
-            seen = set()
-            for box in salvage.boxes:
-                if box.id not in seen:
-                    seen.add(box.id)
-                    con.execute(_INSERT_SQL, store._row(box))
-            con.executemany(
-                f"INSERT OR IGNORE INTO history ({_HISTORY_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                salvage.history,
-            )
-            keep = {k: v for k, v in salvage.meta.items() if k in ("created",) and v is not None}
-            keep["repaired"] = f"{utc_now()} from {backup.name}"
-            con.executemany(
-                "INSERT INTO store_meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                list(keep.items()),
-            )
-        store._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        meta = {k: v for k, v in salvage.meta.items() if k in ("created",) and v is not None}
+        meta["repaired"] = f"{utc_now()} from {backup.name}"
+        store.write_salvaged(
+            tiles=salvage.tiles, boxes=salvage.boxes, history=salvage.history, meta=meta
+        )
+        store.checkpoint()
     finally:
         store.close()
-
-
-def _dumps(values) -> str:
-    return json.dumps(list(values))

@@ -15,6 +15,7 @@ from rasterio.windows import Window
 from imagery_tool.atomic import atomic_outputs, atomic_path
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
+from imagery_tool.geometry import counter_clockwise
 from imagery_tool.georef import crs_label
 from imagery_tool.registration import Registration
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
@@ -167,13 +168,15 @@ class ChangeResult:
         features = []
         for r in self.regions:
             lon, lat = g.pixel_to_lonlat(r.polygon_px[:, 0], r.polygon_px[:, 1])
-            ring = _ccw_ring(np.column_stack([lon, lat]))
+            ring = counter_clockwise(np.column_stack([lon, lat]), closed=True)
             features.append(_feature(r, ring, self))
         return self._collection(features, "lonlat")
 
     def to_json(self) -> dict[str, Any]:
         """Return the same structure with ``(col, row)`` polygons on BEFORE's grid (pixel mode)."""
-        features = [_feature(r, _ccw_ring(r.polygon_px), self) for r in self.regions]
+        features = [
+            _feature(r, counter_clockwise(r.polygon_px, closed=True), self) for r in self.regions
+        ]
         return self._collection(features, "pixel")
 
     def _collection(self, features: list, coordinates: str) -> dict[str, Any]:
@@ -347,13 +350,3 @@ def _feature(region: ChangeRegion, ring: np.ndarray, result: ChangeResult) -> di
             "after_date": result.after_date,
         },
     }
-
-
-def _ccw_ring(points: np.ndarray) -> np.ndarray:
-    """Close a ring and orient it counter-clockwise (positive shoelace area in x, y)."""
-    pts = np.asarray(points, dtype=np.float64)
-    x, y = pts[:, 0], pts[:, 1]
-    area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-    if area < 0:
-        pts = pts[::-1]
-    return np.vstack([pts, pts[:1]])

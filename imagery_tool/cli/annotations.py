@@ -89,7 +89,9 @@ def convert(source, out, from_format, to_format, tile_paths, class_map, schema_p
     with _reported():
         boxes, known = _read_any(source, from_format, tiles, class_map, schema)
         if out.suffix.lower() == STORE_SUFFIX:
-            added, skipped = _import_into(out, boxes, known, author=_default_author())
+            added, skipped = _import_into(
+                out, boxes, known, author=_default_author(), schema=schema
+            )
             click.echo(f"{out}: {added} box(es) added" + _skipped(skipped))
             return
         result = _write(boxes, out, to_format, known, schema)
@@ -112,8 +114,9 @@ def import_(store, source, from_format, tile_paths, class_map, schema_path, auth
     with _reported():
         boxes, known = _read_any(source, from_format, tiles, class_map, schema)
         added, skipped = _import_into(
-            store, boxes, known, author=author or _default_author(), project=project
-        )
+            store, boxes, known, author=author or _default_author(), project=project,
+            schema=schema,
+        )  # fmt: skip
     click.echo(f"{store}: {added} box(es) imported from {source}" + _skipped(skipped))
 
 
@@ -348,11 +351,11 @@ def _write(boxes, out: Path, to_format: str | None, tiles: dict, schema):
     return result
 
 
-def _import_into(store_path: Path, boxes, tiles: dict, *, author, project=None):
+def _import_into(store_path: Path, boxes, tiles: dict, *, author, schema, project=None):
     from imagery_tool.annotations.store import open_store
     from imagery_tool.cli.progress import progress_bar
 
-    with open_store(store_path, project=project, author=author) as s:
+    with open_store(store_path, project=project, author=author, schema=schema) as s:
         for record in tiles.values():
             existing = s.tile(record.name)
             if existing is None or (record.crs_wkt and existing != record):

@@ -2,25 +2,25 @@
 
 Scriptable without any widget: ``AnnotationSession(viewer, image_layer, "project.gpkg")``. Every
 edit on the layer (draw, move, rotate, delete, relabel, review) is written to the store at once,
-one transaction each; undo and redo go through the store's history and the layer is rebuilt
-from the store. When the store cannot be written (locked by another process), edits wait in
-memory, are retried with the next edit or `flush`, and are never dropped.
+one transaction each (`_autosave.Autosave`); undo and redo go through the store's history and
+the layer is rebuilt from the store. When the store cannot be written (locked by another
+process), edits wait in memory, are retried with the next edit or `flush`, and are never dropped.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 from pathlib import Path
 
 import numpy as np
 
 from imagery_tool.annotations import BoxAnnotation, check_size, default_schema, open_store
-from imagery_tool.annotations.store import StoreConflictError, TileRecord
+from imagery_tool.annotations.store import TileRecord
 from imagery_tool.errors import StoreError
+from napari_imagery_tool._autosave import Autosave, Edit
 from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
 from napari_imagery_tool._hooks import camera, current_date_index, info_of
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._stack import StackInfo
 
 __all__ = ["BOX_LAYER_NAME", "LABEL_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSession"]
@@ -28,18 +28,12 @@ __all__ = ["BOX_LAYER_NAME", "LABEL_LAYER_NAME", "LOCK_WAIT_S", "AnnotationSessi
 BOX_LAYER_NAME = "boxes"
 LABEL_LAYER_NAME = "box labels"
 LABEL_COLOUR = "#ff9f1c"  # orange: readable on light concrete and on dark ground
-LOCK_WAIT_S = 1.5  # how long an edit waits for a store locked by another process
+# How long an edit waits for a store locked by another process: a GUI must not freeze for the
+# store's default minute.
+LOCK_WAIT_S = 1.5
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
 # A click-to-box type fit below this (about two standard deviations off) names no class.
-
-log = logging.getLogger(__name__)
-
-
-def _notify(message: str, level: str = "info") -> None:
-    from napari.utils.notifications import show_error, show_info, show_warning
-
-    {"info": show_info, "warning": show_warning, "error": show_error}[level](message)
 
 
 class AnnotationSession:
@@ -82,11 +76,11 @@ class AnnotationSession:
         if self.info is None:
             raise ValueError(f"layer {image_layer.name!r} was not opened by imagery-tool")
         self.schema = schema or default_schema()
-        self.store = open_store(store_path, project=project, author=author)
-        self._shorten_lock_wait()
+        self.store = open_store(store_path, project=project, author=author, schema=self.schema)
+        self.store.lock_timeout = LOCK_WAIT_S
+        self.autosave = Autosave(self.store, write=self._write, reload=self.reload)
         self.label = self.schema.class_names[0]
         self.attributes: dict = {}
-        self.pending: list[tuple[str, object]] = []  # (action, payload) not yet in the store
         self.ids: list[str] = []  # annotation id of each shape, in layer order
         self.boxes: dict[str, BoxAnnotation] = {}
         self._syncing = False
@@ -96,29 +90,19 @@ class AnnotationSession:
         self._texts: dict[str, tuple[BoxAnnotation, str]] = {}  # label text per box state
         self.listeners: list = []  # called with no argument after every edit or reload
         self._register_tiles()
-        self._blocked = False  # the store refused the last write (locked)
         self.layer = self._make_layer()
         self.reload()
-        self._restore_rescue()
+        self.autosave.restore(self._append)
         self.layer.events.data.connect(self._on_data)
 
     # -- set-up ----------------------------------------------------------------------------
-
-    def _shorten_lock_wait(self) -> None:
-        # The store waits up to a minute for a lock; a GUI must not freeze that long. There is
-        # no public setting yet, so the connection's busy timeout is set here.
-        con = getattr(self.store, "_con", None)
-        if con is not None:
-            con.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
 
     def _register_tiles(self) -> None:
         for tile in self.info.tiles:
             try:
                 self.store.add_tile(TileRecord.from_tile(tile))
             except StoreError as exc:
-                _notify(
-                    f"{exc}; boxes are kept in memory until the store can be written", "warning"
-                )
+                notify(f"{exc}; boxes are kept in memory until the store can be written", "warning")
 
     def _make_layer(self):
         ndim = 3 if self.info.is_stack else 2
@@ -337,7 +321,7 @@ class AnnotationSession:
         try:
             box = self._new_box(corners, t, axis_aligned=_axis_aligned(rowcol_to_xy(vertices)))
         except ValueError as exc:  # a zero-size click: drop the shape, say why
-            _notify(f"box not added: {exc}", "warning")
+            notify(f"box not added: {exc}", "warning")
             self._syncing = True
             try:
                 self.layer.remove([len(self.layer.data) - 1])
@@ -421,117 +405,39 @@ class AnnotationSession:
 
     # -- store writes ----------------------------------------------------------------------
 
-    def _save(self, action: str, payload) -> bool:
-        """Write one edit (after any pending ones); keep it pending when the store refuses."""
-        self.pending.append((action, payload))
-        saved = self.flush()
-        self._tell()
-        return saved
-
-    def flush(self) -> bool:
-        """Write pending edits to the store; return whether none is left.
-
-        Edits a locked store refuses stay pending (and visible on the layer); a conflict with
-        another user's edit is reported and that edit is dropped after reloading the box.
-        """
-        while self.pending:
-            action, payload = self.pending[0]
-            try:
-                self._write(action, payload)
-            except StoreConflictError as exc:
-                _notify(str(exc), "warning")
-                self.pending.pop(0)
-                self.reload()
-                continue
-            except (StoreError, OSError) as exc:
-                message = str(exc).splitlines()[0]
-                if "locked" in message or "busy" in message:
-                    message = (
-                        f"{self.store.path}: the store is locked by another process; "
-                        f"edits are kept (and in {self.rescue_path.name}) and saved when it is free"
-                    )
-                if not self._blocked:  # say it once, not at every retry
-                    _notify(message, "warning")
-                self._blocked = True
-                self._write_rescue()
-                return False
-            self.pending.pop(0)
-        if self._blocked:
-            self._blocked = False
-            self.rescue_path.unlink(missing_ok=True)
-            _notify(f"{self.store.path}: the store is free again; every pending edit is saved")
-        return True
+    @property
+    def pending(self) -> list[Edit]:
+        """The edits not in the store yet, oldest first: ``(action, payload)``."""
+        return self.autosave.pending
 
     @property
     def rescue_path(self) -> Path:
         """Where edits the store has not taken yet are kept on disk (``<store>.unsaved.json``)."""
-        return self.store.path.with_suffix(".unsaved.json")
+        return self.autosave.rescue_path
 
-    def _write_rescue(self) -> None:
-        records = []
-        for action, payload in self.pending:
-            for item in payload if isinstance(payload, list) else [payload]:
-                box = item.to_dict() if isinstance(item, BoxAnnotation) else {"id": item}
-                records.append({"action": action, "box": box})
-        tmp = self.rescue_path.with_suffix(".tmp")
-        try:
-            tmp.write_text(json.dumps(records, indent=1))
-            tmp.replace(self.rescue_path)
-        except OSError as exc:  # pragma: no cover - read-only folder
-            log.warning("cannot write %s: %s", self.rescue_path, exc)
+    def _save(self, action: str, payload) -> bool:
+        """Write one edit (after any pending ones); keep it pending when the store refuses."""
+        saved = self.autosave.save(action, payload)
+        self._tell()
+        return saved
 
-    def _restore_rescue(self) -> None:
-        """Queue the edits a previous session could not save (a locked store at exit)."""
-        path = self.rescue_path
-        if not path.is_file():
-            return
-        try:
-            records = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            _notify(f"{path}: unsaved edits not readable ({exc}); the file is left as it is")
-            return
-        restored = 0
-        for record in records:
-            action, data = record.get("action"), record.get("box", {})
-            try:
-                if action == "add" and data.get("id") not in self.store:
-                    box = BoxAnnotation.from_dict({**data, "revision": 0})
-                    self.pending.append(("add", box))
-                    self._append(box)
-                elif action == "update" and data.get("id") in self.store:
-                    stored = self.store.get(data["id"])
-                    if stored.modified <= data.get("modified", ""):
-                        box = BoxAnnotation.from_dict({**data, "revision": stored.revision})
-                        self.pending.append(("update", [box]))
-                elif action == "delete" and data.get("id") in self.store:
-                    self.pending.append(("delete", data["id"]))
-                else:
-                    continue
-            except (KeyError, ValueError, TypeError):
-                continue
-            restored += 1
-        if self.flush():
-            path.unlink(missing_ok=True)
-            self.reload()
-        _notify(f"{restored} edit(s) left unsaved by an earlier session restored from {path.name}")
+    def flush(self) -> bool:
+        """Write pending edits to the store; return whether none is left (`Autosave.flush`)."""
+        return self.autosave.flush()
 
     def _write(self, action: str, payload) -> None:
-        import sqlite3
-
-        try:
-            if action == "add":
-                stored = self.store.add(payload)
-                self.boxes[stored.id] = stored
-            elif action == "delete":
-                if payload in self.store:
-                    self.store.delete(payload)
-            elif action == "update":
-                boxes = [self._current_revision(b) for b in payload]
-                for stored in self.store.update_many(boxes):
-                    if stored.id in self.boxes:
-                        self.boxes[stored.id] = stored
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.store.path}: {exc}") from exc
+        """Write one edit to the store and keep the stored boxes (with their new revisions)."""
+        if action == "add":
+            stored = self.store.add(payload)
+            self.boxes[stored.id] = stored
+        elif action == "delete":
+            if payload in self.store:
+                self.store.delete(payload)
+        elif action == "update":
+            boxes = [self._current_revision(b) for b in payload]
+            for stored in self.store.update_many(boxes):
+                if stored.id in self.boxes:
+                    self.boxes[stored.id] = stored
 
     def _current_revision(self, box: BoxAnnotation) -> BoxAnnotation:
         stored = self.boxes.get(box.id, box)
@@ -630,7 +536,7 @@ class AnnotationSession:
         try:
             entries = self.store.undo()
         except StoreError as exc:
-            _notify(str(exc), "warning")
+            notify(str(exc), "warning")
             return []
         self.reload()
         return entries
@@ -642,7 +548,7 @@ class AnnotationSession:
         try:
             entries = self.store.redo()
         except StoreError as exc:
-            _notify(str(exc), "warning")
+            notify(str(exc), "warning")
             return []
         self.reload()
         return entries
@@ -655,7 +561,7 @@ class AnnotationSession:
         """Select and centre the next (``step=1``) or previous (``-1``) unreviewed box."""
         todo = self.unreviewed()
         if not todo:
-            _notify("every box is reviewed")
+            notify("every box is reviewed")
             return None
         current = self.selected_indices()
         here = current[0] if current else (-1 if step > 0 else len(self.ids))
@@ -743,7 +649,7 @@ class AnnotationSession:
         """
         saved = self.flush()
         if not saved:
-            _notify(
+            notify(
                 f"store still locked: {len(self.pending)} unsaved edit(s) kept in "
                 f"{self.rescue_path}; they are saved when this store is opened again",
                 "warning",

@@ -385,19 +385,22 @@ def test_file_size_limit_during_import_leaves_the_store_as_it_was(tmp_path, stor
 # -- 4. other raw errors -------------------------------------------------------------------------
 
 
-def test_store_locked_by_another_writer(monkeypatch, store_path):
-    from imagery_tool.annotations import store as store_module
+def test_store_locked_by_another_writer(store_path):
+    from imagery_tool.errors import StoreLockedError
 
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
     other = sqlite3.connect(store_path, isolation_level=None)
     other.execute("PRAGMA locking_mode = EXCLUSIVE")
     other.execute("BEGIN EXCLUSIVE")
     other.execute("INSERT INTO store_meta (key, value) VALUES ('x', 'y')")
     try:
         for readonly in (True, False):
-            refused = pytest.raises(StoreError, match="locked by another process")
-            with refused as caught, open_store(store_path, readonly=readonly, author="ann") as s:
+            refused = pytest.raises(StoreLockedError, match="locked by another process for 0.2 s")
+            with (
+                refused as caught,
+                open_store(store_path, readonly=readonly, lock_timeout=0.2) as s,
+            ):
                 s.add(an124_boxes()[0])
+            assert isinstance(caught.value, StoreError)
             assert str(store_path) in str(caught.value) and "\n" not in str(caught.value)
     finally:
         other.execute("ROLLBACK")

@@ -234,3 +234,24 @@ def test_foreign_paths_never_leave_the_output_folder(runner, tmp_path):
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.txt"))
     assert written == ["a/b/dota/hmeimim_2024-12-13.txt", "a/b/dota/hmeimim_2024-12-14.txt"]
     assert "reaches outside" in result.stderr  # the fuel truck past the image edge
+
+
+def test_import_into_a_new_store_gives_it_the_columns_of_the_schema(runner, tmp_path, store_path):
+    import sqlite3
+
+    exported = tmp_path / "a.geojson"
+    assert invoke(runner, "export", store_path, exported).exit_code == 0
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        "classes: [{name: An-124, group: fixed-wing}, {name: Su-24, group: fixed-wing}]\n"
+        "attributes:\n  nose_open: {type: bool}\n"
+        "  fuel_state: {type: enum, values: [empty, full]}\n"
+    )
+    new = tmp_path / "new.gpkg"
+    result = invoke(runner, "import", new, exported, "--schema", schema)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(new) as con:
+        columns = [r[1] for r in con.execute('PRAGMA table_info("annotations")')]
+        opened = con.execute("SELECT count(*) FROM annotations WHERE nose_open = 1").fetchone()
+    assert "fuel_state" in columns and "engines_covered" not in columns
+    assert opened[0] == sum(bool(b.attributes.get("nose_open")) for b in an124_boxes())

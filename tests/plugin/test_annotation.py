@@ -99,19 +99,30 @@ def test_store_of_another_project_is_refused(make_napari_viewer, site_folder, tm
     assert "kherson" in widget.status_label.text()
 
 
-def test_locked_store_keeps_boxes_until_free(workbench, tmp_path):
+def test_locked_store_keeps_boxes_until_free(workbench, tmp_path, monkeypatch):
+    from napari_imagery_tool import _autosave
+    from napari_imagery_tool._session import LOCK_WAIT_S
+
     viewer, widget, session = workbench
+    assert session.store.lock_timeout == LOCK_WAIT_S  # a GUI does not wait the store's minute
+    said = []
+    monkeypatch.setattr(_autosave, "notify", lambda message, level="info": said.append(message))
     locker = sqlite3.connect(tmp_path / "hmeimim.gpkg", timeout=0.1)
     locker.execute("BEGIN EXCLUSIVE")
     session.layer.add_rectangles([rect(0, 10, 10, 100, 100)])
-    assert len(session.pending) == 1 and len(session.layer.data) == 1
+    session.layer.add_rectangles([rect(0, 110, 10, 200, 100)])
+    assert len(session.pending) == 2 and len(session.layer.data) == 2
+    assert said == [  # once, not at every retry
+        f"{session.store.path}: the store is locked by another process; edits are kept (and in "
+        f"{session.rescue_path.name}) and saved when it is free"
+    ]
     widget._update_status()
     assert "not saved yet" in widget.status_label.text()
     assert session.rescue_path.is_file()  # on disk too, whatever happens to napari
     locker.rollback()
     locker.close()
     assert session.flush()
-    assert len(session.store) == 1 and not session.rescue_path.exists()
+    assert len(session.store) == 2 and not session.rescue_path.exists()
 
 
 def test_edits_left_by_a_session_closed_while_locked_come_back(workbench, make_napari_viewer,

@@ -20,8 +20,9 @@ from imagery_tool.annotations.formats._common import (
 )
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.annotations.schema import LabelSchema
-from imagery_tool.annotations.store import TileRecord, counter_clockwise
+from imagery_tool.annotations.store import TileRecord
 from imagery_tool.errors import AnnotationFormatError, NotGeoreferencedError
+from imagery_tool.geometry import counter_clockwise
 
 __all__ = ["read", "write"]
 
@@ -67,8 +68,7 @@ def write(
     features = []
     georefs = {name: t.georef for name, t in tiles.items()}
     for a in annotations:
-        ring = counter_clockwise(a.lonlat(georefs[a.tile]))
-        ring = np.round(np.vstack([ring, ring[:1]]), DIGITS)
+        ring = np.round(counter_clockwise(a.lonlat(georefs[a.tile]), closed=True), DIGITS)
         props: dict[str, Any] = {"label": a.label, "attributes": dict(a.attributes)}
         props["corners_px"] = [[round(x, 4), round(y, 4)] for x, y in a.corners]
         props["angle_deg"] = round(a.angle_deg, 3)

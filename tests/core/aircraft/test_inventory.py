@@ -165,3 +165,21 @@ def test_an_aircraft_no_type_explains_is_classed_by_its_size_alone(tmp_path):
     inv = take_inventory(TILES[:1], store=tmp_path / "s.gpkg")
     got = sorted((a.type, a.type_from, a.size_class) for a in inv.dates[0].aircraft)
     assert got == [(None, "none", "heavy"), (None, "none", "unknown")]
+
+
+def test_inventory_rings_are_counter_clockwise_on_a_south_up_tile():
+    # A south-up grid (row 0 at the south): corners clockwise on screen run counter-clockwise
+    # on the ground, so reversing them blindly (as the inventory once did) made a clockwise ring.
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from imagery_tool.aircraft.inventory import DateInventory, Inventory, InventoryAircraft
+    from imagery_tool.geometry import signed_area
+    from imagery_tool.georef import GeoRef
+
+    georef = GeoRef(100, 100, Affine(1e-5, 0.0, 36.0, 0.0, 1e-5, 35.0), CRS.from_epsg(4326))
+    box = BoxAnnotation.from_center(50, 50, 40, 10, 30, label="Il-76", tile="south_up.tif")
+    aircraft = InventoryAircraft(box, "Il-76", "label", "heavy", 46.6, 50.5, box.lonlat(georef))
+    date = DateInventory("s", "2024-01-01", ("south_up.tif",), "store", (aircraft,), False, 0.5)
+    ring = np.array(Inventory((date,)).geojson()["features"][0]["geometry"]["coordinates"][0])
+    assert (ring[0] == ring[-1]).all() and signed_area(ring[:-1]) > 0

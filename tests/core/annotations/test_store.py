@@ -301,3 +301,33 @@ def test_one_store_shared_by_threads(tmp_path):
         for t in threads:
             t.join()
         assert len(s) == 100 and len(s.history()) == 200
+
+
+def test_an_edit_waits_for_the_lock_timeout_then_raises_store_locked_error(store):
+    from imagery_tool.errors import StoreLockedError
+
+    assert store.lock_timeout == 60.0
+    store.lock_timeout = 0.3
+    new = BoxAnnotation.from_center(100, 100, 20, 20, 0, label="tug", tile=TILE_NAME)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock; reading still works
+    try:
+        start = time.monotonic()
+        with pytest.raises(StoreLockedError, match=r"locked by another process for 0\.3 s"):
+            store.add(new)
+        assert 0.25 < time.monotonic() - start < 5
+        assert len(store) == 4 and new.id not in store
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.add(new).revision == 1  # free again: the same edit goes through
+
+
+@pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf"), "soon"])
+def test_a_lock_timeout_that_is_no_wait_is_refused(tmp_path, store, seconds):
+    with pytest.raises(ValueError, match="lock_timeout must be a number of seconds >= 0"):
+        open_store(tmp_path / "other.gpkg", lock_timeout=seconds)
+    assert not (tmp_path / "other.gpkg").exists()
+    with pytest.raises(ValueError, match="lock_timeout"):
+        store.lock_timeout = seconds
+    assert store.lock_timeout == 60.0
