@@ -16,8 +16,8 @@ _VECTOR = (".geojson", ".json")
 
 
 def _dates_kind(dissimilarity: float) -> str:
-    """How the two dates differ, in words (see `imagery_tool.change.detect.change_level`)."""
-    from imagery_tool.change.detect import dissimilarity_weight
+    """How the two dates differ, in words (see `imagery_tool.change.level.change_level`)."""
+    from imagery_tool.change.level import dissimilarity_weight
 
     w = dissimilarity_weight(dissimilarity)
     if w == 0.0:

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from imagery_tool.change.detect import dissimilarity_weight
+from imagery_tool.change.level import dissimilarity_weight
 from imagery_tool.change.model import default_model
 from imagery_tool.cli import main
 from imagery_tool.synthetic import make_pair
