@@ -35,8 +35,7 @@ def test_an_object_is_whole_when_clear_of_the_windows_open_sides():
     assert not _whole_in((0, 1), (500, 1030, 540, 1080), CORE, SHAPE, OPEN, CLEAR)
 
 
-def test_pieces_of_shadow_alone_are_not_measured_again(monkeypatch):
-    from types import SimpleNamespace
+def test_pieces_of_shadow_alone_are_not_measured_again():
 
     from rasterio.windows import Window
 
