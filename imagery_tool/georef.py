@@ -21,7 +21,21 @@ from rasterio.crs import CRS
 
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 
-__all__ = ["GeoRef", "crs_label", "crs_transformer", "lonlat_transformer"]
+__all__ = [
+    "ASSUMED_PIXEL_SIZE_M",
+    "MAX_PIXEL_SIZE_M",
+    "GeoRef",
+    "crs_label",
+    "crs_transformer",
+    "lonlat_transformer",
+]
+
+# Pixel size assumed (and recorded as assumed) for a tile without GSD when none is given: the
+# sample tiles' 0.5 m. Detection, proposals and click-to-box all use it.
+ASSUMED_PIXEL_SIZE_M = 0.5
+# The coarsest ground sample distance taken, m/pixel: MODIS-class products are 250-1000 m. A
+# larger value is a typo (or 1e308, which overflows the size checks), not a sensor.
+MAX_PIXEL_SIZE_M = 1000.0
 
 _WGS84 = ProjCRS.from_epsg(4326)
 _GEOD = Geod(ellps="WGS84")

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -27,10 +27,11 @@ from imagery_tool.change.measure import ChangeMaps, cva_magnitude, erode_valid, 
 from imagery_tool.change.methods import METHODS, Method
 from imagery_tool.change.model import RegionModel, default_model
 from imagery_tool.change.objects import Box, RegionRules, extract_regions
-from imagery_tool.change.options import DEFAULT_PIXEL_SIZE_M, DEFAULT_THRESHOLD, DetectionOptions
+from imagery_tool.change.options import DEFAULT_THRESHOLD, DetectionOptions, with_settings
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.change.seams import SEAM_GAP, SeamTracker, dedupe, walk_seams
+from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.jpeg_tiles import larger_cache
 from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
@@ -143,7 +144,7 @@ def detect_changes(
     [('appeared', (812, 403, 961, 548))]
     >>> detect_changes("b.tif", "a.tif", method="cva", min_size_m=5)  # doctest: +SKIP
     """
-    options = _with_settings(options or DetectionOptions(), settings)
+    options = with_settings(options, settings, caller="detect_changes")
     # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64: bytes, not megabytes.
     workers = workers or DEFAULT_THREADS
     with (
@@ -162,24 +163,6 @@ def detect_changes(
             model=model,
             progress=progress,
         )
-
-
-def _with_settings(options: DetectionOptions, settings: dict[str, object]) -> DetectionOptions:
-    """Return ``options`` with the named fields replaced (checked again).
-
-    Raises
-    ------
-    TypeError
-        A name that is not a `DetectionOptions` field.
-    """
-    known = {f.name for f in fields(DetectionOptions)}
-    for name in settings:
-        if name not in known:
-            raise TypeError(
-                f"detect_changes() got an unexpected keyword argument {name!r} (options: "
-                f"{', '.join(sorted(known))})"
-            )
-    return replace(options, **settings) if settings else options
 
 
 def _detect(
@@ -206,7 +189,7 @@ def _detect(
     pair = AlignedPair.of(before, after, registration, bands=before.rgb_bands if colour else None)
     gsd = before.georef.mean_gsd_m
     assumed = gsd is None
-    gsd = gsd or options.pixel_size_m or DEFAULT_PIXEL_SIZE_M
+    gsd = gsd or options.pixel_size_m or ASSUMED_PIXEL_SIZE_M
     radiometry = _fit_radiometry(pair, spec.normalise)
     noise, otsu, span = sample_levels(pair, radiometry, spec)
     bands = len(pair.bands)

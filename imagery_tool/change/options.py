@@ -4,32 +4,29 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from imagery_tool.change.methods import METHODS
 from imagery_tool.errors import DetectionOptionError
+from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M, MAX_PIXEL_SIZE_M
 from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 __all__ = [
     "DEFAULT_METHOD",
     "DEFAULT_MIN_SIZE_M",
-    "DEFAULT_PIXEL_SIZE_M",
     "DEFAULT_REGISTRATION_MODEL",
     "DEFAULT_THRESHOLD",
-    "MAX_PIXEL_SIZE_M",
     "DetectionOptions",
     "option_help",
+    "with_settings",
 ]
 
 DEFAULT_METHOD = "robust"
 DEFAULT_MIN_SIZE_M = 3.0  # a small vehicle
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 DEFAULT_REGISTRATION_MODEL = "similarity"
-DEFAULT_PIXEL_SIZE_M = 0.5  # assumed (and recorded as assumed) for tiles without georeference
-# The coarsest ground sample distance taken, m/pixel: MODIS-class products are 250-1000 m. A
-# larger value is a typo (or 1e308, which overflows the size checks), not a sensor.
-MAX_PIXEL_SIZE_M = 1000.0
 
 
 def _help(text: str) -> dict[str, str]:
@@ -94,14 +91,14 @@ class DetectionOptions:
         metadata=_help(
             "Change threshold in sensor-noise standard deviations for dates that differ by "
             f"sensor noise (default {DEFAULT_THRESHOLD:g}; lower = more sensitive; dates months "
-            "apart use the pair's own split); for method cva an absolute magnitude replacing "
+            "apart use the pair's own split); for `method` cva an absolute magnitude replacing "
             "Otsu's."
         ),
     )
     min_score: float | None = field(
         default=None,
         metadata=_help(
-            "For method robust: report objects whose score (the region model's probability) "
+            "For `method` robust: report objects whose score (the region model's probability) "
             "reaches this (default: the model's operating point for the pair: chosen for "
             "precision 0.95 on dates that differ by sensor noise, on real pairs for dates "
             "months apart; lower = more found, more false alarms)."
@@ -115,7 +112,7 @@ class DetectionOptions:
         default=None,
         metadata=_help(
             "Pixel size for images without georeference (default "
-            f"{DEFAULT_PIXEL_SIZE_M:g}, recorded as assumed)."
+            f"{ASSUMED_PIXEL_SIZE_M:g}, recorded as assumed)."
         ),
     )
 
@@ -162,6 +159,8 @@ class DetectionOptions:
 def option_help(name: str) -> str:
     """Return the help line of the `DetectionOptions` field ``name``.
 
+    Other options are named in backquotes (```method```), for each front end to show its way.
+
     Raises
     ------
     KeyError
@@ -171,6 +170,40 @@ def option_help(name: str) -> str:
         if f.name == name:
             return f.metadata["help"]
     raise KeyError(name)
+
+
+def with_settings(
+    options: DetectionOptions | None, settings: Mapping[str, object], *, caller: str
+) -> DetectionOptions:
+    """Return ``options`` (default: `DetectionOptions()`) with the named fields replaced.
+
+    What ``detect_changes(b, a, method="cva")`` and ``run_series(..., min_score=0.5)`` do
+    with their keywords.
+
+    Parameters
+    ----------
+    options : DetectionOptions, optional
+    settings : mapping of str to object
+        Field names and their values (checked again, as in `DetectionOptions`).
+    caller : str
+        The function that took ``settings``, named in a `TypeError`.
+
+    Raises
+    ------
+    TypeError
+        A name that is not a `DetectionOptions` field.
+    DetectionOptionError
+        A value the options refuse.
+    """
+    options = options or DetectionOptions()
+    known = {f.name for f in fields(DetectionOptions)}
+    for name in settings:
+        if name not in known:
+            raise TypeError(
+                f"{caller}() got an unexpected keyword argument {name!r} (detection options: "
+                f"{', '.join(sorted(known))})"
+            )
+    return replace(options, **settings) if settings else options
 
 
 def _refuse(parameter: str, what: str) -> None:

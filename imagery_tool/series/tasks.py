@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagery_tool.errors import ImageryToolError
+
+if TYPE_CHECKING:
+    from imagery_tool.change.options import DetectionOptions
 
 __all__ = ["TaskFailure", "detect_pair", "register_date", "single_threaded"]
 
@@ -60,9 +64,8 @@ def register_date(reference: str | Path, tile: str | Path, *, model: str = "simi
 def detect_pair(
     before: str | Path,
     after: str | Path,
+    options: DetectionOptions | None = None,
     *,
-    method: str = "robust",
-    min_score: float | None = None,
     threads: int = 1,
     block_px: int = 1024,
 ):
@@ -72,10 +75,8 @@ def detect_pair(
     ----------
     before, after : str or Path
         The earlier and the later tile.
-    method : str
-        A key of `imagery_tool.change.METHODS`.
-    min_score : float, optional
-        Lowest score of a reported object (default: the region model's).
+    options : DetectionOptions, optional
+        As `imagery_tool.change.detect_changes` (default: `DetectionOptions()`).
     threads : int
         Threads over blocks inside the pair.
     block_px : int
@@ -89,8 +90,6 @@ def detect_pair(
 
     single_threaded()
     try:
-        return detect_changes(
-            before, after, method=method, min_score=min_score, workers=threads, block_px=block_px
-        )
+        return detect_changes(before, after, options, workers=threads, block_px=block_px)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
