@@ -16,7 +16,7 @@ from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_write_bytes
 from imagery_tool.errors import RenderError, UnsupportedCRSError
-from imagery_tool.georef import crs_transformer
+from imagery_tool.georef import crs_transformer, unrelated_crs_message
 from imagery_tool.render.chips import Chip, contact_sheet
 from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
 from imagery_tool.render.draw import Canvas, Style
@@ -185,8 +185,7 @@ def _check_crs_pair(before: Tile, after: Tile) -> None:
         crs_transformer(ga.crs, gb.crs)
     except UnsupportedCRSError as exc:
         raise RenderError(
-            f"{after.path} cannot be drawn on {before.path}'s frame: {exc}; reproject one onto "
-            "the other's CRS (gdalwarp -t_srs)"
+            unrelated_crs_message(str(after.path), f"drawn on {before.path}'s frame", exc)
         ) from exc
 
 
