@@ -16,6 +16,17 @@ FLAGS = {
     "min_score": "--min-score",
     "registration_model": "--registration",
     "pixel_size_m": "--pixel-size-m",
+    "scheduler": "--scheduler",
+    "duplicates": "--duplicates",
+    "tiles": "--tile",
+    "class_map": "--map",
+    "heat": "--heat",
+    "before": "--before",
+    "width": "--width",
+    "scale": "--scale",
+    "size_m": "--size",
+    "region": "--bbox or --center",
+    "crs": "--lonlat or --bbox-crs",
 }
 
 _NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")

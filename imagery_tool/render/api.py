@@ -296,7 +296,9 @@ def render(
     main = _as_tile(tile)
     before_tile = _as_tile(before) if before is not None else None
     if heat and before_tile is None:
-        raise RenderError("--heat compares two dates; give the earlier tile with --before")
+        raise RenderError(
+            "`heat` compares two dates; give the earlier tile with `before`", parameter="heat"
+        )
     base = before_tile or main  # the grid the frame (and every outline) is drawn on
     if before_tile is not None:
         _check_crs_pair(before_tile, main)
