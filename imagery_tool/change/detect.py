@@ -31,7 +31,6 @@ from imagery_tool.change.options import DEFAULT_THRESHOLD, DetectionOptions, wit
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.change.seams import SEAM_GAP, SeamTracker, dedupe, walk_seams
-from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.jpeg_tiles import larger_cache
 from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
@@ -42,11 +41,11 @@ from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["detect_changes"]
 
-_MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 # no changed object of the training scenes correlates above this between the dates
 _ROBUST_STRUCTURE_MAX = 0.7
 _PLAIN_STRUCTURE_MAX = 2.0  # above any correlation: the plain methods drop no object for it
 _PERCENT_SPAN = 100.0  # non-8-bit values are measured in percent of the scene's range
+_MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 # GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
 # tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
 _GDAL_CACHE_MB = 128
@@ -187,9 +186,8 @@ def _detect(
         )
     colour = spec.measure == "robust" and len(before.rgb_bands) == 3
     pair = AlignedPair.of(before, after, registration, bands=before.rgb_bands if colour else None)
-    gsd = before.georef.mean_gsd_m
-    assumed = gsd is None
-    gsd = gsd or options.pixel_size_m or ASSUMED_PIXEL_SIZE_M
+    gsd = options.ground_pixel_size(before.georef.mean_gsd_m)
+    assumed = before.georef.mean_gsd_m is None
     radiometry = _fit_radiometry(pair, spec.normalise)
     noise, otsu, span = sample_levels(pair, radiometry, spec)
     bands = len(pair.bands)

@@ -136,6 +136,21 @@ class DetectionOptions:
                 f"{self.min_size_m:g} must be below `max_size_m` {self.max_size_m:g}",
             )
 
+    def ground_pixel_size(self, gsd_m: float | None) -> float:
+        """Return the ground size of a pixel detection uses for a tile, in metres.
+
+        Parameters
+        ----------
+        gsd_m : float or None
+            The tile's own ground sample distance (None without georeference).
+
+        Returns
+        -------
+        float
+            ``gsd_m``, else `pixel_size_m`, else the assumed 0.5 m.
+        """
+        return gsd_m or self.pixel_size_m or ASSUMED_PIXEL_SIZE_M
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record of every option (None where the default rule applies)."""
         return asdict(self)

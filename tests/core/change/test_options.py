@@ -92,3 +92,9 @@ def test_the_result_records_the_options_used(change_pair):
     recorded = result.parameters["options"]
     assert recorded == DetectionOptions(method="cva", min_size_m=4.0, max_size_m=100.0).to_dict()
     assert result.method == "cva" and result.parameters["max_size_m"] == 100.0
+
+
+def test_ground_pixel_size_is_the_tiles_then_the_given_then_the_assumed():
+    assert DetectionOptions(pixel_size_m=0.3).ground_pixel_size(1.2) == 1.2
+    assert DetectionOptions(pixel_size_m=0.3).ground_pixel_size(None) == 0.3
+    assert DetectionOptions().ground_pixel_size(None) == 0.5
