@@ -11,7 +11,7 @@ from typing import Any
 from imagery_tool.change.methods import METHODS
 from imagery_tool.errors import DetectionOptionError
 from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M, MAX_PIXEL_SIZE_M
-from imagery_tool.registration.coregister import REGISTRATION_MODELS
+from imagery_tool.registration.coregister import DEFAULT_REGISTRATION_MODEL, REGISTRATION_MODELS
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -26,7 +26,6 @@ __all__ = [
 DEFAULT_METHOD = "robust"
 DEFAULT_MIN_SIZE_M = 3.0  # a small vehicle
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
-DEFAULT_REGISTRATION_MODEL = "similarity"
 
 
 def _help(text: str) -> dict[str, str]:

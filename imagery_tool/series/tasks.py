@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.registration.coregister import DEFAULT_REGISTRATION_MODEL
 
 if TYPE_CHECKING:
     from imagery_tool.change.options import DetectionOptions
@@ -36,7 +37,9 @@ class TaskFailure:
     message: str
 
 
-def register_date(reference: str | Path, tile: str | Path, *, model: str = "similarity"):
+def register_date(
+    reference: str | Path, tile: str | Path, *, model: str = DEFAULT_REGISTRATION_MODEL
+):
     """Measure how a date sits on the reference grid.
 
     Parameters
