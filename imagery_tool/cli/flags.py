@@ -20,6 +20,7 @@ FLAGS = {
     "duplicates": "--duplicates",
     "tiles": "--tile",
     "class_map": "--map",
+    "gsd": "--tile or --gsd",  # the command line's gsd comes from the tiles, or is given
     "heat": "--heat",
     "before": "--before",
     "width": "--width",

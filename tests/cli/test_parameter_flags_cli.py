@@ -50,3 +50,14 @@ def test_warnings_printed_by_the_cli_name_flags(tmp_path, capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 0, err
     assert "class 'B-52' (2 boxes)" in err and "(map it with --map 'B-52=<class>')" in err
+
+
+def test_a_box_without_ground_sample_distance_names_gsd():
+    from imagery_tool.annotations.model import BoxAnnotation
+    from imagery_tool.annotations.sizecheck import check_sizes
+    from imagery_tool.cli.flags import with_flags
+
+    box = BoxAnnotation.from_xyxy(10, 20, 50, 60, label="Su-24", tile="img.png")
+    reports, (skipped,) = check_sizes([box], gsd={})
+    assert reports == [] and skipped.endswith("give one in `gsd`")
+    assert with_flags(skipped).endswith("give one in --tile or --gsd")
