@@ -45,6 +45,7 @@ __all__ = ["detect_changes"]
 _ROBUST_STRUCTURE_MAX = 0.7
 _PLAIN_STRUCTURE_MAX = 2.0  # above any correlation: the plain methods drop no object for it
 _PERCENT_SPAN = 100.0  # non-8-bit values are measured in percent of the scene's range
+_RADIOMETRY_SIDE_PX = 512  # the tone curve and haze are fitted on a view this long
 _MAX_OBJECT_PX = 4096  # objects longer than this (px) are reported in pieces
 # GDAL's block cache (5 % of RAM by default) counts in peak memory; it must hold the decoded
 # tiles that neighbouring blocks share (their margins), else each is decoded up to 4 times.
@@ -252,7 +253,7 @@ def _fit_radiometry(pair: AlignedPair, mode: str) -> Radiometry:
         return Radiometry.identity(bands)
     overlap = pair.overlap
     side = max(overlap.width, overlap.height)
-    factor = max(1.0, side / 512)
+    factor = max(1.0, side / _RADIOMETRY_SIDE_PX)
     shape = (max(1, math.ceil(overlap.height / factor)), max(1, math.ceil(overlap.width / factor)))
     with pair.open() as (dsb, dsa):
         pixels_b, valid = pair.before.read_masked(
