@@ -812,7 +812,7 @@ def detect_in_process(
         before = open_tile(pair.before)
         after = open_tile(pair.after)
         registration = coregister(
-            before, after, model=defaults["model"], measure=METHODS[method].register
+            before, after, model=defaults["registration_model"], measure=METHODS[method].register
         )
         result = detect_changes(
             before,

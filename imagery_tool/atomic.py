@@ -217,7 +217,7 @@ def check_output(
     path: str | Path,
     *,
     inputs: Sequence[str | Path | None] = (),
-    option: str = "-o/--output",
+    option: str = "output",
     folder: bool = False,
 ) -> Path:
     """Refuse, before any long work, an output that cannot be written or would replace an input.
@@ -271,7 +271,7 @@ def check_output(
 
 
 def check_not_input(
-    path: str | Path, *, inputs: Sequence[str | Path | None] = (), option: str = "-o/--output"
+    path: str | Path, *, inputs: Sequence[str | Path | None] = (), option: str = "output"
 ) -> Path:
     """Refuse an output that is one of the inputs: the same file after resolving links.
 

@@ -152,7 +152,8 @@ def check_view_cost(tile: Tile, window: Window | None, out_shape: tuple[int, int
             f"{tile.path}: showing {int(window.width)} x {int(window.height)} px of it at "
             f"{out_shape[1]} x {out_shape[0]} px would decode {cost / 1e6:,.0f} Mpx, as the file "
             "has no overviews at that scale; add overviews (gdaladdo -r average "
-            f"{tile.path}) or show a smaller region (--bbox or --center)"
+            f"{tile.path}) or show a smaller region (`region`)",
+            parameter="region",
         )
 
 

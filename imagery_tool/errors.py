@@ -8,7 +8,25 @@ from __future__ import annotations
 
 
 class ImageryToolError(Exception):
-    """Root of every error imagery-tool raises on purpose."""
+    """Root of every error imagery-tool raises on purpose.
+
+    Parameters
+    ----------
+    *args
+        The message (one line), as for any exception.
+    parameter : str, optional
+        The API parameter at fault, when there is one (``"tile"``, ``"scheduler"``). Messages
+        name parameters in backquotes (```tile```); a front end shows them its own way (the
+        command line as its flags: `imagery_tool.cli.flags.with_flags`).
+
+    Attributes
+    ----------
+    parameter : str or None
+    """
+
+    def __init__(self, *args: object, parameter: str | None = None) -> None:
+        super().__init__(*args)
+        self.parameter = parameter
 
 
 class TileReadError(ImageryToolError, OSError):
@@ -25,6 +43,10 @@ class UnsupportedCRSError(NotGeoreferencedError):
     A local or engineering CRS, a datum or projection PROJ cannot use, or a grid outside its
     projection's domain.
     """
+
+
+class DetectionOptionError(ImageryToolError, ValueError):
+    """A change-detection option is out of range or not a known choice (names the option)."""
 
 
 class NoOverlapError(ImageryToolError, ValueError):

@@ -21,7 +21,26 @@ from rasterio.crs import CRS
 
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 
-__all__ = ["GeoRef", "crs_label", "crs_transformer", "lonlat_transformer"]
+__all__ = [
+    "ASSUMED_PIXEL_SIZE_M",
+    "MAX_PIXEL_SIZE_M",
+    "GeoRef",
+    "REPROJECT_HINT",
+    "crs_label",
+    "crs_transformer",
+    "lonlat_transformer",
+    "unrelated_crs_message",
+]
+
+# How to give a raster a CRS the others can be related to, in every message that asks for it.
+REPROJECT_HINT = "gdalwarp -t_srs EPSG:..."
+
+# Pixel size assumed (and recorded as assumed) for a tile without GSD when none is given: the
+# sample tiles' 0.5 m. Detection, proposals and click-to-box all use it.
+ASSUMED_PIXEL_SIZE_M = 0.5
+# The coarsest ground sample distance taken, m/pixel: MODIS-class products are 250-1000 m. A
+# larger value is a typo (or 1e308, which overflows the size checks), not a sensor.
+MAX_PIXEL_SIZE_M = 1000.0
 
 _WGS84 = ProjCRS.from_epsg(4326)
 _GEOD = Geod(ellps="WGS84")
@@ -57,7 +76,7 @@ def lonlat_transformer(crs: CRS, *, inverse: bool = False) -> Transformer:
         raise UnsupportedCRSError(
             f"the CRS {crs_label(crs)!r} has no known relation to longitude/latitude "
             f"({_first_line(exc)}); geographic coordinates are unavailable: reproject the "
-            "file to a known CRS (gdalwarp -t_srs EPSG:...)"
+            f"file to a known CRS ({REPROJECT_HINT})"
         ) from exc
 
 
@@ -81,6 +100,30 @@ def crs_transformer(source: CRS, target: CRS) -> Transformer:
             f"no known conversion from {crs_label(source)!r} to {crs_label(target)!r} "
             f"({_first_line(exc)})"
         ) from exc
+
+
+def unrelated_crs_message(subject: str, where: str, cause: UnsupportedCRSError) -> str:
+    """Return the one-line message for a raster that cannot be put on another's grid.
+
+    Every place that brings one raster onto another (registration, the reviewer sheet, its
+    frames) says it the same way.
+
+    Parameters
+    ----------
+    subject : str
+        The raster moved (its path).
+    where : str
+        Where it cannot go, e.g. ``"placed on before.tif"``.
+    cause : UnsupportedCRSError
+        What `crs_transformer` raised.
+
+    Examples
+    --------
+    >>> unrelated_crs_message("a.tif", "placed on b.tif", UnsupportedCRSError("no way"))
+    "a.tif cannot be placed on b.tif: no way; reproject one onto the other's CRS (gdalwarp -t_srs)"
+    """
+    fix = "reproject one onto the other's CRS (gdalwarp -t_srs)"
+    return f"{subject} cannot be {where}: {cause}; {fix}"
 
 
 def crs_label(crs: CRS) -> str:

@@ -185,7 +185,7 @@ def _detect_as_the_cli(pair: erp.Pair, model: RegionModel, min_score: float = 0.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         before, after = open_tile(pair.before), open_tile(pair.after)
-        registration = coregister(before, after, model=defaults["model"])
+        registration = coregister(before, after, model=defaults["registration_model"])
         return detect_changes(
             before,
             after,

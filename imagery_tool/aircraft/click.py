@@ -15,6 +15,7 @@ from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label
 from imagery_tool.aircraft_catalogue import lookup
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
@@ -26,8 +27,6 @@ __all__ = [
     "box_in_image",
 ]
 
-# Pixel size assumed for a tile without GSD when none is given (the sample tiles' 0.5 m).
-ASSUMED_PIXEL_SIZE_M = 0.5
 # Plausible overall size of any aircraft (the larger of length and span), metres.
 DEFAULT_LENGTH_RANGE_M = (8.0, 90.0)
 # The window read around a click: this many times the largest plausible size, each side.

@@ -160,7 +160,7 @@ class Inventory:
         """Return one line per date whose pixel size was assumed, and per file skipped."""
         lines = [
             f"{d.tiles[0]}: no ground sample distance; sizes and types assume {d.gsd_m:g} m "
-            "per pixel (set --pixel-size-m)"
+            "per pixel (set `pixel_size_m`)"
             for d in self.dates
             if d.pixel_size_assumed
         ]

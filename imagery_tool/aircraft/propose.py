@@ -31,6 +31,7 @@ from imagery_tool.aircraft.nms import nms_rotated
 from imagery_tool.aircraft.scorer import ProposalScorer, score_features
 from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label, unknown_label
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.runtime import runtime
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
 # chosen on validation scenes (seeds 3000-3009), not the test ones; the shipped scorer's file
 # records it as its operating point
 DEFAULT_MIN_SCORE = 0.4
-ASSUMED_PIXEL_SIZE_M = 0.5
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
 _TOP_TYPES = 8  # ranked types kept per proposal (the label is the first the schema has)

@@ -207,7 +207,7 @@ class LabelSchema:
             issues.append(
                 SchemaIssue(
                     "unknown-class",
-                    f"class {label!r} is not in the label schema; map it with --map "
+                    f"class {label!r} is not in the label schema; map it with `class_map` "
                     f"'{label}=<class>' or add it to the schema",
                     annotation_id,
                 )

@@ -321,7 +321,7 @@ def check_sizes(
         if value is None:
             skipped.append(
                 f"box {a.id[:8]} ({a.label}) on tile {a.tile!r}: no ground sample distance "
-                "(tile not registered or not georeferenced); pass --tile or --gsd"
+                "(tile not registered or not georeferenced); give one in `gsd`"
             )
             continue
         reports.append(check_size(a, gsd=value, schema=schema, top=top))

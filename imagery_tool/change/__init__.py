@@ -1,11 +1,8 @@
 """Change detection between two dates: measures, objects, methods, block driver and results."""
 
-from imagery_tool.change.detect import (
-    DEFAULT_MIN_SIZE_M,
-    DEFAULT_THRESHOLD,
-    detect_changes,
-)
+from imagery_tool.change.detect import detect_changes
 from imagery_tool.change.methods import METHODS, Method
+from imagery_tool.change.options import DEFAULT_MIN_SIZE_M, DEFAULT_THRESHOLD, DetectionOptions
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.change.result import ChangeResult
 
@@ -15,6 +12,7 @@ __all__ = [
     "METHODS",
     "ChangeRegion",
     "ChangeResult",
+    "DetectionOptions",
     "Method",
     "detect_changes",
 ]

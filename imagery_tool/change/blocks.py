@@ -13,6 +13,7 @@ from rasterio.windows import Window
 from imagery_tool.grouping import connected_groups
 
 __all__ = [
+    "MARGIN_PX",
     "STRIP_PX",
     "BlockQueue",
     "chunks",
@@ -24,6 +25,7 @@ __all__ = [
     "strips",
 ]
 
+MARGIN_PX = 32  # block overlap for filters and fragment merging, in pixels
 STRIP_PX = 4096  # width of the strips of blocks a worker walks (see `strips`)
 
 

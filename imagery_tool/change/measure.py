@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["ChangeMaps", "cva_magnitude", "robust_change", "smoothing_ksize"]
+__all__ = ["ChangeMaps", "cva_magnitude", "erode_valid", "robust_change", "smoothing_ksize"]
 
 
 @dataclass
@@ -39,6 +39,30 @@ class ChangeMaps:
 
 
 _FILTER_DTYPES = (np.uint8, np.uint16, np.int16, np.float32)  # cv2 filters these to float32
+
+
+def erode_valid(valid: np.ndarray, px: int) -> np.ndarray:
+    """Shrink a validity mask by ``px`` pixels, the window's own edges included.
+
+    Pixels that near nodata or the edge of what was read are left out of the measures: their
+    filters would see past it.
+
+    Parameters
+    ----------
+    valid : (H, W) bool ndarray
+        True = data.
+    px : int
+        Pixels removed on every side.
+
+    Returns
+    -------
+    (H, W) bool ndarray
+    """
+    if valid.all():
+        out = np.zeros_like(valid)
+        out[px:-px, px:-px] = True
+        return out
+    return cv2.erode(valid.view(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)).astype(bool)
 
 
 def smoothing_ksize(sigma: float) -> int:

@@ -73,7 +73,7 @@ class RegionModel:
 
         Linear between `min_score` (dates that differ by sensor noise) and
         `min_score_dissimilar` (dates months apart); see
-        `imagery_tool.change.detect.dissimilarity_weight`.
+        `imagery_tool.change.level.dissimilarity_weight`.
         """
         far = self.min_score if self.min_score_dissimilar is None else self.min_score_dissimilar
         return float((1.0 - dissimilar) * self.min_score + dissimilar * far)

@@ -70,9 +70,9 @@ class RegionRules:
         How far apart the pair's dates are overall (see `RegionEvidence`), for the model.
     """
 
-    min_size_m: float = 3.0
-    max_size_m: float = 120.0
-    pixel_size_m: float = 0.5
+    min_size_m: float  # no defaults here: `DetectionOptions` holds them
+    max_size_m: float
+    pixel_size_m: float
     merge_m: float = 3.0
     open_px: int = 3
     structure_max: float = 0.5

@@ -16,7 +16,7 @@ from imagery_tool.atomic import atomic_outputs, atomic_path
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 from imagery_tool.geometry import counter_clockwise
-from imagery_tool.georef import crs_label
+from imagery_tool.georef import REPROJECT_HINT, crs_label
 from imagery_tool.registration import Registration
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
@@ -311,7 +311,7 @@ def check_lonlat_output(before: Tile, output: Path | None = None) -> None:
         raise UnsupportedCRSError(
             f"{before.path}: its CRS {crs_label(g.crs)!r} has no known relation to "
             f"longitude/latitude, so lon/lat GeoJSON cannot be written; {instead} (pixel "
-            "coordinates) instead, or reproject the tiles (gdalwarp -t_srs EPSG:...)"
+            f"coordinates) instead, or reproject the tiles ({REPROJECT_HINT})"
         )
 
 

@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     (SIGTERM); an interrupted or failed run leaves no temporary file and previous outputs intact.
     """
     from imagery_tool.atomic import no_space_error
+    from imagery_tool.cli.flags import with_flags
     from imagery_tool.errors import ImageryToolError
     from imagery_tool.runtime import runtime
 
@@ -112,8 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except ImageryToolError as exc:
-        click.echo(f"imagery-tool: {exc}", err=True)
+    except ImageryToolError as exc:  # the core names parameters: shown as their flags
+        click.echo(f"imagery-tool: {with_flags(str(exc))}", err=True)
         sys.exit(2)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         full = no_space_error(exc, getattr(exc, "filename", None) or "the output")

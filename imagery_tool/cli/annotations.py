@@ -13,6 +13,7 @@ import click
 
 from imagery_tool.annotations.formats import FORMATS
 from imagery_tool.atomic import check_not_input
+from imagery_tool.cli.flags import with_flags
 from imagery_tool.cli.types import pixel_size
 
 STORE_SUFFIX = ".gpkg"
@@ -224,12 +225,13 @@ def check(source, from_format, tile_paths, gsd, class_map, schema_path, as_json,
             )
     for r in reports:
         if r.warning:
-            click.echo(f"imagery-tool: warning: {r.warning}", err=True)
+            click.echo(f"imagery-tool: warning: {with_flags(r.warning)}", err=True)
     for a in boxes:  # the schema check rides along: unknown classes, misplaced attributes
         for issue in schema.check(a.label, a.attributes):
-            click.echo(f"imagery-tool: warning: box {a.id[:8]}: {issue.message}", err=True)
+            message = with_flags(issue.message)
+            click.echo(f"imagery-tool: warning: box {a.id[:8]}: {message}", err=True)
     for line in skipped:
-        click.echo(f"imagery-tool: warning: {line}", err=True)
+        click.echo(f"imagery-tool: warning: {with_flags(line)}", err=True)
 
 
 @annotations.command()
@@ -335,7 +337,7 @@ def _read_any(source, from_format, tiles, class_map, schema, *, with_gsd: bool =
         source, format=from_format, tiles=tiles, schema=schema, class_map=class_map
     )
     for issue in result.issues:
-        click.echo(f"imagery-tool: warning: {issue}", err=True)
+        click.echo(f"imagery-tool: warning: {with_flags(issue)}", err=True)
     known = {**result.tiles, **tiles}
     if with_gsd:
         return result.annotations, known, result.gsd
@@ -347,7 +349,7 @@ def _write(boxes, out: Path, to_format: str | None, tiles: dict, schema):
 
     result = write_annotations(boxes, out, format=to_format, tiles=tiles, schema=schema)
     for issue in result.issues:
-        click.echo(f"imagery-tool: warning: {issue}", err=True)
+        click.echo(f"imagery-tool: warning: {with_flags(issue)}", err=True)
     return result
 
 
@@ -393,6 +395,6 @@ def _reported() -> Iterator[None]:
                 text = str(w.message)
                 if text not in seen:
                     seen.add(text)
-                    click.echo(f"imagery-tool: warning: {text}", err=True)
+                    click.echo(f"imagery-tool: warning: {with_flags(text)}", err=True)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

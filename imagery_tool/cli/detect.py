@@ -8,16 +8,15 @@ from pathlib import Path
 import click
 
 from imagery_tool.change.methods import METHODS
-from imagery_tool.cli.options import method_option, min_score_option, quiet_option
-from imagery_tool.cli.types import Number, pixel_size
-from imagery_tool.registration.coregister import REGISTRATION_MODELS
+from imagery_tool.change.options import DetectionOptions
+from imagery_tool.cli.options import detection_options, quiet_option
 
 _VECTOR = (".geojson", ".json")
 
 
 def _dates_kind(dissimilarity: float) -> str:
-    """How the two dates differ, in words (see `imagery_tool.change.detect.change_level`)."""
-    from imagery_tool.change.detect import dissimilarity_weight
+    """How the two dates differ, in words (see `imagery_tool.change.level.change_level`)."""
+    from imagery_tool.change.level import dissimilarity_weight
 
     w = dissimilarity_weight(dissimilarity)
     if w == 0.0:
@@ -51,34 +50,7 @@ def _suffix_check(value: str | None, allowed: tuple[str, ...], hint: str) -> Pat
 @click.option("--png", "png_path", help="Quick look PNG: both dates side by side with boxes.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @quiet_option
-@method_option
-@click.option(
-    "--min-size-m", type=Number(min=0, min_open=True), default=3.0, show_default=True,
-    help="Smallest object (long side) in metres.",
-)  # fmt: skip
-@click.option(
-    "--max-size-m", type=Number(min=0, min_open=True), default=None,
-    help="Largest object (long side) in metres (default: no upper bound).",
-)  # fmt: skip
-@click.option(
-    "--threshold", type=Number(min=0, min_open=True), default=None,
-    help="Change threshold in sensor-noise standard deviations for dates that differ by "
-    "sensor noise (default 6; lower = more sensitive; dates months apart use the pair's own "
-    "split); for --method cva an absolute magnitude replacing Otsu's.",
-)  # fmt: skip
-@min_score_option
-@click.option(
-    "--registration",
-    "model",
-    type=click.Choice(list(REGISTRATION_MODELS)),
-    default="similarity",
-    show_default=True,
-    help="Residual misregistration model fitted from content.",
-)
-@click.option(
-    "--pixel-size-m", type=pixel_size(), default=None,
-    help="Pixel size for images without georeference (default 0.5, recorded as assumed).",
-)  # fmt: skip
+@detection_options
 def detect(
     before: str,
     after: str,
@@ -87,13 +59,7 @@ def detect(
     png_path: str | None,
     as_json: bool,
     quiet: bool,
-    method: str,
-    min_size_m: float,
-    max_size_m: float | None,
-    threshold: float | None,
-    min_score: float | None,
-    model: str,
-    pixel_size_m: float | None,
+    options: DetectionOptions,
 ) -> None:
     """Find objects that appeared, disappeared or changed between BEFORE and AFTER.
 
@@ -118,29 +84,18 @@ def detect(
         if path is not None:
             check_output(path, inputs=[before, after, *checked], option=option)
             checked.append(path)
-    if max_size_m is not None and min_size_m >= max_size_m:
-        raise click.BadParameter(
-            f"--min-size-m {min_size_m} must be below --max-size-m {max_size_m}",
-            param_hint="--min-size-m",
-        )
     tile_b = open_tile(before)
     tile_a = open_tile(after)
     if out.suffix.lower() == ".geojson":
         check_lonlat_output(tile_b, out)  # before the work, not after it
 
-    registration = coregister(tile_b, tile_a, model=model, measure=METHODS[method].register)
+    method = options.method
+    registration = coregister(
+        tile_b, tile_a, model=options.registration_model, measure=METHODS[method].register
+    )
     with progress_bar("blocks", quiet=quiet) as progress:
         result = detect_changes(
-            tile_b,
-            tile_a,
-            method=method,
-            min_size_m=min_size_m,
-            max_size_m=max_size_m,
-            threshold=threshold,
-            registration=registration,
-            pixel_size_m=pixel_size_m,
-            min_score=min_score,
-            progress=progress,
+            tile_b, tile_a, options, registration=registration, progress=progress
         )
     written = result.write_outputs(out, mask=mask_out, quicklook=png_out)
     summary = result.summary()

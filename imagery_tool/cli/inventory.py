@@ -7,6 +7,7 @@ import json
 import click
 
 from imagery_tool.aircraft.inventory import CLASSES, TYPE_SOURCES
+from imagery_tool.cli.flags import with_flags
 from imagery_tool.cli.options import quiet_option
 from imagery_tool.cli.types import Number, pixel_size
 from imagery_tool.series.inputs import DUPLICATE_POLICIES
@@ -88,7 +89,7 @@ def inventory(
         return
     click.echo(format_table(result))
     for line in result.notes():
-        click.echo(f"note: {line}")
+        click.echo(f"note: {with_flags(line)}")
     for path in paths.values():
         click.echo(f"wrote {path}")
 

@@ -80,7 +80,8 @@ def render(
     from imagery_tool.render import render as render_picture
     from imagery_tool.tile import open_tile
 
-    check_output(output, inputs=[tile, before, annotations, changes])  # before the drawing
+    # before the drawing
+    check_output(output, inputs=[tile, before, annotations, changes], option="-o/--output")
     if bbox and center:
         raise click.BadParameter("give either --bbox or --center, not both", param_hint="--bbox")
     if lonlat and bbox_crs:

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from imagery_tool.cli.options import method_option, min_score_option
-from imagery_tool.cli.types import Number, pixel_size
+from imagery_tool.change.options import DetectionOptions
+from imagery_tool.cli.options import detection_options
+from imagery_tool.cli.types import Number
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     LOCAL_SCHEDULERS,
@@ -40,8 +41,7 @@ from imagery_tool.series.inputs import DUPLICATE_POLICIES
     help="Local workers (default: the machine's CPUs); the cluster's own with --scheduler.",
 )
 @click.option("--force", is_flag=True, help="Recompute pairs already done.")
-@method_option
-@min_score_option
+@detection_options
 @click.option(
     "--duplicates",
     type=click.Choice(list(DUPLICATE_POLICIES)),
@@ -65,10 +65,6 @@ from imagery_tool.series.inputs import DUPLICATE_POLICIES
     "--store", type=click.Path(dir_okay=False, path_type=str),
     help="With --inventory: annotation store whose accepted boxes are counted for its tiles.",
 )  # fmt: skip
-@click.option(
-    "--pixel-size-m", type=pixel_size(), default=None,
-    help="With --inventory: pixel size of tiles without georeference (default 0.5, assumed).",
-)  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
 def series(
@@ -77,13 +73,11 @@ def series(
     scheduler: str | None,
     workers: int | None,
     force: bool,
-    method: str,
-    min_score: float | None,
+    options: DetectionOptions,
     duplicates: str,
     connect_timeout: float,
     inventory: bool,
     store: str | None,
-    pixel_size_m: float | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -93,7 +87,9 @@ def series(
     one, changes are detected for every consecutive pair, and the changed objects are chained
     into tracks. Pairs run in parallel on Dask: on this machine by default, on an existing
     cluster with --scheduler tcp://HOST:PORT (workers must see INPUT at the same path).
-    A rerun skips pairs already done (--force recomputes them); files are written atomically.
+    A rerun skips pairs already done with the same detection options (--force recomputes
+    them); files are written atomically. The detection options are the detect command's;
+    --pixel-size-m also sizes the --inventory's aircraft on tiles without georeference.
 
     Exits 2 on bad input, an unreachable scheduler or failed pairs (finished pairs are kept).
     """
@@ -111,9 +107,10 @@ def series(
                 "(start it with more workers instead)",
                 param_hint="--workers",
             )
-    if (store is not None or pixel_size_m is not None) and not inventory:
-        hint = "--store" if store is not None else "--pixel-size-m"
-        raise click.BadParameter("is used by --inventory only; add --inventory", param_hint=hint)
+    if store is not None and not inventory:
+        raise click.BadParameter(
+            "is used by --inventory only; add --inventory", param_hint="--store"
+        )
     if store is not None and not Path(store).is_file():
         from imagery_tool.errors import StoreError
 
@@ -122,16 +119,14 @@ def series(
         report = run_series(
             source,
             outdir,
+            options,
             scheduler=scheduler,
             workers=workers,
             force=force,
-            method=method,
-            min_score=min_score,
             duplicates=duplicates,
             connect_timeout=connect_timeout,
             inventory=inventory,
             store=store,
-            pixel_size_m=pixel_size_m,
             progress=progress,
         )
     record = report.to_dict()

@@ -7,11 +7,9 @@ from typing import Any
 
 import click
 
-__all__ = ["MAX_PIXEL_SIZE_M", "Number", "numbers", "pixel_size"]
+from imagery_tool.georef import MAX_PIXEL_SIZE_M
 
-# The coarsest ground sample distance taken, m/pixel: MODIS-class products are 250-1000 m. A
-# larger value is a typo (or 1e308, which overflows the size checks), not a sensor.
-MAX_PIXEL_SIZE_M = 1000.0
+__all__ = ["Number", "numbers", "pixel_size"]
 
 
 class Number(click.FloatRange):
@@ -68,5 +66,8 @@ def numbers(value: str, count: int, hint: str, example: str) -> tuple[float, ...
 
 
 def pixel_size() -> Number:
-    """Return the type of a ground-sample-distance option: metres per pixel, in (0, 1000]."""
+    """Return the type of a ground-sample-distance option: metres per pixel, in (0, 1000].
+
+    The bound is the core's, `imagery_tool.georef.MAX_PIXEL_SIZE_M`.
+    """
     return Number(min=0, min_open=True, max=MAX_PIXEL_SIZE_M)

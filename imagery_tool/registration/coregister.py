@@ -23,10 +23,11 @@ from imagery_tool.registration.trust import Evidence, corner_gap, describe, judg
 from imagery_tool.runtime import current
 from imagery_tool.tile import Tile, open_tile
 
-__all__ = ["REGISTRATION_MODELS", "Registration", "coregister"]
+__all__ = ["DEFAULT_REGISTRATION_MODEL", "REGISTRATION_MODELS", "Registration", "coregister"]
 
 # Model fitted to the window shifts -> number of free parameters.
 REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
+DEFAULT_REGISTRATION_MODEL = "similarity"  # shift, rotation and scale
 
 STATUSES = ("applied", "fallback", "not_measured")
 
@@ -151,7 +152,7 @@ def coregister(
     before: Tile | str | Path,
     after: Tile | str | Path,
     *,
-    model: str = "similarity",
+    model: str = DEFAULT_REGISTRATION_MODEL,
     measure: bool = True,
     window_px: int = 256,
     max_windows: int = 49,

@@ -10,7 +10,7 @@ from pyproj import Transformer
 from rasterio.windows import Window
 
 from imagery_tool.errors import IncompatibleTilesError, NoOverlapError, UnsupportedCRSError
-from imagery_tool.georef import crs_transformer
+from imagery_tool.georef import crs_transformer, unrelated_crs_message
 from imagery_tool.tile import Tile
 
 __all__ = ["GridMapping", "affine_to_matrix", "matrix_to_affine"]
@@ -75,8 +75,7 @@ class GridMapping:
             mapping._transformer()
         except UnsupportedCRSError as exc:
             raise IncompatibleTilesError(
-                f"{after.path} cannot be placed on {before.path}: {exc}; reproject one onto "
-                f"the other's CRS (gdalwarp -t_srs)"
+                unrelated_crs_message(str(after.path), f"placed on {before.path}", exc)
             ) from exc
         return mapping
 

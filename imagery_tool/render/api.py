@@ -16,7 +16,7 @@ from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_write_bytes
 from imagery_tool.errors import RenderError, UnsupportedCRSError
-from imagery_tool.georef import crs_transformer
+from imagery_tool.georef import crs_transformer, unrelated_crs_message
 from imagery_tool.render.chips import Chip, contact_sheet
 from imagery_tool.render.decorations import PAPER, LegendEntry, crs_text
 from imagery_tool.render.draw import Canvas, Style
@@ -184,8 +184,7 @@ def _check_crs_pair(before: Tile, after: Tile) -> None:
         crs_transformer(ga.crs, gb.crs)
     except UnsupportedCRSError as exc:
         raise RenderError(
-            f"{after.path} cannot be drawn on {before.path}'s frame: {exc}; reproject one onto "
-            "the other's CRS (gdalwarp -t_srs)"
+            unrelated_crs_message(str(after.path), f"drawn on {before.path}'s frame", exc)
         ) from exc
 
 
@@ -296,7 +295,9 @@ def render(
     main = _as_tile(tile)
     before_tile = _as_tile(before) if before is not None else None
     if heat and before_tile is None:
-        raise RenderError("--heat compares two dates; give the earlier tile with --before")
+        raise RenderError(
+            "`heat` compares two dates; give the earlier tile with `before`", parameter="heat"
+        )
     base = before_tile or main  # the grid the frame (and every outline) is drawn on
     if before_tile is not None:
         _check_crs_pair(before_tile, main)

@@ -12,7 +12,7 @@ from rasterio.windows import Window
 
 from imagery_tool.display import check_view_cost, display_limits, display_rgb
 from imagery_tool.errors import RenderError, UnsupportedCRSError
-from imagery_tool.georef import GeoRef, crs_transformer
+from imagery_tool.georef import GeoRef, crs_transformer, unrelated_crs_message
 from imagery_tool.render.layout import Frame
 from imagery_tool.tile import Tile
 
@@ -198,8 +198,7 @@ def _source_window(tile: Tile, dst: GeoRef) -> Window | None:
             xs, ys = crs_transformer(dst.crs, tile.georef.crs).transform(xs, ys)
         except UnsupportedCRSError as exc:
             raise RenderError(
-                f"{tile.path} cannot be drawn on the other tile's frame: {exc}; reproject one "
-                "onto the other's CRS (gdalwarp -t_srs)"
+                unrelated_crs_message(str(tile.path), "drawn on the other tile's frame", exc)
             ) from exc
     c, r = tile.georef.map_to_pixel(np.asarray(xs), np.asarray(ys))
     c0, c1 = max(math.floor(np.min(c)) - 2, 0), min(math.ceil(np.max(c)) + 2, tile.width)

@@ -17,7 +17,7 @@ from imagery_tool.georef import GeoRef, crs_label
 
 __all__ = ["DEFAULT_MAX_WIDTH", "Frame", "Region", "make_frame"]
 
-# Without --width or --scale a frame is shown at full resolution up to this many pixels wide.
+# Without `width` or `scale` a frame is shown at full resolution up to this many pixels wide.
 DEFAULT_MAX_WIDTH = 2048
 # Never render wider or taller than this (a reviewer PNG, not a mosaic).
 MAX_OUTPUT_SIDE = 12000
@@ -64,7 +64,10 @@ class Region:
         _finite("centre", (x, y), "x,y")
         _finite("size", (size_m,), "metres")
         if not size_m > 0:
-            raise RenderError(f"size {size_m} m is not positive; give --size in metres, e.g. 300")
+            raise RenderError(
+                f"size {size_m} m is not positive; give `size_m` in metres, e.g. 300",
+                parameter="size_m",
+            )
         return cls("center", (float(x), float(y), float(size_m)), crs)
 
     @classmethod
@@ -184,8 +187,9 @@ def _to_grid_crs(xs: np.ndarray, ys: np.ndarray, crs: str | None, georef: GeoRef
     if x is None or not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise RenderError(
             f"{name}: a region in {crs} cannot be placed in its CRS {crs_label(georef.crs)!r} "
-            f"({reason}); give the region in the tile's own map units (--bbox or --center "
-            "without --lonlat or --bbox-crs)"
+            f"({reason}); give the region in the tile's own map units (`region` without "
+            "`crs`)",
+            parameter="crs",
         )
     return x, y
 
@@ -285,10 +289,13 @@ def make_frame(
     elif scale is not None:
         if georef.gsd_m is None:
             raise RenderError(
-                "--scale needs a georeferenced tile; use --width for tiles without a CRS"
+                "`scale` needs a georeferenced tile; use `width` for tiles without a CRS",
+                parameter="scale",
             )
         if not scale > 0:
-            raise RenderError(f"scale {scale} m/px is not positive; give e.g. --scale 0.5")
+            raise RenderError(
+                f"scale {scale} m/px is not positive; give e.g. `scale` 0.5", parameter="scale"
+            )
         out_w = int(round(window.width * georef.gsd_m[0] / scale))
     else:
         out_w = int(min(window.width, max_width))
@@ -296,11 +303,13 @@ def make_frame(
     if out_w < 16 or out_h < 16:
         raise RenderError(
             f"the output would be {out_w} x {out_h} px, too small to read; ask for a larger "
-            "--width or a smaller --scale"
+            "`width` or a smaller `scale`",
+            parameter="width",
         )
     if max(out_w, out_h) > MAX_OUTPUT_SIDE:
         raise RenderError(
             f"the output would be {out_w} x {out_h} px, larger than {MAX_OUTPUT_SIDE} px; ask "
-            "for a smaller --width, a coarser --scale or a smaller region"
+            "for a smaller `width`, a coarser `scale` or a smaller region",
+            parameter="width",
         )
     return Frame(georef, window, (out_h, out_w))

@@ -31,7 +31,7 @@ __all__ = [
     "run_token",
 ]
 
-# Local Dask schedulers -> description (``--scheduler`` takes these names or an address).
+# Local Dask schedulers -> description (``scheduler`` takes these names or an address).
 LOCAL_SCHEDULERS = {
     "processes": "a pool of worker processes on this machine (default; same numbers as a cluster)",
     "threads": "a thread pool in this process (no start-up cost; last-digit float differences)",
@@ -203,8 +203,9 @@ class DistributedEngine:
             from distributed import Client
         except ImportError as exc:
             raise SchedulerError(
-                f"--scheduler {self.address} needs dask.distributed, which is not installed; "
-                "pip install 'imagery-tool[distributed]' or leave out --scheduler"
+                f"`scheduler` {self.address} needs dask.distributed, which is not installed; "
+                "pip install 'imagery-tool[distributed]' or leave out `scheduler`",
+                parameter="scheduler",
             ) from exc
         try:
             self.client = Client(self.address, timeout=connect_timeout, set_as_default=False)
@@ -212,7 +213,8 @@ class DistributedEngine:
             raise SchedulerError(
                 f"cannot reach the Dask scheduler at {self.address} within {connect_timeout:g} s; "
                 "check the address and that a scheduler runs there (`dask scheduler`), "
-                "or leave out --scheduler to run on this machine"
+                "or leave out `scheduler` to run on this machine",
+                parameter="scheduler",
             ) from exc
         self.name = "distributed"
         self.threads_per_task = 1
@@ -222,7 +224,8 @@ class DistributedEngine:
             self.client.close()
             raise SchedulerError(
                 f"the Dask scheduler at {self.address} has no workers; start some with "
-                f"`dask worker {self.address}` or leave out --scheduler to run on this machine"
+                f"`dask worker {self.address}` or leave out `scheduler` to run on this machine",
+                parameter="scheduler",
             ) from exc
         info = self.client.scheduler_info()
         self.workers = len(info.get("workers", {}))

@@ -292,7 +292,8 @@ def _handle_duplicates(group, policy: str, source: Path):
         if policy == "error":
             raise SeriesInputError(
                 f"{source}: {twin.path.name} and {d.path.name} have the same acquisition time "
-                f"{d.iso}; remove one, or pass --duplicates first to keep {twin.path.name}"
+                f"{d.iso}; remove one, or pass `duplicates`=first to keep {twin.path.name}",
+                parameter="duplicates",
             )
         dropped.append(
             Skipped(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from imagery_tool.atomic import atomic_write_text, check_output
-from imagery_tool.change import METHODS
+from imagery_tool.change.options import DetectionOptions, with_settings
 from imagery_tool.change.result import ChangeResult
 from imagery_tool.errors import SeriesRunError
 from imagery_tool.progress import Progress
@@ -182,19 +182,18 @@ def _report_registration(site: _Site, index: int, registration: Registration) ->
 def run_series(
     source: str | Path,
     outdir: str | Path,
+    options: DetectionOptions | None = None,
     *,
     scheduler: str | None = None,
     workers: int | None = None,
     force: bool = False,
-    method: str = "robust",
-    min_score: float | None = None,
     duplicates: str = "error",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
     block_px: int = 1024,
     inventory: bool = False,
     store: str | Path | None = None,
-    pixel_size_m: float | None = None,
     progress: Progress | None = None,
+    **settings: object,
 ) -> SeriesReport:
     """Detect and track changes over a time series of tiles, on Dask.
 
@@ -203,8 +202,8 @@ def run_series(
     pairs' regions are chained into object tracks on the reference grid. Registrations and
     pairs are independent Dask tasks that run in parallel; results come back to this process,
     which writes every file atomically as soon as it arrives, so an interrupted run loses
-    only the work in flight. A rerun reuses the pair files made from the same inputs
-    (``--force`` recomputes them).
+    only the work in flight. A rerun reuses the pair files made from the same inputs with the
+    same options (``force`` recomputes them).
 
     Files (per site; in OUTDIR when the input holds one site, else in ``OUTDIR/<site>``):
     ``pairs/<before>_to_<after>.geojson`` (the detector's GeoJSON, ``.json`` without
@@ -217,6 +216,10 @@ def run_series(
         A folder of dated tiles or a STAC catalog (see `collect_inputs`).
     outdir : str or Path
         Output folder (created).
+    options : DetectionOptions, optional
+        How each pair's changes are detected (`imagery_tool.change.detect_changes`; default:
+        `DetectionOptions()`); recorded per pair in ``state.json``. Its ``pixel_size_m`` is
+        also the inventory's pixel size for tiles without georeference.
     scheduler : str, optional
         ``"processes"`` (default), ``"threads"``, ``"sync"``, or the address of a
         dask.distributed scheduler ``tcp://HOST:PORT``.
@@ -224,10 +227,6 @@ def run_series(
         Local workers (the machine's CPUs by default); not with an address.
     force : bool
         Recompute pairs and registrations even when their files are up to date.
-    method : str
-        A key of `imagery_tool.change.METHODS`.
-    min_score : float, optional
-        Lowest score of a reported object (robust method; default: the region model's).
     duplicates : {"error", "first"}
         Tiles of one site with the same acquisition time (see `collect_inputs`).
     connect_timeout : float
@@ -242,10 +241,11 @@ def run_series(
         date), so that they are counted and followed too.
     store : str or Path, optional
         Annotation store for the inventory.
-    pixel_size_m : float, optional
-        Pixel size of tiles without georeference, for the inventory (0.5 m assumed).
     progress : callable, optional
         ``progress(done, total, label)`` after every finished task (and once at the start).
+    **settings
+        Fields of `DetectionOptions` replacing those of ``options``
+        (``run_series(src, out, method="cva")``).
 
     Returns
     -------
@@ -253,6 +253,10 @@ def run_series(
 
     Raises
     ------
+    TypeError
+        A keyword that is no parameter and no `DetectionOptions` field.
+    DetectionOptionError
+        An option out of range (it names the option).
     SeriesInputError
         No usable series in ``source``, or duplicate dates under ``duplicates="error"``.
     SchedulerError
@@ -264,12 +268,11 @@ def run_series(
         Some pairs or dates failed (bad data, or workers kept dying); the finished pairs are
         kept and ``series.json`` lists the failures; the sites concerned get no timeline.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    options = with_settings(options, settings, caller="run_series")
     started = time.perf_counter()
     outdir = check_output(outdir, inputs=[source], option="output folder", folder=True)
     with (
-        runtime() as settings,  # in force for the pairs (recorded in the state: the decoder)
+        runtime() as in_force,  # for the pairs (the decoder is recorded in the state)
         open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine,
     ):
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
@@ -279,10 +282,7 @@ def run_series(
             Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
         )
         tasks, handlers = _plan(
-            sites, force=force,
-            detection={
-                "method": method, "min_score": min_score, "jpeg_decoder": settings.jpeg_decoder,
-            },
+            sites, force=force, options=options, jpeg_decoder=in_force.jpeg_decoder,
             block_px=block_px, engine=engine,
         )  # fmt: skip
         total = len(tasks)
@@ -307,7 +307,7 @@ def run_series(
             continue
         counted = None
         if inventory:
-            counted = _site_inventory(site, store=store, pixel_size_m=pixel_size_m)
+            counted = _site_inventory(site, store=store, pixel_size_m=options.pixel_size_m)
         timeline, chips = _build_timeline(site, counted)
         site.report.timeline = write_timeline(timeline, site.outdir, chips=chips)
         if counted is not None:
@@ -353,8 +353,20 @@ def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
     return site
 
 
-def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, engine):
-    """Tasks for what is not done yet, and a handler per task key."""
+def _plan(
+    sites: list[_Site],
+    *,
+    force: bool,
+    options: DetectionOptions,
+    jpeg_decoder: bool,
+    block_px: int,
+    engine,
+):
+    """Tasks for what is not done yet, and a handler per task key.
+
+    A pair is done when its file exists and ``state.json`` records it made from the same
+    files (`_fingerprint`) with the same detection options and JPEG decoder.
+    """
     token = run_token()
     tasks: list[Task] = []
     handlers: dict[str, Callable[[Any], None]] = {}
@@ -374,7 +386,7 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
                 _report_registration(site, i, _registration_from(cached["registration"]))
                 continue
             key = f"register-{site.report.name}-{dated.stem}-{token}"
-            decoder = {"jpeg_decoder": detection["jpeg_decoder"]}
+            decoder = {"jpeg_decoder": jpeg_decoder}
             tasks.append(Task(key, register_date, (str(ref.path), str(dated.path)), decoder))
             handlers[key] = _on_registration(site, i, ref_fp, fp)
         for k in range(len(site.tiles) - 1):
@@ -384,11 +396,20 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
             expected = {
                 "before": _fingerprint(before.path),
                 "after": _fingerprint(after.path),
-                **detection,
+                "options": options.to_dict(),
+                "jpeg_decoder": jpeg_decoder,
                 "file": path.name,
             }
+            recorded = dict(site.state["pairs"].get(name) or {})
+            if recorded and "options" not in recorded:
+                # recorded when only the method and min score were passed on: the other
+                # options had their defaults
+                chosen = {k: recorded.pop(k) for k in ("method", "min_score") if k in recorded}
+                recorded["options"] = DetectionOptions(**chosen).to_dict()
+                # and JPEG tiles went through our decoder unless IMAGERY_TOOL_GDAL_JPEG was set
+                recorded.setdefault("jpeg_decoder", True)
             if path.exists() and not force:
-                if site.state["pairs"].get(name) == expected:
+                if recorded == expected:
                     site.report.reused.append(name)
                     continue
                 site.report.recomputed[name] = (
@@ -404,7 +425,7 @@ def _plan(sites: list[_Site], *, force: bool, detection: dict, block_px: int, en
                     key,
                     detect_pair,
                     (str(before.path), str(after.path)),
-                    {**detection, "block_px": block_px},
+                    {"options": options, "block_px": block_px, "jpeg_decoder": jpeg_decoder},
                     megapixels=mp,
                 )
             )

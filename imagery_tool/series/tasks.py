@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.runtime import Runtime, current, runtime
+
+if TYPE_CHECKING:
+    from imagery_tool.change.options import DetectionOptions
 
 __all__ = ["TaskFailure", "detect_pair", "register_date"]
 
@@ -80,9 +84,8 @@ def register_date(
 def detect_pair(
     before: str | Path,
     after: str | Path,
+    options: DetectionOptions | None = None,
     *,
-    method: str = "robust",
-    min_score: float | None = None,
     threads: int = 1,
     block_px: int = 1024,
     jpeg_decoder: bool = True,
@@ -93,10 +96,8 @@ def detect_pair(
     ----------
     before, after : str or Path
         The earlier and the later tile.
-    method : str
-        A key of `imagery_tool.change.METHODS`.
-    min_score : float, optional
-        Lowest score of a reported object (default: the region model's).
+    options : DetectionOptions, optional
+        As `imagery_tool.change.detect_changes` (default: `DetectionOptions()`).
     threads : int
         Threads over blocks inside the pair.
     block_px : int
@@ -112,8 +113,6 @@ def detect_pair(
 
     try:
         with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
-            return detect_changes(
-                before, after, method=method, min_score=min_score, block_px=block_px
-            )
+            return detect_changes(before, after, options, block_px=block_px)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))

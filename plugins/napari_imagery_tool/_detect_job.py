@@ -5,15 +5,20 @@ from __future__ import annotations
 import multiprocessing as mp
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imagery_tool.change.options import DetectionOptions
+    from imagery_tool.registration import Registration
 
 __all__ = ["DetectionProcess"]
 
 
-def _run(conn, before: str, after: str, options: dict) -> None:
+def _run(conn, before: str, after: str, options, registration) -> None:
     try:
         from imagery_tool.change import detect_changes
 
-        conn.send(("ok", detect_changes(before, after, **options)))
+        conn.send(("ok", detect_changes(before, after, options, registration=registration)))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
         conn.send(("error", exc if _picklable(exc) else RuntimeError(traceback.format_exc())))
     finally:
@@ -37,15 +42,26 @@ class DetectionProcess:
     ----------
     before, after : str or Path
         The two tiles.
-    **options
-        Keyword options of `detect_changes` (``method``, ``registration``, ...).
+    options : DetectionOptions, optional
+        As `detect_changes` (default: `DetectionOptions()`).
+    registration : Registration, optional
+        A registration measured before (else `detect_changes` measures it).
     """
 
-    def __init__(self, before: str | Path, after: str | Path, **options) -> None:
+    def __init__(
+        self,
+        before: str | Path,
+        after: str | Path,
+        options: DetectionOptions | None = None,
+        *,
+        registration: Registration | None = None,
+    ) -> None:
         context = mp.get_context("spawn")  # never fork a process that runs Qt threads
         self._conn, child = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_run, args=(child, str(before), str(after), options), daemon=True
+            target=_run,
+            args=(child, str(before), str(after), options, registration),
+            daemon=True,
         )
         self._process.start()
         child.close()

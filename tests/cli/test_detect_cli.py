@@ -12,7 +12,7 @@ import rasterio
 from affine import Affine
 from imagery_tool_synthetic import make_pair
 
-from imagery_tool.change.detect import dissimilarity_weight
+from imagery_tool.change.level import dissimilarity_weight
 from imagery_tool.change.model import default_model
 from imagery_tool.cli import main
 

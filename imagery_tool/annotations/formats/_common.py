@@ -49,7 +49,7 @@ class ImportResult:
         Every box read, unknown classes and attributes included (they are reported in
         ``issues``, never dropped).
     tiles : dict of str to TileRecord
-        Tiles the file describes (name, size) or that were matched to ``--tile`` files.
+        Tiles the file describes (name, size) or that were matched to ``tiles``.
     gsd : dict of str to float
         Ground sample distance per tile, in metres, where the file states one (DOTA).
     issues : list of str
@@ -107,7 +107,7 @@ class Reader:
         self._ids: dict[str, str] = {}
 
     def label(self, raw: str) -> str:
-        """Map a foreign class name through ``--map`` and the schema's aliases."""
+        """Map a foreign class name through ``class_map`` and the schema's aliases."""
         raw = str(raw).strip()
         mapped = self.class_map.get(name_key(raw), raw)
         return self.schema.resolve(mapped) or mapped
@@ -133,8 +133,10 @@ class Reader:
         if record is None and self._fallback_used and len(self._images) > 1:
             images = ", ".join(sorted(map(str, self._images)))
             raise AnnotationFormatError(
-                f"{self.source}: refers to several images ({images}) but the one --tile "
-                "matches none by name; pass one --tile per image, named like the images"
+                f"{self.source}: refers to several images ({images}) but the one tile in "
+                "`tiles` matches none by name; pass one per image in `tiles`, named like the "
+                "images",
+                parameter="tiles",
             )
         if record is None and len(known) == 1 and len(self._images) == 1:
             self._fallback_used = True
@@ -147,7 +149,7 @@ class Reader:
                 self._sized.add(name)
                 self.result.issues.append(
                     f"{self.source}: image {name} is {width} x {height} px in the file but tile "
-                    f"{record.name} is {record.width} x {record.height} px; check the --tile"
+                    f"{record.name} is {record.width} x {record.height} px; check the `tiles`"
                 )
             self.result.tiles.setdefault(record.name, record)
         return record
@@ -223,7 +225,7 @@ class Reader:
         for label, n in sorted(self._unknown_classes.items()):
             self.result.issues.append(
                 f"{self.source}: class {label!r} ({n} box{'es' if n > 1 else ''}) is not in the "
-                f"label schema; kept as is (map it with --map '{label}=<class>')"
+                f"label schema; kept as is (map it with `class_map` '{label}=<class>')"
             )
         for attr, n in sorted(self._unknown_attributes.items()):
             self.result.issues.append(

@@ -62,8 +62,9 @@ def write(
     if missing:
         raise NotGeoreferencedError(
             f"{out}: GeoJSON needs lon/lat, but tile(s) {', '.join(missing)} have no "
-            "georeference (or were not given with --tile); export to coco or dota for pixel "
-            "coordinates instead"
+            "georeference (or were not given with `tiles`); export to coco or dota for pixel "
+            "coordinates instead",
+            parameter="tiles",
         )
     features = []
     georefs = {name: t.georef for name, t in tiles.items()}
@@ -185,7 +186,8 @@ def _pixel_corners(feature: dict, tile: TileRecord | None, *, where: str, reader
     if tile is None or not tile.crs_wkt:
         raise NotGeoreferencedError(
             f"{where}: lon/lat polygon without corners_px; pass the georeferenced tile with "
-            "--tile to convert it to pixels"
+            "`tiles` to convert it to pixels",
+            parameter="tiles",
         )
     col, row = tile.georef.lonlat_to_pixel(ring[:, 0], ring[:, 1])
     pixels = F.points(

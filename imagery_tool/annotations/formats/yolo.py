@@ -123,7 +123,7 @@ def read(
     if not names and reader.result.annotations:
         reader.result.issues.append(
             f"{path}: no classes.txt/data.yaml found: class ids kept as labels; map them "
-            "with --map 0=<class>"
+            "with `class_map` 0=<class>"
         )
     return reader.finish()
 
@@ -145,7 +145,8 @@ def _write(
     if missing:
         raise AnnotationFormatError(
             f"{out}: YOLO coordinates are normalised by the image size, unknown for tile(s) "
-            f"{', '.join(missing)}; pass them with --tile"
+            f"{', '.join(missing)}; pass them with `tiles`",
+            parameter="tiles",
         )
     labels_dir = out / "labels"
     names, issues = per_tile_files(
@@ -234,7 +235,8 @@ def _tile(file: Path, reader: Reader, *, single: bool) -> TileRecord:
     if record is None:
         raise AnnotationFormatError(
             f"{file}: YOLO coordinates are normalised by the image size; pass the image with "
-            f"--tile (no image {stem}.* found in an images/ folder beside labels/)"
+            f"`tiles` (no image {stem}.* found in an images/ folder beside labels/)",
+            parameter="tiles",
         )
     reader.result.tiles.setdefault(record.name, record)
     return record

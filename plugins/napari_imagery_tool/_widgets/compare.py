@@ -31,34 +31,33 @@ SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-al
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
 
 
-def run_detection(info, before: int, after: int, *, method: str = "robust", threshold=None,
-                  min_size_m=None, max_size_m=None, min_score=None,
-                  jobs: list | None = None):  # fmt: skip
+def run_detection(info, before: int, after: int, options=None, *, jobs: list | None = None):
     """Generate ``(stage, seconds)`` progress, then return the `ChangeResult`.
 
     A generator for napari's ``thread_worker``. Detection runs in a child process: when napari
     stops the generator at a yield (Cancel), the child is terminated and no CPU is left busy.
     The stack's measured registration of ``after`` is reused when ``before`` is the reference.
     The child process is appended to ``jobs`` so that the caller can stop it directly.
+
+    Parameters
+    ----------
+    info : StackInfo
+        The time stack shown.
+    before, after : int
+        The dates compared, as indexes of the stack.
+    options : DetectionOptions, optional
+        As `imagery_tool.change.detect_changes` (default: `DetectionOptions()`).
+    jobs : list, optional
+        Receives the child process.
     """
     import time
 
-    from imagery_tool.change import DEFAULT_MIN_SIZE_M
     from napari_imagery_tool._detect_job import DetectionProcess
 
     tile_b, tile_a = info.tiles[before], info.tiles[after]
     registration = info.registrations[after] if before == 0 else None
     start = time.perf_counter()
-    job = DetectionProcess(
-        tile_b.path,
-        tile_a.path,
-        method=method,
-        threshold=threshold,
-        registration=registration,
-        min_size_m=min_size_m or DEFAULT_MIN_SIZE_M,
-        max_size_m=max_size_m,  # None: no upper bound, as on the command line
-        min_score=min_score,
-    )
+    job = DetectionProcess(tile_b.path, tile_a.path, options, registration=registration)
     if jobs is not None:
         jobs.append(job)
     try:
@@ -100,28 +99,7 @@ class CompareWidget(QWidget):
         self.after_combo = QComboBox()
         form.addRow("before", self.before_combo)
         form.addRow("after", self.after_combo)
-        self.method_combo = QComboBox()
-        self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(0, 50)
-        self.threshold_spin.setSpecialValueText("default")
-        self.threshold_spin.setToolTip(
-            "noise standard deviations for dates that differ by sensor noise (default 6); "
-            "lower finds fainter changes"
-        )
-        self.min_score_spin = QDoubleSpinBox()
-        self.min_score_spin.setRange(0, 1)
-        self.min_score_spin.setSingleStep(0.05)
-        self.min_score_spin.setSpecialValueText("default")
-        from imagery_tool.change.model import default_model
-
-        self.min_score_spin.setToolTip(
-            "robust method: report objects whose score reaches this (default "
-            f"{default_model().min_score:g}, the shipped model's); higher gives fewer, surer "
-            "objects"
-        )
-        form.addRow("method", self.method_combo)
-        form.addRow("threshold", self.threshold_spin)
-        form.addRow("min score", self.min_score_spin)
+        self._add_option_controls(form)
         layout.addWidget(pick)
 
         self.job = JobControls(layout, "Detect changes", self.detect, self.cancel)
@@ -176,6 +154,70 @@ class CompareWidget(QWidget):
 
     # -- set-up ----------------------------------------------------------------------------
 
+    def _add_option_controls(self, form: QFormLayout) -> None:
+        """Add the detection options' controls, defaults and tooltips from `DetectionOptions`.
+
+        A spin box at its minimum shows "default" and leaves the option to its default rule.
+        """
+        from imagery_tool.change.model import default_model
+        from imagery_tool.change.options import DetectionOptions, option_help
+
+        defaults = DetectionOptions()
+
+        def tip(name: str) -> str:
+            return option_help(name).replace("`", "")
+
+        self.method_combo = QComboBox()
+        self.method_combo.setToolTip(tip("method"))
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0, 50)
+        self.threshold_spin.setSpecialValueText("default")
+        self.threshold_spin.setToolTip(tip("threshold"))
+        self.min_score_spin = QDoubleSpinBox()
+        self.min_score_spin.setRange(0, 1)
+        self.min_score_spin.setSingleStep(0.05)
+        self.min_score_spin.setSpecialValueText("default")
+        model = default_model()
+        near, far = model.operating_point(0.0), model.operating_point(1.0)
+        self.min_score_spin.setToolTip(
+            f"{tip('min_score')} The shipped model's: {near:g} for dates that differ by sensor "
+            f"noise, {far:g} for dates months apart."
+        )
+        self.min_size_spin = QDoubleSpinBox()
+        self.min_size_spin.setRange(0.1, 1000)
+        self.min_size_spin.setSuffix(" m")
+        self.min_size_spin.setValue(defaults.min_size_m)
+        self.min_size_spin.setToolTip(tip("min_size_m"))
+        self.max_size_spin = QDoubleSpinBox()
+        self.max_size_spin.setRange(0, 10000)
+        self.max_size_spin.setSuffix(" m")
+        self.max_size_spin.setSpecialValueText("no bound")
+        self.max_size_spin.setToolTip(tip("max_size_m"))
+        form.addRow("method", self.method_combo)
+        form.addRow("threshold", self.threshold_spin)
+        form.addRow("min score", self.min_score_spin)
+        form.addRow("min size", self.min_size_spin)
+        form.addRow("max size", self.max_size_spin)
+
+    def options(self):
+        """Return the `DetectionOptions` the controls show.
+
+        Raises
+        ------
+        DetectionOptionError
+            A combination the options refuse (a min size not below the max size); it names
+            the option.
+        """
+        from imagery_tool.change.options import DetectionOptions
+
+        return DetectionOptions(
+            method=self.method_combo.currentText(),
+            threshold=self.threshold_spin.value() or None,
+            min_score=self.min_score_spin.value() or None,
+            min_size_m=self.min_size_spin.value(),
+            max_size_m=self.max_size_spin.value() or None,
+        )
+
     def _fill_methods(self) -> None:
         try:
             from imagery_tool.change import METHODS
@@ -214,16 +256,20 @@ class CompareWidget(QWidget):
         if before == after:
             show_warning("choose two different dates")
             return None
+        from imagery_tool.errors import DetectionOptionError
+
+        try:
+            options = self.options()
+        except DetectionOptionError as exc:
+            show_warning(str(exc).replace("`", ""))
+            return None
         self.dates = (before, after)
-        threshold = self.threshold_spin.value() or None
         self.worker = create_worker(
             run_detection,
             self.info,
             before,
             after,
-            method=self.method_combo.currentText(),
-            threshold=threshold,
-            min_score=self.min_score_spin.value() or None,
+            options,
             jobs=self.jobs,
             _progress={"desc": "imagery-tool: detecting changes"},
         )

@@ -60,7 +60,7 @@ def test_unknown_foreign_classes_are_reported_and_kept(tmp_path):
     path.write_text((DATA / "coco_cvat.json").read_text().replace('"Airplane"', '"B-52"'))
     result = read_annotations(path)
     assert [b.label for b in result.annotations][:2] == ["B-52", "B-52"]
-    assert any("class 'B-52' (2 boxes)" in i and "--map" in i for i in result.issues)
+    assert any("class 'B-52' (2 boxes)" in i and "`class_map`" in i for i in result.issues)
     # without --map, CVAT's "Airplane" is an alias of "unknown fixed-wing" in the schema
     assert read_annotations(DATA / "coco_cvat.json").annotations[0].label == "unknown fixed-wing"
 

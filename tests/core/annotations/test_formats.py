@@ -195,8 +195,9 @@ def test_yolo_needs_the_image_size(tmp_path):
     box = BoxAnnotation.from_xyxy(10, 20, 50, 60, label="Su-24", tile="img.png")
     from imagery_tool.errors import AnnotationFormatError
 
-    with pytest.raises(AnnotationFormatError, match="--tile"):
+    with pytest.raises(AnnotationFormatError, match="pass them with `tiles`") as refused:
         write_annotations([box], tmp_path / "y", format="yolo")
+    assert refused.value.parameter == "tiles"
 
 
 @pytest.mark.filterwarnings("ignore::imagery_tool.errors.DataLossWarning")
@@ -236,7 +237,7 @@ def test_foreign_geojson_lonlat_polygons_are_converted_to_pixels(tmp_path, tile_
     assert result.issues == [f"{path}: property 'area_m2' (1 feature) is neither a field nor a "
                              "schema attribute; not imported"]  # fmt: skip
     assert np.abs(back.xy - box.xy).max() < 1e-6
-    with pytest.raises(NotGeoreferencedError, match="--tile"):
+    with pytest.raises(NotGeoreferencedError, match="with `tiles`"):
         read_annotations(path)
 
 

@@ -179,7 +179,7 @@ def test_an_idle_worker_finishes_a_strip_from_its_bottom():
 
 
 def test_the_level_follows_how_far_apart_the_dates_are():
-    from imagery_tool.change.detect import change_level, dissimilarity_weight
+    from imagery_tool.change.level import change_level, dissimilarity_weight
 
     assert dissimilarity_weight(0.01) == 0.0 and dissimilarity_weight(0.2) == 1.0
     assert dissimilarity_weight(0.045) == pytest.approx(0.5)

@@ -35,20 +35,23 @@ def test_an_object_is_whole_when_clear_of_the_windows_open_sides():
     assert not _whole_in((0, 1), (500, 1030, 540, 1080), CORE, SHAPE, OPEN, CLEAR)
 
 
-def test_pieces_of_shadow_alone_are_not_measured_again(monkeypatch):
-    from types import SimpleNamespace
+def test_pieces_of_shadow_alone_are_not_measured_again():
 
     from rasterio.windows import Window
 
-    from imagery_tool.change import detect
     from imagery_tool.change.blocks import strips
+    from imagery_tool.change.seams import SeamTracker
 
-    job = SimpleNamespace(pair=SimpleNamespace(overlap=Window(0, 0, 2048, 1024)))
-    blocks = [block for run in strips(job.pair.overlap, 1024, 1) for block in run]
-    tracker = detect._SeamTracker(job, blocks, block_px=1024, max_side=300)
+    overlap = Window(0, 0, 2048, 1024)
+    blocks = [block for run in strips(overlap, 1024, 1) for block in run]
     measured = []
-    monkeypatch.setattr(
-        detect, "_process", lambda *a, within, **k: measured.append(within) or ([], [], [])
+    tracker = SeamTracker(
+        overlap,
+        blocks,
+        block_px=1024,
+        max_side=300,
+        measure_window=lambda window, edges, datasets, within: measured.append(within) or [],
+        open_datasets=None,
     )
     shadow, aircraft = (1000, 100, 1040, 130), (1010, 600, 1050, 700)
     ready = tracker.block_done(0, [shadow, aircraft], evident=[aircraft])

@@ -159,8 +159,9 @@ def test_region_outside_and_heat_without_before_are_refused(pair):
     _, after = pair
     with pytest.raises(RenderError, match="lies outside"):
         render(after, region=Region.from_bbox(0, 0, 100, 100))
-    with pytest.raises(RenderError, match="--before"):
-        render(after, heat=True)
+    with pytest.raises(RenderError, match="give the earlier tile with `before`") as refused:
+        render(after, heat=True)  # the API's parameter, not the command line's --before
+    assert refused.value.parameter == "heat"
 
 
 def test_write_png_is_atomic(tmp_path):

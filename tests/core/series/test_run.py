@@ -12,6 +12,7 @@ import pytest
 import rasterio
 from affine import Affine
 
+from imagery_tool.change import DetectionOptions
 from imagery_tool.errors import SeriesRunError
 from imagery_tool.series import run_series
 
@@ -51,7 +52,8 @@ def test_a_changed_tile_recomputes_its_pair_and_force_recomputes_all(series12, t
     first = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
     assert len(first.sites[0].computed) == 1
     state = json.loads((out / "state.json").read_text())
-    assert {p["method"] for p in state["pairs"].values()} == {"cva"}  # another method: recomputed
+    recorded = DetectionOptions(method="cva").to_dict()
+    assert [p["options"] for p in state["pairs"].values()] == [recorded]
     st = tiles[1].stat()
     os.utime(tiles[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the later date changed
     second = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
@@ -60,6 +62,38 @@ def test_a_changed_tile_recomputes_its_pair_and_force_recomputes_all(series12, t
     }
     forced = run_series(tiles[0].parent, out, method="cva", scheduler="threads", force=True)
     assert len(forced.sites[0].computed) == 1 and not forced.sites[0].reused
+
+
+def test_pairs_are_recomputed_when_any_detection_option_changed(series12, tmp_path):
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 2)
+    out = tmp_path / "out"
+    first = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    (name,) = first.sites[0].computed
+    # a state written when only the method and min score reached the pairs is still read
+    state = json.loads((out / "state.json").read_text())
+    record = state["pairs"][name]
+    del record["options"]
+    record.update(method="cva", min_score=None)
+    (out / "state.json").write_text(json.dumps(state))
+    again = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert again.sites[0].reused == [name]
+    # every option counts, not the method and min score alone
+    bigger = run_series(tiles[0].parent, out, method="cva", min_size_m=5, scheduler="threads")
+    assert bigger.sites[0].recomputed == {name: "made from other inputs or settings"}
+    state = json.loads((out / "state.json").read_text())
+    assert state["pairs"][name]["options"]["min_size_m"] == 5
+
+
+def test_unknown_or_refused_detection_options_fail_before_any_work(tmp_path):
+    from imagery_tool.errors import DetectionOptionError
+
+    with pytest.raises(TypeError, match="min_size"):
+        run_series(tmp_path, tmp_path / "out", min_size=5)
+    with pytest.raises(DetectionOptionError, match="`min_score`") as refused:
+        run_series(tmp_path, tmp_path / "out", min_score=2)
+    assert refused.value.parameter == "min_score"
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_failed_pair_keeps_the_finished_ones_and_writes_no_timeline(series12, tmp_path):
