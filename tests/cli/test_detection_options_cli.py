@@ -53,8 +53,8 @@ def test_sizes_out_of_order_are_one_line_naming_both_flags(command, capsys):
 
 
 def test_series_passes_every_detection_option_to_its_pairs(tmp_path):
-    from imagery_tool.series.synthetic import hmeimim_timeline_series
-    from imagery_tool.synthetic import write_series
+    from imagery_tool_synthetic import write_series
+    from imagery_tool_synthetic.timeline import hmeimim_timeline_series
 
     tiles = tmp_path / "tiles"
     write_series(hmeimim_timeline_series(size=512, n_dates=2), tiles, block=512, catalog=False)
