@@ -43,6 +43,24 @@ def default_store_path(info) -> Path:
     return first.parent / f"{site}.gpkg"
 
 
+def session_for(viewer, info, image_layer, *, accepted: str) -> AnnotationSession:
+    """Return the open annotation session of this stack, else open one on its default store.
+
+    Accepting a detection or a proposal stores it where the annotation widget edits the
+    stack's boxes; when no session is open yet, the user is told where (``accepted`` names
+    what is being accepted, e.g. "detections").
+    """
+    for layer in viewer.layers:
+        session = layer.metadata.get("imagery_tool_session") if layer.metadata else None
+        if session is not None and session.info is info:
+            return session
+    from napari.utils.notifications import show_info
+
+    path = default_store_path(info)
+    show_info(f"accepted {accepted} go to {path} (open the annotation widget to edit them)")
+    return AnnotationSession(viewer, image_layer, path)
+
+
 class AnnotationWidget(QWidget):
     """Dock widget over an `AnnotationSession` (one per image layer)."""
 

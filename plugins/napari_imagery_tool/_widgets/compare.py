@@ -409,18 +409,9 @@ class CompareWidget(QWidget):
     # -- accept ----------------------------------------------------------------------------
 
     def _session(self):
-        for layer in self.viewer.layers:
-            session = layer.metadata.get("imagery_tool_session") if layer.metadata else None
-            if session is not None and session.info is self.info:
-                return session
-        from napari.utils.notifications import show_info
+        from napari_imagery_tool._widgets.annotation import session_for
 
-        from napari_imagery_tool._session import AnnotationSession
-        from napari_imagery_tool._widgets.annotation import default_store_path
-
-        path = default_store_path(self.info)
-        show_info(f"accepted detections go to {path} (open the annotation widget to edit them)")
-        return AnnotationSession(self.viewer, self.image_layer, path)
+        return session_for(self.viewer, self.info, self.image_layer, accepted="detections")
 
     def accept(self, row: int):
         """Turn change ``row`` into an annotation (source "detected", its score) in the store."""

@@ -300,18 +300,9 @@ class ProposalsWidget(QWidget):
             self.layer.edge_color = colours
 
     def _session(self):
-        for layer in self.viewer.layers:
-            session = layer.metadata.get("imagery_tool_session") if layer.metadata else None
-            if session is not None and session.info is self.info:
-                return session
-        from napari.utils.notifications import show_info
+        from napari_imagery_tool._widgets.annotation import session_for
 
-        from napari_imagery_tool._session import AnnotationSession
-        from napari_imagery_tool._widgets.annotation import default_store_path
-
-        path = default_store_path(self.info)
-        show_info(f"accepted proposals go to {path} (open the annotation widget to edit them)")
-        return AnnotationSession(self.viewer, self.image_layer, path)
+        return session_for(self.viewer, self.info, self.image_layer, accepted="proposals")
 
     def accept(self, row: int):
         """Store proposal ``row`` as an annotation (source "proposed", its score, best type)."""
