@@ -10,6 +10,7 @@ beside it as ``NAME.damaged-TIMESTAMP.gpkg``. Nothing is deleted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sqlite3
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
+from imagery_tool.annotations.schema import AttributeDef, LabelSchema, default_schema
 from imagery_tool.annotations.store import (
     StoreDamagedError,
     StoreError,
@@ -31,7 +33,13 @@ from imagery_tool.annotations.store import (
 )
 from imagery_tool.annotations.store.errors import DamagedRowError
 from imagery_tool.annotations.store.history import history_from_row
-from imagery_tool.annotations.store.layout import HISTORY_COLUMNS, READ_COLUMNS, TILE_COLUMNS
+from imagery_tool.annotations.store.layout import (
+    HISTORY_COLUMNS,
+    READ_COLUMNS,
+    SQL_TYPES,
+    TILE_COLUMNS,
+    stored_attribute_columns,
+)
 from imagery_tool.annotations.store.rows import box_from_row, decode_json, tile_from_row
 
 __all__ = ["RepairReport", "check_store", "repair_store"]
@@ -47,6 +55,8 @@ class _Salvage:
     history: list[tuple] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)  # boxes rebuilt from their history
+    # the attribute columns of ``annotations``, name -> SQL type; None: unreadable (the defaults)
+    columns: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,8 +165,9 @@ def repair_store(path: str | Path) -> RepairReport:
         )
     backup = _backup_name(path)
     tmp = path.with_name(f".{path.name}.repair-{os.getpid()}{path.suffix}")
+    project = salvage.meta.get("project") or path.stem
     try:
-        _write_fresh(tmp, salvage, project=salvage.meta.get("project") or path.stem, backup=backup)
+        _write_fresh(tmp, salvage, project=project, backup=backup)
         os.link(path, backup)  # the damaged bytes stay, under a new name, before the swap
         os.replace(tmp, path)
     finally:
@@ -217,13 +228,24 @@ def _salvage(con: sqlite3.Connection) -> _Salvage:
                              tile_from_row, out.problems)  # fmt: skip
     if "history" in present:
         rows = _rows(con, "history", HISTORY_COLUMNS, "id", out.problems)
-        kept = _decoded(rows, lambda r: (r, history_from_row(r[:11])), out.problems)
+        kept = _decoded(rows, lambda r: (r, history_from_row(r)), out.problems)
         out.history = [r for r, _ in kept]
     if "annotations" in present:
+        out.columns = _attribute_column_types(con)
         out.boxes = _decoded(_rows(con, "annotations", READ_COLUMNS, "fid", out.problems),
                              box_from_row, out.problems)  # fmt: skip
     _restore_from_history(out)
     return out
+
+
+def _attribute_column_types(con: sqlite3.Connection) -> dict[str, str] | None:
+    """Return the attribute columns with their SQL types; ``None`` when they cannot be read."""
+    try:
+        names = stored_attribute_columns(con)
+        types = {r[1]: r[2] for r in con.execute('PRAGMA table_info("annotations")')}
+    except sqlite3.DatabaseError:
+        return None
+    return {name: types[name] for name in names}
 
 
 def _rows(con: sqlite3.Connection, table: str, columns: str, key: str, problems: list[str]):
@@ -318,8 +340,23 @@ def _backup_name(path: Path) -> Path:
     raise StoreError(f"{path}: too many backups named {path.stem}.damaged-*; move some away")
 
 
+def _schema_with_columns(columns: dict[str, str] | None) -> LabelSchema:
+    """Return a label schema that gives a new store these attribute columns (name -> SQL type).
+
+    The default schema's when ``None``; a column of a type imagery-tool does not write (one
+    someone declared by hand) becomes text.
+    """
+    schema = default_schema()
+    if columns is None:
+        return schema
+    kinds = {sql: kind for kind, sql in SQL_TYPES.items() if kind != "enum"}
+    attributes = {n: AttributeDef(n, kinds.get(t.upper(), "text")) for n, t in columns.items()}
+    return dataclasses.replace(schema, attributes=attributes)
+
+
 def _write_fresh(tmp: Path, salvage: _Salvage, *, project: str, backup: Path) -> None:
-    store = open_store(tmp, project=project)
+    """Make the fresh store at ``tmp``, with the damaged store's attribute columns."""
+    store = open_store(tmp, project=project, schema=_schema_with_columns(salvage.columns))
     try:
         meta = {k: v for k, v in salvage.meta.items() if k in ("created",) and v is not None}
         meta["repaired"] = f"{utc_now()} from {backup.name}"

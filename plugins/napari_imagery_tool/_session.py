@@ -33,7 +33,6 @@ LABEL_COLOUR = "#ff9f1c"  # orange: readable on light concrete and on dark groun
 LOCK_WAIT_S = 1.5
 _REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
 _DETECTED_COLOUR = "#4dc3ff"
-# A click-to-box type fit below this (about two standard deviations off) names no class.
 
 
 class AnnotationSession:
@@ -76,8 +75,9 @@ class AnnotationSession:
         if self.info is None:
             raise ValueError(f"layer {image_layer.name!r} was not opened by imagery-tool")
         self.schema = schema or default_schema()
-        self.store = open_store(store_path, project=project, author=author, schema=self.schema)
-        self.store.lock_timeout = LOCK_WAIT_S
+        self.store = open_store(
+            store_path, project=project, author=author, schema=self.schema, lock_timeout=LOCK_WAIT_S
+        )
         self.autosave = Autosave(self.store, write=self._write, reload=self.reload)
         self.label = self.schema.class_names[0]
         self.attributes: dict = {}

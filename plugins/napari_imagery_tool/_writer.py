@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from imagery_tool.annotations import BoxAnnotation
+from imagery_tool.annotations import BoxAnnotation, LabelSchema
 from imagery_tool.annotations.store import TileRecord
 from napari_imagery_tool._axes import rowcol_to_xy
+from napari_imagery_tool._notify import notify
 
 __all__ = ["layer_boxes", "write_boxes"]
 
@@ -18,15 +19,15 @@ def write_boxes(path: str, layer_data: list[tuple]) -> list[str]:
 
     Boxes of an imagery-tool annotation layer are written as stored (class, attributes,
     review, tile); other Shapes layers drawn over an imagery-tool image are written as boxes of
-    class ``"unknown fixed-wing"`` with their features as attributes.
+    class ``"unknown fixed-wing"`` with their features as attributes. A new store gets the
+    attribute columns of the annotation session's label schema (the default schema's without
+    a session).
 
     Returns
     -------
     list of str
         The written path, or an empty list (with a notification) when nothing could be written.
     """
-    from napari.utils.notifications import show_warning
-
     from imagery_tool.errors import ImageryToolError
 
     out = Path(path)
@@ -36,7 +37,7 @@ def write_boxes(path: str, layer_data: list[tuple]) -> list[str]:
         boxes += found
         tiles.update(records)
     if not boxes:
-        show_warning(f"{out}: nothing to write (no box with a known tile grid)")
+        notify(f"{out}: nothing to write (no box with a known tile grid)", "warning")
         return []
     try:
         if out.suffix.lower() == ".gpkg":
@@ -46,7 +47,7 @@ def write_boxes(path: str, layer_data: list[tuple]) -> list[str]:
                 raise ImageryToolError(
                     f"{out}: exists; the writer makes a new store, choose a new name"
                 )
-            with open_store(out) as store:
+            with open_store(out, schema=_session_schema(layer_data)) as store:
                 for record in tiles.values():
                     store.add_tile(record)
                 store.add_many([b.replace(revision=0, modified=b.modified) for b in boxes])
@@ -55,7 +56,7 @@ def write_boxes(path: str, layer_data: list[tuple]) -> list[str]:
 
             write_annotations(boxes, out, format="geojson", tiles=tiles)
     except (ImageryToolError, OSError, ValueError) as exc:
-        show_warning(str(exc).splitlines()[0])
+        notify(str(exc).splitlines()[0], "warning")
         return []
     return [str(out)]
 
@@ -104,6 +105,15 @@ def layer_boxes(data, attributes: dict) -> tuple[list[BoxAnnotation], dict[str, 
         except ValueError:
             continue
     return out, {name: TileRecord.from_georef(name, georef)}
+
+
+def _session_schema(layer_data: list[tuple]) -> LabelSchema | None:
+    """Return the label schema of the first layer that belongs to an annotation session."""
+    for _data, attributes, _kind in layer_data:
+        session = (attributes.get("metadata") or {}).get("imagery_tool_session")
+        if session is not None:
+            return session.schema
+    return None
 
 
 def _viewer_grid():

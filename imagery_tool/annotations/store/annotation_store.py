@@ -163,16 +163,16 @@ class AnnotationStore:
         self._touched: set[str] = set()
         self._lock = threading.RLock()
         self._attribute_columns: tuple[str, ...] = ()
+        is_new_file = not self.path.exists()
         self._con = connect(
             self.path, readonly=readonly, create=create, lock_timeout=self._lock_timeout
         )
         try:
             self.project = self._check_or_init(project, schema)
-        except (sqlite3.Error, DamagedRowError) as exc:
-            self._con.close()
-            raise self._error(exc) from exc
-        except BaseException:
-            self._con.close()
+        except BaseException as exc:
+            self._close_after_failed_open(remove_file=is_new_file)
+            if isinstance(exc, sqlite3.Error | DamagedRowError):
+                raise self._error(exc) from exc
             raise
 
     # -- opening -------------------------------------------------------------------------------
@@ -224,6 +224,22 @@ class AnnotationStore:
         if not self.readonly:
             self._set_pragmas()
         return name
+
+    def _close_after_failed_open(self, *, remove_file: bool) -> None:
+        """Close the connection; a file this open created and left without a table goes too.
+
+        A store whose creation failed must leave nothing behind: an empty file named like the
+        store would be taken for it next time. A file that has a table (another program made
+        the store meanwhile) is kept.
+        """
+        try:
+            empty = self._con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        except sqlite3.Error:
+            empty = False
+        self._con.close()
+        if remove_file and empty:
+            for end in ("", "-wal", "-shm", "-journal"):
+                self.path.with_name(self.path.name + end).unlink(missing_ok=True)
 
     def _set_pragmas(self) -> None:
         con = self._con
@@ -509,9 +525,9 @@ class AnnotationStore:
         Raises
         ------
         KeyError
-            When the box is not stored.
+            When the box was never stored.
         StoreConflictError
-            When the stored box changed since ``expected_revision``.
+            When the stored box changed since ``expected_revision``, or another edit deleted it.
         """
         return self.update_many([annotation], expected_revisions=[expected_revision])[0]
 
@@ -527,8 +543,8 @@ class AnnotationStore:
         out = []
         with self._transaction():
             for a, want in zip(annotations, expected, strict=True):
-                before = self._get_locked(a.id)
                 want = want if want is not None else (a.revision or None)
+                before = self._stored_for_edit(a.id, want)
                 if want is not None and before.revision != want:
                     raise StoreConflictError(self._conflict_message(a.id, want, before.revision))
                 new = with_defaults(a, None, self._tile_row(a.tile)).replace(
@@ -544,7 +560,7 @@ class AnnotationStore:
         """Delete a stored box (one transaction); see `update` for ``expected_revision``."""
         batch = log.new_batch()
         with self._transaction() as con:
-            before = self._get_locked(annotation_id)
+            before = self._stored_for_edit(annotation_id, expected_revision)
             if expected_revision is not None and before.revision != expected_revision:
                 raise StoreConflictError(
                     self._conflict_message(annotation_id, expected_revision, before.revision)
@@ -737,13 +753,24 @@ class AnnotationStore:
         ).fetchone()
         return None if row is None else row[0]
 
-    def _get_locked(self, annotation_id: str) -> BoxAnnotation:
+    def _stored_for_edit(self, annotation_id: str, expected: int | None) -> BoxAnnotation:
+        """Return the stored box an edit is about to change, inside the edit's transaction.
+
+        Raises
+        ------
+        StoreConflictError
+            When another edit deleted the box (its history says so).
+        KeyError
+            When the box was never stored.
+        """
         row = self._con.execute(
             f"SELECT {READ_COLUMNS} FROM annotations WHERE uuid = ?", (annotation_id,)
         ).fetchone()
-        if row is None:
-            raise KeyError(f"no annotation {annotation_id!r} in {self.path} (deleted?)")
-        return box_from_row(row)
+        if row is not None:
+            return box_from_row(row)
+        if log.has_history(self._con, annotation_id):
+            raise StoreConflictError(self._conflict_message(annotation_id, expected, None))
+        raise KeyError(f"no annotation {annotation_id!r} in {self.path}")
 
     def _tile_row(self, name: str | None) -> TileRecord | None:
         return None if name is None else self.tile(name)

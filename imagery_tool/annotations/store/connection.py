@@ -17,6 +17,7 @@ from imagery_tool.errors import OutputWriteError, StoreError, StoreLockedError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
+    "MAX_LOCK_TIMEOUT_S",
     "check_lock_timeout",
     "check_writable",
     "connect",
@@ -27,6 +28,8 @@ __all__ = [
 
 # How long an edit waits for another program's transaction to end before `StoreLockedError`.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
+# The longest wait SQLite takes: ``busy_timeout`` is a 32-bit count of milliseconds (24.8 days).
+MAX_LOCK_TIMEOUT_S = (2**31 - 1) / 1000
 # SQLite's names for a write the file system refused: a full disk, a quota or ``ulimit -f`` (EFBIG
 # reaches SQLite as a failed write, not as SQLITE_FULL).
 _WRITE_ERRORS = {"SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE",
@@ -105,19 +108,31 @@ def connect(path: Path, *, readonly: bool, create: bool, lock_timeout: float) ->
 
 
 def check_lock_timeout(seconds: float) -> float:
-    """Return ``seconds`` as a float; `ValueError` unless it is a finite number >= 0."""
+    """Return ``seconds`` as a float, at most `MAX_LOCK_TIMEOUT_S`.
+
+    A longer wait is SQLite's longest: beyond it ``busy_timeout`` would overflow and wait not
+    at all.
+
+    Raises
+    ------
+    ValueError
+        Unless ``seconds`` is a finite number >= 0.
+    """
     try:
         value = float(seconds)
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"lock_timeout must be a number of seconds >= 0; got {seconds!r}")
-    return value
+    return min(value, MAX_LOCK_TIMEOUT_S)
 
 
 def set_lock_timeout(con: sqlite3.Connection, seconds: float) -> None:
-    """Make SQLite wait up to ``seconds`` for another program's lock (``PRAGMA busy_timeout``)."""
-    con.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    """Make SQLite wait up to ``seconds`` for another program's lock (``PRAGMA busy_timeout``).
+
+    ``seconds`` as `check_lock_timeout` returns it.
+    """
+    con.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
 
 
 def store_error(path: Path, exc: BaseException, *, lock_timeout: float) -> BaseException:

@@ -11,22 +11,20 @@ from typing import Any
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
 from imagery_tool.annotations.store.errors import DamagedRowError
+from imagery_tool.annotations.store.layout import HISTORY_COLUMNS
 from imagery_tool.annotations.store.rows import decode_json
 
 __all__ = [
     "HistoryEntry",
     "batch_entries",
     "drop_redo",
+    "has_history",
     "history_from_row",
     "last_batch",
     "log_edit",
     "new_batch",
     "read_history",
 ]
-
-_ENTRY_COLUMNS = (
-    "id, at, who, action, annotation, before, after, batch, state, undone_at, undone_by"
-)
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,10 @@ class HistoryEntry:
 
 
 def history_from_row(row: Sequence[Any]) -> HistoryEntry:
-    """Decode the first 11 history columns; `DamagedRowError` naming the entry when they do not."""
+    """Decode a row of `HISTORY_COLUMNS`; `DamagedRowError` naming the entry when it does not.
+
+    The undo order (``undo_seq``, the last column) is the store's own: no field of the entry.
+    """
     try:
         before = None if row[5] is None else decode_json(row[5], "before")
         after = None if row[6] is None else decode_json(row[6], "after")
@@ -106,7 +107,7 @@ def read_history(
     """
     if column not in ("annotation", "batch"):
         raise ValueError(f"history is looked up by annotation or batch, not {column!r}")
-    sql = f"SELECT {_ENTRY_COLUMNS} FROM history"
+    sql = f"SELECT {HISTORY_COLUMNS} FROM history"
     args: list[Any] = []
     if value is not None:
         sql += f" WHERE {column} = ?"
@@ -116,6 +117,12 @@ def read_history(
         sql += " LIMIT ?"
         args.append(int(limit))
     return [history_from_row(r) for r in con.execute(sql, args)]
+
+
+def has_history(con: sqlite3.Connection, annotation_id: str) -> bool:
+    """Whether any edit of box ``annotation_id`` is in the history (it was stored once)."""
+    row = con.execute("SELECT 1 FROM history WHERE annotation = ? LIMIT 1", (annotation_id,))
+    return row.fetchone() is not None
 
 
 def last_batch(con: sqlite3.Connection, state: str, author: str | None) -> str | None:

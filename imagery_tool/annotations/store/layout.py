@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sqlite3
 from collections.abc import Mapping
 
@@ -116,13 +115,19 @@ TILE_COLUMNS = "name, height, width, transform, crs_wkt, path, acquired"
 HISTORY_COLUMNS = (
     "id, at, who, action, annotation, before, after, batch, state, undone_at, undone_by, undo_seq"
 )
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def quote(name: str) -> str:
-    """Return a column name as SQL: as it is when it is a plain identifier, else quoted."""
-    if _IDENTIFIER.fullmatch(name):
-        return name
+    """Return a column name as an SQL identifier, always double-quoted.
+
+    A schema's attribute may be named like an SQL keyword (``order``, ``group``, ``check``):
+    quoted, it is a column name like any other.
+
+    Examples
+    --------
+    >>> quote("group")
+    '"group"'
+    """
     return '"' + name.replace('"', '""') + '"'
 
 
