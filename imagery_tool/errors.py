@@ -6,6 +6,8 @@ the command line can print ``str(error)`` as is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ImageryToolError(Exception):
     """Root of every error imagery-tool raises on purpose.
@@ -71,6 +73,43 @@ class StoreLockedError(StoreError):
     Nothing of the refused edit was written; retrying once the other program has finished
     succeeds.
     """
+
+
+class StoreConflictError(StoreError):
+    """An edit or undo would overwrite a change another edit made to the same box."""
+
+
+class StoreDamagedError(StoreError):
+    """A store's tables, values or pages cannot be read as imagery-tool wrote them.
+
+    The message says which store, what is damaged and how to salvage the rest
+    (``imagery-tool annotations check --repair STORE``, `repair_store`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The store.
+    what : str
+        What is damaged, one phrase.
+
+    Attributes
+    ----------
+    path : Path
+    what : str
+    """
+
+    def __init__(self, path: str | Path, what: str) -> None:
+        self.path = Path(path)
+        self.what = what
+        super().__init__(
+            f"the store {path} is damaged: {what}; run 'imagery-tool annotations check --repair "
+            f"{path}' to salvage what can be read into a fresh store (the damaged file is kept "
+            "as a backup)"
+        )
+
+
+class StoreReadOnlyError(StoreError):
+    """A store cannot be written: the file, its folder or its disk is read-only."""
 
 
 class OutputWriteError(ImageryToolError, OSError):

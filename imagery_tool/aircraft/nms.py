@@ -12,10 +12,6 @@ from imagery_tool.geometry import counter_clockwise, signed_area
 __all__ = ["nms_rotated", "rotated_iou"]
 
 
-def _area(poly: np.ndarray) -> float:
-    return abs(signed_area(poly))
-
-
 def rotated_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Return the intersection over union of two convex quadrilaterals.
 
@@ -37,7 +33,7 @@ def rotated_iou(a: np.ndarray, b: np.ndarray) -> float:
     """
     pa = np.asarray(a, dtype=np.float32).reshape(4, 2)
     pb = np.asarray(b, dtype=np.float32).reshape(4, 2)
-    area_a, area_b = _area(pa), _area(pb)
+    area_a, area_b = abs(signed_area(pa)), abs(signed_area(pb))
     if area_a <= 0 or area_b <= 0:
         return 0.0
     # quick reject on the axis-aligned bounds
@@ -84,7 +80,7 @@ def nms_rotated(
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     kept: list[int] = []
     polys = [np.asarray(c, dtype=np.float32).reshape(4, 2) for c in corners]
-    areas = [_area(p) for p in polys]
+    areas = [abs(signed_area(p)) for p in polys]
     for i in order:
         ok = True
         for j in kept:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from imagery_tool.geometry import signed_area
 from imagery_tool.georef import GeoRef
 
 __all__ = ["MAX_COORD_PX", "REVIEW_STATUSES", "SOURCES", "BoxAnnotation", "new_id", "utc_now"]
@@ -116,7 +117,7 @@ class BoxAnnotation:
             raise ValueError(
                 f"box corners must lie within +-{MAX_COORD_PX:g} px; got {xy.tolist()}"
             )
-        area = _signed_area(xy)
+        area = signed_area(xy)  # positive for corners clockwise on screen (x right, y down)
         if abs(area) < 1e-9:
             raise ValueError(f"box corners enclose no area: {xy.tolist()}")
         if area < 0:  # counter-clockwise on screen: reverse, keeping edge 0-1 the head edge
@@ -276,7 +277,7 @@ class BoxAnnotation:
     @property
     def area_px(self) -> float:
         """Area enclosed by the corners, square pixels."""
-        return abs(_signed_area(self.xy))
+        return abs(signed_area(self.xy))
 
     def lonlat(self, georef: GeoRef) -> np.ndarray:
         """Return the corners in ``(lon, lat)`` degrees (WGS 84).
@@ -330,13 +331,6 @@ class BoxAnnotation:
         a, b = self.to_dict(), other.to_dict()
         ca, cb = np.array(a.pop("corners")), np.array(b.pop("corners"))
         return a == b and bool(np.abs(ca - cb).max() <= tolerance_px)
-
-
-def _signed_area(xy: np.ndarray) -> float:
-    """Shoelace area; positive for corners clockwise on screen (x right, y down)."""
-    points = xy.tolist()  # four points: plain floats are ten times faster than numpy here
-    pairs = zip(points, points[1:] + points[:1], strict=True)
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs) / 2
 
 
 def _dist(a: np.ndarray, b: np.ndarray) -> float:

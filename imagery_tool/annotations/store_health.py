@@ -31,7 +31,6 @@ from imagery_tool.annotations.store import (
     sqlite_uri,
     structure_problems,
 )
-from imagery_tool.annotations.store.errors import DamagedRowError
 from imagery_tool.annotations.store.history import history_from_row
 from imagery_tool.annotations.store.layout import (
     HISTORY_COLUMNS,
@@ -40,7 +39,12 @@ from imagery_tool.annotations.store.layout import (
     TILE_COLUMNS,
     stored_attribute_columns,
 )
-from imagery_tool.annotations.store.rows import box_from_row, decode_json, tile_from_row
+from imagery_tool.annotations.store.rows import (
+    DamagedRowError,
+    box_from_row,
+    decode_json,
+    tile_from_row,
+)
 
 __all__ = ["RepairReport", "check_store", "repair_store"]
 

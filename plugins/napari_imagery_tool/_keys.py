@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from napari_imagery_tool._notify import notify
+
 __all__ = ["KEYS_ENV", "bind_session_keys", "load_keymap", "user_keymap_path"]
 
 KEYS_ENV = "IMAGERY_TOOL_KEYS"
@@ -41,9 +43,7 @@ def load_keymap(path: str | Path | None = None) -> tuple[dict[str, str], list[st
             if extra.get("classes"):
                 classes = [str(c) for c in extra["classes"]][:9]
         except (OSError, yaml.YAMLError, AttributeError) as exc:
-            from napari.utils.notifications import show_warning
-
-            show_warning(f"{user}: key bindings not read ({exc}); using the defaults")
+            notify(f"{user}: key bindings not read ({exc}); using the defaults", "warning")
     return keys, classes
 
 

@@ -10,6 +10,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from imagery_tool.atomic import atomic_path
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._reader import read_paths
 
 __all__ = ["SAMPLES_PACKAGE", "hmeimim_stack", "sample_folder", "shipped_samples", "stack_files"]
@@ -88,8 +89,8 @@ def hmeimim_stack() -> list[tuple]:
     try:
         folder = sample_folder()
     except OSError as exc:
-        from napari.utils.notifications import show_warning
-
-        show_warning(f"the Hmeimim sample tiles could not be copied to your cache folder: {exc}")
+        notify(
+            f"the Hmeimim sample tiles could not be copied to your cache folder: {exc}", "warning"
+        )
         return []
     return read_paths([str(p) for p in sorted(folder.glob("hmeimim_*.tif"))])

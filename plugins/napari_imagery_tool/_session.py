@@ -17,6 +17,7 @@ import numpy as np
 from imagery_tool.annotations import BoxAnnotation, check_size, default_schema, open_store
 from imagery_tool.annotations.store import TileRecord
 from imagery_tool.errors import StoreError
+from imagery_tool.style import review_hex
 from napari_imagery_tool._autosave import Autosave, Edit
 from napari_imagery_tool._axes import rowcol_to_xy, xy_to_rowcol
 from napari_imagery_tool._hooks import camera, current_date_index, info_of
@@ -31,8 +32,6 @@ LABEL_COLOUR = "#ff9f1c"  # orange: readable on light concrete and on dark groun
 # How long an edit waits for a store locked by another process: a GUI must not freeze for the
 # store's default minute.
 LOCK_WAIT_S = 1.5
-_REVIEW_COLOURS = {"unreviewed": "#ffd23f", "accepted": "#3ddc84", "rejected": "#ff4d4d"}
-_DETECTED_COLOUR = "#4dc3ff"
 
 
 class AnnotationSession:
@@ -117,11 +116,11 @@ class AnnotationSession:
             ndim=ndim,
             name=BOX_LAYER_NAME,
             edge_width=3,
-            edge_color=_REVIEW_COLOURS["unreviewed"],
+            edge_color=review_hex("unreviewed"),
             face_color="transparent",
             metadata={"imagery_tool_session": self, "imagery_tool_georef": self.info.georef},
         )
-        layer.current_edge_color = _REVIEW_COLOURS["unreviewed"]
+        layer.current_edge_color = review_hex("unreviewed")
         layer.current_face_color = "transparent"
         # Labels live in their own Points layer, redrawn in one go (`refresh_labels`): napari
         # re-lays out every text of a Shapes layer on each added shape, which costs ~0.2 ms per
@@ -232,9 +231,10 @@ class AnnotationSession:
             self._syncing = False
 
     def _colour(self, box: BoxAnnotation) -> str:
+        """Return a box's edge colour: its review state's, or the detected colour."""
         if box.source == "detected" and box.review == "unreviewed":
-            return _DETECTED_COLOUR
-        return _REVIEW_COLOURS[box.review]
+            return review_hex("detected")
+        return review_hex(box.review)
 
     # -- text and sizes --------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from imagery_tool.display import display_limits, display_rgb
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import GeoRef
 from imagery_tool.tile import Tile
+from napari_imagery_tool._notify import notify
 
 __all__ = ["CHUNK", "StackInfo", "TileStack"]
 
@@ -156,12 +157,7 @@ class TileStack:
         if message in self._reported:
             return
         self._reported.add(message)
-        try:
-            from napari.utils.notifications import show_warning
-
-            show_warning(f"{message} (shown black)")
-        except ImportError:  # pragma: no cover
-            pass
+        notify(f"{message} (shown black)", "warning")
 
     def _pair(self, tile: Tile, registration):
         if tile is self.reference:

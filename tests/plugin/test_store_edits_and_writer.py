@@ -78,3 +78,24 @@ def test_a_session_opens_its_store_with_the_short_gui_lock_wait(
     viewer.open(str(site_folder), plugin="imagery-tool")
     session = AnnotationWidget(viewer).start(store_path=str(tmp_path / "p.gpkg"))
     assert session is not None and waits == [_session.LOCK_WAIT_S]
+
+
+# Okabe & Ito's eight colours (RGB), safe for colour-blind readers.
+OKABE_ITO = {(0, 0, 0), (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
+             (0, 114, 178), (213, 94, 0), (204, 121, 167)}  # fmt: skip
+
+
+def test_boxes_and_proposals_share_one_colour_blind_safe_review_palette():
+    from napari_imagery_tool._session import AnnotationSession
+    from napari_imagery_tool._widgets.proposals import _state_hex
+
+    from imagery_tool.style import CHANGE_COLOURS, DETECTED_COLOUR, REVIEW_COLOURS, review_hex
+
+    review = {*REVIEW_COLOURS.values(), DETECTED_COLOUR}
+    assert review <= OKABE_ITO and len(review) == 4
+    assert not review & set(CHANGE_COLOURS.values())  # boxes never look like changes
+    for state in ("accepted", "rejected"):
+        box = _box().replace(review=state)
+        assert AnnotationSession._colour(None, box) == _state_hex(state) == review_hex(state)
+    detected = _box().replace(source="detected")
+    assert AnnotationSession._colour(None, detected) == _state_hex("open") == review_hex("detected")

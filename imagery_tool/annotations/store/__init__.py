@@ -12,7 +12,8 @@ transactions, then raises `StoreLockedError`).
 
 Modules: `annotation_store` (`AnnotationStore`, `open_store`), `layout` (tables and checks),
 `rows` (`TileRecord`, rows decoded and encoded), `wkb` (geometry blobs), `history` (edit
-history and undo queries), `connection` (opening the file, SQLite errors typed), `errors`.
+history and undo queries), `connection` (opening the file, SQLite errors typed). The store's
+errors are in `imagery_tool.errors`, and re-exported here.
 """
 
 from imagery_tool.annotations.store.annotation_store import AnnotationStore, open_store
@@ -20,11 +21,6 @@ from imagery_tool.annotations.store.connection import (
     DEFAULT_LOCK_TIMEOUT_S,
     check_writable,
     sqlite_uri,
-)
-from imagery_tool.annotations.store.errors import (
-    StoreConflictError,
-    StoreDamagedError,
-    StoreReadOnlyError,
 )
 from imagery_tool.annotations.store.history import HistoryEntry
 from imagery_tool.annotations.store.layout import (
@@ -35,7 +31,13 @@ from imagery_tool.annotations.store.layout import (
 )
 from imagery_tool.annotations.store.rows import TileRecord
 from imagery_tool.annotations.store.wkb import gpkg_polygon
-from imagery_tool.errors import StoreError, StoreLockedError
+from imagery_tool.errors import (
+    StoreConflictError,
+    StoreDamagedError,
+    StoreError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",

@@ -22,12 +22,6 @@ from imagery_tool.annotations.store.connection import (
     set_lock_timeout,
     store_error,
 )
-from imagery_tool.annotations.store.errors import (
-    DamagedRowError,
-    StoreConflictError,
-    StoreDamagedError,
-    StoreReadOnlyError,
-)
 from imagery_tool.annotations.store.history import HistoryEntry
 from imagery_tool.annotations.store.layout import (
     ANNOTATION_COLUMNS,
@@ -43,6 +37,7 @@ from imagery_tool.annotations.store.layout import (
     structure_problems,
 )
 from imagery_tool.annotations.store.rows import (
+    DamagedRowError,
     TileRecord,
     box_from_row,
     box_values,
@@ -50,7 +45,12 @@ from imagery_tool.annotations.store.rows import (
     tile_from_row,
     with_defaults,
 )
-from imagery_tool.errors import StoreError
+from imagery_tool.errors import (
+    StoreConflictError,
+    StoreDamagedError,
+    StoreError,
+    StoreReadOnlyError,
+)
 from imagery_tool.georef import GeoRef
 from imagery_tool.progress import Progress, ProgressCounter
 

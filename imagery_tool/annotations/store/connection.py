@@ -8,12 +8,14 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from imagery_tool.annotations.store.errors import (
-    DamagedRowError,
+from imagery_tool.annotations.store.rows import DamagedRowError
+from imagery_tool.errors import (
+    OutputWriteError,
     StoreDamagedError,
+    StoreError,
+    StoreLockedError,
     StoreReadOnlyError,
 )
-from imagery_tool.errors import OutputWriteError, StoreError, StoreLockedError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagery_tool.annotations.model import BoxAnnotation, utc_now
-from imagery_tool.annotations.store.errors import DamagedRowError
 from imagery_tool.annotations.store.layout import HISTORY_COLUMNS
-from imagery_tool.annotations.store.rows import decode_json
+from imagery_tool.annotations.store.rows import DamagedRowError, decode_json
 
 __all__ = [
     "HistoryEntry",

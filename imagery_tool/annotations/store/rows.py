@@ -11,11 +11,11 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from imagery_tool.annotations.model import BoxAnnotation
-from imagery_tool.annotations.store.errors import DamagedRowError
 from imagery_tool.annotations.store.wkb import gpkg_polygon
 from imagery_tool.georef import GeoRef
 
 __all__ = [
+    "DamagedRowError",
     "TileRecord",
     "box_from_row",
     "box_values",
@@ -23,6 +23,10 @@ __all__ = [
     "tile_from_row",
     "with_defaults",
 ]
+
+
+class DamagedRowError(ValueError):
+    """A stored row that cannot be decoded; the store turns it into `StoreDamagedError`."""
 
 
 @dataclass(frozen=True)

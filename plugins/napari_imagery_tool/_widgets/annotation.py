@@ -26,6 +26,7 @@ from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._axes import rowcol_to_xy
 from napari_imagery_tool._hooks import active_info, install, unwrap
 from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._session import AnnotationSession
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
@@ -54,10 +55,8 @@ def session_for(viewer, info, image_layer, *, accepted: str) -> AnnotationSessio
         session = layer.metadata.get("imagery_tool_session") if layer.metadata else None
         if session is not None and session.info is info:
             return session
-    from napari.utils.notifications import show_info
-
     path = default_store_path(info)
-    show_info(f"accepted {accepted} go to {path} (open the annotation widget to edit them)")
+    notify(f"accepted {accepted} go to {path} (open the annotation widget to edit them)")
     return AnnotationSession(viewer, image_layer, path)
 
 
@@ -186,11 +185,9 @@ class AnnotationWidget(QWidget):
 
     def start(self, *, store_path: str | None = None) -> AnnotationSession | None:
         """Open the store and the boxes layer for the topmost imagery-tool image layer."""
-        from napari.utils.notifications import show_info, show_warning
-
         layer, info = active_info(self.viewer)
         if info is None:
-            show_warning("open a tile, a folder of dated tiles or a STAC catalog first")
+            notify("open a tile, a folder of dated tiles or a STAC catalog first", "warning")
             return None
         if store_path:
             self.store_edit.setText(str(store_path))
@@ -207,7 +204,7 @@ class AnnotationWidget(QWidget):
                 author=self.author_edit.text() or None,
             )
         except (ImageryToolError, OSError, ValueError) as exc:
-            show_warning(str(exc))
+            notify(str(exc), "warning")
             self.status_label.setText(f"not started: {exc}")
             return None
         session = self.session
@@ -233,8 +230,8 @@ class AnnotationWidget(QWidget):
         self._set_enabled(True)
         reason = info.pixel_mode_reason()
         if reason:
-            show_warning(reason)
-        show_info(f"{len(session.ids)} box(es) loaded from {session.store.path}")
+            notify(reason, "warning")
+        notify(f"{len(session.ids)} box(es) loaded from {session.store.path}")
         self._update_status()
         return session
 

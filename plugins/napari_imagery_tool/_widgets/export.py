@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
 from imagery_tool.atomic import check_not_input
 from imagery_tool.errors import ImageryToolError
 from napari_imagery_tool._hooks import active_info, current_date_index, install, unwrap
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
 __all__ = ["ExportWidget"]
@@ -98,10 +99,8 @@ class ExportWidget(QWidget):
         return None
 
     def _say(self, text: str, *, warning: bool = False) -> None:
-        from napari.utils.notifications import show_info, show_warning
-
         self.status.setText(text)
-        (show_warning if warning else show_info)(text)
+        notify(text, "warning" if warning else "info")
 
     # -- PNG -------------------------------------------------------------------------------
 

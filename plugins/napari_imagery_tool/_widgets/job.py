@@ -7,6 +7,7 @@ from collections.abc import Callable
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from imagery_tool.errors import ImageryToolError
+from napari_imagery_tool._notify import notify
 
 __all__ = ["JobControls"]
 
@@ -64,10 +65,8 @@ class JobControls:
 
     def failed(self, what: str, exc: BaseException) -> None:
         """Say that ``what`` failed: a napari warning and the stage line."""
-        from napari.utils.notifications import show_warning
-
         message = str(exc) if isinstance(exc, ImageryToolError | ValueError) else repr(exc)
-        show_warning(f"{what} failed: {message}")
+        notify(f"{what} failed: {message}", "warning")
         self.stage_label.setText(f"failed: {message}")
 
     def finished(self) -> None:

@@ -18,16 +18,20 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from imagery_tool.style import review_hex
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
-__all__ = ["QUEUE_KEYS", "STATE_COLOURS", "ProposalsWidget", "run_proposals"]
+__all__ = ["QUEUE_KEYS", "ProposalsWidget", "run_proposals"]
 
 # One key each on the proposals layer (bound at runtime: napari ignores manifest keybindings).
 QUEUE_KEYS = {"next": "N", "previous": "Shift-N", "accept": "A", "reject": "X"}
-STATE_COLOURS = {"open": "#ffd60a", "accepted": "#34c759", "rejected": "#8e8e93"}
+# A proposal's state in the queue -> the colour key of `imagery_tool.style.review_hex`: an open
+# proposal is a detected box nobody reviewed, drawn as the boxes layer draws one.
+_STATE_COLOUR_KEYS = {"open": "detected", "accepted": "accepted", "rejected": "rejected"}
 
 
 def run_proposals(tile, *, min_score: float, pixel_size_m: float | None = None):
@@ -165,10 +169,9 @@ class ProposalsWidget(QWidget):
     def propose(self):
         """Start proposals on the chosen date in a worker; results arrive in `_done`."""
         from napari.qt.threading import create_worker
-        from napari.utils.notifications import show_warning
 
         if self.info is None:
-            show_warning("open a tile (or a folder of dated tiles) first")
+            notify("open a tile (or a folder of dated tiles) first", "warning")
             return None
         self.date = max(self.date_combo.currentIndex(), 0)
         tile = self.info.tiles[self.date]
@@ -233,7 +236,7 @@ class ProposalsWidget(QWidget):
             shape_type="polygon",
             ndim=2,
             name=f"aircraft proposals {date}",
-            edge_color=[STATE_COLOURS["open"]] * len(polygons) or "white",
+            edge_color=[_state_hex("open")] * len(polygons) or "white",
             face_color="transparent",
             edge_width=3,
             features={"text": [self._label_text(p) for p in self.proposals]},
@@ -296,7 +299,7 @@ class ProposalsWidget(QWidget):
             item.setText(self._row_text(row))
         if self.layer is not None:
             colours = np.asarray(self.layer.edge_color).copy()
-            colours[row] = _rgba(STATE_COLOURS[state])
+            colours[row] = _rgba(_state_hex(state))
             self.layer.edge_color = colours
 
     def _session(self):
@@ -341,6 +344,11 @@ class ProposalsWidget(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.cancel()
         super().closeEvent(event)
+
+
+def _state_hex(state: str) -> str:
+    """Return the colour of a proposal's state (``"open"``, ``"accepted"``, ``"rejected"``)."""
+    return review_hex(_STATE_COLOUR_KEYS[state])
 
 
 def _rgba(colour: str) -> np.ndarray:
