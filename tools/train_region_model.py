@@ -71,8 +71,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-# the package, and the benchmark harnesses whose scenes and scoring the training uses
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+# This checkout's tool and its scene generator (synthetic/), not installed ones, and the
+# benchmark harnesses whose scenes and scoring the training uses.
+sys.path[:0] = [str(ROOT), str(ROOT / "synthetic"), str(ROOT / "benchmarks")]
 
 import eval_real_pairs as erp  # noqa: E402
 from eval_detection import (  # noqa: E402

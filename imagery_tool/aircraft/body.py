@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from imagery_tool.aircraft.types import AIRCRAFT_SIZE_RANGE_M
+
 __all__ = ["BodyFit", "fit_body", "last_rejection"]
 
 _LOCAL = threading.local()
@@ -413,7 +415,7 @@ def fit_body(
     seed_xy: tuple[float, float],
     *,
     gsd_m: float,
-    length_range_m: tuple[float, float] = (8.0, 90.0),
+    length_range_m: tuple[float, float] = AIRCRAFT_SIZE_RANGE_M,
     mask: np.ndarray | None = None,
 ) -> BodyFit | None:
     """Segment the aircraft body at (or nearest to) a seed point and fit a rotated box to it.

@@ -11,7 +11,7 @@ import numpy as np
 from rasterio.windows import Window
 
 from imagery_tool.aircraft.body import BodyFit, fit_body, last_rejection
-from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label
+from imagery_tool.aircraft.types import AIRCRAFT_SIZE_RANGE_M, TypeMatch, rank_types, suggest_label
 from imagery_tool.aircraft_catalogue import lookup
 from imagery_tool.annotations.model import BoxAnnotation
 from imagery_tool.errors import ImageryToolError
@@ -19,16 +19,12 @@ from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
-    "ASSUMED_PIXEL_SIZE_M",
-    "DEFAULT_LENGTH_RANGE_M",
     "AssistedBox",
     "NothingAircraftLike",
     "box_at",
     "box_in_image",
 ]
 
-# Plausible overall size of any aircraft (the larger of length and span), metres.
-DEFAULT_LENGTH_RANGE_M = (8.0, 90.0)
 # The window read around a click: this many times the largest plausible size, each side.
 _WINDOW_REACH = 1.0
 # A fitted box reaching this many pixels past the image's edge is an aircraft cut by it.
@@ -103,11 +99,11 @@ class AssistedBox:
 def _length_range(class_name: str | None) -> tuple[tuple[float, float], list[str] | None]:
     """Size range and candidate types for a selected class (all aircraft when none)."""
     if not class_name:
-        return DEFAULT_LENGTH_RANGE_M, None
+        return AIRCRAFT_SIZE_RANGE_M, None
     try:
         t = lookup(class_name)
     except (KeyError, ValueError, LookupError):
-        return DEFAULT_LENGTH_RANGE_M, None
+        return AIRCRAFT_SIZE_RANGE_M, None
     big = max(t.length_m, t.span_m)
     small = min(t.length_m, t.span_m)
     return (max(0.5 * small, 3.0), 1.3 * big), [t.name]

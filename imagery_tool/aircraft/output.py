@@ -19,7 +19,7 @@ from imagery_tool.atomic import atomic_outputs
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 from imagery_tool.geometry import counter_clockwise
 from imagery_tool.georef import crs_label
-from imagery_tool.runtime import Runtime, current
+from imagery_tool.runtime import current
 
 __all__ = ["proposals_collection", "write_proposals"]
 
@@ -34,7 +34,6 @@ def proposals_collection(
     pixel_size_assumed: bool,
     lonlat: bool,
     parameters: dict[str, Any] | None = None,
-    settings: Runtime | None = None,
 ) -> dict[str, Any]:
     """Return the FeatureCollection of `proposals` found in `tile`.
 
@@ -50,10 +49,8 @@ def proposals_collection(
     lonlat : bool
         Lon/lat polygons (RFC 7946) when True, else ``(col, row)`` pixel polygons.
     parameters : dict, optional
-        Options of the run, recorded as they are.
-    settings : Runtime, optional
-        The process-wide settings the proposals were found with (`imagery_tool.runtime`),
-        recorded under ``parameters["runtime"]``; default: those in force.
+        Options of the run, recorded as they are, with the process-wide settings in force
+        (`imagery_tool.runtime.current`) under ``"runtime"``.
 
     Returns
     -------
@@ -110,7 +107,7 @@ def proposals_collection(
         "acquired": acquired,
         "pixel_size_m": pixel_size_m,
         "pixel_size_assumed": pixel_size_assumed,
-        "parameters": {**(parameters or {}), "runtime": (settings or current()).to_dict()},
+        "parameters": {**(parameters or {}), "runtime": current().to_dict()},
     }
 
 

@@ -28,23 +28,25 @@ from rasterio.windows import Window
 from imagery_tool.aircraft.body import fit_body
 from imagery_tool.aircraft.candidates import BLOB_FEATURES, Candidate, Prepared
 from imagery_tool.aircraft.nms import nms_rotated
-from imagery_tool.aircraft.scorer import ProposalScorer, score_features
-from imagery_tool.aircraft.types import TypeMatch, rank_types, suggest_label, unknown_label
+from imagery_tool.aircraft.scorer import ProposalScorer, load_model, score_features
+from imagery_tool.aircraft.types import (
+    AIRCRAFT_SIZE_RANGE_M,
+    TypeMatch,
+    rank_types,
+    suggest_label,
+    unknown_label,
+)
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.georef import ASSUMED_PIXEL_SIZE_M
 from imagery_tool.runtime import runtime
 
 __all__ = [
-    "DEFAULT_MIN_SCORE",
     "AircraftProposal",
     "ProposalsCancelled",
     "propose_aircraft",
     "proposal_gsd",
 ]
 
-# chosen on validation scenes (seeds 3000-3009), not the test ones; the shipped scorer's file
-# records it as its operating point
-DEFAULT_MIN_SCORE = 0.4
 _BLOCK_PX = 2048
 _NMS_IOU = 0.25
 _TOP_TYPES = 8  # ranked types kept per proposal (the label is the first the schema has)
@@ -209,7 +211,7 @@ def raw_candidates(
     tile,
     *,
     gsd_m: float,
-    length_range_m: tuple[float, float] = (8.0, 90.0),
+    length_range_m: tuple[float, float] = AIRCRAFT_SIZE_RANGE_M,
     block_px: int = _BLOCK_PX,
     body_fit: bool = True,
     model: ProposalScorer | None = None,
@@ -343,9 +345,10 @@ def propose_aircraft(
     tile,
     *,
     pixel_size_m: float | None = None,
-    min_score: float = DEFAULT_MIN_SCORE,
-    length_range_m: tuple[float, float] = (8.0, 90.0),
+    min_score: float | None = None,
+    length_range_m: tuple[float, float] = AIRCRAFT_SIZE_RANGE_M,
     block_px: int = _BLOCK_PX,
+    model: ProposalScorer | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> list[AircraftProposal]:
@@ -359,11 +362,14 @@ def propose_aircraft(
         Metres per pixel for an image without GSD (default `ASSUMED_PIXEL_SIZE_M`; see
         `proposal_gsd`). Ignored when the tile's georeference gives its GSD.
     min_score : float, optional
-        Keep proposals scoring at least this, in [0, 1].
+        Keep proposals scoring at least this, in [0, 1]; default: the scorer's operating
+        point (`ProposalScorer.min_score`, from its model file).
     length_range_m : tuple of float, optional
         Shortest and longest aircraft sought, metres.
     block_px : int, optional
         Side of the blocks read at a time (each read with a margin of the longest aircraft).
+    model : ProposalScorer, optional
+        The scorer (`imagery_tool.aircraft.scorer.load_model`); the shipped one by default.
     progress : callable, optional
         ``progress(done, total, label)`` twice per block: after its candidates, after the
         body fits (``total`` = 2 x blocks).
@@ -382,6 +388,9 @@ def propose_aircraft(
     ProposalsCancelled
         When `cancel` said so.
     """
+    model = model or load_model()
+    if min_score is None:
+        min_score = model.min_score
     if not 0.0 <= float(min_score) <= 1.0:
         raise ValueError(f"min_score={min_score}; use a score in [0, 1]")
     lo, hi = length_range_m
@@ -393,11 +402,11 @@ def propose_aircraft(
     with runtime():  # the settings in force (`imagery_tool.runtime`), the same for every block
         cands = raw_candidates(
             tile, gsd_m=gsd_m, length_range_m=length_range_m, block_px=block_px,
-            progress=progress, cancel=cancel,
+            model=model, progress=progress, cancel=cancel,
         )  # fmt: skip
     if not cands:
         return []
-    scores = score_features(np.stack([c.features for c in cands]))
+    scores = score_features(np.stack([c.features for c in cands]), model=model)
     keep = [i for i in np.argsort(-scores) if scores[i] >= min_score]
     kept = nms_rotated([cands[i].corners_px for i in keep], scores[keep], iou=_NMS_IOU)
     height, width = tile.shape[-2:] if isinstance(tile, np.ndarray) else tile.shape

@@ -14,39 +14,32 @@ a real aircraft, 0 for anything else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from imagery_tool.aircraft.candidates import FEATURE_NAMES
-from imagery_tool.errors import ModelFileError
-from imagery_tool.models.file import read_model
-from imagery_tool.models.provenance import feature_code_hash
+from imagery_tool.models.file import ModelKind, load_model_file, shipped_model_file
 from imagery_tool.models.trees import BoostedTrees
 
 __all__ = [
-    "FEATURE_MODULES",
-    "MODEL_PATH",
+    "KIND",
+    "MODEL_FILE",
     "LogisticStage",
     "ProposalScorer",
     "expand",
-    "feature_code",
     "load_model",
     "score_features",
 ]
 
-MODEL_PATH = Path(__file__).parent / "data" / "proposal_scorer.json.gz"
-#: The modules whose code measures `FEATURE_NAMES` (their hash goes into the model's file).
-FEATURE_MODULES = ("imagery_tool.aircraft.candidates",)
-KIND = "aircraft proposal scorer"
-RETRAIN = "tools/train_aircraft_scorer.py"
-
-
-@cache
-def feature_code() -> str | None:
-    """Return the hash of `FEATURE_NAMES` and of the code measuring them."""
-    return feature_code_hash(FEATURE_NAMES, FEATURE_MODULES)
+#: The shipped scorer, in ``imagery_tool/aircraft/``.
+MODEL_FILE = "data/proposal_scorer.json.gz"
+#: What a proposal scorer file holds: `FEATURE_NAMES`, measured by `candidates`.
+KIND = ModelKind(
+    "aircraft proposal scorer", FEATURE_NAMES, ("imagery_tool.aircraft.candidates",),
+    "tools/train_aircraft_scorer.py",
+)  # fmt: skip
 
 
 def expand(features: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -131,8 +124,19 @@ class ProposalScorer:
     provenance: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | Path) -> ProposalScorer:
+    def load(cls, path: str | Path, *, content: bytes | None = None) -> ProposalScorer:
         """Read a proposal scorer's model file, checked against the code.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by ``tools/train_aircraft_scorer.py`` (plain or gzipped JSON).
+        content : bytes, optional
+            Its bytes, when already read (a packaged resource).
+
+        Returns
+        -------
+        ProposalScorer
 
         Raises
         ------
@@ -145,23 +149,18 @@ class ProposalScorer:
         imagery_tool.errors.FeatureCodeWarning
             When the code measuring the features changed since the model was trained.
         """
-        record = read_model(
-            path, model=KIND, features=FEATURE_NAMES, feature_code=feature_code(),
-            retrain=RETRAIN,
-        )  # fmt: skip
-        try:
-            predictors = record["predictors"]
-            return cls(
-                seed=LogisticStage.from_dict(predictors["seed"]),
-                final=BoostedTrees.from_dict(predictors["final"]),
-                min_score=float(record["operating_points"]["min_score"]),
-                provenance=dict(record.get("provenance", {})),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelFileError(
-                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
-                f"retrain it with {RETRAIN}"
-            ) from None
+        return load_model_file(path, kind=KIND, build=cls._from_record, content=content)
+
+    @classmethod
+    def _from_record(cls, record: dict) -> ProposalScorer:
+        """Build the scorer from a checked model-file record (`load_model_file`)."""
+        predictors = record["predictors"]
+        return cls(
+            seed=LogisticStage.from_dict(predictors["seed"]),
+            final=BoostedTrees.from_dict(predictors["final"]),
+            min_score=float(record["operating_points"]["min_score"]),
+            provenance=dict(record.get("provenance", {})),
+        )
 
     def to_record(self) -> dict:
         """Return the scorer as a model-file record (`imagery_tool.models.file.write_model`).
@@ -170,22 +169,22 @@ class ProposalScorer:
         """
         if self.final is None:
             raise ValueError("a scorer without its final stage is not written")
-        return {
-            "model": KIND,
-            "features": list(FEATURE_NAMES),
-            "feature_code": feature_code(),
-            "operating_points": {"min_score": self.min_score},
-            "provenance": self.provenance,
-            "predictors": {
+        return KIND.record(
+            operating_points={"min_score": self.min_score},
+            provenance=self.provenance,
+            predictors={
                 "seed": self.seed.to_dict(),
                 "final": {"kind": "boosted trees", **self.final.to_dict()},
             },
-        }
+        )
 
 
 @lru_cache(maxsize=4)
-def load_model(path: str | Path = MODEL_PATH) -> ProposalScorer:
-    """Return the proposal scorer of a model file (the shipped one by default), cached."""
+def load_model(path: str | Path | None = None) -> ProposalScorer:
+    """Return the proposal scorer of a model file, cached; the shipped one by default."""
+    if path is None:
+        label, content = shipped_model_file("imagery_tool.aircraft", MODEL_FILE)
+        return ProposalScorer.load(label, content=content)
     return ProposalScorer.load(path)
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from imagery_tool.annotations.schema import LabelSchema
 
 __all__ = [
+    "AIRCRAFT_SIZE_RANGE_M",
     "MIN_SUGGESTED_SCORE",
     "PX_SIGMA",
     "REL_SIGMA",
@@ -46,6 +47,10 @@ __all__ = [
     "suggest_label",
     "unknown_label",
 ]
+
+# Plausible overall size of any aircraft (the larger of length and span), metres: what the
+# proposals and click-to-box look for when not told a type.
+AIRCRAFT_SIZE_RANGE_M = (8.0, 90.0)
 
 # Below this rank score a type no longer explains a measured size: the box gets the schema's
 # "unknown" class rather than a type that does not fit.

@@ -4,32 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from imagery_tool.change.features import FEATURES
-from imagery_tool.errors import ModelFileError
-from imagery_tool.models.file import read_model
-from imagery_tool.models.provenance import feature_code_hash
+from imagery_tool.models.file import ModelKind, load_model_file, shipped_model_file
 from imagery_tool.models.trees import BoostedTrees
 
-__all__ = ["FEATURE_MODULES", "MODEL_FILE", "RegionModel", "default_model", "feature_code"]
+__all__ = ["KIND", "MODEL_FILE", "RegionModel", "default_model"]
 
 #: The shipped model, in ``imagery_tool/change/``.
 MODEL_FILE = "data/region_model.json.gz"
-#: The modules whose code measures `FEATURES` (their hash goes into a model's file).
-FEATURE_MODULES = ("imagery_tool.change.features",)
-KIND = "region model"
+#: What a region model file holds: `FEATURES`, measured by `imagery_tool.change.features`.
+KIND = ModelKind(
+    "region model", FEATURES, ("imagery_tool.change.features",), "tools/train_region_model.py"
+)
 PREDICTOR = "changed_object"
-RETRAIN = "tools/train_region_model.py"
-
-
-@cache
-def feature_code() -> str | None:
-    """Return the hash of `FEATURES` and of the code measuring them (see `feature_code_hash`)."""
-    return feature_code_hash(FEATURES, FEATURE_MODULES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,42 +100,34 @@ class RegionModel:
         imagery_tool.errors.FeatureCodeWarning
             When the code measuring the features changed since the model was trained.
         """
-        record = read_model(
-            path, model=KIND, features=FEATURES, feature_code=feature_code(), retrain=RETRAIN,
-            content=content,
-        )  # fmt: skip
-        try:
-            points = record["operating_points"]
-            far = points.get("min_score_dissimilar")
-            return cls(
-                features=tuple(record["features"]),
-                trees=BoostedTrees.from_dict(record["predictors"][PREDICTOR]),
-                min_score=float(points["min_score"]),
-                min_score_dissimilar=None if far is None else float(far),
-                provenance=dict(record.get("provenance", {})),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelFileError(
-                f"{path}: a malformed {KIND} file ({type(exc).__name__}: {exc}); "
-                f"retrain it with {RETRAIN}"
-            ) from None
+        return load_model_file(path, kind=KIND, build=cls._from_record, content=content)
+
+    @classmethod
+    def _from_record(cls, record: dict) -> RegionModel:
+        """Build the model from a checked model-file record (`load_model_file`)."""
+        points = record["operating_points"]
+        far = points.get("min_score_dissimilar")
+        return cls(
+            features=tuple(record["features"]),
+            trees=BoostedTrees.from_dict(record["predictors"][PREDICTOR]),
+            min_score=float(points["min_score"]),
+            min_score_dissimilar=None if far is None else float(far),
+            provenance=dict(record.get("provenance", {})),
+        )
 
     def to_record(self) -> dict:
         """Return the model as a model-file record (`imagery_tool.models.file.write_model`).
 
         Its ``feature_code`` is today's: the record of a model trained now, by this code.
         """
-        return {
-            "model": KIND,
-            "features": list(self.features),
-            "feature_code": feature_code(),
-            "operating_points": {
+        return KIND.record(
+            operating_points={
                 "min_score": self.min_score,
                 "min_score_dissimilar": self.min_score_dissimilar,
             },
-            "provenance": self.provenance,
-            "predictors": {PREDICTOR: {"kind": "boosted trees", **self.trees.to_dict()}},
-        }
+            provenance=self.provenance,
+            predictors={PREDICTOR: {"kind": "boosted trees", **self.trees.to_dict()}},
+        )
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Probability that each candidate is a changed object.
@@ -166,5 +149,5 @@ class RegionModel:
 @cache
 def default_model() -> RegionModel:
     """Load the model shipped with the package (``change/data/region_model.json.gz``)."""
-    resource = resources.files("imagery_tool.change").joinpath(MODEL_FILE)
-    return RegionModel.load(f"imagery_tool/change/{MODEL_FILE}", content=resource.read_bytes())
+    label, content = shipped_model_file("imagery_tool.change", MODEL_FILE)
+    return RegionModel.load(label, content=content)

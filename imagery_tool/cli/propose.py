@@ -24,8 +24,9 @@ _VECTOR = (".geojson", ".json")
 @quiet_option
 @click.option(
     "--min-score", type=Number(0, 1), default=None,
-    help="Keep proposals scoring at least this (default 0.4; the score is the predicted "
-    "overlap with a real aircraft box; lower = more found, more false alarms).",
+    help="Keep proposals scoring at least this (default: the operating point in the scorer's "
+    "model file; the score is the predicted overlap with a real aircraft box; lower = more "
+    "found, more false alarms).",
 )  # fmt: skip
 @click.option(
     "--pixel-size-m", type=pixel_size(), default=None,
@@ -44,7 +45,8 @@ def propose(
     Exits 2 with a one-line reason on bad input; the output is written only on success.
     """
     from imagery_tool.aircraft.output import proposals_collection, write_proposals
-    from imagery_tool.aircraft.propose import DEFAULT_MIN_SCORE, proposal_gsd, propose_aircraft
+    from imagery_tool.aircraft.propose import proposal_gsd, propose_aircraft
+    from imagery_tool.aircraft.scorer import load_model
     from imagery_tool.atomic import check_output
     from imagery_tool.cli.progress import progress_bar
     from imagery_tool.errors import NotGeoreferencedError
@@ -67,7 +69,7 @@ def propose(
     if assumed and not as_json:  # stated wherever it is used; --json records it instead
         given = "given by --pixel-size-m" if pixel_size_m else "assumed; set --pixel-size-m"
         click.echo(f"{source.path.name}: no pixel size in the file; {gsd:g} m per pixel ({given})")
-    score = DEFAULT_MIN_SCORE if min_score is None else min_score
+    score = load_model().min_score if min_score is None else min_score
     with progress_bar("blocks", quiet=quiet) as progress:
         proposals = propose_aircraft(source, pixel_size_m=gsd, min_score=score, progress=progress)
     collection = proposals_collection(

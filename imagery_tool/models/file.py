@@ -16,6 +16,9 @@ long lists of numbers); ``zcat`` shows it indented, each node array on one line:
 
 A predictor is ``{"kind": "boosted trees", ...}`` (`imagery_tool.models.trees.BoostedTrees`)
 or ``{"kind": "logistic regression", ...}`` (its own reader in the model that uses it).
+
+Each kind of model says what its files hold once, as a `ModelKind`, and is loaded through
+`load_model_file` (its shipped file found by `shipped_model_file`, through importlib.resources).
 """
 
 from __future__ import annotations
@@ -24,17 +27,147 @@ import gzip
 import json
 import re
 import warnings
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from imagery_tool.atomic import atomic_write_bytes
 from imagery_tool.errors import FeatureCodeWarning, ModelFileError
+from imagery_tool.models.provenance import feature_code_hash
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "dumps_model", "read_model", "write_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ModelKind",
+    "dumps_model",
+    "load_model_file",
+    "read_model",
+    "shipped_model_file",
+    "write_model",
+]
 
 FORMAT = "imagery-tool model"
 FORMAT_VERSION = 1
 _NUMBER_LIST = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
+#: What building a model from a well-formed record raises when a field is missing or malformed.
+_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+Model = TypeVar("Model")
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of learned model: what its files must hold and how to make one.
+
+    Attributes
+    ----------
+    name : str
+        The file's ``model`` field (``"region model"``, ``"aircraft proposal scorer"``).
+    features : tuple of str
+        The feature names the code measures today, in column order.
+    feature_modules : tuple of str
+        Dotted names of the modules whose code measures `features`.
+    retrain : str
+        The command that makes a model of this kind, for the messages.
+    """
+
+    name: str
+    features: tuple[str, ...]
+    feature_modules: tuple[str, ...]
+    retrain: str
+
+    def feature_code(self) -> str | None:
+        """Return the hash of `features` and of the code measuring them (`feature_code_hash`)."""
+        return _feature_code(self.features, self.feature_modules)
+
+    def record(self, *, operating_points: dict, provenance: dict, predictors: dict) -> dict:
+        """Return a model-file record of this kind, with today's feature code (`write_model`)."""
+        return {
+            "model": self.name,
+            "features": list(self.features),
+            "feature_code": self.feature_code(),
+            "operating_points": operating_points,
+            "provenance": provenance,
+            "predictors": predictors,
+        }
+
+
+@cache
+def _feature_code(features: tuple[str, ...], modules: tuple[str, ...]) -> str | None:
+    return feature_code_hash(features, modules)
+
+
+def load_model_file(
+    path: str | Path,
+    *,
+    kind: ModelKind,
+    build: Callable[[dict], Model],
+    content: bytes | None = None,
+) -> Model:
+    """Read a model file of `kind` (`read_model`) and build the model from its record.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; named in every message.
+    kind : ModelKind
+        What the file must hold.
+    build : callable
+        ``build(record) -> model``; a missing or malformed field may raise KeyError,
+        IndexError, TypeError, ValueError or AttributeError.
+    content : bytes, optional
+        The file's bytes when already read (`shipped_model_file`).
+
+    Returns
+    -------
+    The model `build` returned.
+
+    Raises
+    ------
+    ModelFileError
+        As `read_model`, and when `build` finds the record malformed: one line naming the
+        file and the command that retrains it.
+
+    Warns
+    -----
+    FeatureCodeWarning
+        When the code that measures the features changed since the model was trained.
+    """
+    record = read_model(
+        path, model=kind.name, features=kind.features, feature_code=kind.feature_code(),
+        retrain=kind.retrain, content=content,
+    )  # fmt: skip
+    try:
+        return build(record)
+    except _MALFORMED as exc:
+        raise ModelFileError(
+            f"{path}: a malformed {kind.name} file ({type(exc).__name__}: {exc}); "
+            f"retrain it with {kind.retrain}"
+        ) from None
+
+
+def shipped_model_file(package: str, name: str) -> tuple[str, bytes]:
+    """Find a model file shipped inside a package, through importlib.resources.
+
+    Parameters
+    ----------
+    package : str
+        The package holding it (``"imagery_tool.change"``).
+    name : str
+        Its path in the package (``"data/region_model.json.gz"``).
+
+    Returns
+    -------
+    label : str
+        Its path in the source tree, for messages (``"imagery_tool/change/data/..."``).
+    content : bytes
+        The file's bytes, for `load_model_file`.
+    """
+    content = resources.files(package).joinpath(name).read_bytes()
+    return f"{package.replace('.', '/')}/{name}", content
 
 
 def read_model(
@@ -85,7 +218,7 @@ def read_model(
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         record = json.loads(data)
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, ValueError) as exc:  # BadGzipFile is an OSError
         raise ModelFileError(f"{path}: cannot read the model file ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ModelFileError(
@@ -111,7 +244,7 @@ def read_model(
             f"{path}: the code measuring the features changed since this model was trained "
             f"({recorded} then, {feature_code} now); check its scores or retrain with {retrain}",
             FeatureCodeWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of the model's load, through load_model_file
         )
     return record
 

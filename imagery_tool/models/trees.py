@@ -66,20 +66,20 @@ class BoostedTrees:
         Raises
         ------
         KeyError, TypeError, ValueError
-            When a field is missing or malformed.
+            When a field is missing or malformed, or a tree is no tree (`_check_tree`).
         """
         trees = tuple(
             {key: np.asarray(tree[key], dtype=dtype) for key, (dtype, _) in _NODE_ARRAYS.items()}
             for tree in raw["trees"]
         )
-        for tree in trees:
-            if len({len(a) for a in tree.values()}) != 1 or tree["left"].ndim != 1:
-                raise ValueError("a tree's node arrays differ in length")
+        n_features = int(raw["n_features"])
+        for number, tree in enumerate(trees):
+            _check_tree(tree, n_features, number)
         return cls(
             trees=trees,
             base=float(raw["base"]),
             learning_rate=float(raw["learning_rate"]),
-            n_features=int(raw["n_features"]),
+            n_features=n_features,
             link=raw["link"],
             feature_dtype=raw["feature_dtype"],
         )
@@ -200,3 +200,41 @@ class BoostedTrees:
         while (splits := level[left[level] != level]).size:
             depth, level = depth + 1, np.concatenate([left[splits], right[splits]])
         return feature.ravel(), threshold.ravel(), left, right, value.ravel(), roots, depth
+
+
+def _check_tree(tree: dict, n_features: int, number: int) -> None:
+    """Refuse node arrays that are no tree `BoostedTrees.raw` can walk.
+
+    Every split's children come after it (so no path loops) and exist, and it reads one of the
+    first `n_features` features; a leaf has ``left == -1`` and ``right == -1``.
+
+    Raises
+    ------
+    ValueError
+        Naming the tree (`number`, from 0) and what is wrong with it.
+    """
+    lengths = {len(a) for a in tree.values()}
+    if len(lengths) != 1 or tree["left"].ndim != 1:
+        raise ValueError(f"tree {number}: its node arrays differ in length")
+    (size,) = lengths
+    if size == 0:
+        raise ValueError(f"tree {number}: no nodes")
+    left, right, feature = tree["left"], tree["right"], tree["feature"]
+    node = np.arange(size)
+    leaf = left == -1
+    if np.any(leaf != (right == -1)):
+        raise ValueError(f"tree {number}: a node with one child")
+    for name, child in (("left", left), ("right", right)):
+        bad = ~leaf & ((child <= node) | (child >= size))
+        if bad.any():
+            at = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"tree {number}: node {at}'s {name} child {int(child[at])} is not one of the "
+                f"nodes after it (up to {size - 1})"
+            )
+    bad = ~leaf & ((feature < 0) | (feature >= n_features))
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"tree {number}: node {at} splits on feature {int(feature[at])} of {n_features}"
+        )

@@ -116,3 +116,20 @@ def test_bad_options_exit_2(scene, tmp_path, capsys, args, fragment):
     args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
     code, _, err = run(["propose", str(png), *args], capsys)
     assert code == 2 and fragment in err
+
+
+def test_the_default_min_score_is_the_scorers_operating_point(scene, tmp_path, capsys, monkeypatch):
+    from dataclasses import replace
+
+    from imagery_tool.aircraft import scorer
+
+    other = replace(scorer.load_model(), min_score=0.77)
+    monkeypatch.setattr(scorer, "load_model", lambda: other)
+    tif, _, _ = scene
+    out = tmp_path / "p.geojson"
+    code, stdout, err = run(["propose", str(tif), "-o", str(out), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(stdout)["min_score"] == 0.77
+    doc = json.loads(out.read_text())
+    assert doc["parameters"]["min_score"] == 0.77
+    assert all(f["properties"]["score"] >= 0.77 for f in doc["features"])

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from napari_imagery_tool import _sample_data
 from napari_imagery_tool._sample_data import (
-    SAMPLES_PACKAGE,
     hmeimim_stack,
     sample_folder,
-    shipped_samples,
-    stack_files,
 )
 
 REPO_SAMPLES = Path(__file__).parents[2] / "sample_tiles"
@@ -21,18 +17,6 @@ STACK = {
     *(f"hmeimim_{d}.tif" for d in DATES),
     *(f"hmeimim_{d}/hmeimim_{d}.json" for d in DATES),
 }
-
-
-def test_sample_files_resolve_through_importlib_resources():
-    root = resources.files(SAMPLES_PACKAGE)
-    assert {name for name, _ in stack_files(root)} == STACK
-    # the truth and the analyst's boxes travel with the tiles
-    assert (root / "truth" / "pairs" / "hmeimim_2024-12-06_2024-12-13.json").is_file()
-    assert (root / "annotations" / "hmeimim_2024-12-13_an124.geojson").is_file()
-    assert (root / "README.md").read_text(encoding="utf-8").startswith("# Sample tiles")
-    # the package data is the repository's sample_tiles/ folder, byte for byte
-    for name, shipped in stack_files(shipped_samples()):
-        assert shipped.read_bytes() == (REPO_SAMPLES / name).read_bytes(), name
 
 
 def test_the_stack_is_copied_to_the_cache_once_and_kept_current(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
-"""CI smoke run of the model trainers: each trains on two small generated scenes, writes a
-model file, and the model loads (checked against the code) and scores.
+"""Smoke run of the model trainers, in ``make test`` and CI (the test extra brings scikit-learn):
+each trains on two small generated scenes, writes a model file, and the model loads (checked
+against the code) and scores.
 
 The trainers run as they are run by hand, as scripts; the settings are the smallest that
 still go through every step (a few seconds each).

@@ -104,9 +104,9 @@ class ProposalsWidget(QWidget):
         self.min_score_spin = QDoubleSpinBox()
         self.min_score_spin.setRange(0, 1)
         self.min_score_spin.setSingleStep(0.05)
-        from imagery_tool.aircraft.propose import DEFAULT_MIN_SCORE
+        from imagery_tool.aircraft.scorer import load_model
 
-        self.min_score_spin.setValue(DEFAULT_MIN_SCORE)
+        self.min_score_spin.setValue(load_model().min_score)  # the scorer's operating point
         self.min_score_spin.setToolTip("keep proposals scoring at least this; lower finds more")
         form.addRow("min score", self.min_score_spin)
         layout.addWidget(box)

@@ -116,6 +116,15 @@ def test_a_malformed_model_file_is_refused_in_one_line(tmp_path):
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_tree_that_loops_is_refused_in_one_line(tmp_path):
+    record = _full().to_record()
+    record["predictors"]["changed_object"]["trees"][0]["left"] = [1, 0, -1]
+    path = write_model(tmp_path / "loop.json.gz", record)
+    with pytest.raises(ModelFileError, match="malformed region model file .*child") as caught:
+        RegionModel.load(path)
+    assert "\n" not in str(caught.value)
+
+
 def test_a_file_of_the_old_format_is_refused(tmp_path):
     path = tmp_path / "region_model.json"
     path.write_text(json.dumps({"features": list(FEATURES), "trees": [], "base": 0.0}))

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from imagery_tool.errors import FeatureCodeWarning, ModelFileError
-from imagery_tool.models.file import FORMAT_VERSION, dumps_model, read_model, write_model
+from imagery_tool.models.file import (
+    FORMAT_VERSION,
+    ModelKind,
+    dumps_model,
+    load_model_file,
+    read_model,
+    write_model,
+)
 
 RECORD = {
     "model": "test model",
@@ -66,6 +73,31 @@ def test_an_unreadable_file_is_refused(tmp_path):
         read_model(path, **CHECKS)
     with pytest.raises(ModelFileError, match="cannot read"):
         read_model(tmp_path / "missing.json", **CHECKS)
+
+
+@pytest.mark.parametrize("cut", ["corrupt", "truncated"])
+def test_a_damaged_gzipped_file_is_refused_in_one_line(tmp_path, cut):
+    whole = write_model(tmp_path / "m.json.gz", RECORD).read_bytes()
+    if cut == "corrupt":  # the deflate stream garbled past the header: zlib.error
+        damaged = whole[:10] + bytes(b ^ 0xFF for b in whole[10:40]) + whole[40:]
+    else:  # EOFError
+        damaged = whole[: len(whole) // 2]
+    path = tmp_path / "damaged.json.gz"
+    path.write_bytes(damaged)
+    with pytest.raises(ModelFileError, match="cannot read the model file") as caught:
+        read_model(path, **CHECKS)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_record_its_model_cannot_be_built_from_is_refused_in_one_line(tmp_path):
+    kind = ModelKind("test model", ("a", "b"), (), "tools/x.py")
+    path = write_model(tmp_path / "m.json", {**RECORD, "feature_code": kind.feature_code()})
+    assert load_model_file(path, kind=kind, build=lambda r: r["predictors"]["only"]["kind"]) == (
+        "boosted trees"
+    )
+    with pytest.raises(ModelFileError, match=r"malformed test model file \(IndexError") as caught:
+        load_model_file(path, kind=kind, build=lambda r: r["features"][5])
+    assert str(path) in str(caught.value) and "retrain it with tools/x.py" in str(caught.value)
 
 
 def test_changed_feature_code_warns_and_loads(tmp_path):

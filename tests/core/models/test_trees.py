@@ -68,3 +68,21 @@ def test_unknown_link_or_precision_is_refused(field, value):
     raw[field] = value
     with pytest.raises(ValueError, match=field):
         BoostedTrees.from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"left": [1, 0, -1], "right": [2, 0, -1]}, "node 1's left child 0"),  # a cycle
+        ({"left": [1, -1, -1], "right": [7, -1, -1]}, "node 0's right child 7"),  # no node 7
+        ({"left": [1, -1, -1], "right": [-1, -1, -1]}, "one child"),
+        ({"feature": [3, -2, -2]}, "node 0 splits on feature 3 of 1"),
+        ({"threshold": [0.5, -2.0]}, "differ in length"),
+        ({key: [] for key in ("feature", "threshold", "left", "right", "value")}, "no nodes"),
+    ],
+)
+def test_node_arrays_that_are_no_tree_are_refused(change, match):
+    raw = BoostedTrees((_stump(0.5),), 0.0, 1.0, 1).to_dict()
+    raw["trees"].append({**raw["trees"][0], **change})
+    with pytest.raises(ValueError, match=rf"tree 1: .*{match}"):
+        BoostedTrees.from_dict(raw)
