@@ -1,4 +1,4 @@
-"""Process-wide tuning of a job (caches, decoder, threads, heap), set for a context and undone.
+"""The tuning of a job (caches, decoder, threads, heap), set for a context and undone.
 
 In the spirit of `rasterio.Env`: the settings a job runs with are one frozen value,
 `Runtime`, put in force by the context manager `runtime` and restored when it ends, normally
@@ -100,7 +100,7 @@ def _our_jpeg_decoder_by_default() -> bool:
 
 @dataclass(frozen=True)
 class Runtime:
-    """The process-wide settings a job runs with.
+    """The settings a job runs with (some of them process state: see the module).
 
     Attributes
     ----------

@@ -48,7 +48,7 @@ _GDAL_CACHE_MB = 128
 # tile rows of both files at hand (its blocks' margins reach the rows above and below), two
 # workers about 100 MiB; with this much more than the runtime's default bound (96 MiB), a
 # 10000 px pair decodes 1100 tiles for its 800 instead of 1290. At least that much: a larger
-# bound in force is kept (and concurrent detections, which inherit it, do not add up).
+# bound in force is kept (concurrent detections ask for the same bound: they do not add up).
 _JPEG_CACHE_EXTRA_MB = 96
 
 
