@@ -18,12 +18,10 @@ blocks of a job decode each block once.
 from __future__ import annotations
 
 import collections
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -32,7 +30,7 @@ from rasterio.windows import Window
 
 from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current
 
-__all__ = ["BlockDecodeError", "JpegLayout", "bound_cache", "cache_bound", "read_at"]
+__all__ = ["BlockDecodeError", "JpegLayout", "bound_cache", "cache_bound"]
 
 
 class BlockDecodeError(ValueError):
@@ -221,8 +219,9 @@ class JpegLayout:
             return None
         if not size or int(size) <= 2:
             raise BlockDecodeError(f"block {bx}, {by} is empty")
-        with open(self.path, "rb") as f:
-            data = read_at(f, int(size), int(offset))
+        with open(self.path, "rb") as f:  # its own: no other thread moves its position
+            f.seek(int(offset))
+            data = f.read(int(size))
         if len(data) < int(size):
             raise BlockDecodeError(f"block {bx}, {by} is cut short")
         # the shared tables without their end marker, then the block without its start marker
@@ -284,24 +283,3 @@ def cache_bound() -> int:
 def bound_cache(max_bytes: int) -> None:
     """Set the bound of the decoded-block cache (`imagery_tool.runtime` does, per context)."""
     _CACHE.bound(max_bytes)
-
-
-_SEEK_LOCK = threading.Lock()
-
-
-def read_at(file: BinaryIO, size: int, offset: int) -> bytes:
-    """Return up to ``size`` bytes of an open file from ``offset``, leaving its position alone.
-
-    ``os.pread`` where the platform has it (Unix); elsewhere (Windows) a seek and a read under
-    a lock, so that threads sharing ``file`` do not move each other's position.
-    """
-    pread = getattr(os, "pread", None)
-    if pread is not None:
-        return pread(file.fileno(), size, offset)
-    with _SEEK_LOCK:
-        position = file.tell()
-        try:
-            file.seek(offset)
-            return file.read(size)
-        finally:
-            file.seek(position)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -10,7 +9,7 @@ import cv2
 import numpy as np
 
 from imagery_tool.registration.warp import index_matrix
-from imagery_tool.runtime import current
+from imagery_tool.runtime import current, thread_pool
 
 __all__ = ["Radiometry", "fit_radiometry"]
 
@@ -178,7 +177,7 @@ def fit_radiometry(
     offset = np.zeros((bands, fh, fw), np.float32)
     # bands one per thread (NumPy and OpenCV release the interpreter lock): this fit is part
     # of detection's serial start
-    with ThreadPoolExecutor(max_workers=min(bands, current().workers)) as pool:
+    with thread_pool(min(bands, current().workers)) as pool:
         knots = list(pool.map(_tone_knots, a_inv, b_inv))
         knots_a = np.stack([ka for ka, _ in knots])
         knots_b = np.stack([kb for _, kb in knots])

@@ -1,4 +1,4 @@
-"""Process-wide tuning of a job (caches, decoder, threads, heap), set for a context and undone.
+"""The tuning of a job (caches, decoder, threads, heap), set for a context and undone.
 
 In the spirit of `rasterio.Env`: the settings a job runs with are one frozen value,
 `Runtime`, put in force by the context manager `runtime` and restored when it ends, normally
@@ -10,33 +10,39 @@ What each setting touches, and how it is undone:
 
 - ``jpeg_decoder``: whether `imagery_tool.jpeg_tiles` decodes JPEG GeoTIFF blocks
   (libjpeg-turbo through OpenCV, colour a grey level or two from GDAL's) or GDAL does.
-  Read through `current`, so nothing needs undoing. Its default comes from the environment:
-  ``IMAGERY_TOOL_GDAL_JPEG=1`` (any value but empty or ``0``) means GDAL.
+  Read through `current` (per job), so nothing needs undoing. Its default comes from the
+  environment: ``IMAGERY_TOOL_GDAL_JPEG=1`` (any value but empty or ``0``) means GDAL.
 - ``jpeg_cache_mb``: the bound of the decoded-block cache; put back on exit (the least recent
   blocks beyond it dropped).
 - ``gdal_cache_mb``: GDAL's block cache (``GDAL_CACHEMAX``); its value on entry is put back.
 - ``opencv_threads``: OpenCV's own thread pool; its value on entry is put back.
 - ``workers``: threads of our parallel parts (detection blocks, registration windows,
-  normalisation bands); read through `current`.
+  normalisation bands); read through `current` (per job).
 - ``heap_tuning``: glibc's heap keeps freed block-sized arrays (`tune_heap`). glibc has no
   getter for these settings, so they cannot be put back exactly: opt-in, off by default. The
   command line, whose process ends with its job, turns it on.
 
-Settings are process-wide, as GDAL's and OpenCV's are: worker threads see the context of the
-thread that started the job. Contexts nest (the innermost in force; unset fields inherit), and
-contexts entered by concurrent threads are counted: the latest entered still open is in force,
-and the state before the first is put back when the last one ends.
+The settings a job reads (`current`: the decoder, the workers, what it records) belong to
+the job: a context variable, so a thread sees the context it entered, never another thread's.
+The thread pools of a job (`thread_pool`) run each task in the context of the thread that
+submitted it; threads started otherwise (napari's workers) start from the defaults. Contexts
+nest (the innermost in force; unset fields inherit). What is process state (GDAL's cache,
+OpenCV's threads, the decoded-block cache's bound, the heap) is counted over the contexts of
+all threads: the latest entered still open sets it, and the state found before the first is
+put back when the last one ends.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import ctypes.util
 import dataclasses
 import os
 import platform
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +58,7 @@ __all__ = [
     "current",
     "release_heap",
     "runtime",
+    "thread_pool",
     "tune_heap",
     "usable_cores",
     "usable_workers",
@@ -93,7 +100,7 @@ def _our_jpeg_decoder_by_default() -> bool:
 
 @dataclass(frozen=True)
 class Runtime:
-    """The process-wide settings a job runs with.
+    """The settings a job runs with (some of them process state: see the module).
 
     Attributes
     ----------
@@ -212,17 +219,19 @@ class _Found:
 
 
 _LOCK = threading.Lock()
-_open: list[tuple[object, Runtime]] = []  # contexts still open, in the order entered
+_open: list[tuple[object, Runtime]] = []  # contexts still open (any thread), in the order entered
 _found: _Found | None = None
 _applied: Runtime | None = None  # what the process state was last set to
+# the settings of the job running in this thread (or asyncio task): None outside any context
+_IN_FORCE: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
+    "imagery_tool_runtime", default=None
+)
 
 
 def current() -> Runtime:
-    """Return the settings in force: the latest open `runtime` context's, else the defaults."""
-    with _LOCK:
-        if _open:
-            return _open[-1][1]
-    return Runtime()
+    """Return the settings in force: this thread's innermost `runtime` context's, else defaults."""
+    settings = _IN_FORCE.get()
+    return settings if settings is not None else Runtime()
 
 
 @contextmanager
@@ -249,20 +258,65 @@ def runtime(settings: Runtime | None = None, /, **changes: Any) -> Iterator[Runt
     >>> current().gdal_cache_mb is None
     True
     """
-    global _found
     in_force = dataclasses.replace(settings if settings is not None else current(), **changes)
-    token = object()
-    with _LOCK:
-        if not _open:
-            _found = _find()
-        _open.append((token, in_force))
-        _apply(in_force)
+    entry = _enter_process_state(in_force)
+    job = _IN_FORCE.set(in_force)
     try:
         yield in_force
     finally:
-        with _LOCK:
-            _open.remove(next(entry for entry in _open if entry[0] is token))
+        _IN_FORCE.reset(job)
+        _leave_process_state(entry)
+
+
+def _enter_process_state(settings: Runtime) -> object:
+    """Count a context in and set the process state to its settings; return its entry."""
+    global _found
+    entry = object()
+    with _LOCK:
+        if not _open:
+            _found = _find()
+        try:
+            _apply(settings)
+        except BaseException:  # nothing counted in: put back what was set before the failure
             _apply(_open[-1][1] if _open else None)
+            raise
+        _open.append((entry, settings))
+    return entry
+
+
+def _leave_process_state(entry: object) -> None:
+    """Count a context out; the latest still open sets the process state, else what was found."""
+    with _LOCK:
+        _open.remove(next(pair for pair in _open if pair[0] is entry))
+        _apply(_open[-1][1] if _open else None)
+
+
+class _JobPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in a copy of the submitting thread's context."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Schedule ``fn(*args, **kwargs)`` with the settings in force where it is submitted."""
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+def thread_pool(workers: int) -> ThreadPoolExecutor:
+    """Return a thread pool for the parallel parts of a job, whose tasks see the job's settings.
+
+    A plain `ThreadPoolExecutor`'s threads start outside the job's `runtime` context (with the
+    defaults); each task here runs with the settings in force in the thread that submits it
+    (`map` submits too).
+
+    Parameters
+    ----------
+    workers : int
+        Threads of the pool (at least 1).
+
+    Returns
+    -------
+    concurrent.futures.ThreadPoolExecutor
+        Use it as a context manager, as any executor.
+    """
+    return _JobPool(max_workers=workers)
 
 
 def _find() -> _Found:

@@ -399,7 +399,9 @@ def propose_aircraft(
     if not isinstance(tile, np.ndarray):
         tile = _as_tile(tile)
     gsd_m, _ = proposal_gsd(tile, pixel_size_m)
-    with runtime():  # the settings in force (`imagery_tool.runtime`), the same for every block
+    # the settings in force where called (`imagery_tool.runtime`), held for this call: every
+    # block reads with the same decoder, whatever contexts other threads enter meanwhile
+    with runtime():
         cands = raw_candidates(
             tile, gsd_m=gsd_m, length_range_m=length_range_m, block_px=block_px,
             model=model, progress=progress, cancel=cancel,

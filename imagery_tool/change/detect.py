@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from imagery_tool.progress import Progress, ProgressCounter
 from imagery_tool.radiometry import Radiometry, fit_radiometry
 from imagery_tool.registration import AlignedPair, Registration, coregister
 from imagery_tool.registration.warp import read_resampled
-from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current, runtime
+from imagery_tool.runtime import DEFAULT_JPEG_CACHE_MB, current, runtime, thread_pool
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["detect_changes"]
@@ -49,7 +48,7 @@ _GDAL_CACHE_MB = 128
 # tile rows of both files at hand (its blocks' margins reach the rows above and below), two
 # workers about 100 MiB; with this much more than the runtime's default bound (96 MiB), a
 # 10000 px pair decodes 1100 tiles for its 800 instead of 1290. At least that much: a larger
-# bound in force is kept (and concurrent detections, which inherit it, do not add up).
+# bound in force is kept (concurrent detections ask for the same bound: they do not add up).
 _JPEG_CACHE_EXTRA_MB = 96
 
 
@@ -106,23 +105,16 @@ def detect_changes(
     workers : int, optional
         Threads over blocks (default: the runtime's, `imagery_tool.runtime.usable_workers`).
     **settings
-        Fields of `DetectionOptions` replacing those of ``options``:
-        ``detect_changes(b, a, method="cva", min_size_m=5)``. Their meaning, in short:
-        ``method`` a key of `METHODS`; ``min_size_m`` / ``max_size_m`` the bounds on an
-        object's long side (None: no upper bound; objects longer than 4096 px are reported in
-        pieces, so that memory stays bounded); ``threshold`` the change threshold in
-        sensor-noise standard deviations for dates that differ by sensor noise (default 6; see
-        `change_level` for dates months apart), for ``"cva"`` an absolute magnitude replacing
-        Otsu's; ``min_score`` for ``"robust"`` the score an object must reach (default: the
-        model's operating point for this pair, `RegionModel.operating_point`);
-        ``registration_model`` as `coregister`'s ``model``; ``pixel_size_m`` the ground size
-        of a pixel for tiles without georeference (0.5 m when not given, recorded as assumed).
+        Fields of `DetectionOptions` replacing those of ``options`` (their meaning and
+        defaults are documented there): ``detect_changes(b, a, method="cva", min_size_m=5)``.
 
     Returns
     -------
     ChangeResult
-        Its ``parameters`` record the options (``parameters["options"]``, `to_dict`) and the
-        values they led to for this pair.
+        Its ``parameters`` record the options (``parameters["options"]``, `to_dict`), the
+        values they led to for this pair (``threshold_level``, ``noise``, ``dissimilarity``,
+        ``pixel_size_m``, ``pixel_size_assumed``, ``min_score``) and the runtime settings
+        (``runtime``); all JSON (no infinity).
 
     Raises
     ------
@@ -145,8 +137,7 @@ def detect_changes(
     in_force = current()
     workers = workers or in_force.workers
     with runtime(
-        in_force,
-        gdal_cache_mb=in_force.gdal_cache_mb or _GDAL_CACHE_MB,
+        gdal_cache_mb=_GDAL_CACHE_MB if in_force.gdal_cache_mb is None else in_force.gdal_cache_mb,
         jpeg_cache_mb=max(in_force.jpeg_cache_mb, DEFAULT_JPEG_CACHE_MB + _JPEG_CACHE_EXTRA_MB),
         workers=workers,
         # OpenCV's pool only spins beside our block workers (`imagery_tool.runtime`)
@@ -233,11 +224,6 @@ def _detect(
         method=method,
         parameters={
             "options": options.to_dict(),
-            "min_size_m": options.min_size_m,
-            "max_size_m": max_size_m,
-            "threshold": threshold
-            if threshold is not None
-            else (None if spec.threshold == "otsu" else DEFAULT_THRESHOLD),
             "threshold_level": round(float(level), 3),
             "noise": round(float(noise), 3),
             "dissimilarity": round(float(apart), 4),
@@ -345,6 +331,7 @@ def _run(job: _Job, block_px: int, workers: int, progress: Progress | None) -> l
     # an object larger than this is measured in pieces (bounded memory whatever its size)
     longest = min(job.rules.max_size_m / job.rules.pixel_size_m, _MAX_OBJECT_PX)
     max_side = int(longest) + 2 * MARGIN_PX
+    workers = max(1, min(workers, _block_count(ov, block_px)))  # no idle thread opens the files
     runs = strips(ov, block_px, workers)
     every = [block for run in runs for block in run]
     tracker = SeamTracker(
@@ -359,7 +346,7 @@ def _run(job: _Job, block_px: int, workers: int, progress: Progress | None) -> l
     )
     queue = BlockQueue(runs)
     counter = ProgressCounter(progress, len(every), "blocks")
-    with ThreadPoolExecutor(workers) as pool:
+    with thread_pool(workers) as pool:
         try:
             walks = pool.map(lambda _: _walk(job, queue, tracker, counter), range(workers))
             blocks = [b for run in walks for b in run]
@@ -380,6 +367,11 @@ def _run(job: _Job, block_px: int, workers: int, progress: Progress | None) -> l
     # Without a model, fragments near a larger object are taken for pieces of it; a model
     # scores them itself (a vehicle parked by an aircraft is not a fragment of it).
     return dedupe(regions, absorb=job.rules.open_px > 1 and job.rules.model is None)
+
+
+def _block_count(overlap: Window, block_px: int) -> int:
+    """Return how many blocks of ``block_px`` cover ``overlap``."""
+    return math.ceil(overlap.width / block_px) * math.ceil(overlap.height / block_px)
 
 
 def _walk(

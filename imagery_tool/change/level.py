@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -13,7 +12,7 @@ from imagery_tool.change.measure import cva_magnitude, erode_valid, smoothing_ks
 from imagery_tool.change.methods import Method
 from imagery_tool.radiometry import Radiometry
 from imagery_tool.registration import AlignedPair
-from imagery_tool.runtime import current
+from imagery_tool.runtime import current, thread_pool
 
 __all__ = [
     "VALID_MARGIN_PX",
@@ -141,14 +140,14 @@ def sample_levels(
     xs = np.linspace(ov.col_off, ov.col_off + ov.width - size, n).round().astype(int)
     ys = np.linspace(ov.row_off, ov.row_off + ov.height - size, n).round().astype(int)
     places = [(int(x), int(y)) for y in np.unique(ys) for x in np.unique(xs)]
-    workers = current().workers
+    workers = max(1, min(current().workers, len(places)))  # no idle thread opens the files
 
     def sample(part: list[tuple[int, int]]) -> list:
         with pair.open() as datasets:
             return [_sample_window(pair, radiometry, spec, x, y, size, datasets) for x, y in part]
 
     # every other window per thread, each thread with its own open files
-    with ThreadPoolExecutor(workers) as pool:
+    with thread_pool(workers) as pool:
         parts = list(pool.map(sample, [places[k::workers] for k in range(workers)]))
     samples = [s for part in parts for s in part if s is not None]
     if not samples:

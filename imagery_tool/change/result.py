@@ -13,11 +13,13 @@ from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
 from imagery_tool.atomic import atomic_outputs, atomic_path
+from imagery_tool.change.options import DEFAULT_METHOD
 from imagery_tool.change.region import ChangeRegion
 from imagery_tool.errors import NotGeoreferencedError, UnsupportedCRSError
 from imagery_tool.geometry import counter_clockwise
 from imagery_tool.georef import REPROJECT_HINT, crs_label
 from imagery_tool.registration import Registration
+from imagery_tool.style import CHANGE_KINDS
 from imagery_tool.tile import MAX_READ_PIXELS, Tile
 
 __all__ = ["ChangeResult"]
@@ -40,14 +42,15 @@ class ChangeResult:
     method : str
         The `METHODS` key used.
     parameters : dict
-        Sizes, threshold and measured noise level.
+        The options (``"options"``), the values they led to for the pair and the runtime
+        settings (see `detect_changes`).
     """
 
     regions: list[ChangeRegion]
     registration: Registration
     before: Tile
     after: Tile
-    method: str = "robust"
+    method: str = DEFAULT_METHOD
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,8 +73,8 @@ class ChangeResult:
         return self.after.acquired.isoformat()
 
     def counts(self) -> dict[str, int]:
-        """Return the number of regions per kind."""
-        out = {"appeared": 0, "disappeared": 0, "changed": 0}
+        """Return the number of regions per kind (every kind of `CHANGE_KINDS`, in its order)."""
+        out = dict.fromkeys(CHANGE_KINDS, 0)
         for r in self.regions:
             out[r.change] += 1
         return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from imagery_tool.registration.fine import (
 )
 from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
 from imagery_tool.registration.trust import Evidence, corner_gap, describe, judge, largest_gap
-from imagery_tool.runtime import current
+from imagery_tool.runtime import current, thread_pool
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["DEFAULT_REGISTRATION_MODEL", "REGISTRATION_MODELS", "Registration", "coregister"]
@@ -219,7 +218,7 @@ def coregister(
         dsb = stack.enter_context(before.open())
         dsa = stack.enter_context(after.open())
         # entered last, left first: its threads are done before the files close
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=current().workers))
+        pool = stack.enter_context(thread_pool(current().workers))
         coarse = read_coarse(before, after, mapping, overlap, dsb, dsa, pool)
         if not measure:
             return dataclasses.replace(base, reason="georeference only: not measured, as asked")

@@ -7,6 +7,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from imagery_tool.runtime import Runtime, current
+
 if TYPE_CHECKING:
     from imagery_tool.change.options import DetectionOptions
     from imagery_tool.registration import Registration
@@ -14,11 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["DetectionProcess"]
 
 
-def _run(conn, before: str, after: str, options, registration) -> None:
+def _run(conn, before: str, after: str, options, registration, settings: Runtime) -> None:
     try:
         from imagery_tool.change import detect_changes
+        from imagery_tool.runtime import runtime
 
-        conn.send(("ok", detect_changes(before, after, options, registration=registration)))
+        with runtime(settings):  # the parent's settings, recorded in the result
+            result = detect_changes(before, after, options, registration=registration)
+        conn.send(("ok", result))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
         conn.send(("error", exc if _picklable(exc) else RuntimeError(traceback.format_exc())))
     finally:
@@ -46,6 +51,9 @@ class DetectionProcess:
         As `detect_changes` (default: `DetectionOptions()`).
     registration : Registration, optional
         A registration measured before (else `detect_changes` measures it).
+    settings : Runtime, optional
+        The runtime settings the child detects with (`imagery_tool.runtime`); default: those
+        in force in the thread that starts the job (a spawned process starts from none).
     """
 
     def __init__(
@@ -55,12 +63,13 @@ class DetectionProcess:
         options: DetectionOptions | None = None,
         *,
         registration: Registration | None = None,
+        settings: Runtime | None = None,
     ) -> None:
         context = mp.get_context("spawn")  # never fork a process that runs Qt threads
         self._conn, child = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_run,
-            args=(child, str(before), str(after), options, registration),
+            args=(child, str(before), str(after), options, registration, settings or current()),
             daemon=True,
         )
         self._process.start()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
-from imagery_tool.runtime import current
+from imagery_tool.runtime import current, runtime, thread_pool
 from imagery_tool.series.state import fingerprint
 from imagery_tool.sitestack import (
     date_order,
@@ -240,8 +239,17 @@ def _register(info: StackInfo) -> None:
                 return exc
         return _REGISTRATIONS[key]
 
-    with ThreadPoolExecutor(max_workers=current().workers) as pool:
-        results = list(pool.map(measure, info.tiles[1:]))
+    # dates side by side, each registration with its share of the threads (as series does):
+    # not a pool of workers in each of the workers' tasks
+    workers = current().workers
+    side_by_side = max(1, min(workers, len(info.tiles) - 1))
+
+    def measure_with_share(tile):
+        with runtime(workers=max(1, workers // side_by_side)):
+            return measure(tile)
+
+    with thread_pool(side_by_side) as pool:
+        results = list(pool.map(measure_with_share, info.tiles[1:]))
     for i, (tile, reg) in enumerate(zip(info.tiles[1:], results, strict=True), start=1):
         if isinstance(reg, Exception):
             exc = reg

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -172,19 +174,37 @@ def test_blocks_are_read_where_the_platform_has_no_pread(tmp_path, monkeypatch):
     tile = _jpeg_tile(tmp_path)
     with_pread = tile.read(window=Window(200, 230, 120, 90))
     monkeypatch.setattr(jpeg_tiles, "_CACHE", jpeg_tiles._BlockCache(jpeg_tiles.cache_bound()))
-    monkeypatch.delattr(jpeg_tiles.os, "pread")  # as on Windows
+    monkeypatch.delattr(os, "pread", raising=False)  # as on Windows
     np.testing.assert_array_equal(tile.read(window=Window(200, 230, 120, 90)), with_pread)
 
 
-def test_a_read_at_an_offset_leaves_the_file_position_alone(tmp_path, monkeypatch):
-    path = tmp_path / "bytes.bin"
-    path.write_bytes(bytes(range(100)))
-    monkeypatch.delattr(jpeg_tiles.os, "pread")
-    with open(path, "rb") as f:
-        f.seek(7)
-        assert jpeg_tiles.read_at(f, 5, 40) == bytes(range(40, 45))
-        assert jpeg_tiles.read_at(f, 10, 95) == bytes(range(95, 100))  # cut short at the end
-        assert f.tell() == 7
+def test_threads_with_other_decoders_each_read_with_their_own(tmp_path):
+    tile = _jpeg_tile(tmp_path)
+    window = Window(200, 230, 120, 90)
+    gdal = dataclasses.replace(tile, jpeg=None).read(window=window)
+    ours = tile.read(window=window)
+    assert not np.array_equal(gdal, ours)
+    entered, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():  # enters its context after this thread entered its own
+        with runtime.runtime(jpeg_decoder=True):
+            entered.set()
+            leave.wait(10)
+            seen["other"] = tile.read(window=window)
+
+    with runtime.runtime(jpeg_decoder=False) as settings:
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert entered.wait(10)
+        try:
+            mine = tile.read(window=window)
+        finally:
+            leave.set()
+            thread.join(10)
+    assert settings.to_dict()["jpeg_decoder"] == "GDAL"  # recorded as read
+    np.testing.assert_array_equal(mine, gdal)
+    np.testing.assert_array_equal(seen["other"], ours)
 
 
 def test_each_block_is_decoded_once_for_neighbouring_windows(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import pytest
@@ -89,8 +90,63 @@ def test_contexts_of_concurrent_threads_restore_the_state_when_the_last_one_ends
     for t in threads:
         t.join(10)
     gdal, opencv, _, settings = seen["inside"]
-    assert (gdal, opencv) == (60 * 2**20, 1)  # the one still open, inheriting from the first
-    assert settings.gdal_cache_mb == 60
+    assert (gdal, opencv) == (60 * 2**20, found[1])  # the one still open, nothing of the first
+    assert settings.gdal_cache_mb == 60 and settings.opencv_threads is None
+    assert _process_state() == found
+
+
+def _hold_in_thread(leave: threading.Event, **settings) -> threading.Thread:
+    """Start a thread that enters ``runtime(**settings)`` and stays in it until ``leave``."""
+    entered = threading.Event()
+
+    def hold():
+        with runtime.runtime(**settings):
+            entered.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert entered.wait(10)
+    return thread
+
+
+def test_a_thread_keeps_its_own_settings_while_another_thread_enters_a_context():
+    leave = threading.Event()
+    with runtime.runtime(jpeg_decoder=False, workers=1) as mine:
+        other = _hold_in_thread(leave, jpeg_decoder=True, workers=3)
+        try:  # entered after this one: it used to be what every thread saw
+            assert current() == mine
+            assert not current().jpeg_decoder and current().workers == 1
+        finally:
+            leave.set()
+            other.join(10)
+    assert current() == Runtime()
+
+
+def test_the_tasks_of_a_job_pool_see_the_settings_of_the_thread_that_submits_them():
+    with runtime.runtime(jpeg_decoder=False, workers=2) as mine:
+        with runtime.thread_pool(2) as pool:
+            seen = list(pool.map(lambda _: current(), range(4)))
+        with ThreadPoolExecutor(1) as plain:  # why: a plain pool's threads start from none
+            assert plain.submit(current).result() == Runtime()
+    assert seen == [mine] * 4
+    with runtime.thread_pool(1) as pool:  # outside any context: the defaults
+        assert pool.submit(current).result() == Runtime()
+
+
+def test_a_context_whose_settings_fail_to_apply_is_not_counted(monkeypatch):
+    found = _process_state()
+
+    def refuse(_threads):
+        raise _Boom
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runtime.cv2, "setNumThreads", refuse)
+        with pytest.raises(_Boom), runtime.runtime(gdal_cache_mb=5):
+            pass
+    assert runtime._open == [] and _process_state() == found
+    with runtime.runtime(gdal_cache_mb=9):  # a later context ends with the state as found
+        pass
     assert _process_state() == found
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+from napari_imagery_tool import _reader
 from napari_imagery_tool._reader import read_stack
 
+from imagery_tool.runtime import current, runtime
 from imagery_tool.tile import open_tile
 from tests.plugin.conftest import dated_tile, scene
 
@@ -31,3 +35,19 @@ def test_refused_shift_aligns_by_georeference_and_says_why(tmp_path):
     assert note.startswith(
         f"{later.name}: aligned by georeference only (content estimate refused ("
     )
+
+
+def test_dates_are_registered_side_by_side_each_with_a_share_of_the_workers(tmp_path, monkeypatch):
+    tiles = [open_tile(dated_tile(tmp_path, f"2024-12-{day}")) for day in (10, 11, 12)]
+    workers_seen = []
+
+    def register(reference, tile):
+        workers_seen.append(current().workers)  # what its own pool of windows would start
+        raise ValueError("not measured here")
+
+    monkeypatch.setattr(_reader, "register_to_reference", register)
+    info = SimpleNamespace(tiles=tiles, notes=[], registrations={}, shifts={})
+    with runtime(workers=6):
+        _reader._register(info)
+    assert workers_seen == [3, 3]  # two dates at once, three threads each: not 6 x 6
+    assert len(info.notes) == 2

@@ -91,7 +91,7 @@ def test_the_result_records_the_options_used(change_pair):
     result = detect_changes(before, after, options, max_size_m=100.0)
     recorded = result.parameters["options"]
     assert recorded == DetectionOptions(method="cva", min_size_m=4.0, max_size_m=100.0).to_dict()
-    assert result.method == "cva" and result.parameters["max_size_m"] == 100.0
+    assert result.method == "cva" and recorded["max_size_m"] == 100.0
 
 
 def test_ground_pixel_size_is_the_tiles_then_the_given_then_the_assumed():
