@@ -164,6 +164,19 @@ def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
     assert info_of(layer).dates == ["2024-12-13", "2025-01-10"]
 
 
+def test_a_catalog_with_a_broken_item_link_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+    from napari_imagery_tool import _reader
+
+    from tests.cli.helpers import write_catalog_with_a_broken_item_link
+
+    catalog = write_catalog_with_a_broken_item_link(tmp_path)
+    shown = []
+    monkeypatch.setattr(_reader, "_notify", lambda message, level="info": shown.append(message))
+    assert _reader.read_paths(str(catalog)) == []
+    (message,) = shown
+    assert str(catalog) in message and "gone.json" in message
+
+
 @pytest.mark.parametrize("name", ["a.tif", "b.tiff"])
 def test_reader_accepts_raster_suffixes(tmp_path, name):
     assert get_reader(str(tmp_path / name)) is not None
