@@ -24,7 +24,7 @@ from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
-__all__ = ["CompareWidget", "run_detection"]
+__all__ = ["CompareWidget", "run_detection", "stack_registration"]
 
 BLINK_MS = 600
 SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-aligned boxes
@@ -36,7 +36,8 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
 
     A generator for napari's ``thread_worker``. Detection runs in a child process: when napari
     stops the generator at a yield (Cancel), the child is terminated and no CPU is left busy.
-    The stack's measured registration of ``after`` is reused when ``before`` is the reference.
+    The stack's measured registration of ``after`` is reused when it is what detection with
+    ``options`` would measure (`stack_registration`).
     The child process is appended to ``jobs`` so that the caller can stop it directly.
 
     Parameters
@@ -55,7 +56,7 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     from napari_imagery_tool._detect_job import DetectionProcess
 
     tile_b, tile_a = info.tiles[before], info.tiles[after]
-    registration = info.registrations[after] if before == 0 else None
+    registration = stack_registration(info, before, after, options)
     start = time.perf_counter()
     job = DetectionProcess(tile_b.path, tile_a.path, options, registration=registration)
     if jobs is not None:
@@ -72,6 +73,41 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     result = job.result()
     yield ("done", time.perf_counter() - start)
     return result
+
+
+def stack_registration(info, before: int, after: int, options=None):
+    """Return the stack's registration of ``after`` when detection would measure the same.
+
+    The stack measured each date on the first with the default registration model. That is
+    what detection measures when ``before`` is the first date, ``options.method`` registers
+    by content (not ``cva``) and ``options.registration_model`` is the default; otherwise
+    detection measures (or skips) the registration itself, as on the command line.
+
+    Parameters
+    ----------
+    info : StackInfo
+        The time stack shown.
+    before, after : int
+        The dates compared, as indexes of the stack.
+    options : DetectionOptions, optional
+        Default: `DetectionOptions()`.
+
+    Returns
+    -------
+    Registration or None
+        None: let detection decide.
+    """
+    from imagery_tool.change.methods import METHODS
+    from imagery_tool.change.options import DEFAULT_REGISTRATION_MODEL, DetectionOptions
+
+    options = options or DetectionOptions()
+    if (
+        before != 0
+        or not METHODS[options.method].register
+        or options.registration_model != DEFAULT_REGISTRATION_MODEL
+    ):
+        return None
+    return info.registrations[after]
 
 
 class CompareWidget(QWidget):
