@@ -28,6 +28,8 @@ __all__ = ["CompareWidget", "run_detection", "stack_registration"]
 
 BLINK_MS = 600
 SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-aligned boxes
+# The largest value a spin box offers for options without an upper bound of their own.
+SPIN_CAPS = {"threshold": 50.0, "min_size_m": 1000.0, "max_size_m": 10000.0}
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
 
 
@@ -73,6 +75,28 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     result = job.result()
     yield ("done", time.perf_counter() - start)
     return result
+
+
+def _option_spin(name: str, *, unset: str | None = None, suffix: str = "") -> QDoubleSpinBox:
+    """Return a spin box for the numeric detection option ``name``, within its range.
+
+    The range is the option's (`imagery_tool.change.options.option_range`), capped for the
+    box where it has no upper bound. With ``unset``, the box's minimum is shown as that text
+    and stands for None (the option's default rule); otherwise an excluded lower bound is
+    replaced by the box's smallest step above it.
+    """
+    from imagery_tool.change.options import option_range
+
+    values = option_range(name)
+    spin = QDoubleSpinBox()
+    low = values.low
+    if unset is None and not values.low_included:
+        low += 10.0 ** -spin.decimals()
+    spin.setRange(low, min(values.high, SPIN_CAPS.get(name, math.inf)))
+    if unset is not None:
+        spin.setSpecialValueText(unset)
+    spin.setSuffix(suffix)
+    return spin
 
 
 def stack_registration(info, before: int, after: int, options=None):
@@ -205,29 +229,20 @@ class CompareWidget(QWidget):
 
         self.method_combo = QComboBox()
         self.method_combo.setToolTip(tip("method"))
-        self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(0, 50)
-        self.threshold_spin.setSpecialValueText("default")
+        self.threshold_spin = _option_spin("threshold", unset="default")
         self.threshold_spin.setToolTip(tip("threshold"))
-        self.min_score_spin = QDoubleSpinBox()
-        self.min_score_spin.setRange(0, 1)
+        self.min_score_spin = _option_spin("min_score", unset="default")
         self.min_score_spin.setSingleStep(0.05)
-        self.min_score_spin.setSpecialValueText("default")
         model = default_model()
         near, far = model.operating_point(0.0), model.operating_point(1.0)
         self.min_score_spin.setToolTip(
             f"{tip('min_score')} The shipped model's: {near:g} for dates that differ by sensor "
             f"noise, {far:g} for dates months apart."
         )
-        self.min_size_spin = QDoubleSpinBox()
-        self.min_size_spin.setRange(0.1, 1000)
-        self.min_size_spin.setSuffix(" m")
+        self.min_size_spin = _option_spin("min_size_m", suffix=" m")
         self.min_size_spin.setValue(defaults.min_size_m)
         self.min_size_spin.setToolTip(tip("min_size_m"))
-        self.max_size_spin = QDoubleSpinBox()
-        self.max_size_spin.setRange(0, 10000)
-        self.max_size_spin.setSuffix(" m")
-        self.max_size_spin.setSpecialValueText("no bound")
+        self.max_size_spin = _option_spin("max_size_m", unset="no bound", suffix=" m")
         self.max_size_spin.setToolTip(tip("max_size_m"))
         form.addRow("method", self.method_combo)
         form.addRow("threshold", self.threshold_spin)
