@@ -2,15 +2,10 @@
 
 from imagery_tool.sitestack.dated import DatedTile, Skipped, date_order
 from imagery_tool.sitestack.grouping import SAME_SITE_OVERLAP, footprint, group_by_site
-from imagery_tool.sitestack.register import (
-    REFERENCE_MODEL,
-    placement_note,
-    register_to_reference,
-)
+from imagery_tool.sitestack.register import placement_note, register_to_reference
 from imagery_tool.sitestack.stac import CatalogTile, read_stac
 
 __all__ = [
-    "REFERENCE_MODEL",
     "SAME_SITE_OVERLAP",
     "CatalogTile",
     "DatedTile",
