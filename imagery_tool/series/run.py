@@ -29,13 +29,12 @@ from imagery_tool.series.state import (
     STATE_FILE,
     STATE_VERSION,
     SiteWork,
-    fingerprint,
     load_state,
     registration_from_record,
 )
 from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
 from imagery_tool.series.timeline import write_timeline
-from imagery_tool.sitestack import Skipped
+from imagery_tool.sitestack import Skipped, fingerprint
 
 __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
 

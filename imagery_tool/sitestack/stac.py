@@ -9,12 +9,12 @@ from pathlib import Path
 from imagery_tool.dates import parse_datetime
 from imagery_tool.errors import ImageryToolError, StacReadError
 from imagery_tool.sitestack.dated import Skipped
+from imagery_tool.sitestack.files import RASTER_SUFFIXES
 from imagery_tool.tile import Tile, open_tile
 
-__all__ = ["RASTER_SUFFIXES", "CatalogTile", "read_stac"]
+__all__ = ["CatalogTile", "read_stac"]
 
-# File suffixes taken as rasters (an asset without a media type is judged by its name).
-RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".png", ".jpg", ".jpeg", ".img", ".vrt")
+# An asset without a media type is judged by its name (`RASTER_SUFFIXES`).
 _RASTER_MEDIA = ("image/tiff", "image/jp2", "image/png", "image/jpeg", "application/x-hdf")
 _NOT_DATA = ("thumbnail", "overview", "metadata")  # asset roles that are never the image
 
