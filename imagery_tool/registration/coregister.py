@@ -28,8 +28,6 @@ __all__ = ["DEFAULT_REGISTRATION_MODEL", "REGISTRATION_MODELS", "Registration", 
 
 DEFAULT_REGISTRATION_MODEL = "similarity"  # shift, rotation and scale
 
-STATUSES = ("applied", "fallback", "not_measured")
-
 
 @dataclass(frozen=True)
 class Registration:

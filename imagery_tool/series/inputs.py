@@ -49,16 +49,12 @@ class SiteSeries:
         Site name from the file names (``hmeimim`` for ``hmeimim_2024-12-13.tif``) or
         ``site-N``; unique within an input.
     tiles : tuple of DatedTile
-        Strictly increasing acquisition times.
+        Strictly increasing acquisition times; the first is the reference every date is
+        co-registered to.
     """
 
     name: str
     tiles: tuple[DatedTile, ...]
-
-    @property
-    def reference(self) -> DatedTile:
-        """The first date: every date is co-registered to its grid for tracking."""
-        return self.tiles[0]
 
     @property
     def crs(self) -> list[str]:
