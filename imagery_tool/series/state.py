@@ -11,8 +11,9 @@ from imagery_tool.atomic import atomic_write_text
 from imagery_tool.registration import Registration
 
 if TYPE_CHECKING:
-    from imagery_tool.series.inputs import DatedTile, SiteSeries
+    from imagery_tool.series.inputs import SiteSeries
     from imagery_tool.series.run import SiteReport
+    from imagery_tool.sitestack import DatedTile
 
 __all__ = [
     "STATE_FILE",
