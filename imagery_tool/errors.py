@@ -17,8 +17,8 @@ class ImageryToolError(Exception):
     *args
         The message (one line), as for any exception.
     parameter : str, optional
-        The API parameter at fault, when there is one (``"tile"``, ``"scheduler"``). Messages
-        name parameters in backquotes (```tile```); a front end shows them its own way (the
+        The API parameter at fault, when there is one (``"tiles"``, ``"scheduler"``). Messages
+        name parameters in backquotes (```tiles```); a front end shows them its own way (the
         command line as its flags: `imagery_tool.cli.flags.with_flags`).
 
     Attributes

@@ -119,10 +119,11 @@ def unrelated_crs_message(subject: str, where: str, cause: UnsupportedCRSError) 
 
     Examples
     --------
-    >>> unrelated_crs_message("a.tif", "placed on b.tif", UnsupportedCRSError("no way"))
-    "a.tif cannot be placed on b.tif: no way; reproject one onto the other's CRS (gdalwarp -t_srs)"
+    >>> message = unrelated_crs_message("a.tif", "placed on b.tif", UnsupportedCRSError("no way"))
+    >>> message.removesuffix(REPROJECT_HINT + ")")
+    "a.tif cannot be placed on b.tif: no way; reproject one onto the other's CRS ("
     """
-    fix = "reproject one onto the other's CRS (gdalwarp -t_srs)"
+    fix = f"reproject one onto the other's CRS ({REPROJECT_HINT})"
     return f"{subject} cannot be {where}: {cause}; {fix}"
 
 

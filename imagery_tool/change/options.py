@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from imagery_tool.change.methods import METHODS
@@ -19,7 +19,10 @@ __all__ = [
     "DEFAULT_REGISTRATION_MODEL",
     "DEFAULT_THRESHOLD",
     "DetectionOptions",
+    "OptionRange",
+    "option_choices",
     "option_help",
+    "option_range",
     "with_settings",
 ]
 
@@ -28,8 +31,50 @@ DEFAULT_MIN_SIZE_M = 3.0  # a small vehicle
 DEFAULT_THRESHOLD = 6.0  # change-vector threshold in sensor-noise standard deviations
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
+@dataclass(frozen=True)
+class OptionRange:
+    """The values a numeric detection option takes: ``(low, high]``, or ``[low, high]``.
+
+    Attributes
+    ----------
+    low, high : float
+        Bounds; ``high`` may be infinite (the value must still be finite).
+    low_included : bool
+        Whether ``low`` itself is allowed.
+    """
+
+    low: float
+    high: float = math.inf
+    low_included: bool = False
+
+    def check(self, parameter: str, value: float | None) -> None:
+        """Refuse a value that is not a finite number in the range (None passes).
+
+        Raises
+        ------
+        DetectionOptionError
+            Naming ``parameter``.
+        """
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            _refuse(parameter, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            _refuse(parameter, f"must be a finite number, got {value!r}")
+        above = value >= self.low if self.low_included else value > self.low
+        if not (above and value <= self.high):
+            left = "[" if self.low_included else "("
+            _refuse(parameter, f"must be in {left}{self.low:g}, {self.high:g}], got {value!r}")
+
+
+def _option(
+    text: str,
+    *,
+    choices: Mapping[str, Any] | None = None,
+    values: OptionRange | None = None,
+) -> dict[str, Any]:
+    """Field metadata of an option: its help line, and its choices or its range."""
+    return {"help": text, "choices": choices, "range": values}
 
 
 @dataclass(frozen=True)
@@ -75,60 +120,63 @@ class DetectionOptions:
 
     method: str = field(
         default=DEFAULT_METHOD,
-        metadata=_help("Change-detection method."),
+        metadata=_option("Change-detection method.", choices=METHODS),
     )
     min_size_m: float = field(
         default=DEFAULT_MIN_SIZE_M,
-        metadata=_help("Smallest object (long side) in metres."),
+        metadata=_option("Smallest object (long side) in metres.", values=OptionRange(0.0)),
     )
     max_size_m: float | None = field(
         default=None,
-        metadata=_help("Largest object (long side) in metres (default: no upper bound)."),
+        metadata=_option(
+            "Largest object (long side) in metres (default: no upper bound).",
+            values=OptionRange(0.0),
+        ),
     )
     threshold: float | None = field(
         default=None,
-        metadata=_help(
+        metadata=_option(
             "Change threshold in sensor-noise standard deviations for dates that differ by "
             f"sensor noise (default {DEFAULT_THRESHOLD:g}; lower = more sensitive; dates months "
             "apart use the pair's own split); for `method` cva an absolute magnitude replacing "
-            "Otsu's."
+            "Otsu's.",
+            values=OptionRange(0.0),
         ),
     )
     min_score: float | None = field(
         default=None,
-        metadata=_help(
+        metadata=_option(
             "For `method` robust: report objects whose score (the region model's probability) "
             "reaches this (default: the model's operating point for the pair: chosen for "
             "precision 0.95 on dates that differ by sensor noise, on real pairs for dates "
-            "months apart; lower = more found, more false alarms)."
+            "months apart; lower = more found, more false alarms).",
+            values=OptionRange(0.0, 1.0, low_included=True),
         ),
     )
     registration_model: str = field(
         default=DEFAULT_REGISTRATION_MODEL,
-        metadata=_help("Residual misregistration model fitted from content."),
+        metadata=_option(
+            "Residual misregistration model fitted from content.", choices=REGISTRATION_MODELS
+        ),
     )
     pixel_size_m: float | None = field(
         default=None,
-        metadata=_help(
+        metadata=_option(
             "Pixel size for images without georeference (default "
-            f"{ASSUMED_PIXEL_SIZE_M:g}, recorded as assumed)."
+            f"{ASSUMED_PIXEL_SIZE_M:g}, recorded as assumed).",
+            values=OptionRange(0.0, MAX_PIXEL_SIZE_M),
         ),
     )
 
     def __post_init__(self) -> None:
         """Refuse values detection cannot use, naming the field."""
-        if self.method not in METHODS:
-            _refuse("method", f"must be one of {sorted(METHODS)}, got {self.method!r}")
-        if self.registration_model not in REGISTRATION_MODELS:
-            _refuse(
-                "registration_model",
-                f"must be one of {sorted(REGISTRATION_MODELS)}, got {self.registration_model!r}",
-            )
-        _number("min_size_m", self.min_size_m, low=0.0)
-        _number("max_size_m", self.max_size_m, low=0.0)
-        _number("threshold", self.threshold, low=0.0)
-        _number("min_score", self.min_score, low=0.0, high=1.0, closed=True)
-        _number("pixel_size_m", self.pixel_size_m, low=0.0, high=MAX_PIXEL_SIZE_M)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            choices, values = f.metadata["choices"], f.metadata["range"]
+            if choices is not None and value not in choices:
+                _refuse(f.name, f"must be one of {sorted(choices)}, got {value!r}")
+            if values is not None:
+                values.check(f.name, value)
         if self.max_size_m is not None and self.min_size_m >= self.max_size_m:
             _refuse(
                 "min_size_m",
@@ -180,9 +228,35 @@ def option_help(name: str) -> str:
     KeyError
         ``name`` is not a field.
     """
+    return _field(name).metadata["help"]
+
+
+def option_range(name: str) -> OptionRange | None:
+    """Return the values the numeric `DetectionOptions` field ``name`` takes (None: a choice).
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a field.
+    """
+    return _field(name).metadata["range"]
+
+
+def option_choices(name: str) -> Mapping[str, Any] | None:
+    """Return the choices of the `DetectionOptions` field ``name`` (None: a number).
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a field.
+    """
+    return _field(name).metadata["choices"]
+
+
+def _field(name: str) -> Field:
     for f in fields(DetectionOptions):
         if f.name == name:
-            return f.metadata["help"]
+            return f
     raise KeyError(name)
 
 
@@ -222,24 +296,3 @@ def with_settings(
 
 def _refuse(parameter: str, what: str) -> None:
     raise DetectionOptionError(f"`{parameter}` {what}", parameter=parameter)
-
-
-def _number(
-    parameter: str,
-    value: float | None,
-    *,
-    low: float,
-    high: float = math.inf,
-    closed: bool = False,
-) -> None:
-    """Refuse a value that is not a finite number in ``(low, high]`` (``[low, high]``: closed)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        _refuse(parameter, f"must be a number, got {value!r}")
-    if not math.isfinite(value):
-        _refuse(parameter, f"must be a finite number, got {value!r}")
-    above = value >= low if closed else value > low
-    if not (above and value <= high):
-        left = "[" if closed else "("
-        _refuse(parameter, f"must be in {left}{low:g}, {high:g}], got {value!r}")

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 import click
 
-from imagery_tool.change.methods import METHODS
-from imagery_tool.change.options import DetectionOptions, option_help
+from imagery_tool.change.options import (
+    DetectionOptions,
+    option_choices,
+    option_help,
+    option_range,
+)
 from imagery_tool.cli.flags import flag, with_flags
-from imagery_tool.cli.types import Number, pixel_size
+from imagery_tool.cli.types import Number
 from imagery_tool.errors import DetectionOptionError
-from imagery_tool.registration.coregister import REGISTRATION_MODELS
 
 __all__ = ["detection_options", "quiet_option"]
 
-# The click type of each `DetectionOptions` field; default and help come from the field.
-_DETECTION_TYPES: dict[str, click.ParamType] = {
-    "method": click.Choice(list(METHODS)),
-    "min_size_m": Number(min=0, min_open=True),
-    "max_size_m": Number(min=0, min_open=True),
-    "threshold": Number(min=0, min_open=True),
-    "min_score": Number(0, 1),
-    "registration_model": click.Choice(list(REGISTRATION_MODELS)),
-    "pixel_size_m": pixel_size(),
-}
+
+def option_type(name: str) -> click.ParamType:
+    """Return the click type of the `DetectionOptions` field ``name``: its choices or range.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a field.
+    """
+    choices = option_choices(name)
+    if choices is not None:
+        return click.Choice(list(choices))
+    values = option_range(name)
+    high = None if math.isinf(values.high) else values.high
+    return Number(min=values.low, max=high, min_open=not values.low_included)
 
 
 def detection_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,8 +44,9 @@ def detection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     Every field of `DetectionOptions` becomes a flag (`imagery_tool.cli.flags.FLAGS`) with the
     field's default and help line; the command is called with ``options=DetectionOptions(...)``
-    instead of the separate values. A combination the options refuse (``--min-size-m`` not
-    below ``--max-size-m``) is a usage error naming the flag.
+    instead of the separate values. Each flag's type (choices or range) comes from the field
+    too. A combination the options refuse (``--min-size-m`` not below ``--max-size-m``) is a
+    usage error naming the flags.
     """
     names = [f.name for f in fields(DetectionOptions)]
 
@@ -46,7 +56,7 @@ def detection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             kwargs["options"] = DetectionOptions(**given)
         except DetectionOptionError as exc:
-            raise click.BadParameter(with_flags(str(exc)), param_hint=flag(exc.parameter)) from exc
+            raise click.UsageError(with_flags(str(exc))) from exc
         return command(*args, **kwargs)
 
     for f in reversed(fields(DetectionOptions)):
@@ -54,7 +64,7 @@ def detection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         with_options = click.option(
             flag(f.name),
             f.name,
-            type=_DETECTION_TYPES[f.name],
+            type=option_type(f.name),
             default=f.default,
             show_default=shown,
             help=with_flags(option_help(f.name)),

@@ -33,12 +33,13 @@ from imagery_tool.series.inputs import DUPLICATE_POLICIES
     "--scheduler",
     metavar="ADDRESS|NAME",
     help="tcp://HOST:PORT of a dask.distributed scheduler, or a local scheduler: "
-    f"{', '.join(LOCAL_SCHEDULERS)} (default processes, one per CPU).",
+    f"{', '.join(LOCAL_SCHEDULERS)} (default processes; how many: --workers).",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Local workers (default: the machine's CPUs); the cluster's own with --scheduler.",
+    help="Local workers (default: the usable cores, at most one per GiB of memory); the "
+    "cluster's own with --scheduler.",
 )
 @click.option("--force", is_flag=True, help="Recompute pairs already done.")
 @detection_options

@@ -17,6 +17,7 @@ from imagery_tool.registration.fine import (
     fine_windows,
     read_references,
 )
+from imagery_tool.registration.fit import REGISTRATION_MODELS
 from imagery_tool.registration.grid import GridMapping, affine_to_matrix, matrix_to_affine
 from imagery_tool.registration.trust import Evidence, corner_gap, describe, judge, largest_gap
 from imagery_tool.runtime import current, thread_pool
@@ -24,11 +25,7 @@ from imagery_tool.tile import Tile, open_tile
 
 __all__ = ["DEFAULT_REGISTRATION_MODEL", "REGISTRATION_MODELS", "Registration", "coregister"]
 
-# Model fitted to the window shifts -> number of free parameters.
-REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 DEFAULT_REGISTRATION_MODEL = "similarity"  # shift, rotation and scale
-
-STATUSES = ("applied", "fallback", "not_measured")
 
 
 @dataclass(frozen=True)

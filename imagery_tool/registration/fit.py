@@ -5,13 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["F_CRITICAL", "fit_model", "simplest"]
+__all__ = ["F_CRITICAL", "REGISTRATION_MODELS", "fit_model", "simplest"]
 
 # Variance ratio above which rotation/scale (or shear) terms are kept: their reduction of the
 # squared misfit per parameter must be this many times the misfit variance of the richer model
 # (an F test; 10 is beyond the 0.1 % level for any number of windows).
 F_CRITICAL = 10.0
-_PARAMETERS = {"shift": 2, "similarity": 4, "affine": 6}
+# Model fitted to the window shifts -> number of free parameters.
+REGISTRATION_MODELS = {"shift": 2, "similarity": 4, "affine": 6}
 
 
 def simplest(
@@ -45,15 +46,15 @@ def simplest(
     residuals : (N, 2) float ndarray
         The windows' shifts minus the returned mapping's.
     """
-    extra = _PARAMETERS[model] - 2
+    extra = REGISTRATION_MODELS[model] - 2
     n = int(inliers.sum())
     if extra == 0 or n == 0:
         return matrix, residuals
     points = np.asarray(points, np.float64)
     absolute = (points @ matrix[:2, :2].T + matrix[:2, 2]) - points + residuals
     t = absolute[inliers].mean(axis=0)
-    dof = 2 * n - _PARAMETERS[model]
-    if n >= 2 * _PARAMETERS[model]:  # fewer windows than that fit anything
+    dof = 2 * n - REGISTRATION_MODELS[model]
+    if n >= 2 * REGISTRATION_MODELS[model]:  # fewer windows than that fit anything
         rss_model = float(np.sum(residuals[inliers] ** 2))
         rss_shift = float(np.sum((absolute[inliers] - t) ** 2))
         ratio = ((rss_shift - rss_model) / extra) / max(rss_model / dof, 1e-12)

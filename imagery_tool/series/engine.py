@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from imagery_tool.errors import SchedulerError
-from imagery_tool.runtime import usable_workers
+from imagery_tool.runtime import current
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -125,7 +125,8 @@ class LocalEngine:
     ----------
     scheduler : {"threads", "processes", "sync"}
     workers : int, optional
-        Threads or processes; by default `imagery_tool.runtime.usable_workers` (the usable
+        Threads or processes; by default the workers of the runtime in force
+        (`imagery_tool.runtime.current`; outside any context `usable_workers`: the usable
         cores, fewer when memory holds fewer block workers).
     """
 
@@ -135,7 +136,7 @@ class LocalEngine:
         if workers is not None and workers < 1:
             raise ValueError(f"workers={workers}; need at least 1")
         self.name = scheduler
-        self.workers = 1 if scheduler == "sync" else (workers or usable_workers())
+        self.workers = 1 if scheduler == "sync" else (workers or current().workers)
         self.threads_per_task = 1
 
     def run(self, tasks: Sequence[Task], on_result: Callable[[Task, Any], None]) -> list[TaskLost]:
@@ -347,8 +348,8 @@ def open_engine(
         ``None`` or a key of `LOCAL_SCHEDULERS` for this machine (processes by default), or a
         dask.distributed scheduler address ``tcp://HOST:PORT``.
     workers : int, optional
-        Local workers (`imagery_tool.runtime.usable_workers` by default); not allowed with
-        an address (the cluster has its own).
+        Local workers (by default those of the runtime in force,
+        `imagery_tool.runtime.current`); not allowed with an address (the cluster has its own).
     connect_timeout : float
         Seconds to wait for a cluster's scheduler.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,23 +10,21 @@ from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError, SeriesInputError
 from imagery_tool.sitestack import (
+    RASTER_SUFFIXES,
     DatedTile,
     Skipped,
     date_order,
     footprint,
     group_by_site,
     read_stac,
+    site_name,
 )
-from imagery_tool.sitestack.stac import RASTER_SUFFIXES
 from imagery_tool.tile import Tile, open_tile
 
 __all__ = [
     "DUPLICATE_POLICIES",
-    "RASTER_SUFFIXES",
-    "DatedTile",
     "SeriesInputs",
     "SiteSeries",
-    "Skipped",
     "collect_inputs",
     "collect_tiles",
 ]
@@ -41,10 +38,6 @@ DUPLICATE_POLICIES = {
 # Raster files this command writes into its output folder (never inputs).
 _OUTPUTS = frozenset({"timeline.png"})
 
-_DATE_IN_NAME = re.compile(
-    r"[_\-. ]*(\d{4}-?\d{2}-?\d{2})(?:[T_]\d{2}[:\-]?\d{2}(?:[:\-]?\d{2})?Z?)?"
-)
-
 
 @dataclass(frozen=True)
 class SiteSeries:
@@ -56,16 +49,12 @@ class SiteSeries:
         Site name from the file names (``hmeimim`` for ``hmeimim_2024-12-13.tif``) or
         ``site-N``; unique within an input.
     tiles : tuple of DatedTile
-        Strictly increasing acquisition times.
+        Strictly increasing acquisition times; the first is the reference every date is
+        co-registered to.
     """
 
     name: str
     tiles: tuple[DatedTile, ...]
-
-    @property
-    def reference(self) -> DatedTile:
-        """The first date: every date is co-registered to its grid for tracking."""
-        return self.tiles[0]
 
     @property
     def crs(self) -> list[str]:
@@ -201,7 +190,7 @@ def _sites(
         group = sorted(group, key=lambda d: date_order(d.when, d.path))
         group, dropped = _handle_duplicates(group, duplicates, source)
         skipped.extend(dropped)
-        name = _site_name(group, number)
+        name = site_name(d.path for d in group) or f"site-{number}"
         names[name] += 1
         if names[name] > 1:
             name = f"{name}-{names[name]}"
@@ -301,17 +290,6 @@ def _handle_duplicates(group, policy: str, source: Path):
             )
         )
     return kept, dropped
-
-
-def _site_name(group: list[DatedTile], number: int) -> str:
-    stems = Counter()
-    for d in group:
-        stem = _DATE_IN_NAME.sub("", d.stem).strip("_-. ")
-        if stem:
-            stems[re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)] += 1
-    if stems:
-        return stems.most_common(1)[0][0]
-    return f"site-{number}"
 
 
 def _where(tile: Tile) -> str:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from imagery_tool.atomic import atomic_write_text, check_output
 from imagery_tool.change.options import DetectionOptions, with_settings
 from imagery_tool.change.result import ChangeResult
-from imagery_tool.errors import SeriesRunError
+from imagery_tool.errors import DetectionOptionError, SeriesRunError
 from imagery_tool.progress import Progress
 from imagery_tool.registration import Registration
-from imagery_tool.runtime import runtime
-from imagery_tool.series.assemble import build_timeline as _build_timeline
-from imagery_tool.series.assemble import site_inventory as _site_inventory
+from imagery_tool.runtime import current
+from imagery_tool.series.assemble import build_timeline, site_inventory
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
     Task,
@@ -25,15 +24,17 @@ from imagery_tool.series.engine import (
     open_engine,
     run_token,
 )
-from imagery_tool.series.inputs import SiteSeries, Skipped, collect_inputs
-from imagery_tool.series.state import STATE_FILE
-from imagery_tool.series.state import STATE_VERSION as _STATE_VERSION
-from imagery_tool.series.state import SiteWork as _Site
-from imagery_tool.series.state import fingerprint as _fingerprint
-from imagery_tool.series.state import load_state as _load_state
-from imagery_tool.series.state import registration_from_record as _registration_from
+from imagery_tool.series.inputs import SiteSeries, collect_inputs
+from imagery_tool.series.state import (
+    STATE_FILE,
+    STATE_VERSION,
+    SiteWork,
+    load_state,
+    registration_from_record,
+)
 from imagery_tool.series.tasks import TaskFailure, detect_pair, register_date
 from imagery_tool.series.timeline import write_timeline
+from imagery_tool.sitestack import Skipped, fingerprint
 
 __all__ = ["STATE_FILE", "SeriesReport", "SiteReport", "run_series"]
 
@@ -167,7 +168,7 @@ class SeriesReport:
         }
 
 
-def _report_registration(site: _Site, index: int, registration: Registration) -> None:
+def _report_registration(site: SiteWork, index: int, registration: Registration) -> None:
     """Say in the site's report how a date was placed on the first (a fallback is no error)."""
     site.registrations[index] = registration
     site.report.registrations[site.tiles[index].stem] = {
@@ -224,7 +225,8 @@ def run_series(
         ``"processes"`` (default), ``"threads"``, ``"sync"``, or the address of a
         dask.distributed scheduler ``tcp://HOST:PORT``.
     workers : int, optional
-        Local workers (the machine's CPUs by default); not with an address.
+        Local workers (default: those of the runtime in force, `imagery_tool.runtime.current`:
+        the usable cores, at most one per GiB of memory); not with an address.
     force : bool
         Recompute pairs and registrations even when their files are up to date.
     duplicates : {"error", "first"}
@@ -271,10 +273,8 @@ def run_series(
     options = with_settings(options, settings, caller="run_series")
     started = time.perf_counter()
     outdir = check_output(outdir, inputs=[source], option="output folder", folder=True)
-    with (
-        runtime() as in_force,  # for the pairs (the decoder is recorded in the state)
-        open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine,
-    ):
+    in_force = current()  # the pairs' JPEG decoder is recorded in the state
+    with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         sites = [_prepare(s, outdir, len(inputs.sites) > 1) for s in inputs.sites]
@@ -307,8 +307,8 @@ def run_series(
             continue
         counted = None
         if inventory:
-            counted = _site_inventory(site, store=store, pixel_size_m=options.pixel_size_m)
-        timeline, chips = _build_timeline(site, counted)
+            counted = site_inventory(site, store=store, pixel_size_m=options.pixel_size_m)
+        timeline, chips = build_timeline(site, counted)
         site.report.timeline = write_timeline(timeline, site.outdir, chips=chips)
         if counted is not None:
             from imagery_tool.aircraft.inventory import write_inventory
@@ -330,7 +330,7 @@ def run_series(
     return report
 
 
-def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
+def _prepare(series: SiteSeries, outdir: Path, several: bool) -> SiteWork:
     site_dir = outdir / series.name if several else outdir
     (site_dir / "pairs").mkdir(parents=True, exist_ok=True)
     report = SiteReport(
@@ -340,13 +340,13 @@ def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
         tiles=[str(t.path) for t in series.tiles],
         crs=series.crs,
     )
-    state = _load_state(site_dir / STATE_FILE)
+    state = load_state(site_dir / STATE_FILE)
     state = {
-        "version": _STATE_VERSION,
+        "version": STATE_VERSION,
         "pairs": state.get("pairs", {}),
         "registrations": state.get("registrations", {}),
     }
-    site = _Site(series, site_dir, report, state)
+    site = SiteWork(series, site_dir, report, state)
     report.pairs = [
         str(site.pair_path(k).relative_to(site_dir)) for k in range(len(series.tiles) - 1)
     ]
@@ -354,7 +354,7 @@ def _prepare(series: SiteSeries, outdir: Path, several: bool) -> _Site:
 
 
 def _plan(
-    sites: list[_Site],
+    sites: list[SiteWork],
     *,
     force: bool,
     options: DetectionOptions,
@@ -364,57 +364,51 @@ def _plan(
 ):
     """Tasks for what is not done yet, and a handler per task key.
 
-    A pair is done when its file exists and ``state.json`` records it made from the same
-    files (`_fingerprint`) with the same detection options and JPEG decoder.
+    A registration is done when ``state.json`` records it for the same files and JPEG decoder;
+    a pair when its file exists and ``state.json`` records it made from the same files
+    (`fingerprint`) with the same detection options and JPEG decoder.
     """
     token = run_token()
     tasks: list[Task] = []
     handlers: dict[str, Callable[[Any], None]] = {}
-    pair_tasks: list[tuple[_Site, int]] = []
+    pair_tasks: list[tuple[SiteWork, int]] = []
     for site in sites:
         ref = site.tiles[0]
-        ref_fp = _fingerprint(ref.path)
+        ref_fp = fingerprint(ref.path)
         for i, dated in enumerate(site.tiles[1:], start=1):
-            fp = _fingerprint(dated.path)
+            expected = {
+                "reference": ref_fp,
+                "tile": fingerprint(dated.path),
+                "jpeg_decoder": jpeg_decoder,
+            }
             cached = site.state["registrations"].get(dated.stem)
-            if (
-                not force
-                and cached
-                and cached.get("reference") == ref_fp
-                and cached.get("tile") == fp
-            ):
-                _report_registration(site, i, _registration_from(cached["registration"]))
+            if not force and _registration_is_current(cached, expected):
+                _report_registration(site, i, registration_from_record(cached["registration"]))
                 continue
             key = f"register-{site.report.name}-{dated.stem}-{token}"
             decoder = {"jpeg_decoder": jpeg_decoder}
             tasks.append(Task(key, register_date, (str(ref.path), str(dated.path)), decoder))
-            handlers[key] = _on_registration(site, i, ref_fp, fp)
+            handlers[key] = _on_registration(site, i, expected)
         for k in range(len(site.tiles) - 1):
             name = site.pair_name(k)
             path = site.pair_path(k)
             before, after = site.tiles[k], site.tiles[k + 1]
+            gsd_m = before.tile.georef.mean_gsd_m
             expected = {
-                "before": _fingerprint(before.path),
-                "after": _fingerprint(after.path),
-                "options": options.to_dict(),
+                "before": fingerprint(before.path),
+                "after": fingerprint(after.path),
+                "options": _options_record(options, gsd_m),
                 "jpeg_decoder": jpeg_decoder,
                 "file": path.name,
             }
-            recorded = dict(site.state["pairs"].get(name) or {})
-            if recorded and "options" not in recorded:
-                # recorded when only the method and min score were passed on: the other
-                # options had their defaults
-                chosen = {k: recorded.pop(k) for k in ("method", "min_score") if k in recorded}
-                recorded["options"] = DetectionOptions(**chosen).to_dict()
-                # and JPEG tiles went through our decoder unless IMAGERY_TOOL_GDAL_JPEG was set
-                recorded.setdefault("jpeg_decoder", True)
+            recorded = _recorded_pair(site.state["pairs"].get(name), gsd_m)
             if path.exists() and not force:
                 if recorded == expected:
                     site.report.reused.append(name)
                     continue
                 site.report.recomputed[name] = (
                     "made from other inputs or settings"
-                    if name in site.state["pairs"]
+                    if recorded
                     else "not recorded as finished in state.json"
                 )
             pair_tasks.append((site, k))
@@ -445,15 +439,62 @@ def _plan(
     return tasks, handlers
 
 
-def _on_registration(site: _Site, index: int, ref_fp: dict, fp: dict):
+def _registration_is_current(cached: dict | None, expected: dict[str, Any]) -> bool:
+    """Whether a recorded registration was measured on the same files with the same decoder.
+
+    A registration recorded before the decoder was is taken as made with the default
+    decoder (ours), as the pairs are.
+    """
+    if not cached:
+        return False
+    recorded = {key: cached.get(key) for key in ("reference", "tile")}
+    recorded["jpeg_decoder"] = cached.get("jpeg_decoder", True)
+    return recorded == expected
+
+
+def _options_record(options: DetectionOptions, gsd_m: float | None) -> dict[str, Any]:
+    """Record the options that decide a pair's result, for its entry in ``state.json``.
+
+    Tiles with a ground sample distance of their own do not use ``pixel_size_m``: it is
+    recorded as None, so that changing it alone recomputes only the pairs without one.
+    """
+    if gsd_m is not None:
+        options = replace(options, pixel_size_m=None)
+    return options.to_dict()
+
+
+def _recorded_pair(entry: Any, gsd_m: float | None) -> dict[str, Any]:
+    """Read a pair's entry of ``state.json`` in today's form; empty when there is none.
+
+    Entries written when only the method and the minimum score reached the pairs are read
+    with the other options at their defaults and the default JPEG decoder. An entry whose
+    options this version refuses (or cannot read) counts as not recorded: the pair is
+    computed again rather than the run stopped over a flag the user never passed.
+    """
+    if not isinstance(entry, dict):
+        return {}
+    recorded = dict(entry)
+    try:
+        if "options" in recorded:
+            chosen = recorded["options"]
+        else:
+            chosen = {k: recorded.pop(k) for k in ("method", "min_score") if k in recorded}
+            # and JPEG tiles went through our decoder unless IMAGERY_TOOL_GDAL_JPEG was set
+            recorded.setdefault("jpeg_decoder", True)
+        recorded["options"] = _options_record(DetectionOptions.from_dict(chosen), gsd_m)
+    except (DetectionOptionError, TypeError):
+        return {}
+    return recorded
+
+
+def _on_registration(site: SiteWork, index: int, expected: dict[str, Any]):
     def handle(value: Any) -> None:
         if isinstance(value, TaskFailure):
             site.report.failures.append(value.message)  # names the tile already
             return
         _report_registration(site, index, value)
         site.state["registrations"][site.tiles[index].stem] = {
-            "reference": ref_fp,
-            "tile": fp,
+            **expected,
             "registration": value.to_dict(),
         }
         site.save_state()
@@ -461,7 +502,7 @@ def _on_registration(site: _Site, index: int, ref_fp: dict, fp: dict):
     return handle
 
 
-def _on_pair(site: _Site, k: int, expected: dict, megapixels: float):
+def _on_pair(site: SiteWork, k: int, expected: dict, megapixels: float):
     name = site.pair_name(k)
 
     def handle(value: Any) -> None:
@@ -478,7 +519,7 @@ def _on_pair(site: _Site, k: int, expected: dict, megapixels: float):
     return handle
 
 
-def _record_lost(lost: list[TaskLost], sites: list[_Site]) -> None:
+def _record_lost(lost: list[TaskLost], sites: list[SiteWork]) -> None:
     for item in lost:
         site = next(
             (

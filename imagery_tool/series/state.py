@@ -11,14 +11,14 @@ from imagery_tool.atomic import atomic_write_text
 from imagery_tool.registration import Registration
 
 if TYPE_CHECKING:
-    from imagery_tool.series.inputs import DatedTile, SiteSeries
+    from imagery_tool.series.inputs import SiteSeries
     from imagery_tool.series.run import SiteReport
+    from imagery_tool.sitestack import DatedTile
 
 __all__ = [
     "STATE_FILE",
     "STATE_VERSION",
     "SiteWork",
-    "fingerprint",
     "load_state",
     "registration_from_record",
 ]
@@ -71,12 +71,6 @@ class SiteWork:
         """Write ``state.json`` atomically."""
         text = json.dumps(self.state, indent=1, sort_keys=True) + "\n"
         atomic_write_text(self.outdir / STATE_FILE, text)
-
-
-def fingerprint(path: Path) -> dict[str, Any]:
-    """Identify a file's version: resolved path, size and modification time (ns)."""
-    st = path.stat()
-    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def load_state(path: Path) -> dict[str, Any]:

@@ -7,18 +7,16 @@ from pathlib import Path
 from imagery_tool.registration import Registration, coregister
 from imagery_tool.tile import Tile
 
-__all__ = ["REFERENCE_MODEL", "placement_note", "register_to_reference"]
-
-# The residual model between dates of one site: a shift, a small rotation and a scale
-# (another orbit, another look angle), which `series` and napari both fit.
-REFERENCE_MODEL = "similarity"
+__all__ = ["placement_note", "register_to_reference"]
 
 
 def register_to_reference(reference: Tile | str | Path, tile: Tile | str | Path) -> Registration:
     """Measure how a date sits on the reference date's grid; keep it only when trusted.
 
-    The residual after resampling by georeference is measured from image content and goes
-    through the trust gate (`imagery_tool.registration.trust.judge`): a refused estimate
+    The residual after resampling by georeference is measured from image content with the
+    default model (`imagery_tool.registration.coregister.DEFAULT_REGISTRATION_MODEL`: a
+    shift, a small rotation and a scale, for another orbit or look angle) and goes through
+    the trust gate (`imagery_tool.registration.trust.judge`): a refused estimate
     comes back with ``status="fallback"``, an identity ``matrix`` and the reason, so the date
     is placed by georeference alone. Every front end (``series``, napari) places dates this way.
 
@@ -39,7 +37,7 @@ def register_to_reference(reference: Tile | str | Path, tile: Tile | str | Path)
     IncompatibleTilesError, NoOverlapError
         As `imagery_tool.registration.coregister`.
     """
-    return coregister(reference, tile, model=REFERENCE_MODEL)
+    return coregister(reference, tile)
 
 
 def placement_note(name: str, reference: str, registration: Registration) -> str:

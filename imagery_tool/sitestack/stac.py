@@ -9,12 +9,12 @@ from pathlib import Path
 from imagery_tool.dates import parse_datetime
 from imagery_tool.errors import ImageryToolError, StacReadError
 from imagery_tool.sitestack.dated import Skipped
+from imagery_tool.sitestack.files import RASTER_SUFFIXES
 from imagery_tool.tile import Tile, open_tile
 
-__all__ = ["RASTER_SUFFIXES", "CatalogTile", "read_stac"]
+__all__ = ["CatalogTile", "read_stac"]
 
-# File suffixes taken as rasters (an asset without a media type is judged by its name).
-RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".png", ".jpg", ".jpeg", ".img", ".vrt")
+# An asset without a media type is judged by its name (`RASTER_SUFFIXES`).
 _RASTER_MEDIA = ("image/tiff", "image/jp2", "image/png", "image/jpeg", "application/x-hdf")
 _NOT_DATA = ("thumbnail", "overview", "metadata")  # asset roles that are never the image
 
@@ -64,25 +64,10 @@ def read_stac(path: str | Path) -> tuple[list[CatalogTile], list[Skipped]]:
     Raises
     ------
     StacReadError
-        The file is not readable as STAC.
+        The file is not readable as STAC, or a catalog's link to a child or an item is broken.
     """
-    import pystac
-
     path = Path(path)
-    try:
-        obj = pystac.read_file(str(path))
-    except Exception as exc:  # noqa: BLE001 - pystac raises many types for a bad file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StacReadError(
-            f"{path}: not a readable STAC catalog, collection or item collection ({first}); "
-            "give a catalog.json or a folder of tiles"
-        ) from exc
-    if isinstance(obj, pystac.Item):
-        items = [obj]
-    elif isinstance(obj, pystac.ItemCollection):
-        items = list(obj.items)
-    else:
-        items = list(obj.get_items(recursive=True))
+    items = _read_items(path)
     found, skipped = [], []
     for item in sorted(items, key=lambda i: i.id):
         label = f"{path.name}#{item.id}"
@@ -105,6 +90,31 @@ def read_stac(path: str | Path) -> tuple[list[CatalogTile], list[Skipped]]:
             continue
         found.append(_dated(tile, item))
     return found, skipped
+
+
+def _read_items(path: Path) -> list:
+    """Return the pystac items of a STAC file, following its links.
+
+    Raises
+    ------
+    StacReadError
+        The file, or a child or item it links to, is missing or not STAC.
+    """
+    import pystac
+
+    try:
+        obj = pystac.read_file(str(path))
+        if isinstance(obj, pystac.Item):
+            return [obj]
+        if isinstance(obj, pystac.ItemCollection):
+            return list(obj.items)
+        return list(obj.get_items(recursive=True))
+    except Exception as exc:  # noqa: BLE001 - pystac raises many types for a bad file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StacReadError(
+            f"{path}: not a readable STAC catalog, collection or item collection ({first}); "
+            "give a catalog.json or a folder of tiles"
+        ) from exc
 
 
 def _dated(tile: Tile, item) -> CatalogTile:

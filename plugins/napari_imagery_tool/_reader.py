@@ -10,20 +10,21 @@ from pathlib import Path
 
 from imagery_tool.errors import ImageryToolError
 from imagery_tool.runtime import current, runtime, thread_pool
-from imagery_tool.series.state import fingerprint
 from imagery_tool.sitestack import (
+    RASTER_SUFFIXES,
     date_order,
+    fingerprint,
     group_by_site,
     placement_note,
     read_stac,
     register_to_reference,
+    site_name,
 )
 from imagery_tool.tile import Tile, open_tile
 from napari_imagery_tool._stack import StackInfo, TileStack
 
-__all__ = ["RASTER_SUFFIXES", "get_reader", "read_stack", "stack_layer_data"]
+__all__ = ["get_reader", "read_stack", "stack_layer_data"]
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2")
 METADATA_KEY = "imagery_tool"
 CHUNK_CACHE_BYTES = 256 * 2**20  # napari's cache of read chunks is capped to this
 
@@ -266,7 +267,7 @@ def stack_layer_data(info: StackInfo, stack: TileStack) -> tuple:
     levels = stack.levels()
     if not info.is_stack:
         levels = [level[0] for level in levels]
-    name = info.tiles[0].path.stem if not info.is_stack else _site_name(info)
+    name = info.tiles[0].path.stem if not info.is_stack else _stack_name(info)
     kwargs = {
         "name": name,
         "rgb": True,
@@ -279,13 +280,10 @@ def stack_layer_data(info: StackInfo, stack: TileStack) -> tuple:
     return (levels if len(levels) > 1 else levels[0], kwargs, "image")
 
 
-def _site_name(info: StackInfo) -> str:
-    stem = info.tiles[0].path.stem
-    for sep in ("_", "-"):
-        head = stem.split(sep)[0]
-        if head and all(t.path.stem.startswith(head) for t in info.tiles):
-            return f"{head} ({len(info.tiles)} dates)"
-    return f"{stem} ({len(info.tiles)} dates)"
+def _stack_name(info: StackInfo) -> str:
+    """Name a stack's layer by its site (`imagery_tool.sitestack.site_name`) and date count."""
+    site = site_name(t.path for t in info.tiles) or info.tiles[0].path.stem
+    return f"{site} ({len(info.tiles)} dates)"
 
 
 def _notify(message: str, level: str = "info") -> None:

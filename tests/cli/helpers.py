@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -25,3 +27,19 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def write_catalog_with_a_broken_item_link(folder: Path) -> Path:
+    """Write a STAC catalog whose one item link points to a file that does not exist."""
+    catalog = folder / "catalog.json"
+    links = [
+        {"rel": "root", "href": "./catalog.json", "type": "application/json"},
+        {"rel": "item", "href": "./gone/gone.json", "type": "application/json"},
+    ]
+    catalog.write_text(
+        json.dumps(
+            {"type": "Catalog", "id": "site", "stac_version": "1.0.0", "description": "two dates",
+             "links": links}
+        )
+    )  # fmt: skip
+    return catalog

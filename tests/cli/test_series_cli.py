@@ -13,7 +13,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from imagery_tool.cli import cli
-from tests.cli.helpers import assert_one_line_error, run_cli
+from tests.cli.helpers import (
+    assert_one_line_error,
+    run_cli,
+    write_catalog_with_a_broken_item_link,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_tiles"
 
@@ -54,6 +58,12 @@ def test_folder_without_dated_tiles_is_one_line(tmp_path):
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "photo.png")
     result = run_cli("series", tmp_path, "-o", tmp_path / "out")
     assert_one_line_error(result, "no site has two dated tiles", "photo.png", "no acquisition date")
+
+
+def test_a_catalog_with_a_broken_item_link_is_one_line_naming_the_file(tmp_path):
+    catalog = write_catalog_with_a_broken_item_link(tmp_path)
+    result = run_cli("series", catalog, "-o", tmp_path / "out")
+    assert_one_line_error(result, str(catalog), "gone.json", "not a readable STAC catalog")
 
 
 @pytest.mark.slow

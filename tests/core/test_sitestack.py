@@ -52,3 +52,11 @@ def test_dates_come_in_time_order_then_by_name_and_undated_last():
         "z.tif": date_order(early.replace(tzinfo=None), "z.tif"),  # naive: UTC
     }
     assert sorted(keys, key=keys.get) == ["z.tif", "a.tif", "b.tif", "c.tif"]
+
+
+def test_a_site_is_named_by_its_file_names_without_their_dates():
+    from imagery_tool.sitestack import site_name
+
+    assert site_name(["apron_west_2024-12-13.tif", "apron_west-20250110T0821.tif"]) == "apron_west"
+    assert site_name(["a b_2024-12-13.tif", "a b_2025-01-10.tif", "c_2025-02-07.tif"]) == "a_b"
+    assert site_name(["2024-12-13.tif", "20250110.tif"]) is None

@@ -164,6 +164,19 @@ def test_stac_catalog_opens_as_stack(make_napari_viewer, site_folder):
     assert info_of(layer).dates == ["2024-12-13", "2025-01-10"]
 
 
+def test_a_catalog_with_a_broken_item_link_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+    from napari_imagery_tool import _reader
+
+    from tests.cli.helpers import write_catalog_with_a_broken_item_link
+
+    catalog = write_catalog_with_a_broken_item_link(tmp_path)
+    shown = []
+    monkeypatch.setattr(_reader, "_notify", lambda message, level="info": shown.append(message))
+    assert _reader.read_paths(str(catalog)) == []
+    (message,) = shown
+    assert str(catalog) in message and "gone.json" in message
+
+
 @pytest.mark.parametrize("name", ["a.tif", "b.tiff"])
 def test_reader_accepts_raster_suffixes(tmp_path, name):
     assert get_reader(str(tmp_path / name)) is not None
@@ -258,3 +271,34 @@ def test_two_dates_of_one_day_are_in_time_order(tmp_path):
     tiles = [open_tile(p) for p in sorted(tmp_path.glob("*.tif"))]
     (info,) = read_stack(tiles, register=False)
     assert [t.path.name for t in info.tiles] == ["b_2024-12-13.tif", "a_2024-12-13.tif"]
+
+
+def test_napari_names_a_site_and_its_store_as_series_does(tmp_path):
+    from napari_imagery_tool._reader import read_paths
+    from napari_imagery_tool._widgets.annotation import default_store_path
+
+    from imagery_tool.series.inputs import collect_inputs
+
+    folder = tmp_path / "tiles"
+    folder.mkdir()
+    for date in ("2024-12-13", "2025-01-10"):
+        dated_tile(folder, date).rename(folder / f"apron_west_{date}.tif")
+    ((_, kwargs, _),) = read_paths(str(folder))
+    (site,) = collect_inputs(folder).sites
+    assert site.name == "apron_west"  # napari used to say "apron"
+    assert kwargs["name"] == "apron_west (2 dates)"
+    assert default_store_path(kwargs["metadata"]["imagery_tool"]) == folder / "apron_west.gpkg"
+
+
+def test_the_manifest_opens_the_raster_files_series_takes():
+    import yaml
+
+    from imagery_tool.sitestack import RASTER_SUFFIXES
+
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    (reader,) = manifest["contributions"]["readers"]
+    patterns = set(reader["filename_patterns"]) - {"*.json"}
+    expected = {f"*{s}" for s in RASTER_SUFFIXES} | {f"*{s.upper()}" for s in RASTER_SUFFIXES}
+    assert patterns == expected
+    for suffix in RASTER_SUFFIXES:
+        assert get_reader(f"tile{suffix}") is not None

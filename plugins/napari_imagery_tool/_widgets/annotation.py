@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
 )
 
 from imagery_tool.errors import ImageryToolError
+from imagery_tool.sitestack import site_name
 from napari_imagery_tool._axes import rowcol_to_xy
 from napari_imagery_tool._hooks import active_info, install, unwrap
 from napari_imagery_tool._keys import bind_session_keys, user_keymap_path
@@ -38,9 +39,12 @@ LABEL_MS = 250  # box labels are redrawn at most this often
 
 
 def default_store_path(info) -> Path:
-    """Return the project store next to the tiles: ``<folder>/<site>.gpkg``."""
+    """Return the project store next to the tiles: ``<folder>/<site>.gpkg``.
+
+    The site is named as ``series`` names it (`imagery_tool.sitestack.site_name`).
+    """
     first = Path(info.tiles[0].path)
-    site = first.stem.split("_")[0] if "_" in first.stem else first.stem
+    site = site_name(t.path for t in info.tiles) or first.stem
     return first.parent / f"{site}.gpkg"
 
 

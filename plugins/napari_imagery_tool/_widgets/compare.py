@@ -24,10 +24,12 @@ from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
-__all__ = ["CompareWidget", "run_detection"]
+__all__ = ["CompareWidget", "run_detection", "stack_registration"]
 
 BLINK_MS = 600
 SQUARE_RATIO = 1.2  # regions closer to square than this are accepted as axis-aligned boxes
+# The largest value a spin box offers for options without an upper bound of their own.
+SPIN_CAPS = {"threshold": 50.0, "min_size_m": 1000.0, "max_size_m": 10000.0}
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
 
 
@@ -36,7 +38,8 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
 
     A generator for napari's ``thread_worker``. Detection runs in a child process: when napari
     stops the generator at a yield (Cancel), the child is terminated and no CPU is left busy.
-    The stack's measured registration of ``after`` is reused when ``before`` is the reference.
+    The stack's measured registration of ``after`` is reused when it is what detection with
+    ``options`` would measure (`stack_registration`).
     The child process is appended to ``jobs`` so that the caller can stop it directly.
 
     Parameters
@@ -55,7 +58,7 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     from napari_imagery_tool._detect_job import DetectionProcess
 
     tile_b, tile_a = info.tiles[before], info.tiles[after]
-    registration = info.registrations[after] if before == 0 else None
+    registration = stack_registration(info, before, after, options)
     start = time.perf_counter()
     job = DetectionProcess(tile_b.path, tile_a.path, options, registration=registration)
     if jobs is not None:
@@ -72,6 +75,63 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     result = job.result()
     yield ("done", time.perf_counter() - start)
     return result
+
+
+def _option_spin(name: str, *, unset: str | None = None, suffix: str = "") -> QDoubleSpinBox:
+    """Return a spin box for the numeric detection option ``name``, within its range.
+
+    The range is the option's (`imagery_tool.change.options.option_range`), capped for the
+    box where it has no upper bound. With ``unset``, the box's minimum is shown as that text
+    and stands for None (the option's default rule); otherwise an excluded lower bound is
+    replaced by the box's smallest step above it.
+    """
+    from imagery_tool.change.options import option_range
+
+    values = option_range(name)
+    spin = QDoubleSpinBox()
+    low = values.low
+    if unset is None and not values.low_included:
+        low += 10.0 ** -spin.decimals()
+    spin.setRange(low, min(values.high, SPIN_CAPS.get(name, math.inf)))
+    if unset is not None:
+        spin.setSpecialValueText(unset)
+    spin.setSuffix(suffix)
+    return spin
+
+
+def stack_registration(info, before: int, after: int, options=None):
+    """Return the stack's registration of ``after`` when detection would measure the same.
+
+    The stack measured each date on the first with the default registration model. That is
+    what detection measures when ``before`` is the first date, ``options.method`` registers
+    by content (not ``cva``) and ``options.registration_model`` is the default; otherwise
+    detection measures (or skips) the registration itself, as on the command line.
+
+    Parameters
+    ----------
+    info : StackInfo
+        The time stack shown.
+    before, after : int
+        The dates compared, as indexes of the stack.
+    options : DetectionOptions, optional
+        Default: `DetectionOptions()`.
+
+    Returns
+    -------
+    Registration or None
+        None: let detection decide.
+    """
+    from imagery_tool.change.methods import METHODS
+    from imagery_tool.change.options import DEFAULT_REGISTRATION_MODEL, DetectionOptions
+
+    options = options or DetectionOptions()
+    if (
+        before != 0
+        or not METHODS[options.method].register
+        or options.registration_model != DEFAULT_REGISTRATION_MODEL
+    ):
+        return None
+    return info.registrations[after]
 
 
 class CompareWidget(QWidget):
@@ -169,29 +229,20 @@ class CompareWidget(QWidget):
 
         self.method_combo = QComboBox()
         self.method_combo.setToolTip(tip("method"))
-        self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(0, 50)
-        self.threshold_spin.setSpecialValueText("default")
+        self.threshold_spin = _option_spin("threshold", unset="default")
         self.threshold_spin.setToolTip(tip("threshold"))
-        self.min_score_spin = QDoubleSpinBox()
-        self.min_score_spin.setRange(0, 1)
+        self.min_score_spin = _option_spin("min_score", unset="default")
         self.min_score_spin.setSingleStep(0.05)
-        self.min_score_spin.setSpecialValueText("default")
         model = default_model()
         near, far = model.operating_point(0.0), model.operating_point(1.0)
         self.min_score_spin.setToolTip(
             f"{tip('min_score')} The shipped model's: {near:g} for dates that differ by sensor "
             f"noise, {far:g} for dates months apart."
         )
-        self.min_size_spin = QDoubleSpinBox()
-        self.min_size_spin.setRange(0.1, 1000)
-        self.min_size_spin.setSuffix(" m")
+        self.min_size_spin = _option_spin("min_size_m", suffix=" m")
         self.min_size_spin.setValue(defaults.min_size_m)
         self.min_size_spin.setToolTip(tip("min_size_m"))
-        self.max_size_spin = QDoubleSpinBox()
-        self.max_size_spin.setRange(0, 10000)
-        self.max_size_spin.setSuffix(" m")
-        self.max_size_spin.setSpecialValueText("no bound")
+        self.max_size_spin = _option_spin("max_size_m", unset="no bound", suffix=" m")
         self.max_size_spin.setToolTip(tip("max_size_m"))
         form.addRow("method", self.method_combo)
         form.addRow("threshold", self.threshold_spin)

@@ -44,6 +44,15 @@ def test_default_is_local_processes_sized_to_the_machine():
     assert "processes" in engine.describe()
 
 
+def test_default_workers_are_those_of_the_runtime_in_force():
+    from imagery_tool.runtime import runtime
+
+    with runtime(workers=1), open_engine("threads") as engine:
+        assert engine.workers == 1
+    with runtime(workers=3):
+        assert LocalEngine("processes", workers=2).workers == 2  # an explicit count wins
+
+
 def test_cluster_runs_the_same_tasks(cluster):
     seen = {}
     with open_engine(cluster.scheduler_address) as engine:

@@ -171,3 +171,52 @@ def test_the_state_records_the_jpeg_decoder_and_a_switch_recomputes_the_pairs(se
     assert second.sites[0].recomputed[pair] == "made from other inputs or settings"
     recorded = json.loads((out / "pairs" / f"{pair}.geojson").read_text())["parameters"]
     assert recorded["runtime"]["jpeg_decoder"] == "GDAL"
+
+
+def test_a_decoder_switch_measures_the_registrations_again(series12, tmp_path):
+    from imagery_tool.runtime import runtime
+
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 2)
+    out = tmp_path / "out"
+    run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    state = json.loads((out / "state.json").read_text())
+    (stem,) = state["registrations"]
+    assert state["registrations"][stem]["jpeg_decoder"] is True
+    with runtime(jpeg_decoder=False):
+        run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    state = json.loads((out / "state.json").read_text())
+    assert state["registrations"][stem]["jpeg_decoder"] is False
+
+
+def test_a_registration_recorded_before_the_decoder_counts_as_the_default_decoder():
+    from imagery_tool.series.run import _registration_is_current
+
+    expected = {"reference": {"path": "a"}, "tile": {"path": "b"}, "jpeg_decoder": True}
+    legacy = {"reference": {"path": "a"}, "tile": {"path": "b"}, "registration": {}}
+    assert _registration_is_current(legacy, expected)
+    assert not _registration_is_current(legacy, {**expected, "jpeg_decoder": False})
+
+
+def test_the_pixel_size_alone_does_not_recompute_georeferenced_pairs(series12, tmp_path):
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 2)
+    out = tmp_path / "out"
+    (name,) = run_series(tiles[0].parent, out, method="cva", scheduler="threads").sites[0].computed
+    # the tiles have their own ground sample distance: the pixel size does not reach them
+    again = run_series(tiles[0].parent, out, method="cva", pixel_size_m=0.4, scheduler="threads")
+    assert (again.sites[0].reused, again.sites[0].recomputed) == ([name], {})
+
+
+def test_a_state_with_options_this_version_refuses_recomputes_the_pair(series12, tmp_path):
+    _, folder = series12
+    tiles = _subset(folder, tmp_path / "tiles", 2)
+    out = tmp_path / "out"
+    (name,) = run_series(tiles[0].parent, out, method="cva", scheduler="threads").sites[0].computed
+    state = json.loads((out / "state.json").read_text())
+    record = state["pairs"][name]
+    del record["options"]
+    record.update(method="cva", min_score=2)  # an old state that no option check ever saw
+    (out / "state.json").write_text(json.dumps(state))
+    again = run_series(tiles[0].parent, out, method="cva", scheduler="threads")
+    assert again.sites[0].recomputed == {name: "not recorded as finished in state.json"}
