@@ -21,6 +21,7 @@ from imagery_tool.sitestack import (
     site_name,
 )
 from imagery_tool.tile import Tile, open_tile
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._stack import StackInfo, TileStack
 
 __all__ = ["get_reader", "read_stack", "stack_layer_data"]
@@ -97,13 +98,13 @@ def read_paths(path: str | list[str]) -> list[tuple]:
             if stac_date:
                 dates[tile.path] = stac_date
     for message in problems:
-        _notify(message, "warning")
+        notify(message, "warning")
     if not tiles:
         return []
     layers = []
     for info in read_stack(tiles, stac_dates=dates):
         for note in info.notes:
-            _notify(
+            notify(
                 note, "warning" if "pixel mode" in note or "not co-registered" in note else "info"
             )
         layers.append(stack_layer_data(info, TileStack(info.tiles, info.dates, info.registrations)))
@@ -151,7 +152,7 @@ def _tiles_of(path: Path) -> list[tuple[Tile, datetime | None]]:
             except ImageryToolError as exc:
                 bad.append(str(exc))
         for message in bad:
-            _notify(f"skipped: {message}", "warning")
+            notify(f"skipped: {message}", "warning")
         return out
     if path.suffix.lower() == ".json":
         return _stac_tiles(path)
@@ -161,7 +162,7 @@ def _tiles_of(path: Path) -> list[tuple[Tile, datetime | None]]:
 def _stac_tiles(catalog: Path) -> list[tuple[Tile, datetime | None]]:
     found, skipped = read_stac(catalog)
     for item in skipped:
-        _notify(f"skipped: {item.path}: {item.reason}", "warning")
+        notify(f"skipped: {item.path}: {item.reason}", "warning")
     if not found:
         raise ImageryToolError(f"{catalog}: the STAC catalog lists no raster asset to open")
     return [(f.tile, f.when) for f in found]
@@ -193,7 +194,7 @@ def read_stack(
     groups = [[tiles[i] for i in group] for group in group_by_site(tiles)]
     if len(groups) > 1:
         names = "; ".join(", ".join(t.name for t in g) for g in groups)
-        _notify(
+        notify(
             f"the tiles show {len(groups)} different sites (footprints do not overlap); "
             f"opened as separate layers: {names}",
             "warning",
@@ -284,13 +285,3 @@ def _stack_name(info: StackInfo) -> str:
     """Name a stack's layer by its site (`imagery_tool.sitestack.site_name`) and date count."""
     site = site_name(t.path for t in info.tiles) or info.tiles[0].path.stem
     return f"{site} ({len(info.tiles)} dates)"
-
-
-def _notify(message: str, level: str = "info") -> None:
-    """Show a napari notification (logged when napari's notifications are unavailable)."""
-    try:
-        from napari.utils.notifications import show_info, show_warning
-
-        (show_warning if level == "warning" else show_info)(message)
-    except ImportError:  # pragma: no cover
-        log.warning(message)

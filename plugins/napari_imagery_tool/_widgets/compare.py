@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
 from imagery_tool.style import change_hex
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
+from napari_imagery_tool._notify import notify
 from napari_imagery_tool._widgets.job import JobControls
 from napari_imagery_tool._widgets.layout import scrolled_layout
 
@@ -298,21 +299,22 @@ class CompareWidget(QWidget):
     def detect(self):
         """Start detection in a worker thread; results arrive in `_done`."""
         from napari.qt.threading import create_worker
-        from napari.utils.notifications import show_warning
 
         if self.info is None or not self.info.is_stack:
-            show_warning("open at least two dates of a site (a folder or a STAC catalog) first")
+            notify(
+                "open at least two dates of a site (a folder or a STAC catalog) first", "warning"
+            )
             return None
         before, after = self.before_combo.currentIndex(), self.after_combo.currentIndex()
         if before == after:
-            show_warning("choose two different dates")
+            notify("choose two different dates", "warning")
             return None
         from imagery_tool.errors import DetectionOptionError
 
         try:
             options = self.options()
         except DetectionOptionError as exc:
-            show_warning(str(exc).replace("`", ""))
+            notify(str(exc).replace("`", ""), "warning")
             return None
         self.dates = (before, after)
         self.worker = create_worker(
