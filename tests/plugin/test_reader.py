@@ -171,7 +171,7 @@ def test_a_catalog_with_a_broken_item_link_is_a_warning_not_a_crash(tmp_path, mo
 
     catalog = write_catalog_with_a_broken_item_link(tmp_path)
     shown = []
-    monkeypatch.setattr(_reader, "_notify", lambda message, level="info": shown.append(message))
+    monkeypatch.setattr(_reader, "notify", lambda message, level="info": shown.append(message))
     assert _reader.read_paths(str(catalog)) == []
     (message,) = shown
     assert str(catalog) in message and "gone.json" in message
