@@ -15,7 +15,7 @@ from imagery_tool.change.result import ChangeResult
 from imagery_tool.errors import DetectionOptionError, SeriesRunError
 from imagery_tool.progress import Progress
 from imagery_tool.registration import Registration
-from imagery_tool.runtime import current
+from imagery_tool.runtime import Runtime, current
 from imagery_tool.series.assemble import build_timeline, site_inventory
 from imagery_tool.series.engine import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -273,7 +273,7 @@ def run_series(
     options = with_settings(options, settings, caller="run_series")
     started = time.perf_counter()
     outdir = check_output(outdir, inputs=[source], option="output folder", folder=True)
-    in_force = current()  # the pairs' JPEG decoder is recorded in the state
+    in_force = current()  # the tasks run with it; its JPEG decoder is recorded in the state
     with open_engine(scheduler, workers=workers, connect_timeout=connect_timeout) as engine:
         inputs = collect_inputs(source, duplicates=duplicates, exclude=outdir)
         outdir.mkdir(parents=True, exist_ok=True)
@@ -282,7 +282,7 @@ def run_series(
             Path(source), outdir, engine.describe(), [s.report for s in sites], list(inputs.skipped)
         )
         tasks, handlers = _plan(
-            sites, force=force, options=options, jpeg_decoder=in_force.jpeg_decoder,
+            sites, force=force, options=options, settings=in_force,
             block_px=block_px, engine=engine,
         )  # fmt: skip
         total = len(tasks)
@@ -358,7 +358,7 @@ def _plan(
     *,
     force: bool,
     options: DetectionOptions,
-    jpeg_decoder: bool,
+    settings: Runtime,
     block_px: int,
     engine,
 ):
@@ -379,15 +379,15 @@ def _plan(
             expected = {
                 "reference": ref_fp,
                 "tile": fingerprint(dated.path),
-                "jpeg_decoder": jpeg_decoder,
+                "jpeg_decoder": settings.jpeg_decoder,
             }
             cached = site.state["registrations"].get(dated.stem)
             if not force and _registration_is_current(cached, expected):
                 _report_registration(site, i, registration_from_record(cached["registration"]))
                 continue
             key = f"register-{site.report.name}-{dated.stem}-{token}"
-            decoder = {"jpeg_decoder": jpeg_decoder}
-            tasks.append(Task(key, register_date, (str(ref.path), str(dated.path)), decoder))
+            paths = (str(ref.path), str(dated.path))
+            tasks.append(Task(key, register_date, paths, {"settings": settings}))
             handlers[key] = _on_registration(site, i, expected)
         for k in range(len(site.tiles) - 1):
             name = site.pair_name(k)
@@ -398,7 +398,7 @@ def _plan(
                 "before": fingerprint(before.path),
                 "after": fingerprint(after.path),
                 "options": _options_record(options, gsd_m),
-                "jpeg_decoder": jpeg_decoder,
+                "jpeg_decoder": settings.jpeg_decoder,
                 "file": path.name,
             }
             recorded = _recorded_pair(site.state["pairs"].get(name), gsd_m)
@@ -419,7 +419,7 @@ def _plan(
                     key,
                     detect_pair,
                     (str(before.path), str(after.path)),
-                    {"options": options, "block_px": block_px, "jpeg_decoder": jpeg_decoder},
+                    {"options": options, "block_px": block_px, "settings": settings},
                     megapixels=mp,
                 )
             )

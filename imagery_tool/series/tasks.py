@@ -19,22 +19,24 @@ __all__ = ["TaskFailure", "detect_pair", "register_date"]
 
 
 @contextmanager
-def _task_runtime(*, jpeg_decoder: bool, threads: int) -> Iterator[Runtime]:
-    """Run a task with the series' decoder, ``threads`` threads and OpenCV on one thread.
+def _task_runtime(settings: Runtime | None, threads: int) -> Iterator[Runtime]:
+    """Run a task with the series' runtime settings, ``threads`` threads, OpenCV on one thread.
 
-    OpenCV on one thread, as Dask runs tasks side by side: results then do not depend on the
-    machine's core count (OpenCV's parallel sums change the last digits). A worker process
-    exists for these tasks, so its heap is tuned (`imagery_tool.runtime.tune_heap`); in this
-    process (threads, synchronous) the heap is as the caller set it.
+    The settings come with the task (a Dask worker thread or process does not inherit the
+    caller's context). OpenCV on one thread, as Dask runs tasks side by side: results then do
+    not depend on the machine's core count (OpenCV's parallel sums change the last digits). A
+    worker process exists for these tasks, so its heap is tuned
+    (`imagery_tool.runtime.tune_heap`); in the caller's process the heap is as the caller set it.
     """
+    base = settings if settings is not None else current()
     in_worker_process = multiprocessing.parent_process() is not None
     with runtime(
-        jpeg_decoder=jpeg_decoder,
+        base,
         workers=threads,
         opencv_threads=1,
-        heap_tuning=current().heap_tuning or in_worker_process,
-    ) as settings:
-        yield settings
+        heap_tuning=base.heap_tuning or in_worker_process,
+    ) as in_force:
+        yield in_force
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def register_date(
     reference: str | Path,
     tile: str | Path,
     *,
-    jpeg_decoder: bool = True,
+    settings: Runtime | None = None,
     threads: int = 1,
 ):
     """Place a date on the reference grid as napari does (`sitestack.register_to_reference`).
@@ -61,8 +63,8 @@ def register_date(
     ----------
     reference, tile : str or Path
         The reference date (first of the series) and another date of the same site.
-    jpeg_decoder : bool
-        The series' decoder of JPEG tiles (`imagery_tool.runtime.Runtime`).
+    settings : Runtime, optional
+        The series' runtime settings (`imagery_tool.runtime`); default: those in force.
     threads : int
         Threads over the registration windows.
 
@@ -75,7 +77,7 @@ def register_date(
     from imagery_tool.sitestack import register_to_reference
 
     try:
-        with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
+        with _task_runtime(settings, threads):
             return register_to_reference(reference, tile)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
@@ -88,7 +90,7 @@ def detect_pair(
     *,
     threads: int = 1,
     block_px: int = 1024,
-    jpeg_decoder: bool = True,
+    settings: Runtime | None = None,
 ):
     """Detect the changes between two consecutive dates.
 
@@ -102,8 +104,8 @@ def detect_pair(
         Threads over blocks inside the pair.
     block_px : int
         Block side for the detection.
-    jpeg_decoder : bool
-        The series' decoder of JPEG tiles (`imagery_tool.runtime.Runtime`).
+    settings : Runtime, optional
+        The series' runtime settings (`imagery_tool.runtime`); default: those in force.
 
     Returns
     -------
@@ -112,7 +114,7 @@ def detect_pair(
     from imagery_tool.change import detect_changes
 
     try:
-        with _task_runtime(jpeg_decoder=jpeg_decoder, threads=threads):
+        with _task_runtime(settings, threads):
             return detect_changes(before, after, options, block_px=block_px)
     except ImageryToolError as exc:
         return TaskFailure(type(exc).__name__, str(exc))
