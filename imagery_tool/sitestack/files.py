@@ -8,11 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RASTER_SUFFIXES", "fingerprint", "site_name"]
+__all__ = ["GEORASTER_SUFFIXES", "RASTER_SUFFIXES", "fingerprint", "site_name"]
 
 # File suffixes taken as rasters: the files of a folder that `series` and the napari reader
-# take, and the STAC assets without a media type (the napari manifest lists the same).
+# take, and the STAC assets without a media type.
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".png", ".jpg", ".jpeg", ".img", ".vrt")
+# Of those, the formats made for georeferenced rasters: the single files napari's manifest
+# offers this reader for. A PNG or JPEG on its own is more often a picture, left to napari's
+# own reader; in a folder or a STAC catalog it is a date like the others.
+GEORASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".vrt")
 
 # A date (and time) in a file name, with the separators around it.
 _DATE_IN_NAME = re.compile(

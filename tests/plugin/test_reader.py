@@ -290,15 +290,20 @@ def test_napari_names_a_site_and_its_store_as_series_does(tmp_path):
     assert default_store_path(kwargs["metadata"]["imagery_tool"]) == folder / "apron_west.gpkg"
 
 
-def test_the_manifest_opens_the_raster_files_series_takes():
+def test_the_manifest_offers_the_reader_for_georasters_and_folders_of_any_raster(tmp_path):
     import yaml
 
-    from imagery_tool.sitestack import RASTER_SUFFIXES
+    from imagery_tool.sitestack import GEORASTER_SUFFIXES, RASTER_SUFFIXES
 
     manifest = yaml.safe_load(MANIFEST.read_text())
     (reader,) = manifest["contributions"]["readers"]
+    assert reader["accepts_directories"] is True
     patterns = set(reader["filename_patterns"]) - {"*.json"}
-    expected = {f"*{s}" for s in RASTER_SUFFIXES} | {f"*{s.upper()}" for s in RASTER_SUFFIXES}
-    assert patterns == expected
-    for suffix in RASTER_SUFFIXES:
+    expected = {f"*{s}" for s in GEORASTER_SUFFIXES} | {f"*{s.upper()}" for s in GEORASTER_SUFFIXES}
+    assert patterns == expected  # a lone PNG or JPEG is left to napari's own reader
+    for suffix in RASTER_SUFFIXES:  # chosen explicitly, or in a folder, every raster is read
         assert get_reader(f"tile{suffix}") is not None
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    (folder / "site_2024-12-06.png").write_bytes(b"")
+    assert get_reader(str(folder)) is not None
