@@ -149,3 +149,19 @@ def test_single_date_cannot_be_compared(make_napari_viewer, tmp_path):
     assert compare.detect() is None
     assert info_of(viewer.layers[0]) is not None
     assert np.asarray(viewer.layers[0].data[0][:2, :2]).shape == (2, 2, 3)
+
+
+def test_detection_runs_with_the_runtime_settings_of_naparis_main_thread(
+    make_napari_viewer, qtbot, change_folder
+):
+    from imagery_tool.runtime import runtime
+
+    viewer = make_napari_viewer()
+    viewer.open(str(change_folder), plugin="imagery-tool")
+    compare = CompareWidget(viewer)
+    with runtime(jpeg_decoder=False, jpeg_cache_mb=321):  # as typed in napari's console
+        worker = compare.detect()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    recorded = compare.result.parameters["runtime"]
+    assert recorded["jpeg_decoder"] == "GDAL" and recorded["jpeg_cache_mb"] == 321

@@ -18,6 +18,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from imagery_tool.runtime import current
 from imagery_tool.style import change_hex
 from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
@@ -34,7 +35,9 @@ SPIN_CAPS = {"threshold": 50.0, "min_size_m": 1000.0, "max_size_m": 10000.0}
 _HEAT_SIDE = 4096  # the heat map is drawn at most this many pixels on its longer side
 
 
-def run_detection(info, before: int, after: int, options=None, *, jobs: list | None = None):
+def run_detection(
+    info, before: int, after: int, options=None, *, jobs: list | None = None, settings=None
+):
     """Generate ``(stage, seconds)`` progress, then return the `ChangeResult`.
 
     A generator for napari's ``thread_worker``. Detection runs in a child process: when napari
@@ -53,6 +56,10 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
         As `imagery_tool.change.detect_changes` (default: `DetectionOptions()`).
     jobs : list, optional
         Receives the child process.
+    settings : Runtime, optional
+        The runtime settings the child detects with; default: those in force in the thread
+        running this generator (napari's worker thread: the defaults). The widget passes those
+        of napari's main thread, where a user's `imagery_tool.runtime.runtime` applies.
     """
     import time
 
@@ -61,7 +68,9 @@ def run_detection(info, before: int, after: int, options=None, *, jobs: list | N
     tile_b, tile_a = info.tiles[before], info.tiles[after]
     registration = stack_registration(info, before, after, options)
     start = time.perf_counter()
-    job = DetectionProcess(tile_b.path, tile_a.path, options, registration=registration)
+    job = DetectionProcess(
+        tile_b.path, tile_a.path, options, registration=registration, settings=settings
+    )
     if jobs is not None:
         jobs.append(job)
     try:
@@ -324,6 +333,7 @@ class CompareWidget(QWidget):
             after,
             options,
             jobs=self.jobs,
+            settings=current(),  # napari's main thread: where a user sets them
             _progress={"desc": "imagery-tool: detecting changes"},
         )
         self.worker.yielded.connect(self._progress)
