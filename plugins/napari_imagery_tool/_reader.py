@@ -220,8 +220,8 @@ def _slider_label(tile: Tile, when: datetime | None) -> str:
     return when.date().isoformat() if when is not None else tile.path.stem
 
 
-# Registrations measured in this process, by (reference, tile) file identity: reopening a
-# folder (or a new viewer) does not measure again.
+# Registrations measured in this process, by (reference, tile) file identity and JPEG decoder
+# (as series keys them): reopening a folder (or a new viewer) does not measure again.
 _REGISTRATIONS: dict[tuple, object] = {}
 
 
@@ -233,7 +233,7 @@ def _register(info: StackInfo) -> None:
     reference = info.tiles[0]
 
     def measure(tile):
-        key = (_file_key(reference.path), _file_key(tile.path))
+        key = (_file_key(reference.path), _file_key(tile.path), current().jpeg_decoder)
         if key not in _REGISTRATIONS:
             try:
                 _REGISTRATIONS[key] = register_to_reference(reference, tile)

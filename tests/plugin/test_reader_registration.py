@@ -51,3 +51,21 @@ def test_dates_are_registered_side_by_side_each_with_a_share_of_the_workers(tmp_
         _reader._register(info)
     assert workers_seen == [3, 3]  # two dates at once, three threads each: not 6 x 6
     assert len(info.notes) == 2
+
+
+def test_a_registration_is_measured_again_under_the_other_jpeg_decoder(tmp_path, monkeypatch):
+    tiles = [open_tile(dated_tile(tmp_path, f"2024-12-{day}")) for day in (10, 11)]
+    decoders = []
+
+    def register(reference, tile):
+        decoders.append(current().jpeg_decoder)
+        return SimpleNamespace(applied=False, matrix=None)
+
+    monkeypatch.setattr(_reader, "register_to_reference", register)
+    monkeypatch.setattr(_reader, "placement_note", lambda *args: "placed")
+    monkeypatch.setattr(_reader, "_REGISTRATIONS", {})
+    for decoder in (True, True, False):  # the second is cached, the third is not the same
+        info = SimpleNamespace(tiles=tiles, notes=[], registrations={}, shifts={})
+        with runtime(jpeg_decoder=decoder):
+            _reader._register(info)
+    assert decoders == [True, False]
