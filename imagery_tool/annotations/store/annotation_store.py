@@ -49,6 +49,7 @@ from imagery_tool.errors import (
     StoreConflictError,
     StoreDamagedError,
     StoreError,
+    StoreLockedError,
     StoreReadOnlyError,
 )
 from imagery_tool.georef import GeoRef
@@ -170,9 +171,12 @@ class AnnotationStore:
         try:
             self.project = self._check_or_init(project, schema)
         except BaseException as exc:
-            self._close_after_failed_open(remove_file=is_new_file)
-            if isinstance(exc, sqlite3.Error | DamagedRowError):
-                raise self._error(exc) from exc
+            typed = self._error(exc) if isinstance(exc, sqlite3.Error | DamagedRowError) else exc
+            # locked: another program holds the file (it may be creating this very store)
+            locked = isinstance(typed, StoreLockedError)
+            self._close_after_failed_open(remove_file=is_new_file and not locked)
+            if typed is not exc:
+                raise typed from exc
             raise
 
     # -- opening -------------------------------------------------------------------------------

@@ -60,6 +60,27 @@ def test_a_store_that_cannot_be_created_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_store_locked_while_it_is_created_is_left_to_the_program_creating_it(
+    tmp_path, monkeypatch
+):
+    from imagery_tool.errors import StoreLockedError
+
+    path = tmp_path / "p.gpkg"
+
+    def another_program_is_creating_it(*args, **kwargs):
+        busy = sqlite3.OperationalError("database is locked")
+        busy.sqlite_errorname = "SQLITE_BUSY"
+        raise busy
+
+    monkeypatch.setattr(
+        "imagery_tool.annotations.store.annotation_store.create_layout",
+        another_program_is_creating_it,
+    )
+    with pytest.raises(StoreLockedError):
+        open_store(path, lock_timeout=0.1)
+    assert path.exists()  # the file the other program is filling is not pulled from under it
+
+
 def test_repair_keeps_the_project_s_attribute_columns(tmp_path):
     path = tmp_path / "p.gpkg"
     schema = _schema_with(tail_number="text", fuel_l="number", towed="bool")
