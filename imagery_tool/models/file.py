@@ -141,6 +141,7 @@ def load_model_file(
         retrain=kind.retrain, content=content,
     )  # fmt: skip
     try:
+        _check_operating_points(record.get("operating_points", {}))
         return build(record)
     except _MALFORMED as exc:
         raise ModelFileError(
@@ -291,3 +292,20 @@ def write_model(path: str | Path, record: dict) -> Path:
     if str(path).endswith(".gz"):
         data = gzip.compress(data, compresslevel=9, mtime=0)
     return atomic_write_bytes(path, data)
+
+
+def _check_operating_points(points: dict) -> None:
+    """Refuse an operating point that is not a score: a number in 0..1 (or None: not set).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the point.
+    """
+    for name, value in dict(points).items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"operating point {name} is {value!r}, not a number")
+        if not 0.0 <= value <= 1.0:  # NaN fails too
+            raise ValueError(f"operating point {name} is {value}, not a score in 0..1")

@@ -100,6 +100,18 @@ def test_a_record_its_model_cannot_be_built_from_is_refused_in_one_line(tmp_path
     assert str(path) in str(caught.value) and "retrain it with tools/x.py" in str(caught.value)
 
 
+@pytest.mark.parametrize("score", [1.5, -0.1, float("nan"), "0.4", True])
+def test_an_operating_point_that_is_no_score_is_refused_in_one_line(tmp_path, score):
+    kind = ModelKind("test model", ("a", "b"), (), "tools/x.py")
+    path = write_model(tmp_path / "m.json", {**RECORD, "feature_code": kind.feature_code()})
+    record = json.loads(path.read_text())  # edited by hand: write_model refuses NaN itself
+    record["operating_points"]["min_score"] = score
+    path.write_text(json.dumps(record))
+    with pytest.raises(ModelFileError, match="operating point min_score") as caught:
+        load_model_file(path, kind=kind, build=lambda r: r)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_changed_feature_code_warns_and_loads(tmp_path):
     path = write_model(tmp_path / "m.json", RECORD)
     with pytest.warns(FeatureCodeWarning, match="sha256:1111 then, sha256:2222 now"):
