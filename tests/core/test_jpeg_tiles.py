@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 
 import numpy as np
@@ -168,14 +167,6 @@ def test_with_our_decoder_off_reads_are_gdal_pixels(tmp_path, monkeypatch, switc
         assert settings.to_dict()["jpeg_decoder"] == "GDAL"
         np.testing.assert_array_equal(tile.read(window=window), gdal.read(window=window))
         np.testing.assert_array_equal(tile.read_rgba(window=window), gdal.read_rgba(window=window))
-
-
-def test_blocks_are_read_where_the_platform_has_no_pread(tmp_path, monkeypatch):
-    tile = _jpeg_tile(tmp_path)
-    with_pread = tile.read(window=Window(200, 230, 120, 90))
-    monkeypatch.setattr(jpeg_tiles, "_CACHE", jpeg_tiles._BlockCache(jpeg_tiles.cache_bound()))
-    monkeypatch.delattr(os, "pread", raising=False)  # as on Windows
-    np.testing.assert_array_equal(tile.read(window=Window(200, 230, 120, 90)), with_pread)
 
 
 def test_threads_with_other_decoders_each_read_with_their_own(tmp_path):
