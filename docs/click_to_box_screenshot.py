@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from napari_screenshots import SAMPLES, WINDOW, look_at, settle  # noqa: E402
+from napari_screenshots import SAMPLES, WINDOW, look_at, shot  # noqa: E402
 
 
 def main(out: Path) -> None:
@@ -26,7 +26,6 @@ def main(out: Path) -> None:
     import napari
     from napari_imagery_tool._axes import xy_to_rowcol
     from napari_imagery_tool._widgets.annotation import AnnotationWidget
-    from PIL import Image
 
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("click.gpkg*"):
@@ -46,11 +45,7 @@ def main(out: Path) -> None:
     widget.session.layer.selected_data = {1}
     widget._show_selection()
     look_at(viewer, xy_to_rowcol(np.mean(centres, axis=0)[None])[0], 1.1)
-    settle(1000)
-    path = out / "napari_click_to_box.png"
-    image = viewer.screenshot(canvas_only=False)
-    Image.fromarray(image).convert("RGB").quantize(256).save(path, optimize=True)
-    print("wrote", path)
+    shot(viewer, out / "napari_click_to_box.png")
     widget.session.close()
     viewer.close()
 

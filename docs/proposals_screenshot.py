@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from napari_screenshots import SAMPLES, WINDOW, look_at, settle  # noqa: E402
+from napari_screenshots import SAMPLES, WINDOW, look_at, settle, shot  # noqa: E402
 
 
 def main(out: Path) -> None:
@@ -27,7 +27,6 @@ def main(out: Path) -> None:
     import napari
     from napari_imagery_tool._axes import xy_to_rowcol
     from napari_imagery_tool._widgets.proposals import ProposalsWidget
-    from PIL import Image
     from qtpy.QtWidgets import QApplication
 
     out.mkdir(parents=True, exist_ok=True)
@@ -51,11 +50,7 @@ def main(out: Path) -> None:
         widget.accept_current()
     centres = [np.mean(widget.proposals[row].corners_px, axis=0) for row in (0, 1)]
     look_at(viewer, xy_to_rowcol(np.mean(centres, axis=0)[None])[0], 0.9)
-    settle(1000)
-    path = out / "napari_proposals.png"
-    image = viewer.screenshot(canvas_only=False)
-    Image.fromarray(image).convert("RGB").quantize(256).save(path, optimize=True)
-    print("wrote", path)
+    shot(viewer, out / "napari_proposals.png")
     viewer.close()
 
 
