@@ -24,7 +24,7 @@ from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 from napari_imagery_tool._notify import notify
 from napari_imagery_tool._widgets.job import JobControls
-from napari_imagery_tool._widgets.layout import scrolled_layout
+from napari_imagery_tool._widgets.layout import button_row, scrolled_layout
 
 __all__ = ["CompareWidget", "run_detection", "stack_registration"]
 
@@ -179,17 +179,15 @@ class CompareWidget(QWidget):
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self.show_region)
         layout.addWidget(self.list)
-        steps = QHBoxLayout()
-        for text, slot in (
-            ("◀", lambda: self._step(-1)),
-            ("▶", lambda: self._step(1)),
-            ("Accept → annotation", self.accept_current),
-            ("Accept all", self.accept_all),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            steps.addWidget(button)
-        layout.addLayout(steps)
+        button_row(
+            layout,
+            [
+                ("◀", lambda: self._step(-1)),
+                ("▶", lambda: self._step(1)),
+                ("Accept → annotation", self.accept_current),
+                ("Accept all", self.accept_all),
+            ],
+        )
 
         view = QHBoxLayout()
         self.blink_button = QPushButton("Blink dates")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qtpy.QtCore import QSize, Qt
-from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from collections.abc import Callable, Sequence
 
-__all__ = ["scrolled_layout"]
+from qtpy.QtCore import QSize, Qt
+from qtpy.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+__all__ = ["button_row", "scrolled_layout"]
 
 
 class _VerticalScrollArea(QScrollArea):
@@ -60,3 +62,17 @@ def scrolled_layout(widget: QWidget) -> QVBoxLayout:
     area.setWidget(body)
     outer.addWidget(area)
     return QVBoxLayout(body)
+
+
+def button_row(layout: QVBoxLayout, buttons: Sequence[tuple[str, Callable[[], object]]]) -> None:
+    """Add a row of push buttons to ``layout``, each ``(text, slot)``; the slot takes no argument.
+
+    Qt's ``clicked`` passes a ``checked`` flag; it is dropped, so a slot with optional
+    parameters of its own is called as ``slot()``.
+    """
+    row = QHBoxLayout()
+    for text, slot in buttons:
+        button = QPushButton(text)
+        button.clicked.connect(lambda _checked=False, slot=slot: slot())
+        row.addWidget(button)
+    layout.addLayout(row)

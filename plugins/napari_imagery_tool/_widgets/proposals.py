@@ -11,10 +11,8 @@ from qtpy.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
-    QPushButton,
     QWidget,
 )
 
@@ -23,7 +21,7 @@ from napari_imagery_tool._axes import xy_to_rowcol
 from napari_imagery_tool._hooks import active_info, camera, install, unwrap
 from napari_imagery_tool._notify import notify
 from napari_imagery_tool._widgets.job import JobControls
-from napari_imagery_tool._widgets.layout import scrolled_layout
+from napari_imagery_tool._widgets.layout import button_row, scrolled_layout
 
 __all__ = ["QUEUE_KEYS", "ProposalsWidget", "run_proposals"]
 
@@ -118,17 +116,15 @@ class ProposalsWidget(QWidget):
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self.show_proposal)
         layout.addWidget(self.list)
-        keys = QHBoxLayout()
-        for text, slot in (
-            ("◀ Prev", lambda: self.step(-1)),
-            ("Next ▶", lambda: self.step(1)),
-            ("Accept", self.accept_current),
-            ("Reject", self.reject_current),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            keys.addWidget(button)
-        layout.addLayout(keys)
+        button_row(
+            layout,
+            [
+                ("◀ Prev", lambda: self.step(-1)),
+                ("Next ▶", lambda: self.step(1)),
+                ("Accept", self.accept_current),
+                ("Reject", self.reject_current),
+            ],
+        )
         self.help_label = QLabel(
             "With the proposals layer selected: "
             + ", ".join(f"{k} {action}" for action, k in QUEUE_KEYS.items())
